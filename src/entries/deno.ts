@@ -1,0 +1,28 @@
+/// <reference lib="deno.ns" />
+import { createApp } from '../app.ts'
+import { SecretRegistry } from '../secrets/registry.ts'
+import { listenOptions } from './listen-options.ts'
+
+const listen = listenOptions(Deno.env.toObject())
+const registry = new SecretRegistry({ readFile: (path) => Deno.readTextFile(path) })
+const app = createApp({ registry, runtime: 'deno' })
+
+const server = Deno.serve(
+  {
+    hostname: listen.hostname,
+    port: listen.port,
+    onListen: ({ hostname, port }) => {
+      const host = hostname.includes(':') ? `[${hostname}]` : hostname
+      const url = `http://${host}:${port}`
+      console.log(JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'deno', url }))
+    },
+  },
+  app.fetch
+)
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  Deno.addSignalListener(signal, () => {
+    console.log(JSON.stringify({ level: 'info', msg: 'draining', signal }))
+    server.shutdown().then(() => Deno.exit(0))
+  })
+}

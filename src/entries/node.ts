@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { type ServerType, serve } from '@hono/node-server'
+import { type AppOptions, createApp } from '../app.ts'
+import { SecretRegistry } from '../secrets/registry.ts'
+import { listenOptions } from './listen-options.ts'
+
+/** A running Node server. */
+export interface NodeServer {
+  readonly server: ServerType
+  readonly url: string
+  /** Stops accepting connections and resolves once in-flight requests have finished. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts keyline on Node with `@hono/node-server`, reading `_FILE` secrets from disk. On
+ * SIGTERM/SIGINT it stops accepting, drains in-flight requests, and exits.
+ */
+export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> => {
+  const listen = listenOptions(process.env)
+  const registry =
+    options.registry ?? new SecretRegistry({ readFile: (path) => readFile(path, 'utf8') })
+  const app = createApp({ runtime: 'node', ...options, registry })
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: listen.hostname, port: listen.port }, () =>
+      resolve(s)
+    )
+    s.once('error', reject)
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const url = `http://${host}:${address.port}`
+
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        if ('closeAllConnections' in server) server.closeAllConnections()
+      }, listen.shutdownTimeoutMs)
+      force.unref()
+      server.close(() => {
+        clearTimeout(force)
+        resolve()
+      })
+      if ('closeIdleConnections' in server) server.closeIdleConnections()
+    })
+    return closing
+  }
+  return { server, url, close }
+}
+
+const isMain = process.argv[1] === fileURLToPath(import.meta.url)
+
+if (isMain) {
+  const { url, close } = await serveNode()
+  console.log(JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'node', url }))
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      console.log(JSON.stringify({ level: 'info', msg: 'draining', signal }))
+      close().then(() => process.exit(0))
+    })
+  }
+}

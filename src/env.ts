@@ -1,0 +1,29 @@
+import type { Context } from 'hono'
+import { env as adapterEnv } from 'hono/adapter'
+import type { EnvRecord } from './secrets/read-value.ts'
+
+/** Reads the environment a request sees. */
+export type EnvReader = (c: Context) => EnvRecord
+
+/**
+ * The environment as `hono/adapter`'s `env(c)` reads it (Workers bindings on workerd,
+ * `process.env` on Node, `Deno.env` on Deno), with the string bindings of `c.env` laid over it
+ * elsewhere, so bindings passed to `app.request(path, init, env)` count on every runtime.
+ */
+export const readEnv: EnvReader = (c) => {
+  const base = (adapterEnv(c) ?? {}) as EnvRecord
+  const bindings = c.env as EnvRecord | undefined
+  if (!bindings || base === bindings || typeof bindings !== 'object') return base
+  const overlay: Record<string, unknown> = {}
+  let any = false
+  for (const [key, value] of Object.entries(bindings)) {
+    if (typeof value === 'string') {
+      overlay[key] = value
+      any = true
+    }
+  }
+  return any ? { ...base, ...overlay } : base
+}
+
+/** Reads only `c.env`: hermetic, for tests and for apps that pass their bindings explicitly. */
+export const bindingsOnly: EnvReader = (c) => (c.env ?? {}) as EnvRecord

@@ -1,0 +1,86 @@
+import type { SecretIssue } from './issues.ts'
+import { unusableReason } from './placeholder.ts'
+
+/** The environment a request sees: Workers bindings, `process.env` or `Deno.env`. */
+export type EnvRecord = Readonly<Record<string, unknown>>
+
+/** Reads a mounted secret file; provided by the Node and Deno entries, absent on Workers. */
+export type FileReader = (path: string) => Promise<string>
+
+/** A usable value and where it came from. */
+export interface FoundValue {
+  readonly value: string
+  readonly source: string
+}
+
+/** What reading one variable (and its `_FILE` form) produced. */
+export interface ReadResult {
+  readonly found?: FoundValue
+  readonly issues: SecretIssue[]
+}
+
+const stringAt = (env: EnvRecord, name: string): string | undefined => {
+  const raw = env[name]
+  return typeof raw === 'string' ? raw : undefined
+}
+
+/**
+ * Reads `name` from the environment, then `<name>_FILE` through `readFile`. Values are trimmed;
+ * empty and placeholder values are not usable, and the reason is kept as an issue.
+ */
+export const readValue = async (
+  env: EnvRecord,
+  name: string,
+  readFile: FileReader | undefined
+): Promise<ReadResult> => {
+  const issues: SecretIssue[] = []
+  const candidates: { source: string; variable: string; load: () => Promise<string> }[] = []
+  const direct = stringAt(env, name)
+  if (direct !== undefined) {
+    candidates.push({ source: `env:${name}`, variable: name, load: async () => direct })
+  }
+  const filePath = stringAt(env, `${name}_FILE`)?.trim()
+  if (filePath) {
+    const variable = `${name}_FILE`
+    if (readFile) {
+      candidates.push({ source: `file:${filePath}`, variable, load: () => readFile(filePath) })
+    } else {
+      issues.push({
+        reason: 'file_unsupported',
+        variable,
+        blocking: false,
+        message: `${variable} is set, but this runtime cannot read files; bind ${name} instead`,
+      })
+    }
+  }
+  for (const candidate of candidates) {
+    let text: string
+    try {
+      text = await candidate.load()
+    } catch {
+      issues.push({
+        reason: 'file_unreadable',
+        variable: candidate.variable,
+        blocking: false,
+        message: `${candidate.variable} names a file that cannot be read`,
+      })
+      continue
+    }
+    const value = text.trim()
+    const reason = unusableReason(value)
+    if (reason) {
+      issues.push({
+        reason,
+        variable: candidate.variable,
+        blocking: false,
+        message:
+          reason === 'empty'
+            ? `${candidate.variable} is empty`
+            : `${candidate.variable} holds a placeholder, not a real value`,
+      })
+      continue
+    }
+    return { found: { value, source: candidate.source }, issues }
+  }
+  return { issues }
+}

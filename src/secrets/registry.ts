@@ -1,0 +1,251 @@
+import {
+  type CredentialDefinition,
+  type ProviderDefinition,
+  type ProviderId,
+  providerDefinitions,
+  type SettingDefinition,
+} from './definitions.ts'
+import type { SecretIssue } from './issues.ts'
+import { type EnvRecord, type FileReader, type FoundValue, readValue } from './read-value.ts'
+import { Secret, type SecretSlot } from './secret.ts'
+
+/** The current and next values of one credential, with what was odd about them. */
+export interface CredentialState {
+  readonly current?: Secret
+  readonly next?: Secret
+  readonly issues: readonly SecretIssue[]
+}
+
+type Definitions = typeof providerDefinitions
+type CredentialName<P extends ProviderId> = keyof Definitions[P]['credentials'] & string
+type SettingName<P extends ProviderId> = keyof Definitions[P]['settings'] & string
+
+/** One provider's configuration as read at one moment. */
+export interface ProviderSnapshot<P extends ProviderId = ProviderId> {
+  readonly provider: P
+  /** `true` when every credential has a usable current value and every setting is valid. */
+  readonly configured: boolean
+  readonly credentials: { readonly [K in CredentialName<P>]: CredentialState }
+  readonly settings: { readonly [K in SettingName<P>]: string }
+  /** Every issue of every credential and setting; the blocking ones say why it is not configured. */
+  readonly issues: readonly SecretIssue[]
+  /** Changes whenever a current credential value or a setting of this provider changes. */
+  readonly generation: number
+  /** When the registry first saw this generation (epoch milliseconds). */
+  readonly loadedAt: number
+}
+
+/** Every provider's configuration as read for one request. */
+export type SecretsSnapshot = { readonly [P in ProviderId]: ProviderSnapshot<P> }
+
+/** Options of {@link SecretRegistry}. */
+export interface SecretRegistryOptions {
+  /** Reads `<NAME>_FILE` secrets (Node, Deno). Without it, `_FILE` variables are reported unusable. */
+  readFile?: FileReader
+  /**
+   * How long a `_FILE` secret is cached before it is read again, so a remounted file is picked up
+   * without a restart. `reload()` drops the cache at once.
+   * @default 5000
+   */
+  fileCacheMs?: number
+  /** Clock, for tests. @default Date.now */
+  now?: () => number
+}
+
+interface ProviderTrack {
+  signature: string
+  generation: number
+  loadedAt: number
+}
+
+/**
+ * The one typed registry of provider credentials. It reads every provider's variables from the
+ * environment a request sees, keeps a generation per value that changes when the value changes,
+ * and never hands out a raw value except through {@link Secret.reveal}.
+ */
+export class SecretRegistry {
+  readonly #readFile: FileReader | undefined
+  readonly #fileCacheMs: number
+  readonly #now: () => number
+  readonly #fileCache = new Map<string, { at: number; text: Promise<string> }>()
+  readonly #values = new Map<string, Secret>()
+  readonly #providers = new Map<string, ProviderTrack>()
+  #counter = 0
+
+  constructor(options: SecretRegistryOptions = {}) {
+    const fileCacheMs = options.fileCacheMs ?? 5000
+    if (!Number.isFinite(fileCacheMs) || fileCacheMs < 0) {
+      throw new TypeError('fileCacheMs must be a non-negative number of milliseconds')
+    }
+    this.#fileCacheMs = fileCacheMs
+    this.#now = options.now ?? Date.now
+    const readFile = options.readFile
+    this.#readFile = readFile && ((path) => this.#cachedRead(readFile, path))
+  }
+
+  /** Forgets cached file contents so the next {@link resolve} reads every source again. */
+  reload(): void {
+    this.#fileCache.clear()
+  }
+
+  /** Reads every provider's configuration from `env`. */
+  async resolve(env: EnvRecord): Promise<SecretsSnapshot> {
+    const [anthropic, fyers] = await Promise.all([
+      this.resolveProvider(env, 'anthropic'),
+      this.resolveProvider(env, 'fyers'),
+    ])
+    return { anthropic, fyers }
+  }
+
+  /** Reads one provider's configuration from `env`. */
+  async resolveProvider<P extends ProviderId>(
+    env: EnvRecord,
+    provider: P
+  ): Promise<ProviderSnapshot<P>> {
+    const definition: ProviderDefinition = providerDefinitions[provider]
+    const issues: SecretIssue[] = []
+    const credentials: Record<string, CredentialState> = {}
+    const settings: Record<string, string> = {}
+    const signature: string[] = []
+    let configured = true
+
+    for (const [name, credential] of Object.entries<CredentialDefinition>(definition.credentials)) {
+      const state = await this.#resolveCredential(env, definition, name, credential)
+      credentials[name] = state
+      issues.push(...state.issues)
+      if (!state.current) configured = false
+      signature.push(`${name}:${state.current?.generation ?? '-'}`)
+    }
+    for (const [name, setting] of Object.entries<SettingDefinition>(definition.settings)) {
+      const { value, issue } = readSetting(env, setting)
+      settings[name] = value
+      if (issue) {
+        issues.push(issue)
+        configured = false
+      }
+      signature.push(`${name}=${value}`)
+    }
+
+    const track = this.#trackProvider(provider, signature.join('|'))
+    return {
+      provider,
+      configured,
+      credentials,
+      settings,
+      issues,
+      generation: track.generation,
+      loadedAt: track.loadedAt,
+    } as unknown as ProviderSnapshot<P>
+  }
+
+  async #resolveCredential(
+    env: EnvRecord,
+    definition: ProviderDefinition,
+    name: string,
+    credential: CredentialDefinition
+  ): Promise<CredentialState> {
+    const issues: SecretIssue[] = []
+    const reads = await Promise.all(credential.env.map((v) => readValue(env, v, this.#readFile)))
+    let chosen: FoundValue | undefined
+    for (const [index, read] of reads.entries()) {
+      issues.push(...read.issues)
+      if (!read.found) continue
+      if (!chosen) {
+        chosen = read.found
+      } else if (read.found.value !== chosen.value) {
+        issues.push({
+          reason: 'alias_conflict',
+          variable: credential.env[index] as string,
+          blocking: false,
+          message: `${credential.env[index]} differs from ${credential.env[0]}; ${sourceName(chosen)} is used`,
+        })
+      }
+    }
+    if (!chosen) {
+      const names = credential.env.join(' or ')
+      issues.push({
+        reason: 'missing',
+        variable: credential.env[0],
+        blocking: true,
+        message: `${definition.name} ${credential.label} is not configured: set ${names}`,
+      })
+    }
+    const current = chosen && this.#track(definition.id, name, 'current', chosen)
+    let next: Secret | undefined
+    if (credential.next) {
+      const read = await readValue(env, credential.next, this.#readFile)
+      issues.push(...read.issues)
+      next = read.found && this.#track(definition.id, name, 'next', read.found)
+    }
+    return { current, next, issues }
+  }
+
+  #track(provider: string, credential: string, slot: SecretSlot, found: FoundValue): Secret {
+    const key = `${provider}.${credential}.${slot}`
+    const previous = this.#values.get(key)
+    if (previous && previous.reveal() === found.value) {
+      if (previous.source === found.source) return previous
+      const moved = new Secret(found.value, { ...previous.info(), source: found.source })
+      this.#values.set(key, moved)
+      return moved
+    }
+    const fresh = new Secret(found.value, {
+      provider,
+      credential,
+      slot,
+      source: found.source,
+      generation: ++this.#counter,
+    })
+    this.#values.set(key, fresh)
+    return fresh
+  }
+
+  #trackProvider(provider: string, signature: string): ProviderTrack {
+    const previous = this.#providers.get(provider)
+    if (previous && previous.signature === signature) return previous
+    const track = { signature, generation: ++this.#counter, loadedAt: this.#now() }
+    this.#providers.set(provider, track)
+    return track
+  }
+
+  #cachedRead(readFile: FileReader, path: string): Promise<string> {
+    const now = this.#now()
+    const hit = this.#fileCache.get(path)
+    if (hit && now - hit.at < this.#fileCacheMs) return hit.text
+    const text = readFile(path)
+    this.#fileCache.set(path, { at: now, text })
+    text.catch(() => this.#fileCache.delete(path))
+    return text
+  }
+}
+
+const sourceName = (found: FoundValue): string => found.source.replace(/^env:/, '')
+
+const readSetting = (
+  env: EnvRecord,
+  setting: SettingDefinition
+): { value: string; issue?: SecretIssue } => {
+  const raw = env[setting.env]
+  const value = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : setting.default
+  if (setting.kind === 'url' && !isHttpUrl(value)) {
+    return {
+      value: setting.default,
+      issue: {
+        reason: 'invalid_url',
+        variable: setting.env,
+        blocking: true,
+        message: `${setting.env} must be an absolute http(s) URL`,
+      },
+    }
+  }
+  return { value: value.replace(/\/+$/, '') }
+}
+
+const isHttpUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password
+  } catch {
+    return false
+  }
+}
