@@ -1,0 +1,48 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+/**
+ * Three projects: `node` and `workerd` run the same unit and proxy tests (test/unit,
+ * test/proxy) in Node and inside real workerd (`node` also runs test/node, which needs Node
+ * APIs); `servers` starts real Node, workerd and Deno
+ * servers on loopback for the HTTP contract and end-to-end suites.
+ */
+const shared = ['test/unit/**/*.test.ts', 'test/proxy/**/*.test.ts']
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: [...shared, 'test/node/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/setup/stubs.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: { KEYLINE_TEST_RUNTIME: 'workerd' } },
+          }),
+        ],
+        test: {
+          name: 'workerd',
+          include: shared,
+          globalSetup: ['test/setup/stubs.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'servers',
+          include: ['test/contract/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+})
