@@ -70,6 +70,7 @@ export class SecretRegistry {
   readonly #fileCache = new Map<string, { at: number; text: Promise<string> }>()
   readonly #values = new Map<string, Secret>()
   readonly #providers = new Map<string, ProviderTrack>()
+  readonly #promoted = new Map<string, { value: string; replaced: string | undefined }>()
   #counter = 0
 
   constructor(options: SecretRegistryOptions = {}) {
@@ -86,6 +87,19 @@ export class SecretRegistry {
   /** Forgets cached file contents so the next {@link resolve} reads every source again. */
   reload(): void {
     this.#fileCache.clear()
+  }
+
+  /**
+   * Makes a next secret current in this process (after a failover or `POST /admin/keys/promote`)
+   * until the binding is updated: the override holds while the bound current value is still the
+   * one it replaced, and is dropped as soon as that binding changes.
+   */
+  promote(next: Secret, replaced: Secret | undefined): void {
+    if (next.slot !== 'next') throw new TypeError('only a next secret can be promoted')
+    this.#promoted.set(`${next.provider}.${next.credential}`, {
+      value: next.reveal(),
+      replaced: replaced?.reveal(),
+    })
   }
 
   /** Reads every provider's configuration from `env`. */
@@ -170,14 +184,36 @@ export class SecretRegistry {
         message: `${definition.name} ${credential.label} is not configured: set ${names}`,
       })
     }
-    const current = chosen && this.#track(definition.id, name, 'current', chosen)
-    let next: Secret | undefined
+    let nextFound: FoundValue | undefined
     if (credential.next) {
       const read = await readValue(env, credential.next, this.#readFile)
       issues.push(...read.issues)
-      next = read.found && this.#track(definition.id, name, 'next', read.found)
+      nextFound = read.found
     }
+    const promoted = this.#promotedOver(definition.id, name, chosen)
+    if (promoted) {
+      chosen = { value: promoted, source: `promoted:${credential.next}` }
+      if (nextFound?.value === promoted) nextFound = undefined
+    }
+    const current = chosen && this.#track(definition.id, name, 'current', chosen)
+    const next = nextFound && this.#track(definition.id, name, 'next', nextFound)
     return { current, next, issues }
+  }
+
+  /** The promoted value that overrides the bound one, while the binding is unchanged. */
+  #promotedOver(
+    provider: string,
+    credential: string,
+    bound: FoundValue | undefined
+  ): string | undefined {
+    const key = `${provider}.${credential}`
+    const override = this.#promoted.get(key)
+    if (!override) return undefined
+    if (bound?.value !== override.replaced) {
+      this.#promoted.delete(key)
+      return undefined
+    }
+    return override.value
   }
 
   #track(provider: string, credential: string, slot: SecretSlot, found: FoundValue): Secret {
