@@ -59,12 +59,20 @@ export class FyersApiError extends Error {
   readonly httpStatus: number
   readonly code: number | undefined
   readonly body: FyersEnvelope | undefined
+  /** The upstream's `retry-after` header, when it sent one. */
+  readonly retryAfter: string | undefined
 
-  constructor(httpStatus: number, body: FyersEnvelope | undefined, message?: string) {
+  constructor(
+    httpStatus: number,
+    body: FyersEnvelope | undefined,
+    message?: string,
+    retryAfter?: string
+  ) {
     super(message ?? body?.message ?? `Fyers answered HTTP ${httpStatus}`)
     this.httpStatus = httpStatus
     this.code = typeof body?.code === 'number' ? body.code : undefined
     this.body = body
+    this.retryAfter = retryAfter
   }
 
   /** The token was rejected: HTTP 401 or Fyers codes -15/-16. */
@@ -114,7 +122,10 @@ export const createFyersClient = (options: FyersClientOptions): FyersClient => {
         `Fyers answered HTTP ${response.status} without a JSON envelope`
       )
     }
-    if (!response.ok || body.s !== 'ok') throw new FyersApiError(response.status, body)
+    if (!response.ok || body.s !== 'ok') {
+      const retryAfter = response.headers.get('retry-after') ?? undefined
+      throw new FyersApiError(response.status, body, undefined, retryAfter)
+    }
     return body
   }
 

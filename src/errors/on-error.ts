@@ -4,8 +4,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { type ErrorBody, KeylineError } from './keyline-error.ts'
 
 const GENERIC_TYPES: Record<number, string> = {
-  400: 'invalid_request',
-  401: 'unauthorized',
+  400: 'invalid_request_error',
+  401: 'authentication_error',
   403: 'forbidden',
   404: 'not_found',
   405: 'method_not_allowed',
@@ -15,7 +15,7 @@ const GENERIC_TYPES: Record<number, string> = {
 
 /** The `type` of an error body for a bare HTTP status. */
 export const errorTypeForStatus = (status: number): string =>
-  GENERIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request')
+  GENERIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error')
 
 /** Builds the error response every keyline surface answers with. */
 export const errorResponse = (

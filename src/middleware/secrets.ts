@@ -6,6 +6,8 @@ import { createFyersClient, type FyersClient } from '../clients/fyers.ts'
 import { lazy } from '../clients/lazy.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
+import { resilientFetch } from '../proxy/resilient-fetch.ts'
+import { type RetryPolicy, retryPolicy } from '../proxy/retry-policy.ts'
 import type { ProviderId } from '../secrets/definitions.ts'
 import type { FileReader } from '../secrets/read-value.ts'
 import { type ProviderSnapshot, SecretRegistry, type SecretsSnapshot } from '../secrets/registry.ts'
@@ -28,6 +30,8 @@ export interface SecretsOptions {
   fetch?: typeof fetch
   /** Options for every Anthropic SDK client. */
   anthropic?: AnthropicClientOptions
+  /** Timeouts and retries of the Fyers client's calls. @default DEFAULT_RETRY_POLICY */
+  retry?: Partial<RetryPolicy>
 }
 
 /** What {@link secrets} puts on `c.var`. */
@@ -59,6 +63,7 @@ export const secrets = (
   const readRequestEnv = options.env ?? readEnv
   const anthropicClients = new ClientCache<Anthropic>()
   const fyersClients = new ClientCache<FyersClient>()
+  const fyersFetch = resilientFetch(retryPolicy(options.retry), options.fetch)
   const anthropicOptions = {
     ...options.anthropic,
     fetch: options.anthropic?.fetch ?? options.fetch,
@@ -91,7 +96,7 @@ export const secrets = (
             clientId: s.credentials.clientId.current?.reveal() ?? '',
             accessToken: s.credentials.accessToken.current?.reveal() ?? '',
             baseUrl: s.settings.baseUrl,
-            fetch: options.fetch,
+            fetch: fyersFetch,
           })
         )
       })

@@ -1,0 +1,27 @@
+const encoder = new TextEncoder()
+
+/** SHA-256 of a UTF-8 string. */
+export const sha256 = async (value: string): Promise<Uint8Array> =>
+  new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(value)))
+
+/** Compares two byte arrays in time that depends only on their lengths. */
+export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => {
+  let diff = a.length ^ b.length
+  const length = Math.max(a.length, b.length)
+  for (let i = 0; i < length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0)
+  return diff === 0
+}
+
+/**
+ * Whether `presented` matches any of `digests` (SHA-256 digests of the accepted tokens). Every
+ * digest is compared in full, so the time taken tells nothing of which one matched, or how much.
+ */
+export const matchesAnyDigest = async (
+  presented: string,
+  digests: readonly Uint8Array[]
+): Promise<boolean> => {
+  const digest = await sha256(presented)
+  let match = false
+  for (const candidate of digests) match = constantTimeEqual(digest, candidate) || match
+  return match
+}

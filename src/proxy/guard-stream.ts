@@ -1,0 +1,68 @@
+import { UpstreamError } from './upstream-error.ts'
+
+/** Options of {@link guardStream}. */
+export interface GuardStreamOptions {
+  /** Longest silence allowed between two chunks. */
+  idleTimeoutMs: number
+  /** Sees every chunk as it passes, unchanged. */
+  observe?: (chunk: Uint8Array) => void
+  /** Bytes to send the client before closing when the upstream stalls or breaks. */
+  failureTail?: (error: UpstreamError) => Uint8Array | undefined
+  /** Called once when the stream ends: `undefined` on a clean end, else why it stopped. */
+  onEnd?: (error: UpstreamError | 'cancelled' | undefined) => void
+}
+
+/**
+ * Passes an upstream body through chunk by chunk, without buffering. When the upstream is
+ * silent longer than `idleTimeoutMs`, or breaks mid-stream, it stops reading, sends
+ * `failureTail` (e.g. an SSE `error` event) and closes; when the client goes away, it cancels
+ * the upstream read, which aborts the upstream request.
+ */
+export const guardStream = (
+  body: ReadableStream<Uint8Array>,
+  options: GuardStreamOptions
+): ReadableStream<Uint8Array> => {
+  const reader = body.getReader()
+  let ended = false
+  const end = (why: UpstreamError | 'cancelled' | undefined): void => {
+    if (ended) return
+    ended = true
+    options.onEnd?.(why)
+  }
+
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: UpstreamError) => {
+    reader.cancel(error).catch(() => {})
+    const tail = options.failureTail?.(error)
+    if (tail) controller.enqueue(tail)
+    controller.close()
+    end(error)
+  }
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const idle = new Promise<'idle'>((resolve) => {
+        timer = setTimeout(() => resolve('idle'), options.idleTimeoutMs)
+      })
+      try {
+        const result = await Promise.race([reader.read(), idle])
+        if (result === 'idle') return fail(controller, new UpstreamError('timeout', 1))
+        if (result.done) {
+          controller.close()
+          end(undefined)
+          return
+        }
+        options.observe?.(result.value)
+        controller.enqueue(result.value)
+      } catch (error) {
+        if (!ended) fail(controller, new UpstreamError('network', 1, error))
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    async cancel(reason) {
+      end('cancelled')
+      await reader.cancel(reason).catch(() => {})
+    },
+  })
+}

@@ -1,0 +1,83 @@
+import { Hono } from 'hono'
+import { createFyersClient, FyersApiError, type FyersQuotesResponse } from '../clients/fyers.ts'
+import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
+import type { SecretsVariables } from '../middleware/secrets.ts'
+import { withFailover } from '../proxy/failover.ts'
+import { fyersFailure } from '../proxy/fyers-failure.ts'
+import type { ProxyDeps } from '../proxy/proxy-deps.ts'
+import { resilientFetch } from '../proxy/resilient-fetch.ts'
+import { UpstreamError } from '../proxy/upstream-error.ts'
+import { upstreamFailure } from '../proxy/upstream-failure.ts'
+import type { Secret } from '../secrets/secret.ts'
+import { parseSymbols } from './quote-symbols.ts'
+
+type Env = { Variables: SecretsVariables }
+type Outcome = { ok: FyersQuotesResponse } | { error: FyersApiError }
+
+/**
+ * The Fyers proxy: `GET /v1/quotes?symbols=…` answers Fyers' envelope, checking the HTTP
+ * status, the top-level `s` and each `d[i].s`; a rejected token fails over to the next one.
+ */
+export const fyersRoutes = (options: ProxyDeps): Hono<Env> => {
+  const { registry, health } = options
+  const fetcher = resilientFetch(options.policy, options.fetch)
+  const app = new Hono<Env>()
+
+  app.get('/v1/quotes', async (c) => {
+    const symbols = parseSymbols(c.req.query('symbols'))
+    const snapshot = c.var.secrets.fyers
+    const current = snapshot.credentials.accessToken.current
+    if (!snapshot.configured || !current) {
+      throw new ProviderNotConfiguredError('fyers', snapshot.issues)
+    }
+    const signal = c.req.raw.signal
+    const call = async (token: Secret): Promise<Outcome> => {
+      const client =
+        token === current
+          ? c.var.fyers
+          : createFyersClient({
+              clientId: snapshot.credentials.clientId.current?.reveal() ?? '',
+              accessToken: token.reveal(),
+              baseUrl: snapshot.settings.baseUrl,
+              fetch: fetcher,
+            })
+      try {
+        return { ok: await client.quotes(symbols, { signal }) }
+      } catch (error) {
+        if (error instanceof FyersApiError) return { error }
+        throw error
+      }
+    }
+    let result: Awaited<ReturnType<typeof withFailover<Outcome>>>
+    try {
+      result = await withFailover({
+        current,
+        next: snapshot.credentials.accessToken.next,
+        call,
+        rejected: (outcome) => 'error' in outcome && outcome.error.isAuthError,
+        onFailover: (next, replaced) => {
+          registry.promote(next, replaced)
+          health.failover('fyers')
+        },
+      })
+    } catch (error) {
+      if (error instanceof UpstreamError) {
+        health.failure('fyers', error.kind)
+        throw upstreamFailure('fyers', error)
+      }
+      throw error
+    }
+    c.header('keyline-key-slot', result.slot)
+    const { outcome } = result
+    if ('error' in outcome) {
+      health.failure('fyers', outcome.error.isAuthError ? 'upstream_auth_failed' : 'upstream_error')
+      throw fyersFailure(outcome.error)
+    }
+    health.success('fyers')
+    const failed = outcome.ok.d.filter((quote) => quote.s !== 'ok').length
+    if (failed) c.header('keyline-quote-errors', String(failed))
+    return c.json(outcome.ok)
+  })
+
+  return app
+}
