@@ -1,0 +1,77 @@
+/**
+ * The whole test suite, as `npm test` runs it: lint and format check, type check (Node and
+ * Deno), secret scan, build, every vitest project (Node, workerd, real servers on all three
+ * runtimes), and Deno's own tests. Stages run in order; each one's output is shown as it
+ * comes; the last line sums up every test run as `N passed, N failed, N skipped`.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+interface Counts {
+  passed: number
+  failed: number
+  skipped: number
+}
+
+const work = mkdtempSync(join(tmpdir(), 'keyline-test-'))
+const vitestJson = join(work, 'vitest.json')
+const denoJunit = join(work, 'deno.xml')
+const only = process.argv.slice(2)
+
+const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
+  { name: 'lint', command: ['biome', 'check', '.'] },
+  { name: 'types', command: ['tsc', '--noEmit', '-p', '.'] },
+  { name: 'types:deno', command: ['deno', 'check', 'src/entries/deno.ts', 'test/deno/'] },
+  { name: 'secrets', command: ['secretlint', '**/*'] },
+  { name: 'build', command: ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(work, 'dist')] },
+  {
+    name: 'vitest',
+    command: ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`],
+    counts: () => {
+      const report = JSON.parse(readFileSync(vitestJson, 'utf8'))
+      return {
+        passed: report.numPassedTests,
+        failed: report.numFailedTests,
+        skipped: report.numPendingTests + report.numTodoTests,
+      }
+    },
+  },
+  {
+    name: 'deno',
+    command: ['deno', 'test', '--allow-env', '--allow-read', '--allow-write', '--allow-net', `--junit-path=${denoJunit}`, 'test/deno/'],
+    counts: () => {
+      const xml = readFileSync(denoJunit, 'utf8')
+      const total = Number(/<testsuites[^>]*tests="(\d+)"/.exec(xml)?.[1] ?? 0)
+      const failed = Number(/<testsuites[^>]*failures="(\d+)"/.exec(xml)?.[1] ?? 0)
+      const skipped = (xml.match(/<skipped/g) ?? []).length
+      return { passed: total - failed - skipped, failed, skipped }
+    },
+  },
+]
+
+const total: Counts = { passed: 0, failed: 0, skipped: 0 }
+const failedStages: string[] = []
+for (const stage of stages) {
+  if (only.length && !only.includes(stage.name)) continue
+  console.log(`\n▶ ${stage.name}: ${stage.command.join(' ')}`)
+  const [bin, ...args] = stage.command as [string, ...string[]]
+  const result = spawnSync(bin, args, { stdio: 'inherit', env: process.env })
+  if (result.status !== 0) failedStages.push(stage.name)
+  if (stage.counts) {
+    try {
+      const counts = stage.counts()
+      total.passed += counts.passed
+      total.failed += counts.failed
+      total.skipped += counts.skipped
+    } catch {
+      if (result.status === 0) failedStages.push(`${stage.name} (no report)`)
+    }
+  }
+}
+rmSync(work, { recursive: true, force: true })
+
+if (failedStages.length) console.log(`\n✖ failed stages: ${failedStages.join(', ')}`)
+console.log(`\ntests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`)
+process.exit(failedStages.length ? 1 : 0)
