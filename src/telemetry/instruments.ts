@@ -1,0 +1,130 @@
+import {
+  type Counter,
+  type Histogram,
+  type Meter,
+  type MeterProvider,
+  metrics,
+  type ObservableGauge,
+  type ObservableResult,
+} from '@opentelemetry/api'
+import {
+  ATTR,
+  FYERS_AUTH_CODES,
+  normaliseFyersCode,
+  PROVIDERS,
+  REFRESH_OUTCOMES,
+  RELOAD_OUTCOMES,
+} from './attributes.ts'
+import { METER_NAME, METRICS, type MetricDefinition } from './definitions.ts'
+import { telemetryState } from './state.ts'
+
+/** keyline's OTel instruments, created from {@link METRICS}. */
+export interface KeylineInstruments {
+  readonly aiRequests: Counter
+  readonly aiFailures: Counter
+  readonly fyersQuoteRequests: Counter
+  readonly fyersQuoteFailures: Counter
+  readonly keyFailovers: Counter
+  readonly secretsReloads: Counter
+  readonly fyersTokenRefreshes: Counter
+  readonly aiOperationDuration: Histogram
+  readonly aiTokenUsage: Histogram
+  readonly fyersHttpDuration: Histogram
+  readonly consecutiveFailures: ObservableGauge
+  readonly fyersRefreshTokenRemaining: ObservableGauge
+}
+
+const counter = (meter: Meter, def: MetricDefinition): Counter =>
+  meter.createCounter(def.name, { unit: def.unit, description: def.description })
+
+const histogram = (meter: Meter, def: MetricDefinition): Histogram =>
+  meter.createHistogram(def.name, {
+    unit: def.unit,
+    description: def.description,
+    ...(def.buckets ? { advice: { explicitBucketBoundaries: [...def.buckets] } } : {}),
+  })
+
+const gauge = (
+  meter: Meter,
+  def: MetricDefinition,
+  callback: (result: ObservableResult) => void
+): ObservableGauge => {
+  const instrument = meter.createObservableGauge(def.name, {
+    unit: def.unit,
+    description: def.description,
+  })
+  instrument.addCallback(callback)
+  return instrument
+}
+
+const observeStreaks = (result: ObservableResult): void => {
+  for (const { provider, operation, count } of telemetryState.streaks.snapshot()) {
+    result.observe(count, { [ATTR.provider]: provider, [ATTR.operation]: operation })
+  }
+}
+
+const observeRefreshToken = (result: ObservableResult): void => {
+  const expiresAt = telemetryState.refreshTokenExpiresAtMs
+  if (expiresAt === undefined) return
+  result.observe(Math.max(0, Math.floor((expiresAt - telemetryState.now()) / 1000)))
+}
+
+/**
+ * Starts the series that alert on their first increase at 0, because Prometheus' `increase()`
+ * cannot see the first sample of a new series: a failover, a failed refresh or reload, a Fyers
+ * authentication failure.
+ */
+const initialiseSeries = (instruments: KeylineInstruments): void => {
+  for (const provider of PROVIDERS) instruments.keyFailovers.add(0, { [ATTR.provider]: provider })
+  for (const outcome of RELOAD_OUTCOMES)
+    instruments.secretsReloads.add(0, { [ATTR.outcome]: outcome })
+  for (const outcome of REFRESH_OUTCOMES) {
+    instruments.fyersTokenRefreshes.add(0, { [ATTR.outcome]: outcome })
+  }
+  for (const code of FYERS_AUTH_CODES) {
+    instruments.fyersQuoteFailures.add(0, {
+      [ATTR.errorType]: 'authentication_error',
+      [ATTR.fyersErrorCode]: normaliseFyersCode(code),
+    })
+  }
+  instruments.fyersQuoteFailures.add(0, { [ATTR.errorType]: 'authentication_error' })
+}
+
+const createInstruments = (meter: Meter): KeylineInstruments => {
+  const instruments: KeylineInstruments = {
+    aiRequests: counter(meter, METRICS.aiRequests),
+    aiFailures: counter(meter, METRICS.aiFailures),
+    fyersQuoteRequests: counter(meter, METRICS.fyersQuoteRequests),
+    fyersQuoteFailures: counter(meter, METRICS.fyersQuoteFailures),
+    keyFailovers: counter(meter, METRICS.keyFailovers),
+    secretsReloads: counter(meter, METRICS.secretsReloads),
+    fyersTokenRefreshes: counter(meter, METRICS.fyersTokenRefreshes),
+    aiOperationDuration: histogram(meter, METRICS.aiOperationDuration),
+    aiTokenUsage: histogram(meter, METRICS.aiTokenUsage),
+    fyersHttpDuration: histogram(meter, METRICS.fyersHttpDuration),
+    consecutiveFailures: gauge(meter, METRICS.consecutiveFailures, observeStreaks),
+    fyersRefreshTokenRemaining: gauge(
+      meter,
+      METRICS.fyersRefreshTokenRemaining,
+      observeRefreshToken
+    ),
+  }
+  initialiseSeries(instruments)
+  return instruments
+}
+
+let cached: { provider: MeterProvider; instruments: KeylineInstruments } | undefined
+
+/**
+ * keyline's instruments on the current global MeterProvider. They are created on first use and
+ * again whenever the global provider changes, so an SDK installed after import (or a test's
+ * provider) still receives every measurement; the `@opentelemetry/api` metrics API has no proxy
+ * provider that would do this itself.
+ */
+export const getInstruments = (): KeylineInstruments => {
+  const provider = metrics.getMeterProvider()
+  if (cached?.provider !== provider) {
+    cached = { provider, instruments: createInstruments(provider.getMeter(METER_NAME)) }
+  }
+  return cached.instruments
+}

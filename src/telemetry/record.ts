@@ -1,0 +1,168 @@
+import type { Attributes } from '@opentelemetry/api'
+import {
+  type AiErrorType,
+  type AiOperation,
+  ATTR,
+  type FyersErrorType,
+  normaliseAiErrorType,
+  normaliseAiOperation,
+  normaliseFyersCode,
+  normaliseFyersErrorType,
+  normaliseFyersHost,
+  normaliseHttpStatus,
+  normaliseModel,
+  normaliseProvider,
+  normaliseRefreshOutcome,
+  normaliseReloadOutcome,
+  type Provider,
+  type RefreshOutcome,
+  type ReloadOutcome,
+} from './attributes.ts'
+import { getInstruments } from './instruments.ts'
+import { telemetryState } from './state.ts'
+
+/** `'success'`, or the failure's `error.type` (see `anthropicErrorType`/`fyersErrorType`). */
+export type Outcome<E extends string> = 'success' | { errorType: E | (string & {}) }
+
+/** One finished call to Anthropic. */
+export interface AiCall {
+  /** `gen_ai.operation.name`: `chat`, `count_tokens` or `models`; others become `_OTHER`. */
+  operation: AiOperation | (string & {})
+  /** The requested model id; ids outside the allow-list become `_OTHER`. Omit for `models`. */
+  model?: string
+  /** Wall time of the call in seconds. */
+  durationS: number
+  outcome: Outcome<AiErrorType>
+  /** Token counts from the answer's `usage`, when it had one. */
+  usage?: { input: number; output: number }
+}
+
+/** One finished Fyers quotes call. */
+export interface FyersQuoteCall {
+  /** Wall time of the HTTP call in seconds. */
+  durationS: number
+  /** HTTP status of the answer; omit when none arrived (timeout, network). */
+  httpStatus?: number
+  /** The upstream host; hosts outside the allow-list become `_OTHER`. @default 'api-t1.fyers.in' */
+  serverAddress?: string
+  outcome: 'success' | { errorType: FyersErrorType | (string & {}); fyersCode?: number }
+}
+
+const PROVIDER_ANTHROPIC = 'anthropic'
+const PROVIDER_FYERS = 'fyers'
+const OPERATION_QUOTES = 'quotes'
+
+const isMeasurement = (value: number): boolean => Number.isFinite(value) && value >= 0
+
+/**
+ * Records a finished Anthropic call: `keyline.ai.requests`, on failure `keyline.ai.failures`,
+ * `gen_ai.client.operation.duration`, `gen_ai.client.token.usage` when usage is given, and the
+ * failure streak of (`anthropic`, operation). Never throws for odd input.
+ */
+export const recordAiCall = (call: AiCall): void => {
+  const m = getInstruments()
+  const operation = normaliseAiOperation(call.operation)
+  const base: Attributes = {
+    [ATTR.genAiProviderName]: PROVIDER_ANTHROPIC,
+    [ATTR.genAiOperationName]: operation,
+    ...(call.model === undefined ? {} : { [ATTR.genAiRequestModel]: normaliseModel(call.model) }),
+  }
+  m.aiRequests.add(1, base)
+  let durationAttributes = base
+  if (call.outcome === 'success') {
+    telemetryState.streaks.success(PROVIDER_ANTHROPIC, operation)
+  } else {
+    durationAttributes = {
+      ...base,
+      [ATTR.errorType]: normaliseAiErrorType(call.outcome.errorType),
+    }
+    m.aiFailures.add(1, durationAttributes)
+    telemetryState.streaks.failure(PROVIDER_ANTHROPIC, operation)
+  }
+  if (isMeasurement(call.durationS))
+    m.aiOperationDuration.record(call.durationS, durationAttributes)
+  if (call.usage) {
+    const { input, output } = call.usage
+    if (isMeasurement(input))
+      m.aiTokenUsage.record(input, { ...base, [ATTR.genAiTokenType]: 'input' })
+    if (isMeasurement(output)) {
+      m.aiTokenUsage.record(output, { ...base, [ATTR.genAiTokenType]: 'output' })
+    }
+  }
+}
+
+/**
+ * Records a finished Fyers quotes call: `keyline.fyers.quote.requests`, on failure
+ * `keyline.fyers.quote.failures` (with `fyers.error_code` when Fyers sent one),
+ * `http.client.request.duration`, and the failure streak of (`fyers`, `quotes`).
+ */
+export const recordFyersQuote = (call: FyersQuoteCall): void => {
+  const m = getInstruments()
+  m.fyersQuoteRequests.add(1)
+  const http: Attributes = {
+    [ATTR.httpRequestMethod]: 'GET',
+    [ATTR.serverAddress]: normaliseFyersHost(call.serverAddress ?? 'api-t1.fyers.in'),
+    ...(call.httpStatus === undefined
+      ? {}
+      : { [ATTR.httpResponseStatusCode]: normaliseHttpStatus(call.httpStatus) }),
+  }
+  if (call.outcome === 'success') {
+    telemetryState.streaks.success(PROVIDER_FYERS, OPERATION_QUOTES)
+  } else {
+    const errorType = normaliseFyersErrorType(call.outcome.errorType)
+    const code = call.outcome.fyersCode
+    m.fyersQuoteFailures.add(1, {
+      [ATTR.errorType]: errorType,
+      ...(code === undefined ? {} : { [ATTR.fyersErrorCode]: normaliseFyersCode(code) }),
+    })
+    http[ATTR.errorType] = errorType
+    telemetryState.streaks.failure(PROVIDER_FYERS, OPERATION_QUOTES)
+  }
+  if (isMeasurement(call.durationS)) m.fyersHttpDuration.record(call.durationS, http)
+}
+
+/** Records that a provider switched to its next credential (`keyline.key.failovers`). */
+export const recordFailover = (provider: Provider | (string & {})): void => {
+  getInstruments().keyFailovers.add(1, { [ATTR.provider]: normaliseProvider(provider) })
+}
+
+/** Records a secrets reload and its outcome (`keyline.secrets.reloads`). */
+export const recordReload = (outcome: ReloadOutcome): void => {
+  getInstruments().secretsReloads.add(1, { [ATTR.outcome]: normaliseReloadOutcome(outcome) })
+}
+
+/** Records a Fyers access-token refresh and its outcome (`keyline.fyers.token.refreshes`). */
+export const recordTokenRefresh = (outcome: RefreshOutcome): void => {
+  getInstruments().fyersTokenRefreshes.add(1, {
+    [ATTR.outcome]: normaliseRefreshOutcome(outcome),
+  })
+}
+
+/**
+ * Sets how long the Fyers refresh token stays valid. The gauge
+ * `keyline.fyers.refresh_token.remaining` then counts down on every collection; pass
+ * `undefined` to stop reporting it.
+ */
+export const setRefreshTokenRemaining = (seconds: number | undefined): void => {
+  getInstruments()
+  telemetryState.refreshTokenExpiresAtMs =
+    seconds === undefined || !Number.isFinite(seconds)
+      ? undefined
+      : telemetryState.now() + seconds * 1000
+}
+
+/** Like {@link setRefreshTokenRemaining}, from the token's expiry time. */
+export const setRefreshTokenExpiry = (expiresAt: Date | undefined): void => {
+  getInstruments()
+  const ms = expiresAt?.getTime()
+  telemetryState.refreshTokenExpiresAtMs = ms === undefined || Number.isNaN(ms) ? undefined : ms
+}
+
+/**
+ * Creates keyline's instruments on the current global MeterProvider now, so the gauges and the
+ * zero-initialised counters are exported before the first call. Call it right after the SDK is
+ * installed; recording functions also do it on first use.
+ */
+export const registerKeylineMetrics = (): void => {
+  getInstruments()
+}
