@@ -1,0 +1,56 @@
+import type { Context, ExecutionContext, MiddlewareHandler } from 'hono'
+import type { OtelEnv } from './config.ts'
+import { sharedWebExporter, type WebExporter } from './web-exporter.ts'
+import { ensureWebMeterProvider } from './web-provider.ts'
+
+/** Options of {@link otelFlush}. */
+export interface OtelFlushOptions {
+  /**
+   * The exporter to flush; its `intervalMs` is the throttle.
+   * @default the isolate's shared exporter (`sharedWebExporter()`, 5 s throttle)
+   */
+  exporter?: WebExporter
+  /** Where the `OTEL_*` configuration comes from, read once at first use. @default c.env */
+  env?: (c: Context) => OtelEnv
+}
+
+const executionContextOf = (c: Context): ExecutionContext | undefined => {
+  try {
+    return c.executionCtx
+  } catch {
+    // Hono throws outside Workers (Node, Deno, app.request without one).
+    return undefined
+  }
+}
+
+/**
+ * Workers metric export: installs the isolate's meter provider before the request runs, and
+ * after the response, at most once per `intervalMs` per isolate, exports the metrics as
+ * OTLP/HTTP JSON inside `c.executionCtx.waitUntil()`. The export has its own timeout and never
+ * rejects, so an unreachable collector neither delays nor fails a request. Use it as the
+ * outermost middleware so that everything the other middleware records is included.
+ *
+ * Does nothing without an execution context (Node and Deno export on their own, see
+ * `startNodeTelemetry` and `startDenoTelemetry`).
+ */
+export const otelFlush = (options: OtelFlushOptions = {}): MiddlewareHandler =>
+  async function otelFlush(c, next): Promise<void> {
+    const ctx = executionContextOf(c)
+    if (!ctx) return next()
+    ensureWebMeterProvider()
+    await next()
+    try {
+      const env = options.env ? options.env(c) : ((c.env ?? {}) as OtelEnv)
+      const flushing = (options.exporter ?? sharedWebExporter()).flushIfDue(env)
+      if (flushing) ctx.waitUntil(flushing)
+    } catch (error) {
+      // Telemetry must never fail a request.
+      console.warn(
+        JSON.stringify({
+          level: 'warn',
+          msg: 'otel flush not scheduled',
+          error: error instanceof Error ? error.message : String(error),
+        })
+      )
+    }
+  }
