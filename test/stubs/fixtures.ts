@@ -1,0 +1,31 @@
+import type { StubKeys } from './types.ts'
+
+/**
+ * Fresh random credentials for the stubs, generated at call time (never stored anywhere):
+ * `sk-ant-test-<uuid>` for Anthropic, `test-token-<uuid>` and friends for Fyers.
+ */
+export const generateStubKeys = (): StubKeys => {
+  const hex = () => crypto.randomUUID().replaceAll('-', '')
+  return {
+    anthropic: { apiKey: `sk-ant-test-${crypto.randomUUID()}` },
+    fyers: {
+      clientId: `TEST${hex().slice(0, 6).toUpperCase()}-100`,
+      accessToken: `test-token-${crypto.randomUUID()}`,
+      appSecret: `test-secret-${hex().slice(0, 10)}`,
+      refreshToken: `test-refresh-${crypto.randomUUID()}`,
+      pin: String(1000 + ((crypto.getRandomValues(new Uint16Array(1))[0] as number) % 9000)),
+    },
+  }
+}
+
+/** `startAnthropicStub` / `startFyersStub` options accepting `keys`. */
+export const stubOptionsFor = (keys: StubKeys) => ({
+  anthropic: { apiKeys: [keys.anthropic.apiKey] },
+  fyers: {
+    clientIds: [keys.fyers.clientId],
+    accessTokens: [keys.fyers.accessToken],
+    appSecrets: [keys.fyers.appSecret],
+    refreshTokens: [keys.fyers.refreshToken],
+    pins: [keys.fyers.pin],
+  },
+})
