@@ -1,0 +1,99 @@
+import { isErrorLike } from './describe-error.ts'
+import { UNREDACTABLE } from './markers.ts'
+import { MatcherCache } from './matcher-cache.ts'
+import {
+  type RedactorOptions,
+  resolveRedactorOptions,
+  type SecretLike,
+  secretValues,
+} from './options.ts'
+import { headerNameSet, paramNameSet } from './sensitive-names.ts'
+import type { RedactedError, RedactedValue } from './types.ts'
+import { walk } from './walk.ts'
+import type { WalkRules } from './walk-context.ts'
+
+/**
+ * Replaces known secret values, in every encoded form, and masks sensitive headers, query
+ * parameters and URL userinfo, anywhere in a value. Never mutates its input and never throws.
+ */
+export interface Redactor {
+  /** How many distinct secret values this redactor replaces. */
+  readonly secretCount: number
+  /**
+   * A JSON-safe, redacted copy of `value`: strings redacted, errors turned into
+   * {@link RedactedError}s, objects, arrays, `Map`, `Set`, `Headers`, URLs rebuilt, cycles
+   * shown as `[Circular]`, work bounded by the options' limits.
+   */
+  redact(value: unknown): RedactedValue
+  /** Redacts one string. */
+  redactString(text: string): string
+  /** Redacts an error (or any thrown value) into a plain {@link RedactedError}. */
+  redactError(error: unknown): RedactedError
+  /**
+   * A redactor with the same options and `secrets` in place of this one's. The compiled form of
+   * each distinct set of values is cached (bounded), so calling this per request is cheap.
+   */
+  withSecrets(secrets: Iterable<SecretLike>): Redactor
+}
+
+/**
+ * Creates a {@link Redactor}. Secrets shorter than `minSecretLength` (default 4) are replaced
+ * only where they are a whole string or a whole header or query value, never inside text.
+ *
+ * @example
+ * const redactor = createRedactor({ stacks: false })
+ * const perRequest = redactor.withSecrets([apiKey, token])
+ * console.log(JSON.stringify(perRequest.redact({ err })))
+ */
+export const createRedactor = (options: RedactorOptions = {}): Redactor => {
+  const resolved = resolveRedactorOptions(options)
+  const cache = new MatcherCache(resolved.cacheSize, resolved.minSecretLength)
+  const header = headerNameSet(resolved.headers)
+  const param = paramNameSet(resolved.queryParams)
+
+  const build = (secrets: Iterable<SecretLike> | undefined): Redactor => {
+    const matcher = cache.get(secretValues(secrets))
+    const rules: WalkRules = {
+      matcher,
+      header,
+      param,
+      isSecret: (value) => matcher.exact(value) !== undefined,
+      maxStringLength: resolved.maxStringLength,
+      stacks: resolved.stacks,
+      maxDepth: resolved.maxDepth,
+      maxNodes: resolved.maxNodes,
+    }
+    const redact = (value: unknown): RedactedValue => {
+      try {
+        return walk(value, rules)
+      } catch {
+        return UNREDACTABLE
+      }
+    }
+    return {
+      secretCount: matcher.size,
+      redact,
+      redactString: (text) => {
+        const out = redact(typeof text === 'string' ? text : String(text))
+        return typeof out === 'string' ? out : UNREDACTABLE
+      },
+      redactError: (error) => {
+        let value: unknown = error
+        try {
+          if (typeof error !== 'object' || error === null || !isErrorLike(error)) {
+            value = { name: 'NonError', message: typeof error === 'string' ? error : typeof error }
+          }
+        } catch {
+          value = { name: 'Error', message: UNREDACTABLE }
+        }
+        const out = redact(value)
+        return typeof out === 'object' && out !== null && !Array.isArray(out)
+          ? (out as RedactedError)
+          : { name: 'Error', message: UNREDACTABLE }
+      },
+      withSecrets: (next) => build(next),
+    }
+  }
+
+  return build(options.secrets)
+}
