@@ -1,0 +1,126 @@
+import { UNREDACTABLE } from '../redact/markers.ts'
+import { createRedactor, type Redactor } from '../redact/redactor.ts'
+import type { RedactedValue } from '../redact/types.ts'
+import { setKey } from '../redact/walk-context.ts'
+import { isLevelEnabled, type LineLevel, type LogLevel, parseLogLevel } from './level.ts'
+import type { LogFields, LogRecord } from './record.ts'
+import { consoleSink, type LogSink } from './sink.ts'
+
+/** A redactor, or a function returning the current one (secrets rotate). */
+export type RedactorSource = Redactor | (() => Redactor)
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /**
+   * The least severe level written: a `LOG_LEVEL` value; an invalid one means `info`.
+   * @default 'info'
+   */
+  level?: string
+  /**
+   * Applied to every field of every line, `msg` included.
+   * @default createRedactor() — no known secrets, sensitive headers and parameters still masked
+   */
+  redactor?: RedactorSource
+  /** Where lines go. @default consoleSink() */
+  sink?: LogSink
+  /** Fields added to every line. @default {} */
+  fields?: LogFields
+  /** The clock for `time`, in epoch milliseconds. @default Date.now */
+  now?: () => number
+}
+
+/** Writes structured, redacted log lines. Never throws. */
+export interface Logger {
+  /** The threshold this logger was created with. */
+  readonly level: LogLevel
+  /** Whether a line of `level` would be written. */
+  enabled(level: LineLevel): boolean
+  /** Writes a line of `level`. `level`, `time` and `msg` cannot be overridden by `fields`. */
+  log(level: LineLevel, msg: string, fields?: LogFields): void
+  /** Writes a `debug` line. */
+  debug(msg: string, fields?: LogFields): void
+  /** Writes an `info` line. */
+  info(msg: string, fields?: LogFields): void
+  /** Writes a `warn` line. */
+  warn(msg: string, fields?: LogFields): void
+  /** Writes an `error` line. */
+  error(msg: string, fields?: LogFields): void
+  /** A logger adding `fields` to every line, optionally with another redactor (per request). */
+  child(fields?: LogFields, redactor?: RedactorSource): Logger
+}
+
+const CORE = new Set(['level', 'time', 'msg'])
+
+let fallbackRedactor: Redactor | undefined
+const defaultRedactor = (): Redactor => {
+  fallbackRedactor ??= createRedactor()
+  return fallbackRedactor
+}
+
+const currentRedactor = (source: RedactorSource | undefined): Redactor => {
+  try {
+    const redactor = typeof source === 'function' ? source() : source
+    return redactor ?? defaultRedactor()
+  } catch {
+    return defaultRedactor()
+  }
+}
+
+const isoTime = (now: () => number): string => {
+  try {
+    return new Date(now()).toISOString()
+  } catch {
+    return new Date().toISOString()
+  }
+}
+
+/**
+ * Creates a structured JSON logger: each line is `{level, time, msg, ...fields}` with every
+ * field (and `msg`) redacted, written to the sink when its level is enabled.
+ */
+export const createLogger = (options: LoggerOptions = {}): Logger => {
+  const level = parseLogLevel(options.level)
+  const sink = options.sink ?? consoleSink()
+  const now = options.now ?? Date.now
+
+  const make = (base: LogFields, source: RedactorSource | undefined): Logger => {
+    const write = (line: LineLevel, msg: string, fields?: LogFields): void => {
+      if (!isLevelEnabled(level, line)) return
+      let record: LogRecord
+      try {
+        const redacted = currentRedactor(source).redact({
+          ...base,
+          ...fields,
+          msg: typeof msg === 'string' ? msg : String(msg),
+        })
+        record = { level: line, time: isoTime(now), msg: UNREDACTABLE }
+        if (redacted && typeof redacted === 'object' && !Array.isArray(redacted)) {
+          const fieldsOut = redacted as Record<string, RedactedValue>
+          record.msg = typeof fieldsOut.msg === 'string' ? fieldsOut.msg : UNREDACTABLE
+          for (const [key, value] of Object.entries(fieldsOut)) {
+            if (!CORE.has(key)) setKey(record, key, value)
+          }
+        }
+      } catch {
+        record = { level: line, time: isoTime(now), msg: UNREDACTABLE }
+      }
+      try {
+        sink(record)
+      } catch {
+        // A failing sink must not fail the request; there is nowhere safe left to report it.
+      }
+    }
+    return {
+      level,
+      enabled: (line) => isLevelEnabled(level, line),
+      log: write,
+      debug: (msg, fields) => write('debug', msg, fields),
+      info: (msg, fields) => write('info', msg, fields),
+      warn: (msg, fields) => write('warn', msg, fields),
+      error: (msg, fields) => write('error', msg, fields),
+      child: (fields = {}, redactor) => make({ ...base, ...fields }, redactor ?? source),
+    }
+  }
+
+  return make({ ...options.fields }, options.redactor)
+}
