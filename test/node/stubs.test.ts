@@ -1,4 +1,5 @@
 import Anthropic, {
+  APIConnectionError,
   AuthenticationError,
   InternalServerError,
   RateLimitError,
@@ -206,6 +207,36 @@ describe('Anthropic stub, through @anthropic-ai/sdk', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140)
   })
 
+  it('resets the connection before the headers of a plain request', async () => {
+    await ctlA.fault({ kind: 'reset' })
+    await expect(client().messages.create(ask)).rejects.toBeInstanceOf(APIConnectionError)
+  })
+
+  it('counts hits of a same-host redirect target when followed', async () => {
+    await ctlA.fault({ kind: 'redirect' })
+    const response = await fetch(`${anthropic.url}/v1/models`)
+    expect(await response.json()).toMatchObject({ evil: true, path: '/__evil/v1/models' })
+    expect((await ctlA.state()).evilHits).toBe(1)
+    expect((await ctlA.requests()).map((r) => [r.path, r.status])).toEqual([
+      ['/v1/models', 307],
+      ['/__evil/v1/models', 200],
+    ])
+  })
+
+  it('counts tokens', async () => {
+    const count = await client().messages.countTokens({ model: MODEL, messages: ask.messages })
+    expect(count.input_tokens).toBeGreaterThan(0)
+  })
+
+  it('applies a persistent mode until cleared, matching by path', async () => {
+    await ctlA.mode({ kind: 'status', status: 500, path: '/v1/messages' })
+    await expect(client().messages.create(ask)).rejects.toBeInstanceOf(InternalServerError)
+    await expect(client().messages.create(ask)).rejects.toBeInstanceOf(InternalServerError)
+    await expect(client().models.list()).resolves.toBeDefined()
+    await ctlA.mode(null)
+    await expect(client().messages.create(ask)).resolves.toBeDefined()
+  })
+
   it('isolates sessions', async () => {
     const session = await ctlA.session()
     await session.fault({ kind: 'status', status: 500 })
@@ -284,6 +315,24 @@ describe('Fyers stub', () => {
     expect(body).toMatchObject({ s: 'ok', code: 200, access_token: expect.any(String) })
     const profile = await fyersGet('/api/v3/profile', `${keys.fyers.clientId}:${body.access_token}`)
     expect(profile.status).toBe(200)
+  })
+
+  it('echoes the authorization value and answers malformed JSON as faults', async () => {
+    await ctlF.fault({ kind: 'echo' }, { kind: 'malformed' })
+    const echoed = await fyersGet('/data/quotes?symbols=NSE:TCS-EQ')
+    expect(echoed.status).toBe(401)
+    expect(echoed.headers.get('x-echo-credential')).toBe(
+      `${keys.fyers.clientId}:${keys.fyers.accessToken}`
+    )
+    expect((await echoed.json()).message).toContain(keys.fyers.accessToken)
+    const malformed = await fyersGet('/data/quotes?symbols=NSE:TCS-EQ')
+    await expect(malformed.json()).rejects.toThrow()
+  })
+
+  it('answers the configured auth error code for unknown tokens', async () => {
+    await ctlF.keys({ authErrorCode: -15 })
+    const response = await fyersGet('/api/v3/profile', 'nope:nope')
+    expect(await response.json()).toMatchObject({ code: -15, message: 'Provided token is invalid' })
   })
 
   it('revokes a token at runtime', async () => {
