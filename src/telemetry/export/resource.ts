@@ -2,8 +2,8 @@ import { defaultResource, type Resource, resourceFromAttributes } from '@opentel
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
 import type { OtelExportConfig } from './config.ts'
 
-/** Where the process runs, as reported in `process.runtime.name`. */
-export type TelemetryRuntime = 'node' | 'deno' | 'workerd'
+/** Where the process runs, as reported in `process.runtime.name` (semantic-convention values). */
+export type TelemetryRuntime = 'nodejs' | 'deno' | 'workerd'
 
 /** What {@link buildResource} adds besides the environment's attributes. */
 export interface ResourceOptions {
