@@ -1,0 +1,215 @@
+import { zValidator } from '@hono/zod-validator'
+import { type Context, Hono } from 'hono'
+import { getRuntimeKey } from 'hono/adapter'
+import { z } from 'zod'
+import { type EnvReader, readEnv } from '../env.ts'
+import { KeylineError } from '../errors/keyline-error.ts'
+import { HealthTracker } from '../health/provider-health.ts'
+import {
+  DEFAULT_EPOCH_BINDING,
+  DEFAULT_EPOCH_KEY,
+  type EpochRecord,
+  kvBinding,
+} from '../rotation/epoch-record.ts'
+import { NextSecretValidator } from '../rotation/next-validator.ts'
+import { type EpochChange, publishEpoch } from '../rotation/publish-epoch.ts'
+import { rotatingCredential, rotatingState } from '../rotation/rotating-credential.ts'
+import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../secrets/definitions.ts'
+import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
+import { type AdminAuthOptions, type AdminAuthVariables, adminAuth } from './admin-auth.ts'
+import { audited, writeAudit } from './audit.ts'
+import { type AdminLogger, consoleJsonLogger } from './audit-log.ts'
+import { type KeyStatus, keyStatus } from './key-status.ts'
+
+/** Where the reload epoch lives in KV; share these with {@link reloadEpoch}. */
+export interface AdminEpochOptions {
+  /** The KV binding in `c.env`. @default 'KEYLINE_KV' */
+  binding?: string
+  /** The KV key of the epoch record. @default 'keyline:reload-epoch' */
+  key?: string
+}
+
+/** Options of {@link adminRoutes}. */
+export interface AdminOptions extends AdminAuthOptions {
+  /** The registry the app reads secrets from; the same one `secrets()` uses. */
+  registry: SecretRegistry
+  /** Per-provider health shown in the status. @default a new, empty tracker */
+  health?: HealthTracker
+  /**
+   * Checks and remembers next-secret validity; share it with `reloadEpoch()` and the proxy.
+   * @default a new NextSecretValidator using `fetch`
+   */
+  validator?: NextSecretValidator
+  /** The fetch of next-secret validation, when no `validator` is given. @default globalThis.fetch */
+  fetch?: typeof fetch
+  /** How the request's environment is read. @default readEnv */
+  env?: EnvReader
+  /** Runtime name shown in the status. @default hono/adapter's getRuntimeKey() */
+  runtime?: string
+  /** Where audit lines and failed attempts go. @default consoleJsonLogger */
+  log?: AdminLogger
+  /** The reload epoch in KV (Workers). @default binding KEYLINE_KV, key keyline:reload-epoch */
+  epoch?: AdminEpochOptions
+}
+
+/** The Hono environment of the admin routes. */
+export type AdminEnv = { Variables: AdminAuthVariables }
+
+/** The body of `POST /admin/keys/reload`: the new status and what was published. */
+export interface ReloadResult extends KeyStatus {
+  readonly reload: { readonly epoch: string | null; readonly propagated: boolean }
+}
+
+/** The body of `POST /admin/keys/promote`. */
+export interface PromoteResult extends KeyStatus {
+  readonly promoted: {
+    readonly provider: ProviderId
+    readonly credential: string
+    readonly fingerprint: string
+    readonly replaced: string | null
+    readonly propagated: boolean
+  }
+}
+
+const providerList = PROVIDER_IDS.join(', ')
+const promoteBody = z.object({
+  provider: z.enum(PROVIDER_IDS as [ProviderId, ...ProviderId[]]),
+})
+
+/**
+ * The admin API, to mount at `/admin`: `GET /keys/status`, `POST /keys/reload` and
+ * `POST /keys/promote {"provider":"anthropic"}`, behind {@link adminAuth}. Responses carry
+ * fingerprints, sources and generations, never a secret value; every action is audited.
+ */
+export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
+  const { registry } = options
+  if (!registry) throw new TypeError('adminRoutes(): registry is required')
+  if (options.validator && options.fetch) {
+    throw new TypeError('adminRoutes(): pass fetch to the validator, not beside it')
+  }
+  const health = options.health ?? new HealthTracker()
+  const validator = options.validator ?? new NextSecretValidator({ fetch: options.fetch })
+  const readRequestEnv = options.env ?? readEnv
+  const runtime = options.runtime ?? getRuntimeKey()
+  const log = options.log ?? consoleJsonLogger
+  const now = options.now ?? Date.now
+  const binding = options.epoch?.binding ?? DEFAULT_EPOCH_BINDING
+  const epochKey = options.epoch?.key ?? DEFAULT_EPOCH_KEY
+
+  const statusOf = async (snapshot: SecretsSnapshot): Promise<KeyStatus> => {
+    await Promise.all(PROVIDER_IDS.map((id) => validator.validate(snapshot[id])))
+    return keyStatus(
+      snapshot,
+      (id) => validator.peek(snapshot[id]),
+      (id) => health.get(id),
+      runtime,
+      now()
+    )
+  }
+
+  const publish = async (c: Context, change: EpochChange): Promise<EpochRecord | undefined> => {
+    const kv = kvBinding(c.env, binding)
+    if (!kv) return undefined
+    return publishEpoch(kv, epochKey, registry, change, now())
+  }
+
+  const app = new Hono<AdminEnv>()
+  app.use(adminAuth({ ...options, env: readRequestEnv, log, now }))
+
+  app.get('/keys/status', async (c) => {
+    const body = await audited(log, c, 'status', null, now, async () => ({
+      result: await statusOf(await registry.resolve(readRequestEnv(c))),
+    }))
+    return c.json(body, 200, { 'cache-control': 'no-store' })
+  })
+
+  app.post('/keys/reload', async (c) => {
+    const body = await audited(log, c, 'reload', null, now, async () => {
+      registry.reload()
+      validator.clear()
+      const status = await statusOf(await registry.resolve(readRequestEnv(c)))
+      const record = await publish(c, { action: 'reload' })
+      const result: ReloadResult = {
+        ...status,
+        reload: { epoch: record?.epoch ?? null, propagated: record !== undefined },
+      }
+      return { result, extra: { epoch: record?.epoch ?? null } }
+    })
+    return c.json(body, 200, { 'cache-control': 'no-store' })
+  })
+
+  app.post(
+    '/keys/promote',
+    zValidator('json', promoteBody, (result, c) => {
+      if (result.success) return
+      writeAudit(log, c as Context<AdminEnv>, 'promote', null, 'rejected', now(), {
+        error: 'invalid_request',
+      })
+      throw new KeylineError(400, 'invalid_request', `provider must be one of: ${providerList}`, {
+        details: { valid_providers: PROVIDER_IDS },
+      })
+    }),
+    async (c) => {
+      const { provider } = c.req.valid('json')
+      const body = await audited(log, c, 'promote', provider, now, async () => {
+        const env = readRequestEnv(c)
+        const snapshot = await registry.resolveProvider(env, provider)
+        const { name, definition } = rotatingCredential(provider)
+        const { current, next } = rotatingState(snapshot)
+        const label = `${providerDefinitions[provider].name} ${definition.label}`
+        if (!next) {
+          throw new KeylineError(
+            409,
+            'next_not_staged',
+            `No next ${label} is staged: set ${definition.next} and reload`,
+            { details: { provider } }
+          )
+        }
+        const validity = await validator.validate(snapshot)
+        if (validity?.state !== 'valid') {
+          throw new KeylineError(
+            409,
+            'next_not_valid',
+            `The next ${label} is ${validity?.state ?? 'unknown'}, not valid: it cannot be promoted`,
+            {
+              details: {
+                provider,
+                validity: validity?.state ?? 'unknown',
+                reason: validity?.reason,
+              },
+            }
+          )
+        }
+        registry.promote(next, current)
+        const record = await publish(c, {
+          action: 'promote',
+          promotion: {
+            provider,
+            credential: name,
+            next: next.fingerprint,
+            replaced: current?.fingerprint ?? null,
+            at: now(),
+          },
+        })
+        const status = await statusOf(await registry.resolve(env))
+        const result: PromoteResult = {
+          ...status,
+          promoted: {
+            provider,
+            credential: name,
+            fingerprint: next.fingerprint,
+            replaced: current?.fingerprint ?? null,
+            propagated: record !== undefined,
+          },
+        }
+        return {
+          result,
+          extra: { from: current?.fingerprint ?? null, to: next.fingerprint },
+        }
+      })
+      return c.json(body, 200, { 'cache-control': 'no-store' })
+    }
+  )
+
+  return app
+}

@@ -1,0 +1,60 @@
+import type { Context } from 'hono'
+import { KeylineError } from '../errors/keyline-error.ts'
+import type { AdminAuthVariables } from './admin-auth.ts'
+import type { AdminLogger } from './audit-log.ts'
+
+/** An admin action that is audited. */
+export type AdminAction = 'status' | 'reload' | 'promote'
+
+/** How an audited action ended. */
+export type AuditResult = 'ok' | 'rejected' | 'error'
+
+/**
+ * Writes the audit line of one admin action: who (admin token variable and fingerprint, client
+ * address), what (action, provider), how it ended, when. Never a token or secret value.
+ */
+export const writeAudit = (
+  log: AdminLogger,
+  c: Context<{ Variables: AdminAuthVariables }>,
+  action: AdminAction,
+  provider: string | null,
+  result: AuditResult,
+  now: number,
+  extra: Record<string, unknown> = {}
+): void => {
+  const caller = c.get('adminCaller')
+  log({
+    level: result === 'error' ? 'error' : 'info',
+    msg: 'admin audit',
+    action,
+    provider,
+    result,
+    token: caller?.fingerprint ?? null,
+    tokenVariable: caller?.variable ?? null,
+    client: caller?.client ?? null,
+    time: new Date(now).toISOString(),
+    ...extra,
+  })
+}
+
+/** Runs an admin action and audits its outcome, rethrowing any error for `onError`. */
+export const audited = async <T>(
+  log: AdminLogger,
+  c: Context<{ Variables: AdminAuthVariables }>,
+  action: AdminAction,
+  provider: string | null,
+  now: () => number,
+  run: () => Promise<{ result: T; extra?: Record<string, unknown> }>
+): Promise<T> => {
+  try {
+    const { result, extra } = await run()
+    writeAudit(log, c, action, provider, 'ok', now(), extra)
+    return result
+  } catch (err) {
+    const known = err instanceof KeylineError
+    writeAudit(log, c, action, provider, known ? 'rejected' : 'error', now(), {
+      error: known ? err.type : 'internal_error',
+    })
+    throw err
+  }
+}

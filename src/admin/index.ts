@@ -1,0 +1,15 @@
+export { NextSecretValidator, type NextSecretValidatorOptions } from '../rotation/next-validator.ts'
+export { type ReloadEpochOptions, reloadEpoch } from '../rotation/reload-epoch.ts'
+export { type AdminAuthOptions, type AdminCaller, adminAuth } from './admin-auth.ts'
+export {
+  type AdminEnv,
+  type AdminEpochOptions,
+  type AdminOptions,
+  adminRoutes,
+  type PromoteResult,
+  type ReloadResult,
+} from './admin-routes.ts'
+export { type AdminLogger, consoleJsonLogger } from './audit-log.ts'
+export { type ClientAddressReader, clientAddressFromHeaders } from './client-address.ts'
+export type { RateLimitOptions } from './failure-limiter.ts'
+export type { KeyStatus, NextSecretView, ProviderStatus, SecretView } from './key-status.ts'

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest'
+import { adminHarness, generatedEnv, leaks, randomValue } from './admin-harness.ts'
+
+describe('admin authentication', () => {
+  it('answers 404 like an unknown route when no admin token is configured', async () => {
+    const { request } = adminHarness()
+    const env = { ...generatedEnv(), ADMIN_TOKEN: undefined }
+    for (const token of [undefined, 'anything']) {
+      const res = await request('/admin/keys/status', env, { token })
+      expect(res.status).toBe(404)
+      expect(await res.json()).toEqual({ error: { type: 'not_found', message: 'No such route' } })
+    }
+    const unknown = await request('/nowhere', env)
+    expect(unknown.status).toBe(404)
+  })
+
+  it('treats a placeholder admin token as not configured', async () => {
+    const { request } = adminHarness()
+    const res = await request(
+      '/admin/keys/status',
+      { ADMIN_TOKEN: 'changeme' },
+      { token: 'changeme' }
+    )
+    expect(res.status).toBe(404)
+  })
+
+  it('answers 401 with a Bearer challenge for a missing or wrong token', async () => {
+    const { request } = adminHarness()
+    const env = generatedEnv()
+    const missing = await request('/admin/keys/status', env)
+    expect(missing.status).toBe(401)
+    expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer /)
+    expect((await missing.json()).error.type).toBe('unauthorized')
+    const wrong = await request('/admin/keys/status', env, { token: randomValue('admin-', 32) })
+    expect(wrong.status).toBe(401)
+    expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer /)
+    const malformed = await request('/admin/keys/status', env, { token: 'not a token!' })
+    expect(malformed.status).toBe(401)
+  })
+
+  it('accepts ADMIN_TOKEN and ADMIN_TOKEN_NEW while the admin token rotates', async () => {
+    const { request, lines } = adminHarness()
+    const env = { ...generatedEnv(), ADMIN_TOKEN_NEW: randomValue('admin-new-', 32) }
+    expect((await request('/admin/keys/status', env, { token: env.ADMIN_TOKEN })).status).toBe(200)
+    expect((await request('/admin/keys/status', env, { token: env.ADMIN_TOKEN_NEW })).status).toBe(
+      200
+    )
+    const audits = lines.filter((l) => l.msg === 'admin audit')
+    expect(audits.map((l) => l.tokenVariable)).toEqual(['ADMIN_TOKEN', 'ADMIN_TOKEN_NEW'])
+    expect(audits[1]?.token).toBe(`…${env.ADMIN_TOKEN_NEW.slice(-4)}`)
+  })
+
+  it('refuses a client with 429 and retry-after after N failures in the window', async () => {
+    let now = 1_000_000
+    const { request } = adminHarness({
+      rateLimit: { maxFailures: 3, windowMs: 30_000 },
+      now: () => now,
+    })
+    const env = generatedEnv()
+    const from = (ip: string, token: string) =>
+      request('/admin/keys/status', env, {
+        token,
+        headers: { 'x-forwarded-for': `${ip}, 10.0.0.1` },
+      })
+    for (let i = 0; i < 3; i++) expect((await from('192.0.2.7', 'wrong-token')).status).toBe(401)
+    const limited = await from('192.0.2.7', env.ADMIN_TOKEN)
+    expect(limited.status).toBe(429)
+    expect(Number(limited.headers.get('retry-after'))).toBe(30)
+    expect((await limited.json()).error.type).toBe('rate_limited')
+    // another address is not affected
+    expect((await from('198.51.100.9', env.ADMIN_TOKEN)).status).toBe(200)
+    now += 30_000
+    expect((await from('192.0.2.7', env.ADMIN_TOKEN)).status).toBe(200)
+  })
+
+  it('logs failed attempts with the client address and without the presented token', async () => {
+    const { request, lines } = adminHarness()
+    const env = generatedEnv()
+    const presented = randomValue('guess-', 32)
+    await request('/admin/keys/status', env, {
+      token: presented,
+      headers: { 'cf-connecting-ip': '203.0.113.5' },
+    })
+    const failure = lines.find((l) => l.msg === 'admin authentication failed')
+    expect(failure).toMatchObject({ reason: 'invalid_token', client: '203.0.113.5' })
+    const text = JSON.stringify(lines)
+    expect(leaks(text, presented)).toBeUndefined()
+    expect(leaks(text, env.ADMIN_TOKEN)).toBeUndefined()
+  })
+})
