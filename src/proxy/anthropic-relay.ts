@@ -18,26 +18,37 @@ const isAnthropicError = (body: unknown): body is AnthropicErrorBody => {
   )
 }
 
+/** Whether a body is JSON. */
+export const isJson = (text: string): boolean => {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The 502 for an upstream answer that is not what Anthropic sends (HTML, malformed JSON). */
+export const malformed = (status: number): KeylineError =>
+  new KeylineError(
+    502,
+    'upstream_malformed',
+    `Anthropic answered HTTP ${status} with a body keyline cannot read`,
+    { details: { provider: 'anthropic', upstream_status: status } }
+  )
+
 /**
- * Reads an upstream error response as Anthropic's error body. An answer that is not one (HTML
- * from a proxy, malformed JSON) becomes a 502 `upstream_malformed` error instead.
+ * Reads an upstream error body as Anthropic's error body, keeping only its type, message and
+ * request id. An answer that is not one becomes a 502 `upstream_malformed` error instead.
  */
-export const readAnthropicError = async (response: Response): Promise<AnthropicErrorBody> => {
-  const text = await response.text()
+export const readAnthropicError = (status: number, text: string): AnthropicErrorBody => {
   let body: unknown
   try {
     body = JSON.parse(text)
   } catch {
     body = undefined
   }
-  if (!isAnthropicError(body)) {
-    throw new KeylineError(
-      502,
-      'upstream_malformed',
-      `Anthropic answered HTTP ${response.status} with a body that is not an Anthropic error`,
-      { details: { provider: 'anthropic', upstream_status: response.status } }
-    )
-  }
+  if (!isAnthropicError(body)) throw malformed(status)
   const relayed: AnthropicErrorBody = {
     type: 'error',
     error: { type: body.error.type, message: body.error.message },

@@ -4,11 +4,12 @@ import { bodyLimit } from 'hono/body-limit'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
 import type { SecretsVariables } from '../middleware/secrets.ts'
-import { readAnthropicError } from '../proxy/anthropic-relay.ts'
+import { isJson, malformed, readAnthropicError } from '../proxy/anthropic-relay.ts'
 import { withFailover } from '../proxy/failover.ts'
 import { guardStream } from '../proxy/guard-stream.ts'
 import { anthropicRequestHeaders, relayedResponseHeaders } from '../proxy/headers.ts'
 import type { ProxyDeps } from '../proxy/proxy-deps.ts'
+import { readBody } from '../proxy/read-body.ts'
 import { UpstreamError } from '../proxy/upstream-error.ts'
 import { upstreamFailure } from '../proxy/upstream-failure.ts'
 import { upstreamFetch } from '../proxy/upstream-fetch.ts'
@@ -89,19 +90,35 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
     const upstream = result.outcome
     const headers = relayedResponseHeaders(upstream.headers)
     headers.set('keyline-key-slot', result.slot)
-    if (!upstream.ok) {
-      const error = await readAnthropicError(upstream)
-      health.failure('anthropic', error.error.type)
-      return c.json(error, upstream.status as 400, Object.fromEntries(headers))
+    const streamed = headers.get('content-type')?.startsWith('text/event-stream') ?? false
+    if (!upstream.ok || !streamed) {
+      let text: string
+      try {
+        text = await readBody(upstream, policy.idleTimeoutMs)
+      } catch (error) {
+        if (error instanceof UpstreamError) {
+          health.failure('anthropic', error.kind)
+          throw upstreamFailure('anthropic', error)
+        }
+        throw error
+      }
+      if (!upstream.ok) {
+        const relayed = readAnthropicError(upstream.status, text)
+        health.failure('anthropic', relayed.error.type)
+        return c.json(relayed, upstream.status as 400, Object.fromEntries(headers))
+      }
+      if (!isJson(text)) {
+        health.failure('anthropic', 'upstream_malformed')
+        throw malformed(upstream.status)
+      }
+      health.success('anthropic')
+      return c.body(text, upstream.status as 200, Object.fromEntries(headers))
     }
     health.success('anthropic')
-    if (!upstream.body) return c.body(null, upstream.status as 200, Object.fromEntries(headers))
-    const stream = guardStream(upstream.body, {
+    const stream = guardStream(upstream.body ?? new ReadableStream(), {
       idleTimeoutMs: policy.idleTimeoutMs,
       failureTail: (error) =>
-        headers.get('content-type')?.startsWith('text/event-stream')
-          ? SSE_ERROR(error.kind === 'timeout' ? 'timeout_error' : 'api_error', error.message)
-          : undefined,
+        SSE_ERROR(error.kind === 'timeout' ? 'timeout_error' : 'api_error', error.message),
       onEnd: (why) => {
         if (why instanceof UpstreamError) health.failure('anthropic', why.kind)
       },
