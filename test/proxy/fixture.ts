@@ -57,7 +57,7 @@ export const proxyFixture = async (
   const call = (path: string, init: RequestInit = {}, override = bindings): Promise<Response> => {
     const headers = new Headers(init.headers)
     if (!headers.has('authorization')) headers.set('authorization', `Bearer ${clientToken}`)
-    return app.request(path, { ...init, headers }, override)
+    return Promise.resolve(app.request(path, { ...init, headers }, override))
   }
   return {
     anthropic,
