@@ -28,7 +28,13 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
   { name: 'build', command: ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(work, 'dist')] },
   {
     name: 'vitest',
-    command: ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`],
+    command: [
+      'vitest',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${vitestJson}`,
+    ],
     counts: () => {
       const report = JSON.parse(readFileSync(vitestJson, 'utf8'))
       return {
@@ -40,7 +46,16 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
   },
   {
     name: 'deno',
-    command: ['deno', 'test', '--allow-env', '--allow-read', '--allow-write', '--allow-net', `--junit-path=${denoJunit}`, 'test/deno/'],
+    command: [
+      'deno',
+      'test',
+      '--allow-env',
+      '--allow-read',
+      '--allow-write',
+      '--allow-net',
+      `--junit-path=${denoJunit}`,
+      'test/deno/',
+    ],
     counts: () => {
       const xml = readFileSync(denoJunit, 'utf8')
       const total = Number(/<testsuites[^>]*tests="(\d+)"/.exec(xml)?.[1] ?? 0)
