@@ -1,7 +1,7 @@
 import { metrics } from '@opentelemetry/api'
 import type { ExecutionContext } from 'hono'
 import { Hono } from 'hono'
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it, vi } from 'vitest'
 import { otelFlush } from '../../src/telemetry/export/otel-flush.ts'
 import {
   createWebExporter,
@@ -9,7 +9,7 @@ import {
   flushTelemetry,
   type WebExporterOptions,
 } from '../../src/telemetry/export/web-exporter.ts'
-import type { ReceivedExport } from '../support/otlp-receiver.ts'
+import type { ReceivedExport } from '../support/otlp-decode.ts'
 
 // Web APIs only: runs in the `node` and the `workerd` projects. The receiver runs in Node
 // (test/setup/stubs.ts); what it decoded is read back over HTTP.
@@ -175,5 +175,35 @@ describe('flushTelemetry (scheduled handler)', () => {
       (e) => e.metrics.find((m) => m.name === 'keyline.test.scheduled')?.points[0]?.value
     )
     expect(totals.slice(1)).toEqual([2, 5])
+  })
+})
+
+describe('createWebExporter', () => {
+  it('forgets an export whose request context died, instead of never exporting again', async () => {
+    // A fetch that never settles, not even on abort: what a torn-down Workers context leaves.
+    const calls: string[] = []
+    const exporter = createWebExporter({
+      timeoutMs: 100,
+      onResult: () => {},
+      fetch: (input) => {
+        calls.push(String(input))
+        return new Promise<Response>(() => {})
+      },
+    })
+    const env = envFor(uniqueService(), receiver)
+    const now = vi.spyOn(Date, 'now')
+    try {
+      const start = Date.now()
+      now.mockReturnValue(start)
+      void exporter.flush(env)
+      await vi.waitFor(() => expect(calls).toHaveLength(1))
+      now.mockReturnValue(start + 1_000)
+      expect(await exporter.flush(env)).toEqual({ status: 'skipped', reason: 'in-flight' })
+      now.mockReturnValue(start + 10_000)
+      void exporter.flush(env)
+      await vi.waitFor(() => expect(calls).toHaveLength(2))
+    } finally {
+      now.mockRestore()
+    }
   })
 })

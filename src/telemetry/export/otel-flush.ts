@@ -1,13 +1,20 @@
 import type { Context, ExecutionContext, MiddlewareHandler } from 'hono'
 import type { OtelEnv } from './config.ts'
-import { sharedWebExporter, type WebExporter } from './web-exporter.ts'
+import {
+  createWebExporter,
+  sharedWebExporter,
+  type WebExporter,
+  type WebExporterOptions,
+} from './web-exporter.ts'
 import { ensureWebMeterProvider } from './web-provider.ts'
 
 /** Options of {@link otelFlush}. */
-export interface OtelFlushOptions {
+export interface OtelFlushOptions extends Pick<WebExporterOptions, 'intervalMs' | 'timeoutMs'> {
   /**
-   * The exporter to flush; its `intervalMs` is the throttle.
-   * @default the isolate's shared exporter (`sharedWebExporter()`, 5 s throttle)
+   * The exporter to flush; its `intervalMs` is the throttle. When `intervalMs` or `timeoutMs`
+   * is given (and no `exporter`), a dedicated one is created with them.
+   * @default the isolate's shared exporter (`sharedWebExporter()`, also used by
+   *   `flushTelemetry`; throttle `OTEL_METRIC_EXPORT_INTERVAL` else 5000 ms)
    */
   exporter?: WebExporter
   /** Where the `OTEL_*` configuration comes from, read once at first use. @default c.env */
@@ -33,15 +40,24 @@ const executionContextOf = (c: Context): ExecutionContext | undefined => {
  * Does nothing without an execution context (Node and Deno export on their own, see
  * `startNodeTelemetry` and `startDenoTelemetry`).
  */
-export const otelFlush = (options: OtelFlushOptions = {}): MiddlewareHandler =>
-  async function otelFlush(c, next): Promise<void> {
+export const otelFlush = (options: OtelFlushOptions = {}): MiddlewareHandler => {
+  const { intervalMs, timeoutMs } = options
+  const own =
+    options.exporter ??
+    (intervalMs === undefined && timeoutMs === undefined
+      ? undefined
+      : createWebExporter({
+          ...(intervalMs === undefined ? {} : { intervalMs }),
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        }))
+  return async function otelFlush(c, next): Promise<void> {
     const ctx = executionContextOf(c)
     if (!ctx) return next()
     ensureWebMeterProvider()
     await next()
     try {
       const env = options.env ? options.env(c) : ((c.env ?? {}) as OtelEnv)
-      const flushing = (options.exporter ?? sharedWebExporter()).flushIfDue(env)
+      const flushing = (own ?? sharedWebExporter()).flushIfDue(env)
       if (flushing) ctx.waitUntil(flushing)
     } catch (error) {
       // Telemetry must never fail a request.
@@ -54,3 +70,4 @@ export const otelFlush = (options: OtelFlushOptions = {}): MiddlewareHandler =>
       )
     }
   }
+}

@@ -17,7 +17,7 @@ export interface WebExporterOptions {
   /**
    * Timeout of one export request.
    * @default `OTEL_EXPORTER_OTLP_METRICS_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` or
-   *   `OTEL_METRIC_EXPORT_TIMEOUT` if set, capped at 30000 (Workers cancel `waitUntil` work
+   *   `OTEL_METRIC_EXPORT_TIMEOUT` if set, capped at 25000 (Workers cancel `waitUntil` work
    *   30 s after the response), else 5000
    */
   timeoutMs?: number
@@ -61,7 +61,11 @@ export interface WebExporter {
 
 const DEFAULT_INTERVAL_MS = 5_000
 const DEFAULT_TIMEOUT_MS = 5_000
-const MAX_TIMEOUT_MS = 30_000
+// Workers cancel `waitUntil` work 30 s after the response: stay under it.
+const MAX_TIMEOUT_MS = 25_000
+// An export still "running" this long after its own timeout was cut off with its request
+// (Workers tore the context down): forget it, or this isolate would never export again.
+const STALE_AFTER_TIMEOUT_MS = 5_000
 
 const warnOncePerOutage = (): ((result: FlushResult) => void) => {
   let failing = false
@@ -92,6 +96,20 @@ export const createWebExporter = (options: WebExporterOptions = {}): WebExporter
   let inFlight: Promise<FlushResult> | undefined
   let lastStartedAt = Number.NEGATIVE_INFINITY
 
+  const timeoutFor = (cfg: OtelExportConfig): number =>
+    Math.min(
+      options.timeoutMs ?? cfg.otlp?.timeoutMs ?? cfg.exportTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      MAX_TIMEOUT_MS
+    )
+
+  /** Whether an export is running (and not one whose request context was torn down). */
+  const running = (cfg: OtelExportConfig): boolean => {
+    if (inFlight && Date.now() - lastStartedAt > timeoutFor(cfg) + STALE_AFTER_TIMEOUT_MS) {
+      inFlight = undefined
+    }
+    return inFlight !== undefined
+  }
+
   const configure = (env: OtelEnv): OtelExportConfig => {
     if (config) return config
     config = readOtelConfig(env)
@@ -105,10 +123,7 @@ export const createWebExporter = (options: WebExporterOptions = {}): WebExporter
     if (!otlp) return { status: 'skipped', reason: 'disabled' }
     resource ??= buildResource(cfg, { runtime, instanceId: web.instanceId() })
     const { resourceMetrics } = await web.reader.collect()
-    const timeoutMs = Math.min(
-      options.timeoutMs ?? otlp.timeoutMs ?? cfg.exportTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-      MAX_TIMEOUT_MS
-    )
+    const timeoutMs = timeoutFor(cfg)
     const result = await sendOtlpJson(
       { ...resourceMetrics, resource },
       {
@@ -123,8 +138,8 @@ export const createWebExporter = (options: WebExporterOptions = {}): WebExporter
   }
 
   const flush = (env: OtelEnv): Promise<FlushResult> => {
-    if (inFlight) return Promise.resolve({ status: 'skipped', reason: 'in-flight' })
     const cfg = configure(env)
+    if (running(cfg)) return Promise.resolve({ status: 'skipped', reason: 'in-flight' })
     lastStartedAt = Date.now()
     const started = run(cfg).catch(
       (error: unknown): FlushResult => ({
@@ -133,10 +148,11 @@ export const createWebExporter = (options: WebExporterOptions = {}): WebExporter
         error: error instanceof Error ? error.message : String(error),
       })
     )
-    inFlight = started.finally(() => {
-      inFlight = undefined
+    const current = started.finally(() => {
+      if (inFlight === current) inFlight = undefined
     })
-    return inFlight
+    inFlight = current
+    return current
   }
 
   return {
@@ -145,9 +161,8 @@ export const createWebExporter = (options: WebExporterOptions = {}): WebExporter
       await inFlight
     },
     flushIfDue: (env) => {
-      if (inFlight) return undefined
       const cfg = configure(env)
-      if (!cfg.otlp) return undefined
+      if (!cfg.otlp || running(cfg)) return undefined
       const interval = options.intervalMs ?? cfg.exportIntervalMs ?? DEFAULT_INTERVAL_MS
       if (Date.now() - lastStartedAt < interval) return undefined
       return flush(env)
