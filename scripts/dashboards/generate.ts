@@ -1,0 +1,33 @@
+import { stringify } from 'yaml'
+import { ALERTS } from './alerts.ts'
+import { GENERATED_NOTICE, PATHS } from './config.ts'
+import { grafanaAlertRules } from './grafana-alert-rules.ts'
+import { grafanaDashboard } from './grafana-dashboard.ts'
+import { contactPoints, dashboardProvider, notificationPolicies } from './notification-examples.ts'
+import { prometheusRules } from './prometheus-rules.ts'
+import { promtoolTestFile, promtoolTestPath } from './promtool-tests.ts'
+import { runbooksMarkdown } from './runbooks.ts'
+
+const yamlFile = (value: unknown): string =>
+  `# ${GENERATED_NOTICE}\n${stringify(value, { lineWidth: 0, aliasDuplicateObjects: false })}`
+
+/**
+ * Every generated file under `dashboards/`, by path relative to the repository root. Pure: the
+ * same definitions always give the same bytes, which the drift test compares with the disk.
+ */
+export const generateDashboards = (): Record<string, string> => {
+  const files: Record<string, string> = {
+    [PATHS.grafanaAlertRules]: yamlFile(grafanaAlertRules(ALERTS)),
+    [PATHS.grafanaContactPoints]: yamlFile(contactPoints()),
+    [PATHS.grafanaPolicies]: yamlFile(notificationPolicies()),
+    [PATHS.grafanaDashboardProvider]: yamlFile(dashboardProvider()),
+    [PATHS.grafanaDashboard]: `${JSON.stringify(grafanaDashboard(), null, 2)}\n`,
+    [PATHS.prometheusRules]: yamlFile(prometheusRules(ALERTS)),
+    [PATHS.runbooks]: runbooksMarkdown(ALERTS),
+  }
+  for (const alert of ALERTS) files[promtoolTestPath(alert)] = promtoolTestFile(alert)
+  return files
+}
+
+/** Directories whose files all come from {@link generateDashboards}: stale files there are drift. */
+export const GENERATED_DIRS = ['dashboards/generated', PATHS.promtoolTests] as const
