@@ -18,7 +18,8 @@ export interface RuntimeContext {
 export interface DescribeRuntimesOptions extends StartServerOptions {
   /**
    * The runtimes to run the suite against. `KEYLINE_RUNTIMES=node,deno` in the environment
-   * narrows every suite further, e.g. to iterate quickly without `wrangler dev`.
+   * narrows every suite further, e.g. to iterate quickly without `wrangler dev`
+   * (`KEYLINE_HARNESS_VERBOSE=1` logs how long each server took to start).
    * @default every runtime: node, workerd, deno
    */
   runtimes?: readonly RuntimeName[]
@@ -86,6 +87,9 @@ export const describeRuntimes = (
       const ctx = serverContext(runtime)
       beforeAll(async () => {
         ctx.running = await startServer(runtime, startOptions)
+        if (process.env.KEYLINE_HARNESS_VERBOSE) {
+          console.info(`[harness] ${name} [${runtime}] ready in ${ctx.running.startupMs} ms`)
+        }
       }, 180_000)
       afterAll(async () => {
         await ctx.running?.stop()
