@@ -270,7 +270,7 @@ const readSetting = (
         reason: 'invalid_url',
         variable: setting.env,
         blocking: true,
-        message: `${setting.env} must be an absolute http(s) URL`,
+        message: `${setting.env} must be an absolute http(s) URL without credentials, query or fragment`,
       },
     }
   }
@@ -278,6 +278,8 @@ const readSetting = (
 }
 
 const isHttpUrl = (value: string): boolean => {
+  // A query or fragment would swallow the path appended to the base URL (`…#/v1/messages`).
+  if (/[?#]/.test(value)) return false
   try {
     const url = new URL(value)
     return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password

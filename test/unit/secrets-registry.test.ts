@@ -332,6 +332,9 @@ describe('base URL settings', () => {
     'api.anthropic.com',
     'https://user:pass@example.com',
     'javascript:alert(1)',
+    'https://api.anthropic.com#',
+    'https://api.anthropic.com/?beta=1',
+    'https://api.anthropic.com?',
   ])('an invalid ANTHROPIC_BASE_URL (%s) leaves the provider unconfigured', async (url) => {
     const snapshot = await new SecretRegistry().resolveProvider(
       { ANTHROPIC_API_KEY: newValue(), ANTHROPIC_BASE_URL: url },
