@@ -250,7 +250,11 @@ export class SecretRegistry {
     if (hit && now - hit.at < this.#fileCacheMs) return hit.text
     const text = readFile(path)
     this.#fileCache.set(path, { at: now, text })
-    text.catch(() => this.#fileCache.delete(path))
+    // Forget a failed read so the next request retries, unless a newer read (after reload())
+    // has taken its place already.
+    text.catch(() => {
+      if (this.#fileCache.get(path)?.text === text) this.#fileCache.delete(path)
+    })
     return text
   }
 }

@@ -267,6 +267,29 @@ describe('_FILE secrets', () => {
     expect(unchanged.generation).toBe(reloaded.generation)
   })
 
+  it('a read that fails after reload() does not evict the newer cached read', async () => {
+    const pending: { resolve: (text: string) => void; reject: (error: Error) => void }[] = []
+    let reads = 0
+    const value = newValue()
+    const readFile: FileReader = () => {
+      reads++
+      if (reads > 2) return Promise.resolve(value)
+      return new Promise((resolve, reject) => pending.push({ resolve, reject }))
+    }
+    const registry = new SecretRegistry({ readFile })
+    const env = { ANTHROPIC_API_KEY_FILE: '/k' }
+    const stale = registry.resolveProvider(env, 'anthropic')
+    registry.reload()
+    const fresh = registry.resolveProvider(env, 'anthropic')
+    await Promise.resolve()
+    expect(reads).toBe(2)
+    pending[1]?.resolve(value)
+    pending[0]?.reject(new Error('EIO'))
+    await Promise.all([stale, fresh])
+    await registry.resolveProvider(env, 'anthropic')
+    expect(reads).toBe(2)
+  })
+
   it('an unreadable file is an issue naming the _FILE variable; the read is retried', async () => {
     const fs = fakeFiles()
     const registry = new SecretRegistry({ readFile: fs.readFile })
