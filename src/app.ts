@@ -5,6 +5,7 @@ import { readEnv } from './env.ts'
 import { errorResponse, onError } from './errors/on-error.ts'
 import { HealthTracker } from './health/provider-health.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
+import { CallObserver } from './proxy/observe.ts'
 import { retryPolicy } from './proxy/retry-policy.ts'
 import { anthropicRoutes } from './routes/anthropic.ts'
 import { fyersRoutes } from './routes/fyers.ts'
@@ -48,7 +49,7 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
   const registry = given ?? new SecretRegistry({ readFile })
   const health = sharedHealth ?? new HealthTracker()
   const policy = retryPolicy(options.retry)
-  const deps = { registry, health, policy, fetch: options.fetch }
+  const deps = { registry, observer: new CallObserver(health), policy, fetch: options.fetch }
   const env = options.env ?? readEnv
   const app = new Hono<KeylineEnv>()
   app.use(requestId())

@@ -18,13 +18,12 @@ const isAnthropicError = (body: unknown): body is AnthropicErrorBody => {
   )
 }
 
-/** Whether a body is JSON. */
-export const isJson = (text: string): boolean => {
+/** A body parsed as JSON, or `undefined` when it is not JSON. */
+export const parseJson = (text: string): unknown => {
   try {
-    JSON.parse(text)
-    return true
+    return JSON.parse(text) as unknown
   } catch {
-    return false
+    return undefined
   }
 }
 
@@ -42,12 +41,7 @@ export const malformed = (status: number): KeylineError =>
  * request id. An answer that is not one becomes a 502 `upstream_malformed` error instead.
  */
 export const readAnthropicError = (status: number, text: string): AnthropicErrorBody => {
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    body = undefined
-  }
+  const body = parseJson(text)
   if (!isAnthropicError(body)) throw malformed(status)
   const relayed: AnthropicErrorBody = {
     type: 'error',

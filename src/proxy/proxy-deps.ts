@@ -1,11 +1,12 @@
-import type { HealthTracker } from '../health/provider-health.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
+import type { CallObserver } from './observe.ts'
 import type { RetryPolicy } from './retry-policy.ts'
 
 /** What the proxy routes share with the rest of the app. */
 export interface ProxyDeps {
   readonly registry: SecretRegistry
-  readonly health: HealthTracker
+  /** Reports every upstream call to the provider health and the metrics. */
+  readonly observer: CallObserver
   readonly policy: RetryPolicy
   /** The fetch used for every upstream call. */
   readonly fetch?: typeof fetch

@@ -4,12 +4,19 @@ import { bodyLimit } from 'hono/body-limit'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
 import type { SecretsVariables } from '../middleware/secrets.ts'
-import { isJson, malformed, readAnthropicError } from '../proxy/anthropic-relay.ts'
+import {
+  type AnthropicErrorBody,
+  malformed,
+  parseJson,
+  readAnthropicError,
+} from '../proxy/anthropic-relay.ts'
 import { withFailover } from '../proxy/failover.ts'
 import { guardStream } from '../proxy/guard-stream.ts'
 import { anthropicRequestHeaders, relayedResponseHeaders } from '../proxy/headers.ts'
+import { type CallEnd, transportFacts } from '../proxy/observe.ts'
 import type { ProxyDeps } from '../proxy/proxy-deps.ts'
 import { readBody } from '../proxy/read-body.ts'
+import { SseUsageTracker, usageOfMessage } from '../proxy/sse-usage.ts'
 import { UpstreamError } from '../proxy/upstream-error.ts'
 import { upstreamFailure } from '../proxy/upstream-failure.ts'
 import { upstreamFetch } from '../proxy/upstream-fetch.ts'
@@ -42,20 +49,24 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new RangeError('maxBodyBytes must be a positive integer')
   }
-  const { registry, health, policy } = options
+  const { registry, observer, policy } = options
   const app = new Hono<Env>()
 
   const forward = async (
     c: Context<Env>,
     path: string,
     method: string,
-    body: string | undefined
+    body: string | undefined,
+    model?: string
   ): Promise<Response> => {
     const snapshot = c.var.secrets.anthropic
     const current = snapshot.credentials.apiKey.current
     if (!snapshot.configured || !current) {
       throw new ProviderNotConfiguredError('anthropic', snapshot.issues)
     }
+    const operation = path.startsWith('/v1/messages') ? 'chat' : 'models'
+    const startedAt = Date.now()
+    const observe = (end: CallEnd): void => observer.anthropic(operation, model, startedAt, end)
     const signal = c.req.raw.signal
     const call = (secret: Secret): Promise<Response> =>
       upstreamFetch(
@@ -67,61 +78,64 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
         },
         { policy, signal, fetch: options.fetch }
       )
-    let result: Awaited<ReturnType<typeof withFailover<Response>>>
-    try {
-      result = await withFailover({
-        current,
-        next: snapshot.credentials.apiKey.next,
-        call,
-        rejected: (response) => response.status === 401,
-        discard: (response) => response.body?.cancel(),
-        onFailover: (next, replaced) => {
-          registry.promote(next, replaced)
-          health.failover('anthropic')
-        },
-      })
-    } catch (error) {
+    const failUpstream = (error: unknown): never => {
       if (error instanceof UpstreamError) {
-        health.failure('anthropic', error.kind)
+        observe({ ok: false, facts: transportFacts(error) })
         throw upstreamFailure('anthropic', error)
       }
       throw error
     }
+    const result = await withFailover({
+      current,
+      next: snapshot.credentials.apiKey.next,
+      call,
+      rejected: (response) => response.status === 401,
+      discard: (response) => response.body?.cancel(),
+      onFailover: (next, replaced) => {
+        registry.promote(next, replaced)
+        observer.failover('anthropic')
+      },
+    }).catch(failUpstream)
     const upstream = result.outcome
     const headers = relayedResponseHeaders(upstream.headers)
     headers.set('keyline-key-slot', result.slot)
     const streamed = headers.get('content-type')?.startsWith('text/event-stream') ?? false
     if (!upstream.ok || !streamed) {
-      let text: string
-      try {
-        text = await readBody(upstream, policy.idleTimeoutMs)
-      } catch (error) {
-        if (error instanceof UpstreamError) {
-          health.failure('anthropic', error.kind)
-          throw upstreamFailure('anthropic', error)
-        }
-        throw error
-      }
+      const text = await readBody(upstream, policy.idleTimeoutMs).catch(failUpstream)
       if (!upstream.ok) {
-        const relayed = readAnthropicError(upstream.status, text)
-        health.failure('anthropic', relayed.error.type)
+        let relayed: AnthropicErrorBody
+        try {
+          relayed = readAnthropicError(upstream.status, text)
+        } catch (error) {
+          observe({ ok: false, facts: { httpStatus: upstream.status } })
+          throw error
+        }
+        observe({
+          ok: false,
+          facts: { httpStatus: upstream.status, apiErrorType: relayed.error.type },
+        })
         return c.json(relayed, upstream.status as 400, Object.fromEntries(headers))
       }
-      if (!isJson(text)) {
-        health.failure('anthropic', 'upstream_malformed')
+      const parsed = parseJson(text)
+      if (parsed === undefined) {
+        observe({ ok: false, facts: { httpStatus: upstream.status } })
         throw malformed(upstream.status)
       }
-      health.success('anthropic')
+      observe({ ok: true, usage: usageOfMessage(parsed) })
       return c.body(text, upstream.status as 200, Object.fromEntries(headers))
     }
-    health.success('anthropic')
+    const usage = new SseUsageTracker()
     const stream = guardStream(upstream.body ?? new ReadableStream(), {
       idleTimeoutMs: policy.idleTimeoutMs,
+      observe: (chunk) => usage.push(chunk),
       failureTail: (error) =>
         SSE_ERROR(error.kind === 'timeout' ? 'timeout_error' : 'api_error', error.message),
-      onEnd: (why) => {
-        if (why instanceof UpstreamError) health.failure('anthropic', why.kind)
-      },
+      onEnd: (why) =>
+        observe(
+          why instanceof UpstreamError
+            ? { ok: false, facts: transportFacts(why) }
+            : { ok: true, usage: usage.result() }
+        ),
     })
     return new Response(stream, { status: upstream.status, headers })
   }
@@ -143,7 +157,7 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
       await next()
     },
     zValidator('json', messagesBody, validationHook),
-    async (c) => forward(c, '/v1/messages', 'POST', await c.req.text())
+    async (c) => forward(c, '/v1/messages', 'POST', await c.req.text(), c.req.valid('json').model)
   )
 
   app.get('/v1/models', (c) => {

@@ -4,6 +4,7 @@ import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts
 import type { SecretsVariables } from '../middleware/secrets.ts'
 import { withFailover } from '../proxy/failover.ts'
 import { fyersFailure } from '../proxy/fyers-failure.ts'
+import { type CallEnd, fyersEnd, transportFacts } from '../proxy/observe.ts'
 import type { ProxyDeps } from '../proxy/proxy-deps.ts'
 import { resilientFetch } from '../proxy/resilient-fetch.ts'
 import { UpstreamError } from '../proxy/upstream-error.ts'
@@ -19,7 +20,7 @@ type Outcome = { ok: FyersQuotesResponse } | { error: FyersApiError }
  * status, the top-level `s` and each `d[i].s`; a rejected token fails over to the next one.
  */
 export const fyersRoutes = (options: ProxyDeps): Hono<Env> => {
-  const { registry, health } = options
+  const { registry, observer } = options
   const fetcher = resilientFetch(options.policy, options.fetch)
   const app = new Hono<Env>()
 
@@ -30,6 +31,9 @@ export const fyersRoutes = (options: ProxyDeps): Hono<Env> => {
     if (!snapshot.configured || !current) {
       throw new ProviderNotConfiguredError('fyers', snapshot.issues)
     }
+    const startedAt = Date.now()
+    const observe = (end: CallEnd): void =>
+      observer.fyersQuotes(snapshot.settings.baseUrl, startedAt, end)
     const signal = c.req.raw.signal
     const call = async (token: Secret): Promise<Outcome> => {
       const client =
@@ -48,32 +52,27 @@ export const fyersRoutes = (options: ProxyDeps): Hono<Env> => {
         throw error
       }
     }
-    let result: Awaited<ReturnType<typeof withFailover<Outcome>>>
-    try {
-      result = await withFailover({
-        current,
-        next: snapshot.credentials.accessToken.next,
-        call,
-        rejected: (outcome) => 'error' in outcome && outcome.error.isAuthError,
-        onFailover: (next, replaced) => {
-          registry.promote(next, replaced)
-          health.failover('fyers')
-        },
-      })
-    } catch (error) {
-      if (error instanceof UpstreamError) {
-        health.failure('fyers', error.kind)
-        throw upstreamFailure('fyers', error)
-      }
-      throw error
-    }
+    const result = await withFailover({
+      current,
+      next: snapshot.credentials.accessToken.next,
+      call,
+      rejected: (outcome) => 'error' in outcome && outcome.error.isAuthError,
+      onFailover: (next, replaced) => {
+        registry.promote(next, replaced)
+        observer.failover('fyers')
+      },
+    }).catch((error: unknown) => {
+      if (!(error instanceof UpstreamError)) throw error
+      observe({ ok: false, facts: transportFacts(error) })
+      throw upstreamFailure('fyers', error)
+    })
     c.header('keyline-key-slot', result.slot)
     const { outcome } = result
     if ('error' in outcome) {
-      health.failure('fyers', outcome.error.isAuthError ? 'upstream_auth_failed' : 'upstream_error')
+      observe(fyersEnd(outcome.error))
       throw fyersFailure(outcome.error)
     }
-    health.success('fyers')
+    observe({ ok: true })
     const failed = outcome.ok.d.filter((quote) => quote.s !== 'ok').length
     if (failed) c.header('keyline-quote-errors', String(failed))
     return c.json(outcome.ok)
