@@ -37,10 +37,12 @@ describe('keyline rotate (CLI, end to end)', { timeout: 40_000 }, () => {
     wrangler = await installFakeWrangler(join(dir, 'bin'))
     await writeFile(
       join(dir, 'bin', 'hook.mjs'),
-      `import { writeFileSync } from 'node:fs'
+      `import { renameSync, writeFileSync } from 'node:fs'
 export default ({ argv, stdin }) => {
   const [, verb, name] = argv
-  writeFileSync(${JSON.stringify(join(dir, 'secrets'))} + '/' + name, verb === 'put' ? stdin : '')
+  const path = ${JSON.stringify(join(dir, 'secrets'))} + '/' + name
+  writeFileSync(path + '.tmp', verb === 'put' ? stdin : '')
+  renameSync(path + '.tmp', path)
 }
 `
     )
@@ -114,7 +116,8 @@ export default ({ argv, stdin }) => {
       next: null,
     })
     await upstream.keys({ revoke: [oldKey] })
-    expect((await proxiedModels()).status).toBe(200)
+    const models = await proxiedModels()
+    expect(models.status, `${await models.text()}\n${deployment.output()}`).toBe(200)
   })
 
   it('stops with a non-zero exit when the upstream rejects the new key, keeping the old one', async () => {
