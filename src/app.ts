@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
+import { type AdminOptions, adminRoutes } from './admin/admin-routes.ts'
 import { clientAuth } from './auth/client-auth.ts'
 import { readEnv } from './env.ts'
 import { errorResponse, onError } from './errors/on-error.ts'
@@ -7,6 +8,8 @@ import { HealthTracker } from './health/provider-health.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
 import { CallObserver } from './proxy/observe.ts'
 import { retryPolicy } from './proxy/retry-policy.ts'
+import { NextSecretValidator } from './rotation/next-validator.ts'
+import { reloadEpoch } from './rotation/reload-epoch.ts'
 import { anthropicRoutes } from './routes/anthropic.ts'
 import { fyersRoutes } from './routes/fyers.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -28,6 +31,14 @@ export interface AppOptions extends Omit<SecretsOptions, 'registry'> {
    * @default 1048576
    */
   maxBodyBytes?: number
+  /** Admin API settings: rate limit, audit logger, client address, KV epoch binding and key. */
+  admin?: Omit<AdminOptions, 'registry' | 'health' | 'validator' | 'env' | 'runtime' | 'fetch'>
+  /**
+   * How often (ms) each Workers isolate checks the KV reload epoch, bounding how long a reload
+   * or promotion elsewhere takes to reach it.
+   * @default 5000
+   */
+  reloadCheckMs?: number
 }
 
 /** The Hono environment of a keyline app. */
@@ -44,6 +55,8 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
     registry: given,
     health: sharedHealth,
     maxBodyBytes,
+    admin = {},
+    reloadCheckMs,
     ...secretsOptions
   } = options
   const registry = given ?? new SecretRegistry({ readFile })
@@ -52,8 +65,21 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
   const deps = { registry, observer: new CallObserver(health), policy, fetch: options.fetch }
   const env = options.env ?? readEnv
   const app = new Hono<KeylineEnv>()
+  const validator = new NextSecretValidator({ fetch: options.fetch })
   app.use(requestId())
   app.route('/', healthRoutes(runtime))
+  app.use(
+    reloadEpoch({
+      registry,
+      validator,
+      env,
+      intervalMs: reloadCheckMs,
+      binding: admin.epoch?.binding,
+      key: admin.epoch?.key,
+      log: admin.log,
+    })
+  )
+  app.route('/admin', adminRoutes({ ...admin, registry, health, validator, env, runtime }))
   app.use('/v1/*', clientAuth({ env }))
   app.use(secrets({ ...secretsOptions, env, registry }))
   app.route('/', anthropicRoutes({ ...deps, maxBodyBytes }))

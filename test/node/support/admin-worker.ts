@@ -1,7 +1,6 @@
-/** A Workers deployment of keyline with the admin API, the epoch checked every second. */
-import { SecretRegistry } from '../../../src/secrets/registry.ts'
-import { adminApp } from './admin-app.ts'
+/** The Workers app as `src/entries/worker.ts` builds it, with the KV epoch checked every second. */
+import { createApp } from '../../../src/app.ts'
 
-const app = adminApp(new SecretRegistry(), 'workerd', 1000)
+const app = createApp({ runtime: 'workerd', reloadCheckMs: 1000 })
 
 export default { fetch: app.fetch }

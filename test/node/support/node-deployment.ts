@@ -9,7 +9,7 @@ export interface NodeDeployment {
 }
 
 const NODE = process.execPath
-const SERVER = fileURLToPath(new URL('./admin-node-server.ts', import.meta.url))
+const SERVER = fileURLToPath(new URL('../../../src/entries/node.ts', import.meta.url))
 
 /** Starts the deployment with exactly `env` (plus PATH), on 127.0.0.1 and a free port. */
 export const startNodeDeployment = (env: Record<string, string>): Promise<NodeDeployment> =>
