@@ -1,0 +1,158 @@
+/**
+ * Rotation under load: `npm run bench:rotation [-- --clients 32 --steady 5 --rotations 5]`.
+ *
+ * Starts stub upstreams and the real Node server (secrets from `_FILE` files, as a Node
+ * operator would rotate them), drives concurrent `POST /v1/messages` traffic through it, first
+ * in a steady state, then while the Anthropic key rotates several times through the admin API
+ * and the stub revokes each old key at a random moment after the new one is staged. Prints
+ * requests, failures, throughput and latency percentiles for both phases; exits 1 on any
+ * failed client request.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { serveNode } from '../src/entries/node.ts'
+import { stubControl } from '../test/stubs/control.ts'
+import { generateStubKeys, startAnthropicStub, startFyersStub, stubOptionsFor } from '../test/stubs/index.ts'
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '32' },
+    steady: { type: 'string', default: '5' },
+    rotations: { type: 'string', default: '5' },
+  },
+})
+const clients = Number(values.clients)
+const steadySeconds = Number(values.steady)
+const rotations = Number(values.rotations)
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const dir = mkdtempSync(join(tmpdir(), 'keyline-bench-'))
+const currentFile = join(dir, 'anthropic-key')
+const nextFile = join(dir, 'anthropic-key-next')
+const keys = generateStubKeys()
+const options = stubOptionsFor(keys)
+const [anthropicStub, fyersStub] = await Promise.all([
+  startAnthropicStub(options.anthropic),
+  startFyersStub(options.fyers),
+])
+const anthropic = stubControl(anthropicStub.url)
+writeFileSync(currentFile, keys.anthropic.apiKey)
+writeFileSync(nextFile, '')
+const clientToken = `bench-client-${crypto.randomUUID()}`
+const adminToken = `bench-admin-${crypto.randomUUID()}`
+Object.assign(process.env, {
+  PORT: '0',
+  LOG_LEVEL: 'silent',
+  KEYLINE_CLIENT_TOKENS: clientToken,
+  ADMIN_TOKEN: adminToken,
+  ANTHROPIC_API_KEY_FILE: currentFile,
+  ANTHROPIC_API_KEY_NEW_FILE: nextFile,
+  ANTHROPIC_BASE_URL: anthropicStub.url,
+})
+const server = await serveNode({ admin: { log: () => {} } })
+const body = JSON.stringify({
+  model: 'claude-sonnet-4-5',
+  max_tokens: 64,
+  messages: [{ role: 'user', content: 'Hello' }],
+})
+
+interface Phase {
+  latencies: number[]
+  failures: number
+  statuses: Map<number, number>
+}
+const newPhase = (): Phase => ({ latencies: [], failures: 0, statuses: new Map() })
+let phase = newPhase()
+let running = true
+
+const client = async (): Promise<void> => {
+  while (running) {
+    const started = performance.now()
+    const current = phase
+    let status = 0
+    try {
+      const res = await fetch(`${server.url}/v1/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${clientToken}`, 'content-type': 'application/json' },
+        body,
+      })
+      status = res.status
+      await res.arrayBuffer()
+    } catch {
+      status = 0
+    }
+    current.latencies.push(performance.now() - started)
+    current.statuses.set(status, (current.statuses.get(status) ?? 0) + 1)
+    if (status !== 200) current.failures++
+  }
+}
+
+const admin = async (path: string, method = 'POST'): Promise<Record<string, unknown>> => {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: method === 'POST' ? JSON.stringify({ provider: 'anthropic' }) : undefined,
+  })
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+  return (await res.json()) as Record<string, unknown>
+}
+
+const nextValidity = async (): Promise<string> => {
+  const status = (await admin('/admin/keys/status', 'GET')) as {
+    providers: { anthropic: { next?: { validity?: string } } }
+  }
+  return status.providers.anthropic.next?.validity ?? 'absent'
+}
+
+const report = (name: string, p: Phase, seconds: number): void => {
+  const sorted = [...p.latencies].sort((a, b) => a - b)
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
+  console.log(
+    `${name.padEnd(16)} requests=${String(sorted.length).padStart(6)} failures=${p.failures} ` +
+      `rps=${(sorted.length / seconds).toFixed(0).padStart(5)} p50=${at(0.5).toFixed(1)}ms ` +
+      `p99=${at(0.99).toFixed(1)}ms max=${at(1).toFixed(1)}ms statuses=${JSON.stringify(Object.fromEntries(p.statuses))}`
+  )
+}
+
+console.log(`keyline rotation bench: ${clients} clients, ${steadySeconds}s steady, ${rotations} rotations`)
+const workers = Array.from({ length: clients }, client)
+await sleep(500)
+phase = newPhase()
+let started = performance.now()
+await sleep(steadySeconds * 1000)
+const steady = phase
+const steadyTime = (performance.now() - started) / 1000
+
+phase = newPhase()
+started = performance.now()
+for (let i = 0; i < rotations; i++) {
+  const old = (await import('node:fs')).readFileSync(currentFile, 'utf8')
+  const next = `sk-ant-test-bench-${i}-${crypto.randomUUID()}`
+  await anthropic.keys({ accept: [next] })
+  writeFileSync(nextFile, next)
+  const revoke = sleep(Math.random() * 400).then(() => anthropic.keys({ revoke: [old] }))
+  await admin('/admin/keys/reload')
+  for (let tries = 0; (await nextValidity()) !== 'valid'; tries++) {
+    if (tries > 100) throw new Error('the next key never became valid')
+    await sleep(20)
+  }
+  await admin('/admin/keys/promote')
+  writeFileSync(currentFile, next)
+  writeFileSync(nextFile, '')
+  await admin('/admin/keys/reload')
+  await revoke
+  await sleep(200)
+}
+const rotating = phase
+const rotatingTime = (performance.now() - started) / 1000
+running = false
+await Promise.all(workers)
+
+report('steady state', steady, steadyTime)
+report('during rotation', rotating, rotatingTime)
+await server.close()
+await Promise.all([anthropicStub.close(), fyersStub.close()])
+rmSync(dir, { recursive: true, force: true })
+process.exit(steady.failures + rotating.failures > 0 ? 1 : 0)
