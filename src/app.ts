@@ -14,6 +14,7 @@ import { anthropicRoutes } from './routes/anthropic.ts'
 import { fyersRoutes } from './routes/fyers.ts'
 import { healthRoutes } from './routes/health.ts'
 import { SecretRegistry } from './secrets/registry.ts'
+import { otelFlush } from './telemetry/export/otel-flush.ts'
 
 /** Options of {@link createApp}. */
 export interface AppOptions extends Omit<SecretsOptions, 'registry'> {
@@ -66,6 +67,7 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
   const env = options.env ?? readEnv
   const app = new Hono<KeylineEnv>()
   const validator = new NextSecretValidator({ fetch: options.fetch })
+  app.use(otelFlush())
   app.use(requestId())
   app.route('/', healthRoutes(runtime))
   app.use(

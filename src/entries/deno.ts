@@ -1,9 +1,13 @@
 /// <reference lib="deno.ns" />
 import { createApp } from '../app.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
+import { startDenoTelemetry } from '../telemetry/export/deno.ts'
+import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { listenOptions } from './listen-options.ts'
 
 const listen = listenOptions(Deno.env.toObject())
+const telemetry = startDenoTelemetry(Deno.env.toObject())
+registerKeylineMetrics()
 const registry = new SecretRegistry({ readFile: (path) => Deno.readTextFile(path) })
 const app = createApp({ registry, runtime: 'deno' })
 
@@ -23,6 +27,9 @@ const server = Deno.serve(
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   Deno.addSignalListener(signal, () => {
     console.log(JSON.stringify({ level: 'info', msg: 'draining', signal }))
-    server.shutdown().then(() => Deno.exit(0))
+    server
+      .shutdown()
+      .then(() => telemetry.shutdown())
+      .then(() => Deno.exit(0))
   })
 }

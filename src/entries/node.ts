@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { type ServerType, serve } from '@hono/node-server'
 import { type AppOptions, createApp } from '../app.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
+import { startNodeTelemetry } from '../telemetry/export/node.ts'
+import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { listenOptions } from './listen-options.ts'
 
 /** A running Node server. */
@@ -54,12 +56,16 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
 const isMain = process.argv[1] === fileURLToPath(import.meta.url)
 
 if (isMain) {
+  const telemetry = await startNodeTelemetry(process.env)
+  registerKeylineMetrics()
   const { url, close } = await serveNode()
   console.log(JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'node', url }))
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       console.log(JSON.stringify({ level: 'info', msg: 'draining', signal }))
-      close().then(() => process.exit(0))
+      close()
+        .then(() => telemetry.shutdown())
+        .then(() => process.exit(0))
     })
   }
 }

@@ -1,5 +1,6 @@
 import { createApp } from '../app.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
+import { flushTelemetry } from '../telemetry/export/web-exporter.ts'
 
 /** The parts of the Workers runtime types this entry uses. */
 interface ExecutionContext {
@@ -16,15 +17,17 @@ const app = createApp({ registry, runtime: 'workerd' })
 
 /**
  * The Cloudflare Workers entry: `fetch` serves the app; `scheduled` (the cron trigger in
- * wrangler.toml) re-reads every provider's configuration and logs what is configured.
+ * wrangler.toml) re-reads every provider's configuration, logs what is configured, and flushes
+ * the isolate's metrics.
  */
 export default {
   fetch: app.fetch,
   async scheduled(
     controller: ScheduledController,
     env: Record<string, unknown>,
-    _ctx: ExecutionContext
+    ctx: ExecutionContext
   ): Promise<void> {
+    ctx.waitUntil(flushTelemetry(env))
     const snapshot = await registry.resolve(env)
     console.log(
       JSON.stringify({
