@@ -1,7 +1,21 @@
 import { ATTR } from '../../src/telemetry/attributes.ts'
 import { PROM, prometheusLabelName } from '../../src/telemetry/prometheus-names.ts'
-import { durationSeconds, ALERT_THRESHOLDS as T } from '../../src/telemetry/thresholds.ts'
+import {
+  ALERT_THRESHOLDS,
+  durationSeconds,
+  type PromDuration,
+} from '../../src/telemetry/thresholds.ts'
 import type { AlertSpec, TestScenario } from './alert-spec.ts'
+
+/**
+ * Thresholds and windows the alerts are built from: {@link ALERT_THRESHOLDS}, or another set of
+ * the same shape (e.g. with every duration scaled down by {@link scaleAlertTimings}).
+ */
+export type AlertThresholds = {
+  readonly [K in keyof typeof ALERT_THRESHOLDS]: (typeof ALERT_THRESHOLDS)[K] extends string
+    ? PromDuration
+    : number
+}
 
 const L = {
   provider: prometheusLabelName(ATTR.provider),
@@ -27,7 +41,11 @@ const selector = (name: string, labels: Record<string, string>): string =>
  * Scenarios of a consecutive-failures alert: a streak that stops one short of the threshold
  * never fires; a streak that reaches it fires once `for` has passed and resolves on a success.
  */
-const streakScenarios = (provider: string, operation: string): TestScenario[] => {
+const streakScenarios = (
+  T: AlertThresholds,
+  provider: string,
+  operation: string
+): TestScenario[] => {
   const n = T.consecutiveFailures
   const hold = minutes(T.consecutiveFailuresFor)
   const labels = { [L.provider]: provider, [L.operation]: operation }
@@ -93,6 +111,7 @@ const increaseScenario = (
  * failures stop and the window has passed.
  */
 const ratioScenarios = (
+  T: AlertThresholds,
   requests: string,
   failures: string,
   firing: Record<string, string>
@@ -149,13 +168,13 @@ const ratioScenarios = (
   ]
 }
 
-const aiRatio = (window: string): string => {
+const aiRatio = (T: AlertThresholds, window: string): string => {
   const by = `sum by (${L.genAiOperation})`
   const requests = `${by} (increase(${PROM.aiRequests}[${window}]))`
   return `${by} (increase(${PROM.aiFailures}[${window}])) / ${requests} and ${requests} >= ${T.failureRatioMinRequests}`
 }
 
-const fyersRatio = (window: string): string => {
+const fyersRatio = (T: AlertThresholds, window: string): string => {
   const requests = `sum(increase(${PROM.fyersQuoteRequests}[${window}]))`
   return `sum(increase(${PROM.fyersQuoteFailures}[${window}])) / ${requests} and ${requests} >= ${T.failureRatioMinRequests}`
 }
@@ -163,8 +182,11 @@ const fyersRatio = (window: string): string => {
 const outcomeSeries = (name: string, outcome: string): string =>
   selector(name, { [L.outcome]: outcome, instance: 'keyline-1' })
 
-/** Every keyline alert. Thresholds and windows come from `src/telemetry/thresholds.ts`. */
-export const ALERTS: readonly AlertSpec[] = [
+/**
+ * Every keyline alert, built from `T` (thresholds and windows). Pure. The promtool scenarios
+ * step in whole minutes, so they are only meaningful for minute-scale timings like the defaults.
+ */
+export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] => [
   {
     name: 'KeylineAiConsecutiveFailures',
     uid: 'keyline-ai-consecutive-failures',
@@ -180,7 +202,7 @@ export const ALERTS: readonly AlertSpec[] = [
     description: `The last ${T.consecutiveFailures}+ Anthropic {{ $labels.${L.operation} }} calls of one keyline instance all failed, with no success in between.`,
     runbook:
       'Look at keyline.ai.failures by error.type on the dashboard. authentication_error/permission_error: the key was revoked or lacks access, rotate it (ANTHROPIC_API_KEY_NEW). rate_limit_error/overloaded_error: Anthropic is throttling, check status.anthropic.com and usage limits. timeout/network: check egress from the runtime.',
-    scenarios: streakScenarios('anthropic', 'chat'),
+    scenarios: streakScenarios(T, 'anthropic', 'chat'),
   },
   {
     name: 'KeylineFyersConsecutiveFailures',
@@ -197,7 +219,7 @@ export const ALERTS: readonly AlertSpec[] = [
     description: `The last ${T.consecutiveFailures}+ Fyers {{ $labels.${L.operation} }} calls of one keyline instance all failed, with no success in between.`,
     runbook:
       'Look at keyline.fyers.quote.failures by error.type and fyers.error_code. -15/-16/-8/-17: the access token expired, run the token refresh (see KeylineFyersAuthFailures). -353/-429: rate limited, lower the request rate. -300: a client keeps asking for an invalid symbol. api_error/timeout/network: Fyers or the network is down, check Fyers status.',
-    scenarios: streakScenarios('fyers', 'quotes'),
+    scenarios: streakScenarios(T, 'fyers', 'quotes'),
   },
   {
     name: 'KeylineFyersAuthFailures',
@@ -347,7 +369,7 @@ export const ALERTS: readonly AlertSpec[] = [
     uid: 'keyline-ai-high-failure-ratio',
     group: 'keyline-anthropic',
     title: `Anthropic: more than ${T.failureRatio * 100}% of calls fail`,
-    query: aiRatio(T.failureRatioWindow),
+    query: aiRatio(T, T.failureRatioWindow),
     comparison: '>',
     threshold: T.failureRatio,
     for: T.failureRatioFor,
@@ -358,6 +380,7 @@ export const ALERTS: readonly AlertSpec[] = [
     runbook:
       'Open the dashboard and split keyline.ai.failures by error.type. Client errors (invalid_request_error, not_found_error, request_too_large) point at a misbehaving client; rate_limit_error/overloaded_error/api_error at Anthropic; authentication_error at the key (see KeylineKeyFailover).',
     scenarios: ratioScenarios(
+      T,
       selector(PROM.aiRequests, {
         [L.genAiOperation]: 'chat',
         gen_ai_provider_name: 'anthropic',
@@ -377,7 +400,7 @@ export const ALERTS: readonly AlertSpec[] = [
     uid: 'keyline-fyers-high-failure-ratio',
     group: 'keyline-fyers',
     title: `Fyers quotes: more than ${T.failureRatio * 100}% of calls fail`,
-    query: fyersRatio(T.failureRatioWindow),
+    query: fyersRatio(T, T.failureRatioWindow),
     comparison: '>',
     threshold: T.failureRatio,
     for: T.failureRatioFor,
@@ -388,6 +411,7 @@ export const ALERTS: readonly AlertSpec[] = [
     runbook:
       'Split keyline.fyers.quote.failures by error.type and fyers.error_code on the dashboard: authentication_error means the token (see KeylineFyersAuthFailures), rate_limit_error the request rate, invalid_symbol a client, api_error/timeout/network Fyers itself.',
     scenarios: ratioScenarios(
+      T,
       selector(PROM.fyersQuoteRequests, { instance: 'keyline-1' }),
       selector(PROM.fyersQuoteFailures, {
         [L.errorType]: 'api_error',
@@ -422,3 +446,24 @@ export const ALERTS: readonly AlertSpec[] = [
     ],
   },
 ]
+
+/** Every keyline alert. Thresholds and windows come from `src/telemetry/thresholds.ts`. */
+export const ALERTS: readonly AlertSpec[] = alertSpecs()
+
+/**
+ * `thresholds` with every duration multiplied by `factor` and written in whole seconds (at
+ * least `1s`); counts and ratios unchanged. For tests that run the real rules against a real
+ * Prometheus in seconds instead of minutes, e.g. `scaleAlertTimings(ALERT_THRESHOLDS, 1 / 30)`
+ * turns `for: 1m` into `for: 2s` and `[5m]` into `[10s]`.
+ */
+export const scaleAlertTimings = (thresholds: AlertThresholds, factor: number): AlertThresholds => {
+  if (!(Number.isFinite(factor) && factor > 0)) throw new RangeError('factor must be > 0')
+  const scaled: Record<string, number | PromDuration> = {}
+  for (const [key, value] of Object.entries(thresholds)) {
+    scaled[key] =
+      typeof value === 'string'
+        ? `${Math.max(1, Math.round(durationSeconds(value) * factor))}s`
+        : value
+  }
+  return scaled as AlertThresholds
+}

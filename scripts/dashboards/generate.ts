@@ -1,15 +1,31 @@
 import { stringify } from 'yaml'
-import { ALERTS } from './alerts.ts'
+import { ALERTS, type AlertThresholds, alertSpecs } from './alerts.ts'
 import { GENERATED_NOTICE, PATHS } from './config.ts'
 import { grafanaAlertRules } from './grafana-alert-rules.ts'
 import { grafanaDashboard } from './grafana-dashboard.ts'
 import { contactPoints, dashboardProvider, notificationPolicies } from './notification-examples.ts'
-import { prometheusRules } from './prometheus-rules.ts'
+import { type PrometheusRulesOptions, prometheusRules } from './prometheus-rules.ts'
 import { promtoolTestFile, promtoolTestPath } from './promtool-tests.ts'
 import { runbooksMarkdown } from './runbooks.ts'
 
 const yamlFile = (value: unknown): string =>
   `# ${GENERATED_NOTICE}\n${stringify(value, { lineWidth: 0, aliasDuplicateObjects: false })}`
+
+/** Options of {@link prometheusRuleFile}. */
+export interface PrometheusRuleFileOptions extends PrometheusRulesOptions {
+  /** Thresholds and windows of the alerts. @default ALERT_THRESHOLDS */
+  thresholds?: AlertThresholds
+}
+
+/**
+ * The Prometheus rule file: {@link PATHS.prometheusRules} with the defaults. Pure. Other
+ * `thresholds` (e.g. from `scaleAlertTimings`) and `interval` give the same alerts, expressions
+ * and thresholds with other timings, so a test can watch the real rules fire in seconds.
+ */
+export const prometheusRuleFile = (options: PrometheusRuleFileOptions = {}): string => {
+  const { thresholds, ...rest } = options
+  return yamlFile(prometheusRules(thresholds ? alertSpecs(thresholds) : ALERTS, rest))
+}
 
 /**
  * Every generated file under `dashboards/`, by path relative to the repository root. Pure: the
@@ -22,7 +38,7 @@ export const generateDashboards = (): Record<string, string> => {
     [PATHS.grafanaPolicies]: yamlFile(notificationPolicies()),
     [PATHS.grafanaDashboardProvider]: yamlFile(dashboardProvider()),
     [PATHS.grafanaDashboard]: `${JSON.stringify(grafanaDashboard(), null, 2)}\n`,
-    [PATHS.prometheusRules]: yamlFile(prometheusRules(ALERTS)),
+    [PATHS.prometheusRules]: prometheusRuleFile(),
     [PATHS.runbooks]: runbooksMarkdown(ALERTS),
   }
   for (const alert of ALERTS) files[promtoolTestPath(alert)] = promtoolTestFile(alert)

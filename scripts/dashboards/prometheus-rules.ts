@@ -1,3 +1,4 @@
+import type { PromDuration } from '../../src/telemetry/thresholds.ts'
 import { type AlertSpec, alertExpr } from './alert-spec.ts'
 import { COMMON_LABELS, RUNBOOK_URL } from './config.ts'
 
@@ -22,11 +23,20 @@ export const groupAlerts = (alerts: readonly AlertSpec[]): Array<[string, AlertS
   return [...groups]
 }
 
+/** Options of {@link prometheusRules}. */
+export interface PrometheusRulesOptions {
+  /** Evaluation interval of every rule group. @default '1m' */
+  interval?: PromDuration
+}
+
 /** The Prometheus/Mimir rule file (`groups: - name, rules: - alert, expr, for, …`). */
-export const prometheusRules = (alerts: readonly AlertSpec[]): unknown => ({
+export const prometheusRules = (
+  alerts: readonly AlertSpec[],
+  options: PrometheusRulesOptions = {}
+): unknown => ({
   groups: groupAlerts(alerts).map(([name, rules]) => ({
     name,
-    interval: '1m',
+    interval: options.interval ?? '1m',
     rules: rules.map((alert) => ({
       alert: alert.name,
       expr: alertExpr(alert),
