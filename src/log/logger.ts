@@ -17,7 +17,8 @@ export interface LoggerOptions {
    */
   level?: string
   /**
-   * Applied to every field of every line, `msg` included.
+   * Applied to every field of every line, `msg` included. When a redactor function throws, the
+   * line is written as `msg: "[UNREDACTABLE]"` with no fields: nothing unredacted goes out.
    * @default createRedactor() — no known secrets, sensitive headers and parameters still masked
    */
   redactor?: RedactorSource
@@ -57,12 +58,13 @@ const defaultRedactor = (): Redactor => {
   return fallbackRedactor
 }
 
-const currentRedactor = (source: RedactorSource | undefined): Redactor => {
+/** The redactor to use now; `undefined` when a redactor function failed (log nothing then). */
+const currentRedactor = (source: RedactorSource | undefined): Redactor | undefined => {
+  if (source === undefined) return defaultRedactor()
   try {
-    const redactor = typeof source === 'function' ? source() : source
-    return redactor ?? defaultRedactor()
+    return typeof source === 'function' ? source() : source
   } catch {
-    return defaultRedactor()
+    return undefined
   }
 }
 
@@ -88,7 +90,9 @@ export const createLogger = (options: LoggerOptions = {}): Logger => {
       if (!isLevelEnabled(level, line)) return
       let record: LogRecord
       try {
-        const redacted = currentRedactor(source).redact({
+        const redactor = currentRedactor(source)
+        if (!redactor) throw new TypeError('no redactor')
+        const redacted = redactor.redact({
           ...base,
           ...fields,
           msg: typeof msg === 'string' ? msg : String(msg),

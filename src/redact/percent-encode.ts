@@ -40,16 +40,19 @@ export const lowerHex = (text: string): string =>
   text.replace(/%[0-9A-F]{2}/g, (sequence) => sequence.toLowerCase())
 
 /**
- * The percent-encoded forms of `text` that encoders in the wild produce: `encodeURIComponent`,
+ * The percent-encoded forms of `text` that encoders in the wild produce: `encodeURIComponent`
+ * (also with `!'()*` encoded, RFC 3986),
  * form encoding (`URLSearchParams`, and `encodeURIComponent` with `+` for spaces), `encodeURI`,
- * and the WHATWG URL parser's path, query, userinfo and fragment encodings; each with upper- and
- * lower-case hex. Never throws (lone surrogates are encoded as U+FFFD, as `TextEncoder` does).
+ * and the WHATWG URL parser's path, query, userinfo and fragment encodings; each also with `'`
+ * encoded (as a URL's query re-encodes it) and with upper- and lower-case hex. Never throws (lone surrogates are encoded as U+FFFD, as `TextEncoder` does).
  */
 export const percentEncodedForms = (text: string): string[] => {
   const component = encodeWith(text, (c) => COMPONENT_SAFE.test(c), false)
   const forms = [
     component,
     component.replace(/%20/g, '+'),
+    // RFC 3986 encoders also encode `!'()*`.
+    component.replace(/[!'()*]/g, (c) => `%${hex(c.charCodeAt(0))}`),
     encodeWith(text, (c) => FORM_SAFE.test(c), true),
     encodeWith(text, (c) => URI_SAFE.test(c), false),
     encodeWith(text, whatwgKeeps(PATH_UNSAFE), false),
@@ -57,5 +60,7 @@ export const percentEncodedForms = (text: string): string[] => {
     encodeWith(text, whatwgKeeps(USERINFO_UNSAFE), false),
     encodeWith(text, whatwgKeeps(FRAGMENT_UNSAFE), false),
   ]
-  return [...forms, ...forms.map(lowerHex)]
+  // Put in a URL's query, each form has its `'` encoded once more.
+  const quoted = forms.map((form) => form.replace(/'/g, '%27'))
+  return [...new Set([...forms, ...quoted, ...quoted.map(lowerHex), ...forms.map(lowerHex)])]
 }
