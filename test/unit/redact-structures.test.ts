@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createRedactor, type RedactedError } from '../../src/redact/index.ts'
+import { collectSecretValues, createRedactor, type RedactedError } from '../../src/redact/index.ts'
+import { Secret } from '../../src/secrets/secret.ts'
 import { randomSecret } from './redact-helpers.ts'
 
 const tail = (s: string): string => `…${s.slice(-4)}`
@@ -288,5 +289,22 @@ describe('redactor: structures', () => {
       `${secret} ${tail(other)}`
     )
     expect(base.withSecrets([{ reveal: () => other }]).secretCount).toBe(1)
+  })
+  it('collects every Secret value from a snapshot-like tree, next slots included', () => {
+    const info = { provider: 'p', credential: 'c', source: 'env:X', generation: 1 } as const
+    const current = new Secret(secret, { ...info, slot: 'current' })
+    const staged = `tst_${randomSecret(20)}`
+    const snapshot = {
+      p: {
+        credentials: {
+          c: { current, next: new Secret(staged, { ...info, slot: 'next' }), issues: [] },
+        },
+      },
+      q: { credentials: { d: { issues: [] } } },
+    }
+    expect(collectSecretValues(snapshot).sort()).toEqual([secret, staged].sort())
+    expect(r.redact({ current })).toEqual({
+      current: { ...info, slot: 'current', fingerprint: tail(secret) },
+    })
   })
 })
