@@ -44,7 +44,8 @@ const pairs = (
 }
 
 /**
- * Describes objects that have no useful own properties: `Date` (ISO string), `URL` (its
+ * Describes objects that have no useful own properties: boxed strings, numbers and booleans
+ * (their value; a boxed string is never split into characters), `Date` (ISO string), `URL` (its
  * redacted `href`), `Headers`, `URLSearchParams` and `FormData` (objects, sensitive names
  * masked), `Map` (an object, or `[key, value]` pairs when a key is an object), `Set` (an
  * array), `Request` and `Response` (method or status, URL and headers), binary data and
@@ -56,6 +57,8 @@ export const describeSpecial = (
   depth: number,
   walk: Walk
 ): RedactedValue | typeof NOT_SPECIAL => {
+  if (value instanceof String) return walk.text(value.valueOf())
+  if (value instanceof Number || value instanceof Boolean) return value.valueOf()
   if (value instanceof Date) {
     return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
   }

@@ -230,6 +230,14 @@ describe('redactor: structures', () => {
     })
   })
 
+  it('redacts boxed strings whole instead of splitting them into characters', () => {
+    expect(r.redact({ boxed: new String(secret), n: Object(1), b: Object(true) })).toEqual({
+      boxed: tail(secret),
+      n: 1,
+      b: true,
+    })
+  })
+
   it('uses toJSON, so a Secret shows its info only', () => {
     const thing = { toJSON: () => ({ shown: secret }) }
     expect(r.redact(thing)).toEqual({ shown: tail(secret) })
