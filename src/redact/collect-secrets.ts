@@ -25,3 +25,41 @@ export const collectSecretValues = (root: unknown, maxDepth = 6): string[] => {
   visit(root, 0)
   return [...out]
 }
+
+/** Name segments (between `_`) that mark a variable as a credential. */
+const SECRET_ENV_WORDS = new Set([
+  'KEY',
+  'APIKEY',
+  'TOKEN',
+  'SECRET',
+  'PASSWORD',
+  'PASSWD',
+  'CREDENTIAL',
+  'CREDENTIALS',
+])
+
+const isSecretEnvName = (name: string): boolean =>
+  name
+    .toUpperCase()
+    .split('_')
+    .some((word) => SECRET_ENV_WORDS.has(word))
+
+/**
+ * The string values of environment variables with a `KEY`, `APIKEY`, `TOKEN`, `SECRET`,
+ * `PASSWORD`, `PASSWD` or `CREDENTIAL(S)` word in their name (`ANTHROPIC_API_KEY`,
+ * `FYERS_ACCESS_TOKEN`, `KEYLINE_ADMIN_TOKEN`, and their `_NEXT` forms), so values the registry
+ * does not know (admin and client tokens) are redacted too. `…_FILE` variables hold paths, not secrets, and are skipped.
+ * Never throws.
+ */
+export const envSecretValues = (env: Record<string, unknown> | undefined): string[] => {
+  const out = new Set<string>()
+  try {
+    for (const [name, value] of Object.entries(env ?? {})) {
+      if (typeof value !== 'string' || value.trim() === '' || /_FILE$/i.test(name)) continue
+      if (isSecretEnvName(name)) out.add(value)
+    }
+  } catch {
+    // An unreadable environment yields what was read.
+  }
+  return [...out]
+}

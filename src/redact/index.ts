@@ -3,7 +3,7 @@
  * base64) with their fingerprints and masks sensitive headers, query parameters and URL
  * userinfo anywhere in a value.
  */
-export { collectSecretValues } from './collect-secrets.ts'
+export { collectSecretValues, envSecretValues } from './collect-secrets.ts'
 export {
   CIRCULAR,
   MASKED,

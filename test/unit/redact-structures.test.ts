@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { collectSecretValues, createRedactor, type RedactedError } from '../../src/redact/index.ts'
+import {
+  collectSecretValues,
+  createRedactor,
+  envSecretValues,
+  type RedactedError,
+} from '../../src/redact/index.ts'
 import { Secret } from '../../src/secrets/secret.ts'
 import { randomSecret } from './redact-helpers.ts'
 
@@ -314,5 +319,19 @@ describe('redactor: structures', () => {
     expect(r.redact({ current })).toEqual({
       current: { ...info, slot: 'current', fingerprint: tail(secret) },
     })
+  })
+  it('collects credential-looking environment values, skipping _FILE paths and settings', () => {
+    const admin = randomSecret(20)
+    const env = {
+      ANTHROPIC_API_KEY: secret,
+      KEYLINE_ADMIN_TOKEN: admin,
+      FYERS_ACCESS_TOKEN_NEXT: 'n1',
+      ANTHROPIC_API_KEY_FILE: '/run/secrets/key',
+      ANTHROPIC_BASE_URL: 'https://api.example.test',
+      LOG_LEVEL: 'info',
+      MONKEY: 'banana',
+      EMPTY_TOKEN: '',
+    }
+    expect(envSecretValues(env).sort()).toEqual([secret, admin, 'n1'].sort())
   })
 })
