@@ -5,6 +5,9 @@ import { clientAuth } from './auth/client-auth.ts'
 import { readEnv } from './env.ts'
 import { errorResponse, onError } from './errors/on-error.ts'
 import { HealthTracker } from './health/provider-health.ts'
+import { accessLog } from './log/access-log.ts'
+import { createLogger, type LoggerOptions } from './log/logger.ts'
+import { type RedactionVariables, redaction } from './middleware/redaction.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
 import { CallObserver } from './proxy/observe.ts'
 import { retryPolicy } from './proxy/retry-policy.ts'
@@ -40,10 +43,14 @@ export interface AppOptions extends Omit<SecretsOptions, 'registry'> {
    * @default 5000
    */
   reloadCheckMs?: number
+  /** Where log lines go (access, audit, errors). @default the console, as JSON lines */
+  logSink?: LoggerOptions['sink']
 }
 
 /** The Hono environment of a keyline app. */
-export type KeylineEnv = { Variables: SecretsVariables & { requestId: string } }
+export type KeylineEnv = {
+  Variables: SecretsVariables & RedactionVariables & { requestId: string }
+}
 
 /**
  * Composes keyline's middleware and routes into one Hono app. Runtime-free: the Node, Deno and
@@ -58,6 +65,7 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
     maxBodyBytes,
     admin = {},
     reloadCheckMs,
+    logSink,
     ...secretsOptions
   } = options
   const registry = given ?? new SecretRegistry({ readFile })
@@ -67,8 +75,12 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
   const env = options.env ?? readEnv
   const app = new Hono<KeylineEnv>()
   const validator = new NextSecretValidator({ fetch: options.fetch })
+  const auditLogger = createLogger({ sink: logSink })
+  const adminLog = admin.log ?? ((line) => auditLogger.info(String(line.msg ?? 'admin'), line))
   app.use(otelFlush())
   app.use(requestId())
+  app.use(redaction({ env, sink: logSink }))
+  app.use(accessLog({ logger: (c) => c.var.logger }))
   app.route('/', healthRoutes(runtime))
   app.use(
     reloadEpoch({
@@ -78,10 +90,13 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
       intervalMs: reloadCheckMs,
       binding: admin.epoch?.binding,
       key: admin.epoch?.key,
-      log: admin.log,
+      log: adminLog,
     })
   )
-  app.route('/admin', adminRoutes({ ...admin, registry, health, validator, env, runtime }))
+  app.route(
+    '/admin',
+    adminRoutes({ ...admin, log: adminLog, registry, health, validator, env, runtime })
+  )
   app.use('/v1/*', clientAuth({ env }))
   app.use(secrets({ ...secretsOptions, env, registry }))
   app.route('/', anthropicRoutes({ ...deps, maxBodyBytes }))

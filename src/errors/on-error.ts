@@ -1,6 +1,8 @@
-import type { Context } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { Logger } from '../log/logger.ts'
+import { redactorOf } from '../middleware/redaction.ts'
 import { type ErrorBody, KeylineError } from './keyline-error.ts'
 
 const GENERIC_TYPES: Record<number, string> = {
@@ -17,7 +19,10 @@ const GENERIC_TYPES: Record<number, string> = {
 export const errorTypeForStatus = (status: number): string =>
   GENERIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error')
 
-/** Builds the error response every keyline surface answers with. */
+/**
+ * Builds the error response every keyline surface answers with: the body redacted with the
+ * request's redactor, and `request_id` set from `x-request-id`.
+ */
 export const errorResponse = (
   c: Context,
   status: ContentfulStatusCode,
@@ -26,15 +31,12 @@ export const errorResponse = (
 ): Response => {
   const requestId = c.get('requestId' as never) as string | undefined
   if (requestId && !body.request_id) body.request_id = requestId
-  return c.json(body, status, headers)
+  const redactor = redactorOf(c)
+  const safe = redactor.redact(body) as unknown as ErrorBody
+  return c.json(safe, status, redactor.redact(headers) as Record<string, string>)
 }
 
-/**
- * keyline's `app.onError`: known errors keep their status and safe message, an
- * `HTTPException` keeps its status, anything else is a 500 with a generic message. The raw
- * error is never printed and never sent: no stack, no header values, no upstream text.
- */
-export const onError = (err: Error, c: Context): Response => {
+const toResponse = (err: unknown, c: Context): Response => {
   if (err instanceof KeylineError) {
     return errorResponse(c, err.status, err.toBody(), { ...err.headers })
   }
@@ -49,3 +51,41 @@ export const onError = (err: Error, c: Context): Response => {
     error: { type: 'api_error', message: 'Internal error: the request could not be handled' },
   })
 }
+
+const logUnexpected = (err: unknown, c: Context): void => {
+  if (err instanceof KeylineError || err instanceof HTTPException) return
+  try {
+    const logger = c.get('logger' as never) as Logger | undefined
+    const error = redactorOf(c).redactError(err)
+    if (logger) logger.error('unhandled error', { error })
+    else console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', error }))
+  } catch {
+    // logging must never turn one failure into two
+  }
+}
+
+/**
+ * keyline's `app.onError`: known errors keep their status and safe message, an
+ * `HTTPException` keeps its status, anything else is a 500 with a generic message. Every body
+ * is `{"error":{"type","message"},"request_id"}`, redacted; unexpected errors are logged
+ * redacted and without a stack. The raw error is never printed and never sent.
+ */
+export const onError = (err: Error, c: Context): Response => {
+  logUnexpected(err, c)
+  return toResponse(err, c)
+}
+
+/**
+ * For apps that compose keyline's pieces themselves: replaces the response of any request whose
+ * handler threw (`c.error`) with keyline's redacted JSON error. Hono answers such errors with
+ * the app's `onError` before this middleware resumes — and Hono's default `onError` prints the
+ * raw error — so also set `app.onError(onError)`.
+ */
+export const redactErrors = (): MiddlewareHandler =>
+  async function redactErrors(c, next) {
+    await next()
+    if (c.error) {
+      logUnexpected(c.error, c)
+      c.res = toResponse(c.error, c)
+    }
+  }

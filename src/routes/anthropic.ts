@@ -3,6 +3,7 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
+import { redactorOf } from '../middleware/redaction.ts'
 import type { SecretsVariables } from '../middleware/secrets.ts'
 import {
   type AnthropicErrorBody,
@@ -114,7 +115,8 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
           ok: false,
           facts: { httpStatus: upstream.status, apiErrorType: relayed.error.type },
         })
-        return c.json(relayed, upstream.status as 400, Object.fromEntries(headers))
+        const safe = redactorOf(c).redact(relayed) as unknown as AnthropicErrorBody
+        return c.json(safe, upstream.status as 400, Object.fromEntries(headers))
       }
       const parsed = parseJson(text)
       if (parsed === undefined) {
