@@ -71,8 +71,8 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
   const registry = given ?? new SecretRegistry({ readFile })
   const health = sharedHealth ?? new HealthTracker()
   const policy = retryPolicy(options.retry)
-  const deps = { registry, observer: new CallObserver(health), policy, fetch: options.fetch }
   const env = options.env ?? readEnv
+  const deps = { registry, env, observer: new CallObserver(health), policy, fetch: options.fetch }
   const app = new Hono<KeylineEnv>()
   const validator = new NextSecretValidator({ fetch: options.fetch })
   const auditLogger = createLogger({ sink: logSink })

@@ -5,6 +5,7 @@ import { KeylineError } from '../errors/keyline-error.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
 import { redactorOf } from '../middleware/redaction.ts'
 import type { SecretsVariables } from '../middleware/secrets.ts'
+import { alternativeSecret } from '../proxy/alternative-secret.ts'
 import {
   type AnthropicErrorBody,
   malformed,
@@ -50,7 +51,7 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new RangeError('maxBodyBytes must be a positive integer')
   }
-  const { registry, observer, policy } = options
+  const { registry, observer, policy, env } = options
   const app = new Hono<Env>()
 
   const forward = async (
@@ -88,7 +89,16 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
     }
     const result = await withFailover({
       current,
-      next: snapshot.credentials.apiKey.next,
+      alternative: () =>
+        alternativeSecret(
+          c,
+          registry,
+          env,
+          'anthropic',
+          'apiKey',
+          current,
+          snapshot.credentials.apiKey.next
+        ),
       call,
       rejected: (response) => response.status === 401,
       discard: (response) => response.body?.cancel(),

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { createFyersClient, FyersApiError, type FyersQuotesResponse } from '../clients/fyers.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
 import type { SecretsVariables } from '../middleware/secrets.ts'
+import { alternativeSecret } from '../proxy/alternative-secret.ts'
 import { withFailover } from '../proxy/failover.ts'
 import { fyersFailure } from '../proxy/fyers-failure.ts'
 import { type CallEnd, fyersEnd, transportFacts } from '../proxy/observe.ts'
@@ -20,7 +21,7 @@ type Outcome = { ok: FyersQuotesResponse } | { error: FyersApiError }
  * status, the top-level `s` and each `d[i].s`; a rejected token fails over to the next one.
  */
 export const fyersRoutes = (options: ProxyDeps): Hono<Env> => {
-  const { registry, observer } = options
+  const { registry, observer, env } = options
   const fetcher = resilientFetch(options.policy, options.fetch)
   const app = new Hono<Env>()
 
@@ -54,7 +55,16 @@ export const fyersRoutes = (options: ProxyDeps): Hono<Env> => {
     }
     const result = await withFailover({
       current,
-      next: snapshot.credentials.accessToken.next,
+      alternative: () =>
+        alternativeSecret(
+          c,
+          registry,
+          env,
+          'fyers',
+          'accessToken',
+          current,
+          snapshot.credentials.accessToken.next
+        ),
       call,
       rejected: (outcome) => 'error' in outcome && outcome.error.isAuthError,
       onFailover: (next, replaced) => {

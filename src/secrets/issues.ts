@@ -3,6 +3,7 @@ export type SecretIssueReason =
   | 'missing'
   | 'empty'
   | 'placeholder'
+  | 'invalid_characters'
   | 'alias_conflict'
   | 'file_unreadable'
   | 'file_unsupported'

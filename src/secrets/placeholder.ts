@@ -1,5 +1,5 @@
 /** Why a variable that is present still does not configure anything. */
-export type UnusableReason = 'empty' | 'placeholder'
+export type UnusableReason = 'empty' | 'placeholder' | 'invalid_characters'
 
 const PLACEHOLDER_WORDS = new Set([
   'changeme',
@@ -23,7 +23,8 @@ const PLACEHOLDER_WORDS = new Set([
 
 /**
  * Tells whether a trimmed value is unusable: empty, or a placeholder copied from a template
- * (`changeme`, `your-key-here`, `<your key>`, `xxxx…`, `sk-ant-...`).
+ * (`changeme`, `your-key-here`, `<your key>`, `xxxx…`, `sk-ant-...`), or holding characters
+ * no credential has and no HTTP header can carry (spaces, control characters, non-ASCII).
  */
 export const unusableReason = (value: string): UnusableReason | undefined => {
   if (value === '') return 'empty'
@@ -32,5 +33,6 @@ export const unusableReason = (value: string): UnusableReason | undefined => {
   if (/^<.*>$/s.test(value) || /^\$\{.*\}$/s.test(value)) return 'placeholder'
   if (/^x{3,}$/i.test(value) || /^[-_a-z]*x{6,}$/i.test(value)) return 'placeholder'
   if (/(\.\.\.|…)$/.test(value)) return 'placeholder'
+  if (/[^\x21-\x7e]/.test(value)) return 'invalid_characters'
   return undefined
 }

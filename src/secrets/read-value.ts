@@ -73,10 +73,11 @@ export const readValue = async (
         reason,
         variable: candidate.variable,
         blocking: false,
-        message:
-          reason === 'empty'
-            ? `${candidate.variable} is empty`
-            : `${candidate.variable} holds a placeholder, not a real value`,
+        message: {
+          empty: `${candidate.variable} is empty`,
+          placeholder: `${candidate.variable} holds a placeholder, not a real value`,
+          invalid_characters: `${candidate.variable} holds characters no credential has (spaces, control characters or non-ASCII)`,
+        }[reason],
       })
       continue
     }

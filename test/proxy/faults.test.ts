@@ -99,6 +99,30 @@ describe('key failover', () => {
     expect(keysSent).toEqual([f.keys.anthropic.apiKey, next, next])
   })
 
+  it('on a 401, reads the secrets afresh: a key staged while the request was in flight is used', async () => {
+    const f = await proxyFixture()
+    const env = { ...f.env }
+    const next = `sk-ant-test-next-${crypto.randomUUID()}`
+    await f.anthropic.fault({ kind: 'latency', ms: 150 })
+    const pending = f.call(
+      '/v1/messages',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(MESSAGE),
+      },
+      env
+    )
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    env.ANTHROPIC_API_KEY_NEW = next
+    await f.anthropic.keys({ replace: [next] })
+    const res = await pending
+    expect(res.status).toBe(200)
+    expect(res.headers.get('keyline-key-slot')).toBe('next')
+    const keysSent = (await f.anthropic.requests()).map((r) => r.headers['x-api-key'])
+    expect(keysSent).toEqual([f.keys.anthropic.apiKey, next])
+  })
+
   it('relays the 401 when there is no next key, or the next key fails too', async () => {
     const f = await proxyFixture()
     await f.anthropic.keys({ replace: [] })

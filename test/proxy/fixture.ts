@@ -1,6 +1,7 @@
 import { inject } from 'vitest'
 import { type AppOptions, createApp } from '../../src/app.ts'
 import { bindingsOnly } from '../../src/env.ts'
+import type { LogRecord } from '../../src/log/record.ts'
 import { type StubControl, stubControl } from '../stubs/control.ts'
 
 /** Fast retry settings so fault tests take milliseconds, not seconds. */
@@ -14,11 +15,15 @@ export const FAST_RETRY = {
 
 /** A proxy wired to fresh, isolated stub sessions, and a client that holds a valid token. */
 export interface ProxyFixture {
+  /** The app under test; tests may add routes to it. */
+  readonly app: ReturnType<typeof createApp>
   readonly anthropic: StubControl
   readonly fyers: StubControl
   readonly env: Record<string, string>
   readonly clientToken: string
   readonly keys: ReturnType<typeof inject<'stubKeys'>>
+  /** Every log line the proxy wrote (access, audit, errors), as records. */
+  readonly logs: LogRecord[]
   /** Calls the proxy as an authenticated client; `headers` add to or override the defaults. */
   call(path: string, init?: RequestInit, env?: Record<string, string>): Promise<Response>
   /** A JSON `POST /v1/messages`. */
@@ -53,18 +58,26 @@ export const proxyFixture = async (
     FYERS_BASE_URL: fyers.url,
     ...env,
   }
-  const app = createApp({ env: bindingsOnly, retry: FAST_RETRY, ...options })
+  const logs: LogRecord[] = []
+  const app = createApp({
+    env: bindingsOnly,
+    retry: FAST_RETRY,
+    logSink: (record) => logs.push(record),
+    ...options,
+  })
   const call = (path: string, init: RequestInit = {}, override = bindings): Promise<Response> => {
     const headers = new Headers(init.headers)
     if (!headers.has('authorization')) headers.set('authorization', `Bearer ${clientToken}`)
     return Promise.resolve(app.request(path, { ...init, headers }, override))
   }
   return {
+    app,
     anthropic,
     fyers,
     env: bindings,
     clientToken,
     keys,
+    logs,
     call,
     messages: (body, headers = {}) =>
       call('/v1/messages', {

@@ -40,7 +40,7 @@ describe.each(cases)(
   ({ provider, variable, stub, request }) => {
     it('serves every request while the secret rotates 3 times and old ones are revoked at random moments', async () => {
       const admin = `admin-token-${crypto.randomUUID()}`
-      const f = await proxyFixture({ ADMIN_TOKEN: admin }, { admin: { log: () => {} } })
+      const f = await proxyFixture({ ADMIN_TOKEN: admin })
       const upstream = stub(f)
       const env = { ...f.env }
       const adminCall = (path: string, body?: unknown) =>

@@ -1,7 +1,16 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createRedactor } from '../../src/redact/index.ts'
-import { base64, bytesToBase64, formEncode, jsonBody } from './redact-helpers.ts'
+import {
+  build,
+  embed,
+  FORMS,
+  leaks,
+  RUNS,
+  secretArb,
+  shape,
+  TIMEOUT,
+} from '../support/leak-fuzz.ts'
 
 /**
  * Property: whatever structure a secret is embedded in, and in whichever form (raw,
@@ -11,198 +20,6 @@ import { base64, bytesToBase64, formEncode, jsonBody } from './redact-helpers.ts
  * characters shows its last 4 as the fingerprint, which is why runs of 5 are checked: 4 may
  * appear, 5 may not. Fillers use characters no secret uses, so a hit is never a coincidence.
  */
-
-const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-const RUNS = Number(env?.KEYLINE_FUZZ_RUNS) || 2000
-/** Generous per-test timeout, so a large KEYLINE_FUZZ_RUNS is not cut short. */
-const TIMEOUT = Math.max(30_000, RUNS * 10)
-
-const SECRET_CHARS = Array.from(
-  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.*+?^$' +
-    '{}()|[]\\/"\'%-_~!@#&=;,<> é中😀\n\t'
-)
-const FILLER_CHARS = Array.from('·¦¬°±§')
-
-const secretArb = fc
-  .array(fc.noBias(fc.integer({ min: 0, max: SECRET_CHARS.length - 1 })), {
-    minLength: 4,
-    maxLength: 40,
-  })
-  .map((idx) => idx.map((i) => SECRET_CHARS[i]).join(''))
-
-const fillerArb = fc
-  .array(fc.integer({ min: 0, max: FILLER_CHARS.length - 1 }), { maxLength: 4 })
-  .map((idx) => idx.map((i) => FILLER_CHARS[i]).join(''))
-
-const FORMS = [
-  'raw',
-  'uri',
-  'uri-plus',
-  'form',
-  'json',
-  'json2',
-  'b64',
-  'b64url',
-  'b64uri',
-  'basic',
-] as const
-type Form = (typeof FORMS)[number]
-/** Forms whose result is ASCII, so they can go in a `Headers` value. */
-const ASCII_FORMS: readonly Form[] = ['uri', 'uri-plus', 'form', 'b64', 'b64url', 'b64uri', 'basic']
-
-const embed = (secret: string, form: Form, pre: string): string => {
-  switch (form) {
-    case 'raw':
-      return secret
-    case 'uri':
-      return encodeURIComponent(secret)
-    case 'uri-plus':
-      return encodeURIComponent(secret).replace(/%20/g, '+')
-    case 'form':
-      return formEncode(secret)
-    case 'json':
-      return JSON.stringify({ k: secret })
-    case 'json2':
-      return JSON.stringify(JSON.stringify({ k: secret }))
-    case 'b64':
-      return base64(`${pre}${secret}${pre}`)
-    case 'b64url':
-      return base64(`${pre}${secret}`).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-    case 'b64uri':
-      return encodeURIComponent(base64(`${pre}${secret}.`))
-    case 'basic':
-      return `Basic ${base64(`user${pre}:${secret}`)}`
-  }
-}
-
-/** A tree shape; leaves pick a secret (by index) and a form, containers hold children. */
-type Shape =
-  | { kind: 'leaf'; secret: number; form: Form; pre: string; post: string }
-  | { kind: 'object' | 'array' | 'set' | 'map'; children: Shape[] }
-  | { kind: 'key'; leaf: Shape; child: Shape }
-  | { kind: 'error' | 'aggregate'; message: Shape; children: Shape[] }
-  | { kind: 'headers' | 'url'; leaf: Shape }
-
-const leafArb: fc.Arbitrary<Shape> = fc.record({
-  kind: fc.constant('leaf' as const),
-  secret: fc.nat({ max: 2 }),
-  form: fc.constantFrom(...FORMS),
-  pre: fillerArb,
-  post: fillerArb,
-})
-const asciiLeafArb: fc.Arbitrary<Shape> = leafArb.chain((leaf) =>
-  fc.constantFrom(...ASCII_FORMS).map((form) => ({ ...leaf, form }) as Shape)
-)
-
-const { shape } = fc.letrec<{ shape: Shape }>((tie) => ({
-  shape: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    leafArb,
-    fc.record({
-      kind: fc.constantFrom('object' as const, 'array' as const, 'set' as const, 'map' as const),
-      children: fc.array(tie('shape'), { maxLength: 3 }),
-    }),
-    fc.record({ kind: fc.constant('key' as const), leaf: leafArb, child: tie('shape') }),
-    fc.record({
-      kind: fc.constantFrom('error' as const, 'aggregate' as const),
-      message: leafArb,
-      children: fc.array(tie('shape'), { maxLength: 2 }),
-    }),
-    fc.record({ kind: fc.constantFrom('headers' as const, 'url' as const), leaf: asciiLeafArb })
-  ),
-}))
-
-const build = (s: Shape, secrets: readonly string[]): unknown => {
-  switch (s.kind) {
-    case 'leaf': {
-      const secret = secrets[s.secret % secrets.length] as string
-      return `${s.pre}${embed(secret, s.form, s.pre)}${s.post}`
-    }
-    case 'object':
-      return Object.fromEntries(s.children.map((c, i) => [`f${i}`, build(c, secrets)]))
-    case 'array':
-      return s.children.map((c) => build(c, secrets))
-    case 'set':
-      return new Set(s.children.map((c) => build(c, secrets)))
-    case 'map':
-      return new Map(s.children.map((c, i) => [i % 2 ? `k${i}` : { i }, build(c, secrets)]))
-    case 'key':
-      return { [String(build(s.leaf, secrets))]: build(s.child, secrets) }
-    case 'error': {
-      const [cause, ...rest] = s.children.map((c) => build(c, secrets))
-      const err = new Error(String(build(s.message, secrets)), { cause }) as Error & {
-        extra?: unknown
-      }
-      err.extra = rest
-      return err
-    }
-    case 'aggregate':
-      return new AggregateError(
-        s.children.map((c) => build(c, secrets)),
-        String(build(s.message, secrets))
-      )
-    case 'headers': {
-      // Header values must be ASCII: pad with the two printable ASCII characters no secret uses.
-      const leaf = s.leaf as Extract<Shape, { kind: 'leaf' }>
-      const ascii = {
-        ...leaf,
-        pre: '`'.repeat(leaf.pre.length),
-        post: ':'.repeat(leaf.post.length),
-      }
-      return new Headers({ 'x-data': String(build(ascii, secrets)) })
-    }
-    case 'url':
-      return new URL(`https://example.test/p?data=${String(build(s.leaf, secrets))}`)
-  }
-}
-
-const utf8 = new TextEncoder()
-
-/** The characters every base64 alignment of `bytes` fixes (edges that mix in neighbours dropped). */
-const stableBase64 = (bytes: Uint8Array): string[] =>
-  [0, 1, 2].map((offset) => {
-    const shifted = new Uint8Array(offset + bytes.length)
-    shifted.set(bytes, offset)
-    return bytesToBase64(shifted).slice(
-      Math.ceil((8 * offset) / 6),
-      Math.floor((8 * shifted.length) / 6)
-    )
-  })
-
-/** Every text that must not occur in the serialized output for one 5-character run `w`. */
-const forbidden = (w: string): string[] => {
-  const out = [w, encodeURIComponent(w), encodeURIComponent(w).replace(/%20/g, '+'), formEncode(w)]
-  out.push(jsonBody(w), jsonBody(jsonBody(w)))
-  for (const fragment of stableBase64(utf8.encode(w))) {
-    out.push(
-      fragment,
-      fragment.replace(/\+/g, '-').replace(/\//g, '_'),
-      encodeURIComponent(fragment)
-    )
-  }
-  // The output is itself serialized as JSON, so each form shows escaped once more.
-  return out.filter((f) => f.length >= 5).map(jsonBody)
-}
-
-/** Every run of 5 characters (code points) of `secret`, or the secret itself if shorter. */
-const runs = (secret: string): string[] => {
-  const chars = Array.from(secret)
-  if (chars.length <= 5) return [secret]
-  return chars.slice(0, -4).map((_, i) => chars.slice(i, i + 5).join(''))
-}
-
-const leaks = (serialized: string, secrets: readonly string[]): string[] => {
-  // A marker next to a fingerprint (`…WXYZ[REDACTED]`) is not secret text: keep it from
-  // forming a run with the fingerprint's 4 visible characters.
-  const text = serialized.replaceAll('[REDACTED]', '¤')
-  const found: string[] = []
-  for (const secret of secrets) {
-    for (const run of runs(secret)) {
-      for (const form of forbidden(run)) if (text.includes(form)) found.push(form)
-    }
-  }
-  return found
-}
 
 describe('redactor: property', () => {
   const redactor = createRedactor({ maxNodes: 100_000, maxStringLength: 1_000_000 })

@@ -90,3 +90,14 @@ describe('placeholders in the registry', () => {
     expect(snapshot.credentials.apiKey.current?.reveal()).toBe(value)
   })
 })
+
+describe('values no credential can hold', () => {
+  it.each([
+    'sk-with space-0123456789',
+    'tab\tinside-0123456789',
+    'newline\ninside-0123456789',
+    'unicode-é-0123456789',
+  ])('%j is unusable as invalid_characters', (value) => {
+    expect(unusableReason(value)).toBe('invalid_characters')
+  })
+})

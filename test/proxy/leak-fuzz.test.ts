@@ -1,0 +1,145 @@
+import fc from 'fast-check'
+import { HTTPException } from 'hono/http-exception'
+import { describe, expect, it } from 'vitest'
+import { KeylineError } from '../../src/errors/keyline-error.ts'
+import { unusableReason } from '../../src/secrets/placeholder.ts'
+import { build, leaks, RUNS, secretArb, shape, TIMEOUT } from '../support/leak-fuzz.ts'
+import { MESSAGE, proxyFixture } from './fixture.ts'
+
+/**
+ * Property, through real requests: whatever a handler throws, whatever an upstream echoes back,
+ * and whatever a failed fetch carries in its `cause`, no response body, no response header and
+ * no log line holds a run of 5 characters of any configured secret, in any form.
+ */
+
+/** A secret a binding can hold: already trimmed, not a placeholder, no list separator. */
+const bindable = secretArb.filter(
+  (s) => s.length >= 8 && s.trim() === s && !s.includes(',') && unusableReason(s) === undefined
+)
+/** Printable ASCII without spaces: what can travel in an HTTP header to the stub upstream. */
+const ASCII = Array.from(
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.*+?^$(){}|[]\\/"\'%-_~!@#&=;<>`'
+)
+const headerSafe = fc
+  .array(fc.constantFrom(...ASCII), { minLength: 16, maxLength: 48 })
+  .map((chars) => chars.join(''))
+  .filter((s) => unusableReason(s) === undefined)
+
+const exposed = async (res: Response): Promise<string> => {
+  const headers: string[] = []
+  res.headers.forEach((value, name) => headers.push(`${name}: ${value}`))
+  return `${headers.join('\n')}\n${await res.text()}`
+}
+
+describe('no secret leaks through real requests', () => {
+  it(
+    `a handler that throws any error embedding the secrets (${RUNS} runs)`,
+    async () => {
+      let next: () => Error = () => new Error('unset')
+      const f = await proxyFixture()
+      const app = f.app
+      app.get('/__fuzz/throw', () => {
+        throw next()
+      })
+      await fc.assert(
+        fc.asyncProperty(
+          fc
+            .tuple(bindable, bindable, bindable)
+            .filter(([a, b, c]) => a !== b && b !== c && a !== c),
+          shape,
+          fc.constantFrom('error', 'keyline', 'http'),
+          async (secrets, s, kind) => {
+            const [anthropic, fyers, admin] = secrets
+            const env = {
+              ...f.env,
+              ANTHROPIC_API_KEY: anthropic,
+              FYERS_ACCESS_TOKEN: fyers,
+              ADMIN_TOKEN: admin,
+            }
+            next = () => {
+              const value = build(s, secrets)
+              const text =
+                typeof value === 'string'
+                  ? value
+                  : value instanceof Error
+                    ? value.message
+                    : 'the handler failed'
+              if (kind === 'keyline') {
+                return new KeylineError(400, 'bad_thing', text, { details: { value } })
+              }
+              if (kind === 'http') return new HTTPException(400, { message: text, cause: value })
+              return value instanceof Error ? value : new Error(text, { cause: value })
+            }
+            f.logs.length = 0
+            const res = await f.call('/__fuzz/throw', {}, env)
+            expect([400, 500]).toContain(res.status)
+            const out = `${await exposed(res)}\n${JSON.stringify(f.logs)}`
+            expect(leaks(out, secrets)).toEqual([])
+          }
+        ),
+        { numRuns: RUNS }
+      )
+    },
+    TIMEOUT
+  )
+
+  it(
+    'an upstream that echoes the key back in its error body and headers',
+    async () => {
+      const f = await proxyFixture()
+      await fc.assert(
+        fc.asyncProperty(headerSafe, headerSafe, async (anthropic, fyers) => {
+          const env = { ...f.env, ANTHROPIC_API_KEY: anthropic, FYERS_ACCESS_TOKEN: fyers }
+          await f.anthropic.fault({ kind: 'echo', status: 401 })
+          await f.fyers.fault({ kind: 'echo', status: 401 })
+          f.logs.length = 0
+          const messages = await f.call(
+            '/v1/messages',
+            {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(MESSAGE),
+            },
+            env
+          )
+          expect(messages.status).toBe(401)
+          const quotes = await f.call('/v1/quotes?symbols=NSE:SBIN-EQ', {}, env)
+          expect(quotes.status).toBe(502)
+          const out = `${await exposed(messages)}\n${await exposed(quotes)}\n${JSON.stringify(f.logs)}`
+          expect(leaks(out, [anthropic, fyers])).toEqual([])
+        }),
+        { numRuns: Math.ceil(RUNS / 10) }
+      )
+      const echoed = (await f.anthropic.requests()).at(-1)
+      expect(echoed?.fault?.kind).toBe('echo')
+    },
+    TIMEOUT
+  )
+
+  it(
+    'a failed upstream fetch whose cause carries the secrets',
+    async () => {
+      let cause: unknown
+      const failing = (async () => {
+        throw new TypeError('fetch failed', { cause })
+      }) as typeof fetch
+      const f = await proxyFixture({}, { fetch: failing, retry: { maxRetries: 0 } })
+      await fc.assert(
+        fc.asyncProperty(fc.tuple(headerSafe, headerSafe), shape, async (secrets, s) => {
+          const [anthropic, fyers] = secrets
+          cause = build(s, secrets)
+          f.logs.length = 0
+          const env = { ...f.env, ANTHROPIC_API_KEY: anthropic, FYERS_ACCESS_TOKEN: fyers }
+          const res = await f.call('/v1/models', {}, env)
+          expect(res.status).toBe(502)
+          const quotes = await f.call('/v1/quotes?symbols=NSE:SBIN-EQ', {}, env)
+          expect(quotes.status).toBe(502)
+          const out = `${await exposed(res)}\n${await exposed(quotes)}\n${JSON.stringify(f.logs)}`
+          expect(leaks(out, secrets)).toEqual([])
+        }),
+        { numRuns: Math.ceil(RUNS / 4) }
+      )
+    },
+    TIMEOUT
+  )
+})
