@@ -26,8 +26,7 @@ const headerSafe = fc
   .filter((s) => unusableReason(s) === undefined)
 
 const exposed = async (res: Response): Promise<string> => {
-  const headers: string[] = []
-  res.headers.forEach((value, name) => headers.push(`${name}: ${value}`))
+  const headers = [...res.headers].map(([name, value]) => `${name}: ${value}`)
   return `${headers.join('\n')}\n${await res.text()}`
 }
 

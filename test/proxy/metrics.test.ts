@@ -35,7 +35,7 @@ describe('failure telemetry from real proxy traffic', () => {
     const types = usage.map((p) => p.attributes['gen_ai.token.type']).sort()
     expect(types).toEqual(['input', 'output'])
     const [input] = usage.filter((p) => p.attributes['gen_ai.token.type'] === 'input')
-    expect((input?.value as { count: number }).count).toBe(2)
+    expect((input?.value as { count: number } | undefined)?.count).toBe(2)
   })
 
   it('tracks consecutive failures and resets them on a success', async () => {

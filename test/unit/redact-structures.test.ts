@@ -180,7 +180,7 @@ describe('redactor: structures', () => {
   })
 
   it('masks URLs found inside strings', () => {
-    const text = 'GET https://bob:hunter2@h.test/x?token=abc&q=1 failed; retry with ?sig=zz#frag'
+    const text = 'GET https://bob:hunter2@h.test/x?token=abc&q=1 failed; retry with ?sig=zz#frag' // secretlint-disable-line -- test fixture: fake userinfo the redactor must mask
     expect(createRedactor().redactString(text)).toBe(
       'GET https://[REDACTED]@h.test/x?token=[REDACTED]&q=1 failed; retry with ?sig=[REDACTED]#frag'
     )

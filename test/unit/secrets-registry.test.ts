@@ -353,7 +353,7 @@ describe('base URL settings', () => {
     'not a url',
     'ftp://example.com',
     'api.anthropic.com',
-    'https://user:pass@example.com',
+    'https://user:pass@example.com', // secretlint-disable-line -- test fixture: fake userinfo the redactor must mask
     'javascript:alert(1)',
     'https://api.anthropic.com#',
     'https://api.anthropic.com/?beta=1',
