@@ -59,7 +59,10 @@ if (isMain) {
   const telemetry = await startNodeTelemetry(process.env)
   registerKeylineMetrics()
   const { url, close } = await serveNode()
-  console.log(JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'node', url }))
+  const metrics = telemetry.prometheusUrl ? { metrics_url: telemetry.prometheusUrl } : {}
+  console.log(
+    JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'node', url, ...metrics })
+  )
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       console.log(JSON.stringify({ level: 'info', msg: 'draining', signal }))

@@ -1,4 +1,5 @@
 import { createApp } from '../app.ts'
+import { createLogger } from '../log/logger.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
 import { flushTelemetry } from '../telemetry/export/web-exporter.ts'
 
@@ -29,15 +30,15 @@ export default {
   ): Promise<void> {
     ctx.waitUntil(flushTelemetry(env))
     const snapshot = await registry.resolve(env)
-    console.log(
-      JSON.stringify({
-        level: 'info',
-        msg: 'scheduled configuration check',
-        cron: controller.cron,
-        providers: Object.fromEntries(
-          Object.values(snapshot).map((p) => [p.provider, { configured: p.configured }])
-        ),
-      })
-    )
+    const level = typeof env.LOG_LEVEL === 'string' ? env.LOG_LEVEL : undefined
+    createLogger({ level }).info('scheduled configuration check', {
+      cron: controller.cron,
+      providers: Object.fromEntries(
+        Object.values(snapshot).map((p) => [
+          p.provider,
+          { configured: p.configured, issues: p.issues.map((i) => `${i.variable}: ${i.reason}`) },
+        ])
+      ),
+    })
   },
 }
