@@ -14,7 +14,12 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { serveNode } from '../src/entries/node.ts'
 import { stubControl } from '../test/stubs/control.ts'
-import { generateStubKeys, startAnthropicStub, startFyersStub, stubOptionsFor } from '../test/stubs/index.ts'
+import {
+  generateStubKeys,
+  startAnthropicStub,
+  startFyersStub,
+  stubOptionsFor,
+} from '../test/stubs/index.ts'
 
 const { values } = parseArgs({
   options: {
@@ -116,7 +121,9 @@ const report = (name: string, p: Phase, seconds: number): void => {
   )
 }
 
-console.log(`keyline rotation bench: ${clients} clients, ${steadySeconds}s steady, ${rotations} rotations`)
+console.log(
+  `keyline rotation bench: ${clients} clients, ${steadySeconds}s steady, ${rotations} rotations`
+)
 const workers = Array.from({ length: clients }, client)
 await sleep(500)
 phase = newPhase()
