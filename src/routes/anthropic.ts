@@ -5,22 +5,20 @@ import { KeylineError } from '../errors/keyline-error.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
 import { redactorOf } from '../middleware/redaction.ts'
 import type { SecretsVariables } from '../middleware/secrets.ts'
-import { alternativeSecret } from '../proxy/alternative-secret.ts'
 import {
   type AnthropicErrorBody,
   malformed,
   parseJson,
   readAnthropicError,
 } from '../proxy/anthropic-relay.ts'
-import { withFailover } from '../proxy/failover.ts'
 import { guardStream } from '../proxy/guard-stream.ts'
 import { anthropicRequestHeaders, relayedResponseHeaders } from '../proxy/headers.ts'
 import { type CallEnd, transportFacts } from '../proxy/observe.ts'
+import { providerCall, rethrowUpstream } from '../proxy/provider-call.ts'
 import type { ProxyDeps } from '../proxy/proxy-deps.ts'
 import { readBody } from '../proxy/read-body.ts'
 import { SseUsageTracker, usageOfMessage } from '../proxy/sse-usage.ts'
 import { UpstreamError } from '../proxy/upstream-error.ts'
-import { upstreamFailure } from '../proxy/upstream-failure.ts'
 import { upstreamFetch } from '../proxy/upstream-fetch.ts'
 import type { Secret } from '../secrets/secret.ts'
 import { messagesBody } from './messages-schema.ts'
@@ -51,7 +49,7 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new RangeError('maxBodyBytes must be a positive integer')
   }
-  const { registry, observer, policy, env } = options
+  const { observer, policy } = options
   const app = new Hono<Env>()
 
   const forward = async (
@@ -80,33 +78,17 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
         },
         { policy, signal, fetch: options.fetch }
       )
-    const failUpstream = (error: unknown): never => {
-      if (error instanceof UpstreamError) {
-        observe({ ok: false, facts: transportFacts(error) })
-        throw upstreamFailure('anthropic', error)
-      }
-      throw error
-    }
-    const result = await withFailover({
+    const failUpstream = (error: unknown): never => rethrowUpstream('anthropic', observe, error)
+    const result = await providerCall(c, options, {
+      provider: 'anthropic',
+      credential: 'apiKey',
       current,
-      alternative: () =>
-        alternativeSecret(
-          c,
-          registry,
-          env,
-          'anthropic',
-          'apiKey',
-          current,
-          snapshot.credentials.apiKey.next
-        ),
+      staged: snapshot.credentials.apiKey.next,
       call,
       rejected: (response) => response.status === 401,
       discard: (response) => response.body?.cancel(),
-      onFailover: (next, replaced) => {
-        registry.promote(next, replaced)
-        observer.failover('anthropic')
-      },
-    }).catch(failUpstream)
+      observe,
+    })
     const upstream = result.outcome
     const headers = relayedResponseHeaders(upstream.headers)
     headers.set('keyline-key-slot', result.slot)

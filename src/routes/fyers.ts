@@ -2,14 +2,11 @@ import { Hono } from 'hono'
 import { createFyersClient, FyersApiError, type FyersQuotesResponse } from '../clients/fyers.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
 import type { SecretsVariables } from '../middleware/secrets.ts'
-import { alternativeSecret } from '../proxy/alternative-secret.ts'
-import { withFailover } from '../proxy/failover.ts'
 import { fyersFailure } from '../proxy/fyers-failure.ts'
-import { type CallEnd, fyersEnd, transportFacts } from '../proxy/observe.ts'
+import { type CallEnd, fyersEnd } from '../proxy/observe.ts'
+import { providerCall } from '../proxy/provider-call.ts'
 import type { ProxyDeps } from '../proxy/proxy-deps.ts'
 import { resilientFetch } from '../proxy/resilient-fetch.ts'
-import { UpstreamError } from '../proxy/upstream-error.ts'
-import { upstreamFailure } from '../proxy/upstream-failure.ts'
 import type { Secret } from '../secrets/secret.ts'
 import { parseSymbols } from './quote-symbols.ts'
 
@@ -21,7 +18,7 @@ type Outcome = { ok: FyersQuotesResponse } | { error: FyersApiError }
  * status, the top-level `s` and each `d[i].s`; a rejected token fails over to the next one.
  */
 export const fyersRoutes = (options: ProxyDeps): Hono<Env> => {
-  const { registry, observer, env } = options
+  const { observer } = options
   const fetcher = resilientFetch(options.policy, options.fetch)
   const app = new Hono<Env>()
 
@@ -53,28 +50,14 @@ export const fyersRoutes = (options: ProxyDeps): Hono<Env> => {
         throw error
       }
     }
-    const result = await withFailover({
+    const result = await providerCall(c, options, {
+      provider: 'fyers',
+      credential: 'accessToken',
       current,
-      alternative: () =>
-        alternativeSecret(
-          c,
-          registry,
-          env,
-          'fyers',
-          'accessToken',
-          current,
-          snapshot.credentials.accessToken.next
-        ),
+      staged: snapshot.credentials.accessToken.next,
       call,
       rejected: (outcome) => 'error' in outcome && outcome.error.isAuthError,
-      onFailover: (next, replaced) => {
-        registry.promote(next, replaced)
-        observer.failover('fyers')
-      },
-    }).catch((error: unknown) => {
-      if (!(error instanceof UpstreamError)) throw error
-      observe({ ok: false, facts: transportFacts(error) })
-      throw upstreamFailure('fyers', error)
+      observe,
     })
     c.header('keyline-key-slot', result.slot)
     const { outcome } = result
