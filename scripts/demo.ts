@@ -8,6 +8,7 @@ import {
   generateStubKeys,
   startAnthropicStub,
   startFyersStub,
+  stubBindings,
   stubOptionsFor,
 } from '../test/stubs/index.ts'
 
@@ -18,14 +19,10 @@ const [anthropic, fyers] = await Promise.all([
   startFyersStub(options.fyers),
 ])
 const clientToken = `demo-client-${crypto.randomUUID()}`
-Object.assign(process.env, {
-  KEYLINE_CLIENT_TOKENS: clientToken,
-  ANTHROPIC_API_KEY: keys.anthropic.apiKey,
-  ANTHROPIC_BASE_URL: anthropic.url,
-  FYERS_CLIENT_ID: keys.fyers.clientId,
-  FYERS_ACCESS_TOKEN: keys.fyers.accessToken,
-  FYERS_BASE_URL: fyers.url,
-})
+Object.assign(
+  process.env,
+  stubBindings(keys, { anthropic: anthropic.url, fyers: fyers.url }, clientToken)
+)
 const { url, close } = await serveNode()
 const auth = `-H 'authorization: Bearer ${clientToken}'`
 console.log(`keyline demo: proxy ${url}, stub Anthropic ${anthropic.url}, stub Fyers ${fyers.url}

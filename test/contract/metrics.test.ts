@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startAnthropicStub } from '../stubs/anthropic.ts'
 import { type StubControl, stubControl } from '../stubs/control.ts'
-import { generateStubKeys, stubOptionsFor } from '../stubs/fixtures.ts'
+import { generateStubKeys, stubBindings, stubOptionsFor } from '../stubs/fixtures.ts'
 import { startFyersStub } from '../stubs/fyers.ts'
 import type { StartedStub } from '../stubs/stub-server.ts'
 import type { StubKeys } from '../stubs/types.ts'
@@ -318,12 +318,7 @@ describeRuntimes(
       ])
       sessions.set(runtime, { anthropic, fyers })
       return {
-        KEYLINE_CLIENT_TOKENS: CLIENT_TOKEN,
-        ANTHROPIC_API_KEY: keys.anthropic.apiKey,
-        ANTHROPIC_BASE_URL: anthropic.url,
-        FYERS_CLIENT_ID: keys.fyers.clientId,
-        FYERS_ACCESS_TOKEN: keys.fyers.accessToken,
-        FYERS_BASE_URL: fyers.url,
+        ...stubBindings(keys, { anthropic: anthropic.url, fyers: fyers.url }, CLIENT_TOKEN),
         OTEL_SERVICE_NAME: serviceName(runtime),
         OTEL_RESOURCE_ATTRIBUTES: `keyline.test.runtime=${runtime},keyline.test.run=${RUN_ID}`,
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,

@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../contract/harness/runtimes.ts'
 import { type RunningServer, startServer } from '../contract/harness/server.ts'
 import { startAnthropicStub } from '../stubs/anthropic.ts'
 import { type StubControl, stubControl } from '../stubs/control.ts'
-import { generateStubKeys, stubOptionsFor } from '../stubs/fixtures.ts'
+import { generateStubKeys, stubBindings, stubOptionsFor } from '../stubs/fixtures.ts'
 import { startFyersStub } from '../stubs/fyers.ts'
 import type { StartedStub } from '../stubs/stub-server.ts'
 import type { Fault } from '../stubs/types.ts'
@@ -248,12 +248,7 @@ describe.skipIf(missing && !process.env.CI)(
       const metricsPort = await freePort()
       keyline = await startServer('node', {
         bindings: {
-          KEYLINE_CLIENT_TOKENS: CLIENT_TOKEN,
-          ANTHROPIC_API_KEY: keys.anthropic.apiKey,
-          ANTHROPIC_BASE_URL: anthropic.url,
-          FYERS_CLIENT_ID: keys.fyers.clientId,
-          FYERS_ACCESS_TOKEN: keys.fyers.accessToken,
-          FYERS_BASE_URL: fyers.url,
+          ...stubBindings(keys, { anthropic: anthropic.url, fyers: fyers.url }, CLIENT_TOKEN),
           OTEL_METRICS_EXPORTER: 'prometheus',
           OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
           OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),

@@ -3,6 +3,7 @@ import { type AppOptions, createApp } from '../../src/app.ts'
 import { bindingsOnly } from '../../src/env.ts'
 import type { LogRecord } from '../../src/log/record.ts'
 import { type StubControl, stubControl } from '../stubs/control.ts'
+import { stubBindings } from '../stubs/fixtures.ts'
 
 /** Fast retry settings so fault tests take milliseconds, not seconds. */
 export const FAST_RETRY = {
@@ -50,12 +51,7 @@ export const proxyFixture = async (
   ])
   const clientToken = `client-token-${crypto.randomUUID()}`
   const bindings: Record<string, string> = {
-    KEYLINE_CLIENT_TOKENS: clientToken,
-    ANTHROPIC_API_KEY: keys.anthropic.apiKey,
-    ANTHROPIC_BASE_URL: anthropic.url,
-    FYERS_CLIENT_ID: keys.fyers.clientId,
-    FYERS_ACCESS_TOKEN: keys.fyers.accessToken,
-    FYERS_BASE_URL: fyers.url,
+    ...stubBindings(keys, { anthropic: anthropic.url, fyers: fyers.url }, clientToken),
     ...env,
   }
   const logs: LogRecord[] = []

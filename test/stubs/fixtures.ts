@@ -29,3 +29,20 @@ export const stubOptionsFor = (keys: StubKeys) => ({
     pins: [keys.fyers.pin],
   },
 })
+
+/**
+ * The bindings that point keyline at stub upstreams with `keys`, and let `clientToken` call
+ * the proxy: what the demo, the proxy tests and the server suites all start keyline with.
+ */
+export const stubBindings = (
+  keys: StubKeys,
+  urls: { anthropic: string; fyers: string },
+  clientToken: string
+): Record<string, string> => ({
+  KEYLINE_CLIENT_TOKENS: clientToken,
+  ANTHROPIC_API_KEY: keys.anthropic.apiKey,
+  ANTHROPIC_BASE_URL: urls.anthropic,
+  FYERS_CLIENT_ID: keys.fyers.clientId,
+  FYERS_ACCESS_TOKEN: keys.fyers.accessToken,
+  FYERS_BASE_URL: urls.fyers,
+})
