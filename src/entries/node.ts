@@ -38,15 +38,21 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
+      const closeIdle = (): void => {
+        if ('closeIdleConnections' in server) server.closeIdleConnections()
+      }
+      // Connections that finish their last response while draining go idle: close them too.
+      const sweep = setInterval(closeIdle, 100)
       const force = setTimeout(() => {
         if ('closeAllConnections' in server) server.closeAllConnections()
       }, listen.shutdownTimeoutMs)
       force.unref()
       server.close(() => {
         clearTimeout(force)
+        clearInterval(sweep)
         resolve()
       })
-      if ('closeIdleConnections' in server) server.closeIdleConnections()
+      closeIdle()
     })
     return closing
   }
