@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Logger } from '../log/logger.ts'
 import { redactorOf } from '../middleware/redaction.ts'
+import { headerValue } from '../redact/header-value.ts'
 import { type ErrorBody, KeylineError } from './keyline-error.ts'
 
 const GENERIC_TYPES: Record<number, string> = {
@@ -33,7 +34,13 @@ export const errorResponse = (
   if (requestId && !body.request_id) body.request_id = requestId
   const redactor = redactorOf(c)
   const safe = redactor.redact(body) as unknown as ErrorBody
-  return c.json(safe, status, redactor.redact(headers) as Record<string, string>)
+  const safeHeaders = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      headerValue(redactor.redactString(value)),
+    ])
+  )
+  return c.json(safe, status, safeHeaders)
 }
 
 const toResponse = (err: unknown, c: Context): Response => {

@@ -1,3 +1,6 @@
+import { headerValue } from '../redact/header-value.ts'
+import type { Redactor } from '../redact/redactor.ts'
+
 /** Client headers that may reach the Anthropic API; everything else (credentials, cookies, hop-by-hop) stays behind. */
 const ANTHROPIC_REQUEST_HEADERS = ['anthropic-version', 'anthropic-beta', 'accept']
 
@@ -36,16 +39,19 @@ export const anthropicRequestHeaders = (
   return headers
 }
 
-/** The upstream response headers a client may see; encodings and lengths are recomputed. */
-export const relayedResponseHeaders = (upstream: Headers): Headers => {
+/**
+ * The upstream response headers a client may see, from an allow-list, each value redacted (an
+ * upstream may echo a credential anywhere); encodings and lengths are recomputed.
+ */
+export const relayedResponseHeaders = (upstream: Headers, redactor: Redactor): Headers => {
   const headers = new Headers()
-  upstream.forEach((value, name) => {
+  for (const [name, value] of upstream) {
     if (
       RELAYED_RESPONSE_HEADERS.includes(name) ||
       RELAYED_RESPONSE_PREFIXES.some((prefix) => name.startsWith(prefix))
     ) {
-      headers.set(name, value)
+      headers.set(name, headerValue(redactor.redactString(value)))
     }
-  })
+  }
   return headers
 }

@@ -29,9 +29,12 @@ export const collectSecretValues = (root: unknown, maxDepth = 6): string[] => {
 /** Name segments (between `_`) that mark a variable as a credential. */
 const SECRET_ENV_WORDS = new Set([
   'KEY',
+  'KEYS',
   'APIKEY',
   'TOKEN',
+  'TOKENS',
   'SECRET',
+  'SECRETS',
   'PASSWORD',
   'PASSWD',
   'CREDENTIAL',

@@ -90,7 +90,7 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
       observe,
     })
     const upstream = result.outcome
-    const headers = relayedResponseHeaders(upstream.headers)
+    const headers = relayedResponseHeaders(upstream.headers, redactorOf(c))
     headers.set('keyline-key-slot', result.slot)
     const streamed = headers.get('content-type')?.startsWith('text/event-stream') ?? false
     if (!upstream.ok || !streamed) {

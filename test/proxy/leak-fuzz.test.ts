@@ -42,18 +42,17 @@ describe('no secret leaks through real requests', () => {
       })
       await fc.assert(
         fc.asyncProperty(
-          fc
-            .tuple(bindable, bindable, bindable)
-            .filter(([a, b, c]) => a !== b && b !== c && a !== c),
+          fc.uniqueArray(bindable, { minLength: 4, maxLength: 4 }),
           shape,
           fc.constantFrom('error', 'keyline', 'http'),
           async (secrets, s, kind) => {
-            const [anthropic, fyers, admin] = secrets
+            const [anthropic, fyers, admin, client] = secrets as [string, string, string, string]
             const env = {
               ...f.env,
               ANTHROPIC_API_KEY: anthropic,
               FYERS_ACCESS_TOKEN: fyers,
               ADMIN_TOKEN: admin,
+              KEYLINE_CLIENT_TOKENS: `${f.clientToken},${client}`,
             }
             next = () => {
               const value = build(s, secrets)

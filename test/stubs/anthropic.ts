@@ -73,6 +73,8 @@ const faultResponse = (c: StubContext, streaming: boolean): Response | undefined
         `invalid x-api-key: ${credential}`,
         {
           'x-echo-credential': credential,
+          // a header the proxy relays to its clients (anthropic-ratelimit-*), leaking too
+          'anthropic-ratelimit-requests-reset': credential,
         }
       )
     }

@@ -76,7 +76,8 @@ export interface RedirectFault extends FaultBase {
 }
 
 /**
- * The upstream leaks the credential: an error whose body message and `x-echo-credential`
+ * The upstream leaks the credential: an error whose body message, `x-echo-credential` and (on
+ * Anthropic) `anthropic-ratelimit-requests-reset`
  * header carry the received `x-api-key` (Anthropic) or `authorization` (Fyers) value.
  */
 export interface EchoFault extends FaultBase {

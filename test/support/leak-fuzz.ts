@@ -80,7 +80,7 @@ export type Shape =
 
 const leafArb: fc.Arbitrary<Shape> = fc.record({
   kind: fc.constant('leaf' as const),
-  secret: fc.nat({ max: 2 }),
+  secret: fc.nat({ max: 3 }),
   form: fc.constantFrom(...FORMS),
   pre: fillerArb,
   post: fillerArb,
