@@ -7,7 +7,7 @@ import { KeylineError } from '../errors/keyline-error.ts'
 import { fingerprint } from '../secrets/fingerprint.ts'
 import { type AdminToken, adminTokens } from './admin-tokens.ts'
 import { type AdminLogger, consoleJsonLogger } from './audit-log.ts'
-import { type ClientAddressReader, clientAddressFromHeaders } from './client-address.ts'
+import { type ClientAddressReader, cloudflareClientAddress } from './client-address.ts'
 import { FailureLimiter, type RateLimitOptions } from './failure-limiter.ts'
 
 /** Which admin token authenticated a request: its variable and fingerprint, never its value. */
@@ -30,7 +30,7 @@ export interface AdminAuthOptions {
   log?: AdminLogger
   /** The failed-attempt limit per client address. @default 10 failures per 60 s */
   rateLimit?: RateLimitOptions
-  /** Names the client of a request. @default clientAddressFromHeaders */
+  /** Names the client of a request. @default cloudflareClientAddress (`cf-connecting-ip`) */
   clientAddress?: ClientAddressReader
   /** Clock, for tests. @default Date.now */
   now?: () => number
@@ -62,7 +62,7 @@ export const adminAuth = (
 ): MiddlewareHandler<{ Variables: AdminAuthVariables }> => {
   const readRequestEnv = options.env ?? readEnv
   const log = options.log ?? consoleJsonLogger
-  const clientAddress = options.clientAddress ?? clientAddressFromHeaders
+  const clientAddress = options.clientAddress ?? cloudflareClientAddress
   const now = options.now ?? Date.now
   const limiter = new FailureLimiter(options.rateLimit)
   const matched = new WeakMap<Context, AdminToken>()

@@ -10,6 +10,10 @@ export {
   type ReloadResult,
 } from './admin-routes.ts'
 export { type AdminLogger, consoleJsonLogger } from './audit-log.ts'
-export { type ClientAddressReader, clientAddressFromHeaders } from './client-address.ts'
+export {
+  type ClientAddressReader,
+  cloudflareClientAddress,
+  forwardedClientAddress,
+} from './client-address.ts'
 export type { RateLimitOptions } from './failure-limiter.ts'
 export type { KeyStatus, NextSecretView, ProviderStatus, SecretView } from './key-status.ts'

@@ -1,15 +1,18 @@
 /// <reference lib="deno.ns" />
+import { getConnInfo } from 'hono/deno'
 import { createApp } from '../app.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
 import { startDenoTelemetry } from '../telemetry/export/deno.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
+import { socketClientAddress } from './client-address.ts'
 import { listenOptions } from './listen-options.ts'
 
 const listen = listenOptions(Deno.env.toObject())
 const telemetry = startDenoTelemetry(Deno.env.toObject())
 registerKeylineMetrics()
 const registry = new SecretRegistry({ readFile: (path) => Deno.readTextFile(path) })
-const app = createApp({ registry, runtime: 'deno' })
+const clientAddress = socketClientAddress(Deno.env.toObject(), getConnInfo)
+const app = createApp({ registry, runtime: 'deno', admin: { clientAddress } })
 
 const server = Deno.serve(
   {

@@ -2,10 +2,12 @@ import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { type ServerType, serve } from '@hono/node-server'
+import { getConnInfo } from '@hono/node-server/conninfo'
 import { type AppOptions, createApp } from '../app.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
 import { startNodeTelemetry } from '../telemetry/export/node.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
+import { socketClientAddress } from './client-address.ts'
 import { listenOptions } from './listen-options.ts'
 
 /** A running Node server. */
@@ -24,7 +26,13 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
   const listen = listenOptions(process.env)
   const registry =
     options.registry ?? new SecretRegistry({ readFile: (path) => readFile(path, 'utf8') })
-  const app = createApp({ runtime: 'node', ...options, registry })
+  const clientAddress = socketClientAddress(process.env, getConnInfo)
+  const app = createApp({
+    runtime: 'node',
+    ...options,
+    admin: { clientAddress, ...options.admin },
+    registry,
+  })
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: listen.hostname, port: listen.port }, () =>
       resolve(s)

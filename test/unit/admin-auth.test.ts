@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { cloudflareClientAddress, forwardedClientAddress } from '../../src/admin/client-address.ts'
 import { adminHarness, generatedEnv, leaks, randomValue } from './admin-harness.ts'
 
 describe('admin authentication', () => {
@@ -60,7 +61,7 @@ describe('admin authentication', () => {
     const from = (ip: string, token: string) =>
       request('/admin/keys/status', env, {
         token,
-        headers: { 'x-forwarded-for': `${ip}, 10.0.0.1` },
+        headers: { 'cf-connecting-ip': ip },
       })
     for (let i = 0; i < 3; i++) expect((await from('192.0.2.7', 'wrong-token')).status).toBe(401)
     const limited = await from('192.0.2.7', env.ADMIN_TOKEN)
@@ -71,6 +72,46 @@ describe('admin authentication', () => {
     expect((await from('198.51.100.9', env.ADMIN_TOKEN)).status).toBe(200)
     now += 30_000
     expect((await from('192.0.2.7', env.ADMIN_TOKEN)).status).toBe(200)
+  })
+
+  it('cannot be escaped with a made-up x-forwarded-for per guess', async () => {
+    const { request } = adminHarness({ rateLimit: { maxFailures: 3, windowMs: 30_000 } })
+    const env = generatedEnv()
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) {
+      const res = await request('/admin/keys/status', env, {
+        token: 'wrong-token-wrong-token',
+        headers: { 'x-forwarded-for': `203.0.113.${i}` },
+      })
+      statuses.push(res.status)
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429])
+  })
+
+  it('trusts x-forwarded-for only with forwardedClientAddress (behind a proxy that sets it)', async () => {
+    const { request } = adminHarness({
+      rateLimit: { maxFailures: 1, windowMs: 30_000 },
+      clientAddress: forwardedClientAddress(cloudflareClientAddress),
+    })
+    const env = generatedEnv()
+    const from = (ip: string) =>
+      request('/admin/keys/status', env, {
+        token: 'wrong-token-wrong-token',
+        headers: { 'x-forwarded-for': `${ip}, 10.0.0.1` },
+      })
+    expect((await from('192.0.2.1')).status).toBe(401)
+    expect((await from('192.0.2.1')).status).toBe(429)
+    expect((await from('192.0.2.2')).status).toBe(401)
+  })
+
+  it('stays off with an admin token shorter than 16 characters', async () => {
+    const { request } = adminHarness()
+    const res = await request(
+      '/admin/keys/status',
+      { ADMIN_TOKEN: 'short-token' },
+      { token: 'short-token' }
+    )
+    expect(res.status).toBe(404)
   })
 
   it('logs failed attempts with the client address and without the presented token', async () => {

@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono'
 import { adminRoutes } from '../../src/admin/admin-routes.ts'
+import type { ClientAddressReader } from '../../src/admin/client-address.ts'
 import type { RateLimitOptions } from '../../src/admin/failure-limiter.ts'
 import { bindingsOnly } from '../../src/env.ts'
 import { errorResponse, onError } from '../../src/errors/on-error.ts'
@@ -91,6 +92,7 @@ export interface HarnessOptions {
   upstream?: ReturnType<typeof fakeUpstream>
   now?: () => number
   epochIntervalMs?: number
+  clientAddress?: ClientAddressReader
 }
 
 /**
@@ -128,6 +130,7 @@ export const adminHarness = (options: HarnessOptions = {}) => {
       log,
       runtime: 'test',
       rateLimit: options.rateLimit,
+      clientAddress: options.clientAddress,
       now: options.now,
     })
   )
