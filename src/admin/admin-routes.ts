@@ -16,6 +16,7 @@ import { type EpochChange, publishEpoch } from '../rotation/publish-epoch.ts'
 import { rotatingCredential, rotatingState } from '../rotation/rotating-credential.ts'
 import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../secrets/definitions.ts'
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
+import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, type AdminAuthVariables, adminAuth } from './admin-auth.ts'
 import { audited, writeAudit } from './audit.ts'
 import { type AdminLogger, consoleJsonLogger } from './audit-log.ts'
@@ -123,11 +124,25 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
     return c.json(body, 200, { 'cache-control': 'no-store' })
   })
 
+  /** The generations the previous reload found: a reload finding the same ones changed nothing. */
+  let lastReloaded: string | undefined
   app.post('/keys/reload', async (c) => {
     const body = await audited(log, c, 'reload', null, now, async () => {
-      registry.reload()
-      validator.clear()
-      const status = await statusOf(await registry.resolve(readRequestEnv(c)))
+      const generations = (s: SecretsSnapshot): string =>
+        PROVIDER_IDS.map((p) => s[p].generation).join(',')
+      let snapshot: SecretsSnapshot
+      try {
+        registry.reload()
+        validator.clear()
+        snapshot = await registry.resolve(readRequestEnv(c))
+        const seen = generations(snapshot)
+        recordReload(seen === lastReloaded ? 'unchanged' : 'success')
+        lastReloaded = seen
+      } catch (error) {
+        recordReload('failure')
+        throw error
+      }
+      const status = await statusOf(snapshot)
       const record = await publish(c, { action: 'reload' })
       const result: ReloadResult = {
         ...status,

@@ -6,7 +6,6 @@ export interface EpochState {
   known: string | undefined
   /** Epoch milliseconds of the last check of the store. */
   checkedAt: number
-  pending: Promise<void> | undefined
 }
 
 const states = new WeakMap<SecretRegistry, EpochState>()
@@ -15,7 +14,7 @@ const states = new WeakMap<SecretRegistry, EpochState>()
 export const epochStateOf = (registry: SecretRegistry): EpochState => {
   let state = states.get(registry)
   if (!state) {
-    state = { known: undefined, checkedAt: Number.NEGATIVE_INFINITY, pending: undefined }
+    state = { known: undefined, checkedAt: Number.NEGATIVE_INFINITY }
     states.set(registry, state)
   }
   return state

@@ -3,6 +3,7 @@ import type { AdminLogger } from '../admin/audit-log.ts'
 import { consoleJsonLogger } from '../admin/audit-log.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
+import { recordReload } from '../telemetry/record.ts'
 import { applyPromotions } from './apply-promotions.ts'
 import {
   DEFAULT_EPOCH_BINDING,
@@ -76,6 +77,7 @@ export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
     if (record.epoch === state.known) return
     state.known = record.epoch
     registry.reload()
+    if (!first) recordReload('success')
     validator?.clear()
     const promoted = await applyPromotions(registry, readRequestEnv(c), record.promotions)
     log({
@@ -90,14 +92,9 @@ export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
 
   return async function reloadEpochMiddleware(c, next) {
     const kv = kvBinding(c.env, binding)
-    if (kv && now() - state.checkedAt >= intervalMs) {
-      state.pending ??= check(kv, c).finally(() => {
-        state.pending = undefined
-      })
-      await state.pending
-    } else if (kv && state.pending) {
-      await state.pending
-    }
+    // Only the request that starts a check waits for it (check() marks the time before its
+    // first await): a request never awaits another's I/O, which Workers would cancel with it.
+    if (kv && now() - state.checkedAt >= intervalMs) await check(kv, c)
     await next()
   }
 }

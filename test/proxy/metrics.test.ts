@@ -72,4 +72,22 @@ describe('failure telemetry from real proxy traffic', () => {
     const failovers = await m.points('keyline.key.failovers')
     expect(failovers.find((p) => p.attributes['keyline.provider'] === 'fyers')?.value).toBe(1)
   })
+
+  it('counts admin reloads by outcome: unchanged when nothing changed since the last one', async () => {
+    const admin = `admin-token-${crypto.randomUUID()}`
+    const f = await proxyFixture({ ADMIN_TOKEN: admin })
+    const reload = (env: Record<string, string>) =>
+      f.call(
+        '/admin/keys/reload',
+        { method: 'POST', headers: { authorization: `Bearer ${admin}` } },
+        env
+      )
+    expect((await reload(f.env)).status).toBe(200)
+    expect((await reload(f.env)).status).toBe(200)
+    const rotated = { ...f.env, ANTHROPIC_API_KEY: `sk-ant-test-${crypto.randomUUID()}` }
+    expect((await reload(rotated)).status).toBe(200)
+    const reloads = await m.points('keyline.secrets.reloads')
+    const outcome = (o: string) => reloads.find((p) => p.attributes.outcome === o)?.value
+    expect([outcome('unchanged'), outcome('success'), outcome('failure')]).toEqual([1, 2, 0])
+  })
 })
