@@ -96,10 +96,12 @@ export class SecretRegistry {
    */
   promote(next: Secret, replaced: Secret | undefined): void {
     if (next.slot !== 'next') throw new TypeError('only a next secret can be promoted')
-    this.#promoted.set(`${next.provider}.${next.credential}`, {
-      value: next.reveal(),
-      replaced: replaced?.reveal(),
-    })
+    const key = `${next.provider}.${next.credential}`
+    const earlier = this.#promoted.get(key)
+    // Promoting over a promoted value: the binding still holds what the first promotion replaced.
+    const bound =
+      earlier && replaced?.reveal() === earlier.value ? earlier.replaced : replaced?.reveal()
+    this.#promoted.set(key, { value: next.reveal(), replaced: bound })
   }
 
   /** Reads every provider's configuration from `env`. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { FileReader } from '../../src/secrets/read-value.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
+import type { Secret } from '../../src/secrets/secret.ts'
 
 const newValue = (): string => `sk-test-${crypto.randomUUID()}`
 
@@ -381,5 +382,34 @@ describe('base URL settings', () => {
     )
     expect(snapshot.configured).toBe(false)
     expect(snapshot.issues.map((issue) => issue.reason)).toEqual(['invalid_url'])
+  })
+})
+
+describe('promote() twice before the binding changes', () => {
+  it('keeps the second promoted value current, until the binding itself changes', async () => {
+    const registry = new SecretRegistry()
+    const [a, b, c] = [1, 2, 3].map(() => `sk-test-${crypto.randomUUID()}`) as [
+      string,
+      string,
+      string,
+    ]
+    const first = await registry.resolveProvider(
+      { ANTHROPIC_API_KEY: a, ANTHROPIC_API_KEY_NEW: b },
+      'anthropic'
+    )
+    registry.promote(first.credentials.apiKey.next as Secret, first.credentials.apiKey.current)
+    const second = await registry.resolveProvider(
+      { ANTHROPIC_API_KEY: a, ANTHROPIC_API_KEY_NEW: c },
+      'anthropic'
+    )
+    expect(second.credentials.apiKey.current?.reveal()).toBe(b)
+    registry.promote(second.credentials.apiKey.next as Secret, second.credentials.apiKey.current)
+    const third = await registry.resolveProvider(
+      { ANTHROPIC_API_KEY: a, ANTHROPIC_API_KEY_NEW: c },
+      'anthropic'
+    )
+    expect(third.credentials.apiKey.current?.reveal()).toBe(c)
+    const updated = await registry.resolveProvider({ ANTHROPIC_API_KEY: c }, 'anthropic')
+    expect(updated.credentials.apiKey.current?.source).toBe('env:ANTHROPIC_API_KEY')
   })
 })
