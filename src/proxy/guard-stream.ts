@@ -6,7 +6,10 @@ export interface GuardStreamOptions {
   idleTimeoutMs: number
   /** Sees every chunk as it passes, unchanged. */
   observe?: (chunk: Uint8Array) => void
-  /** Bytes to send the client before closing when the upstream stalls or breaks. */
+  /**
+   * Bytes to send before closing when the upstream stalls or breaks (e.g. an SSE `error` event).
+   * Without them the stream errors with the {@link UpstreamError}.
+   */
   failureTail?: (error: UpstreamError) => Uint8Array | undefined
   /** Called once when the stream ends: `undefined` on a clean end, else why it stopped. */
   onEnd?: (error: UpstreamError | 'cancelled' | undefined) => void
@@ -14,8 +17,8 @@ export interface GuardStreamOptions {
 
 /**
  * Passes an upstream body through chunk by chunk, without buffering. When the upstream is
- * silent longer than `idleTimeoutMs`, or breaks mid-stream, it stops reading, sends
- * `failureTail` (e.g. an SSE `error` event) and closes; when the client goes away, it cancels
+ * silent longer than `idleTimeoutMs`, or breaks mid-stream, it stops reading and either sends
+ * `failureTail` (e.g. an SSE `error` event) and closes, or errors with an {@link UpstreamError}; when the client goes away, it cancels
  * the upstream read, which aborts the upstream request.
  */
 export const guardStream = (
@@ -33,8 +36,12 @@ export const guardStream = (
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: UpstreamError) => {
     reader.cancel(error).catch(() => {})
     const tail = options.failureTail?.(error)
-    if (tail) controller.enqueue(tail)
-    controller.close()
+    if (tail) {
+      controller.enqueue(tail)
+      controller.close()
+    } else {
+      controller.error(error)
+    }
     end(error)
   }
 

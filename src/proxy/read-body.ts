@@ -14,7 +14,11 @@ export const readBody = async (response: Response, idleTimeoutMs: number): Promi
       if (why instanceof UpstreamError) failure = why
     },
   })
-  const text = await new Response(guarded).text()
-  if (failure) throw failure
-  return text
+  try {
+    const text = await new Response(guarded).text()
+    if (failure) throw failure
+    return text
+  } catch (error) {
+    throw failure ?? error
+  }
 }

@@ -114,4 +114,22 @@ describe('GET /v1/quotes', () => {
     expect(body.error.message).toContain('FYERS_CLIENT_ID')
     expect(body.error.message).toContain('FYERS_ACCESS_TOKEN')
   })
+
+  it('answers 504 timeout_error when Fyers sends headers, then stalls mid-body', async () => {
+    const stalling = (async () =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('{"s":"ok","code":200,'))
+          },
+        }),
+        { headers: { 'content-type': 'application/json' } }
+      )) as unknown as typeof fetch
+    const f = await proxyFixture({}, { fetch: stalling, retry: { idleTimeoutMs: 200 } })
+    const started = Date.now()
+    const res = await f.call('/v1/quotes?symbols=NSE:SBIN-EQ')
+    expect(res.status).toBe(504)
+    expect(((await res.json()) as ErrorBody).error.type).toBe('timeout_error')
+    expect(Date.now() - started).toBeLessThan(2000)
+  })
 })
