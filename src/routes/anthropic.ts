@@ -131,7 +131,7 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
             : { ok: true, usage: usage.result() }
         ),
     })
-    return new Response(stream, { status: upstream.status, headers })
+    return c.body(stream, upstream.status as 200, Object.fromEntries(headers))
   }
 
   app.post(

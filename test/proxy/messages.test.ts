@@ -94,6 +94,8 @@ describe('streaming', () => {
     const res = await f.messages({ ...MESSAGE, stream: true })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toContain('text/event-stream')
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(res.headers.get('request-id')).toMatch(/^req_/)
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     const first = await readUntil(reader, (t) => t.includes('event: message_start'))
     expect(first).toContain('event: message_start')
