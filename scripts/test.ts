@@ -1,7 +1,7 @@
 /**
  * The whole test suite, as `npm test` runs it: lint and format check, type check (Node and
- * Deno), secret scan, build, every vitest project (Node, workerd, real servers on all three
- * runtimes), and Deno's own tests. Stages run in order; each one's output is shown as it
+ * Deno), secret scan, every vitest project (Node, workerd, real servers on all three
+ * runtimes; the built package's exports included), and Deno's own tests. Stages run in order; each one's output is shown as it
  * comes; the last line sums up every test run as `N passed, N failed, N skipped`.
  */
 import { spawnSync } from 'node:child_process'
@@ -25,7 +25,6 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
   { name: 'types', command: ['tsc', '--noEmit', '-p', '.'] },
   { name: 'types:deno', command: ['deno', 'check', 'src/entries/deno.ts', 'test/deno/'] },
   { name: 'secrets', command: ['secretlint', '**/*'] },
-  { name: 'build', command: ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(work, 'dist')] },
   {
     name: 'vitest',
     command: [

@@ -1,0 +1,10 @@
+/** Metric definitions, the recording API and the Web-API exporters (Workers, Deno). */
+export * from './attributes.ts'
+export { anthropicErrorType, type FailureFacts, fyersErrorType } from './classify.ts'
+export * from './definitions.ts'
+export { startDenoTelemetry } from './export/deno.ts'
+export { type OtelFlushOptions, otelFlush } from './export/otel-flush.ts'
+export { createWebExporter, flushTelemetry } from './export/web-exporter.ts'
+export * from './prometheus-names.ts'
+export * from './record.ts'
+export { ALERT_THRESHOLDS } from './thresholds.ts'
