@@ -1,8 +1,9 @@
 /**
  * The whole test suite, as `npm test` runs it: lint and format check, type check (Node and
  * Deno), secret scan, every vitest project (Node, workerd, real servers on all three
- * runtimes; the built package's exports included), and Deno's own tests. Stages run in order; each one's output is shown as it
- * comes; the last line sums up every test run as `N passed, N failed, N skipped`.
+ * runtimes; the built package's exports included), and Deno's own tests. Stages run in order;
+ * each one's output is shown as it comes; the last line sums up every test run as
+ * `N passed, N failed, N skipped`.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'

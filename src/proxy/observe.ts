@@ -1,5 +1,6 @@
 import type { FyersApiError } from '../clients/fyers.ts'
 import type { HealthTracker } from '../health/provider-health.ts'
+import { isClientErrorType } from '../telemetry/attributes.ts'
 import { anthropicErrorType, type FailureFacts, fyersErrorType } from '../telemetry/classify.ts'
 import { recordAiCall, recordFailover, recordFyersQuote } from '../telemetry/record.ts'
 import type { TokenUsage } from './sse-usage.ts'
@@ -51,7 +52,7 @@ export class CallObserver {
       return
     }
     const errorType = anthropicErrorType(end.facts)
-    this.#health.failure('anthropic', errorType)
+    if (!isClientErrorType(errorType)) this.#health.failure('anthropic', errorType)
     recordAiCall({ operation, model, durationS, outcome: { errorType } })
   }
 
@@ -65,7 +66,7 @@ export class CallObserver {
       return
     }
     const errorType = fyersErrorType(end.facts)
-    this.#health.failure('fyers', errorType)
+    if (!isClientErrorType(errorType)) this.#health.failure('fyers', errorType)
     recordFyersQuote({
       durationS,
       httpStatus: end.httpStatus,

@@ -93,6 +93,22 @@ export const ANTHROPIC_API_ERROR_TYPES = [
   'overloaded_error',
 ] as const
 
+/**
+ * `error.type`s that a client's own request causes (a bad body, an unknown model or symbol, too
+ * large a request): counted in the failure counters, but they neither extend nor end a streak of
+ * upstream failures, so one misbehaving client cannot page the consecutive-failure alerts.
+ */
+export const CLIENT_ERROR_TYPES: readonly string[] = [
+  'invalid_request_error',
+  'not_found_error',
+  'request_too_large',
+  'invalid_symbol',
+]
+
+/** Whether a failure's `error.type` is the client's own doing ({@link CLIENT_ERROR_TYPES}). */
+export const isClientErrorType = (errorType: string): boolean =>
+  CLIENT_ERROR_TYPES.includes(errorType)
+
 /** Failures that never got an answer: the call timed out or the network failed. */
 export const TRANSPORT_ERROR_TYPES = ['timeout', 'network'] as const
 

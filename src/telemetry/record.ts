@@ -4,6 +4,7 @@ import {
   type AiOperation,
   ATTR,
   type FyersErrorType,
+  isClientErrorType,
   normaliseAiErrorType,
   normaliseAiOperation,
   normaliseFyersCode,
@@ -77,7 +78,9 @@ export const recordAiCall = (call: AiCall): void => {
       [ATTR.errorType]: normaliseAiErrorType(call.outcome.errorType),
     }
     m.aiFailures.add(1, durationAttributes)
-    telemetryState.streaks.failure(PROVIDER_ANTHROPIC, operation)
+    if (!isClientErrorType(String(durationAttributes[ATTR.errorType]))) {
+      telemetryState.streaks.failure(PROVIDER_ANTHROPIC, operation)
+    }
   }
   if (isMeasurement(call.durationS))
     m.aiOperationDuration.record(call.durationS, durationAttributes)
@@ -116,7 +119,8 @@ export const recordFyersQuote = (call: FyersQuoteCall): void => {
       ...(code === undefined ? {} : { [ATTR.fyersErrorCode]: normaliseFyersCode(code) }),
     })
     http[ATTR.errorType] = errorType
-    telemetryState.streaks.failure(PROVIDER_FYERS, OPERATION_QUOTES)
+    if (!isClientErrorType(errorType))
+      telemetryState.streaks.failure(PROVIDER_FYERS, OPERATION_QUOTES)
   }
   if (isMeasurement(call.durationS)) m.fyersHttpDuration.record(call.durationS, http)
 }

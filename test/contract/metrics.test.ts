@@ -175,11 +175,12 @@ const EXPECTED: Series = Object.fromEntries(
       { ...fyersHttp, 'http.response.status_code': 200, 'error.type': 'rate_limit_error' },
       1
     ),
-    // Streaks: Anthropic ended on 3 failures in a row, Fyers on 2.
+    // Streaks: Anthropic ended on 2 upstream failures in a row (the client's own 400 between
+    // them neither extends nor ends the streak), Fyers on 2.
     s(
       'keyline.upstream.consecutive_failures',
       { 'keyline.provider': 'anthropic', 'keyline.operation': 'chat' },
-      3
+      2
     ),
     s(
       'keyline.upstream.consecutive_failures',

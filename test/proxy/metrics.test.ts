@@ -90,4 +90,23 @@ describe('failure telemetry from real proxy traffic', () => {
     const outcome = (o: string) => reloads.find((p) => p.attributes.outcome === o)?.value
     expect([outcome('unchanged'), outcome('success'), outcome('failure')]).toEqual([1, 2, 0])
   })
+
+  it("does not count a client's own bad request in the failure streak", async () => {
+    const f = await proxyFixture({}, { retry: { maxRetries: 0 } })
+    await f.anthropic.fault(
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 404, errorType: 'not_found_error' },
+      { kind: 'status', status: 500 }
+    )
+    for (let i = 0; i < 3; i++) await f.messages(MESSAGE)
+    const streak = (await m.points('keyline.upstream.consecutive_failures')).find(
+      (p) => p.attributes['keyline.provider'] === 'anthropic'
+    )?.value
+    expect(streak).toBe(2)
+    const failures = (await m.points('keyline.ai.failures')).filter((p) => p.value)
+    expect(failures.map((p) => p.attributes['error.type']).sort()).toEqual([
+      'api_error',
+      'not_found_error',
+    ])
+  })
 })

@@ -135,7 +135,8 @@ describe('recordFyersQuote', () => {
       })
     ).toBe(1)
     expect(await sumOf(METRICS.fyersQuoteFailures.name, { 'fyers.error_code': OTHER })).toBe(1)
-    expect(await streak('fyers', 'quotes')).toBe(2)
+    // the client's own invalid request is counted, but does not extend the streak
+    expect(await streak('fyers', 'quotes')).toBe(1)
     const http = await t.points(METRICS.fyersHttpDuration.name)
     expect(http.map((p) => p.attributes)).toContainEqual({
       'http.request.method': 'GET',
