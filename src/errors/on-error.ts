@@ -43,7 +43,15 @@ export const errorResponse = (
   return c.json(safe, status, safeHeaders)
 }
 
+/** Whether the client went away: its request's signal aborted, so nobody reads the answer. */
+const clientGone = (c: Context): boolean => c.req.raw.signal?.aborted === true
+
 const toResponse = (err: unknown, c: Context): Response => {
+  if (clientGone(c)) {
+    return errorResponse(c, 499 as ContentfulStatusCode, {
+      error: { type: 'client_closed_request', message: 'The client closed the request' },
+    })
+  }
   if (err instanceof KeylineError) {
     return errorResponse(c, err.status, err.toBody(), { ...err.headers })
   }
@@ -60,7 +68,7 @@ const toResponse = (err: unknown, c: Context): Response => {
 }
 
 const logUnexpected = (err: unknown, c: Context): void => {
-  if (err instanceof KeylineError || err instanceof HTTPException) return
+  if (err instanceof KeylineError || err instanceof HTTPException || clientGone(c)) return
   try {
     const logger = c.get('logger' as never) as Logger | undefined
     const error = redactorOf(c).redactError(err)
@@ -73,7 +81,8 @@ const logUnexpected = (err: unknown, c: Context): void => {
 
 /**
  * keyline's `app.onError`: known errors keep their status and safe message, an
- * `HTTPException` keeps its status, anything else is a 500 with a generic message. Every body
+ * `HTTPException` keeps its status, a request its client abandoned gets a quiet 499, anything
+ * else is a 500 with a generic message. Every body
  * is `{"error":{"type","message"},"request_id"}`, redacted; unexpected errors are logged
  * redacted and without a stack. The raw error is never printed and never sent.
  */

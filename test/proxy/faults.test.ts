@@ -63,6 +63,24 @@ describe('upstream faults', () => {
     expect(((await res.json()) as ErrorBody).error.type).toBe('upstream_unreachable')
   })
 
+  it('a client that goes away mid-call is a quiet 499, not a logged 500', async () => {
+    const f = await proxyFixture()
+    await f.anthropic.fault({ kind: 'latency', ms: 500 })
+    const client = new AbortController()
+    const pending = f.app.request(
+      new Request('http://keyline.test/v1/models', {
+        headers: { authorization: `Bearer ${f.clientToken}` },
+        signal: client.signal,
+      }),
+      undefined,
+      f.env
+    )
+    setTimeout(() => client.abort(), 100)
+    const res = await pending
+    expect(res.status).toBe(499)
+    expect(f.logs.filter((line) => line.level === 'error' && line.msg !== 'request')).toEqual([])
+  })
+
   it('answers 502 upstream_malformed for a body that is not JSON', async () => {
     const f = await proxyFixture()
     await f.anthropic.fault({ kind: 'malformed' })
