@@ -218,7 +218,7 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
     summary: `Fyers {{ $labels.${L.operation} }}: ${T.consecutiveFailures} or more calls in a row failed`,
     description: `The last ${T.consecutiveFailures}+ Fyers {{ $labels.${L.operation} }} calls of one keyline instance all failed, with no success in between.`,
     runbook:
-      'Look at keyline.fyers.quote.failures by error.type and fyers.error_code. -15/-16/-8/-17: the access token expired, run the token refresh (see KeylineFyersAuthFailures). -353/-429: rate limited, lower the request rate. -300: a client keeps asking for an invalid symbol. api_error/timeout/network: Fyers or the network is down, check Fyers status.',
+      'Look at keyline.fyers.quote.failures by error.type and fyers.error_code. -15/-16/-8/-17: the access token expired, run the token refresh (see KeylineFyersAuthFailures). -353/-429: rate limited, lower the request rate. api_error/timeout/network: Fyers or the network is down, check Fyers status.',
     scenarios: streakScenarios(T, 'fyers', 'quotes'),
   },
   {
