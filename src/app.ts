@@ -35,7 +35,10 @@ export interface AppOptions extends Omit<SecretsOptions, 'registry'> {
    * @default 1048576
    */
   maxBodyBytes?: number
-  /** Admin API settings: rate limit, audit logger, client address, KV epoch binding and key. */
+  /**
+   * Admin API settings: rate limit, audit logger, client address, KV epoch binding and key.
+   * @default {} — the admin API's own defaults
+   */
   admin?: Omit<AdminOptions, 'registry' | 'health' | 'validator' | 'env' | 'runtime' | 'fetch'>
   /**
    * How often (ms) each Workers isolate checks the KV reload epoch, bounding how long a reload

@@ -120,7 +120,7 @@ export const adminAuth = (
       )
       throw new KeylineError(
         401,
-        'unauthorized',
+        'authentication_error',
         missing
           ? 'An admin token is required: Authorization: Bearer <ADMIN_TOKEN>'
           : 'The admin token is not valid',
@@ -128,7 +128,7 @@ export const adminAuth = (
       )
     }
     const token = matched.get(c)
-    if (!token) throw new KeylineError(401, 'unauthorized', 'The admin token is not valid')
+    if (!token) throw new KeylineError(401, 'authentication_error', 'The admin token is not valid')
     limiter.succeed(client)
     c.set('adminCaller', {
       variable: token.variable,

@@ -8,7 +8,7 @@ import { requestSecretValues } from '../redact/request-secrets.ts'
 export interface RedactionOptions {
   /** How the request's environment is read (for `LOG_LEVEL` and the secrets). @default readEnv */
   env?: EnvReader
-  /** Extra header names to mask, besides authorization, x-api-key, cookie and the like. */
+  /** Extra header names to mask, besides authorization, x-api-key, cookie and the like. @default [] */
   headers?: string[]
   /** Where log lines go. @default consoleSink() */
   sink?: LoggerOptions['sink']

@@ -19,7 +19,10 @@ export interface SecretsOptions {
    * @default a new registry built from `readFile`
    */
   registry?: SecretRegistry
-  /** Reads `<NAME>_FILE` secrets when no `registry` is given (the Node and Deno entries pass one). */
+  /**
+   * Reads `<NAME>_FILE` secrets when no `registry` is given (the Node and Deno entries pass one).
+   * @default undefined — `_FILE` variables are reported unusable
+   */
   readFile?: FileReader
   /**
    * How the request's environment is read.
@@ -28,7 +31,7 @@ export interface SecretsOptions {
   env?: EnvReader
   /** The fetch the provider clients use. @default globalThis.fetch */
   fetch?: typeof fetch
-  /** Options for every Anthropic SDK client. */
+  /** Options for every Anthropic SDK client. @default {} */
   anthropic?: AnthropicClientOptions
   /** Timeouts and retries of the Fyers client's calls. @default DEFAULT_RETRY_POLICY */
   retry?: Partial<RetryPolicy>

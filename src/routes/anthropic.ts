@@ -146,7 +146,8 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
         )
       },
     }),
-    async (c, next) => {
+    async function cacheRawBody(c, next) {
+      // Read the raw text first: the validator parses it, and the upstream gets it unchanged.
       await c.req.text()
       await next()
     },

@@ -31,7 +31,7 @@ describe('admin authentication', () => {
     const missing = await request('/admin/keys/status', env)
     expect(missing.status).toBe(401)
     expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer /)
-    expect((await missing.json()).error.type).toBe('unauthorized')
+    expect((await missing.json()).error.type).toBe('authentication_error')
     const wrong = await request('/admin/keys/status', env, { token: randomValue('admin-', 32) })
     expect(wrong.status).toBe(401)
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer /)
