@@ -31,14 +31,13 @@ export default {
     ctx.waitUntil(flushTelemetry(env))
     const snapshot = await registry.resolve(env)
     const level = typeof env.LOG_LEVEL === 'string' ? env.LOG_LEVEL : undefined
-    createLogger({ level }).info('scheduled configuration check', {
+    const providers = Object.values(snapshot)
+    const summary = providers
+      .map((p) => `${p.provider} ${p.configured ? 'configured' : 'not configured'}`)
+      .join(', ')
+    createLogger({ level }).info(`scheduled configuration check: ${summary}`, {
       cron: controller.cron,
-      providers: Object.fromEntries(
-        Object.values(snapshot).map((p) => [
-          p.provider,
-          { configured: p.configured, issues: p.issues.map((i) => `${i.variable}: ${i.reason}`) },
-        ])
-      ),
+      issues: providers.flatMap((p) => p.issues.map((i) => `${i.variable}: ${i.reason}`)),
     })
   },
 }

@@ -69,8 +69,9 @@ export const fyersErrorType = (facts: FailureFacts): FyersErrorType | typeof OTH
   if (status === 429 || includes(FYERS_RATE_LIMIT_CODES, code)) return 'rate_limit_error'
   if (includes(FYERS_INVALID_SYMBOL_CODES, code)) return 'invalid_symbol'
   if (facts.invalidResponse) return 'invalid_response'
-  if (includes(FYERS_INVALID_REQUEST_CODES, code)) return 'invalid_request_error'
+  // A 5xx is Fyers' own failure, whatever code its body carries.
   if (status !== undefined && status >= 500 && status <= 599) return 'api_error'
+  if (includes(FYERS_INVALID_REQUEST_CODES, code)) return 'invalid_request_error'
   if (status !== undefined && status >= 400 && status <= 499) return 'invalid_request_error'
   return OTHER
 }
