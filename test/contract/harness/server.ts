@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Bindings, launchSpec, REPO_ROOT, type RuntimeName } from './runtimes.ts'
+import {
+  type Bindings,
+  type LaunchSpec,
+  launchSpec,
+  REPO_ROOT,
+  type RuntimeName,
+} from './runtimes.ts'
 
 /** A keyline server running as a child process on loopback. */
 export interface RunningServer {
@@ -32,6 +38,14 @@ export interface StartServerOptions {
     | ((server: { runtime: RuntimeName; dir: string }) => Bindings | Promise<Bindings>)
   /** Overrides the runtime's default start timeout. */
   startTimeoutMs?: number
+  /**
+   * Adjusts how the server is started (e.g. another `--config` or `--env-file` for wrangler),
+   * given the default {@link LaunchSpec} and the server's temporary directory.
+   */
+  launch?: (
+    spec: LaunchSpec,
+    server: { runtime: RuntimeName; dir: string }
+  ) => LaunchSpec | Promise<LaunchSpec>
 }
 
 const OUTPUT_LIMIT = 256 * 1024
@@ -80,7 +94,8 @@ export const startServer = async (
     typeof options.bindings === 'function'
       ? await options.bindings({ runtime, dir })
       : (options.bindings ?? {})
-  const spec = await launchSpec(runtime, { bindings, dir })
+  const defaults = await launchSpec(runtime, { bindings, dir })
+  const spec = options.launch ? await options.launch(defaults, { runtime, dir }) : defaults
   const timeoutMs = options.startTimeoutMs ?? spec.startTimeoutMs
   const started = performance.now()
 

@@ -69,6 +69,11 @@ describe('anthropicErrorType', () => {
 })
 
 describe('fyersErrorType', () => {
+  it('calls a 5xx api_error even when its body carries a request code', () => {
+    expect(fyersErrorType({ httpStatus: 500, fyersCode: -50 })).toBe('api_error')
+    expect(fyersErrorType({ httpStatus: 400, fyersCode: -50 })).toBe('invalid_request_error')
+  })
+
   it('classifies auth, rate limits, symbols, requests and upstream errors', () => {
     expect(fyersErrorType({ httpStatus: 200, fyersCode: -16 })).toBe('authentication_error')
     expect(fyersErrorType({ httpStatus: 401 })).toBe('authentication_error')
