@@ -20,7 +20,8 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /**
  * Polls the status until `judge` says done (returns its detail) or failed (throws), or the
- * timeout passes (throws, naming what it was still waiting for).
+ * timeout passes (throws, naming what it was still waiting for). A poll that fails (the
+ * deployment is reloading) is retried like a "not yet".
  */
 export const waitForStatus = async (
   client: AdminClient,
@@ -32,11 +33,19 @@ export const waitForStatus = async (
   const deadline = Date.now() + options.timeoutMs
   let waiting = 'the first status'
   for (;;) {
-    const all = await client.status()
-    const verdict = judge(all.providers[provider], all)
-    if ('failed' in verdict) throw new CliError(verdict.failed)
-    if (verdict.done) return verdict.detail
-    waiting = verdict.waiting
+    let all: KeyStatus | undefined
+    try {
+      all = await client.status()
+    } catch (error) {
+      // A deployment that is reloading may miss a poll: keep polling until the deadline.
+      waiting = `a status answer (last: ${error instanceof Error ? error.message : 'failed'})`
+    }
+    if (all) {
+      const verdict = judge(all.providers[provider], all)
+      if ('failed' in verdict) throw new CliError(verdict.failed)
+      if (verdict.done) return verdict.detail
+      waiting = verdict.waiting
+    }
     if (Date.now() + options.intervalMs > deadline) {
       throw new CliError(
         `Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${waiting}`
