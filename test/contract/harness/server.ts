@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { exited, trackGroup } from '../../support/process-group.ts'
 import {
   type Bindings,
   type LaunchSpec,
@@ -49,33 +50,6 @@ export interface StartServerOptions {
 }
 
 const OUTPUT_LIMIT = 256 * 1024
-const STOP_GRACE_MS = 5_000
-
-/** Process groups still alive: killed when the test worker exits, so none outlives the run. */
-const liveGroups = new Set<number>()
-let exitHookInstalled = false
-
-const killGroup = (pid: number, signal: NodeJS.Signals): boolean => {
-  try {
-    process.kill(-pid, signal)
-    return true
-  } catch {
-    return false
-  }
-}
-
-const installExitHook = (): void => {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const pid of liveGroups) killGroup(pid, 'SIGKILL')
-  })
-}
-
-const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once('exit', () => resolve()))
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -99,7 +73,6 @@ export const startServer = async (
   const timeoutMs = options.startTimeoutMs ?? spec.startTimeoutMs
   const started = performance.now()
 
-  installExitHook()
   const child = spawn(spec.command, spec.args, {
     cwd: REPO_ROOT,
     env: spec.env,
@@ -111,7 +84,7 @@ export const startServer = async (
     await rm(dir, { recursive: true, force: true })
     throw new Error(`could not spawn ${runtime} server: ${spec.command}`)
   }
-  liveGroups.add(pid)
+  const stopGroup = trackGroup(child as ChildProcess & { pid: number })
 
   let output = ''
   let pending = ''
@@ -131,15 +104,7 @@ export const startServer = async (
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      if (killGroup(pid, 'SIGTERM')) {
-        await Promise.race([exit, sleep(STOP_GRACE_MS)])
-      }
-      // Whatever is left of the group (wrangler's workerd children, a stuck leader), until
-      // nothing of it is left.
-      const until = performance.now() + STOP_GRACE_MS
-      while (killGroup(pid, 'SIGKILL') && performance.now() < until) await sleep(25)
-      await Promise.race([exit, sleep(STOP_GRACE_MS)])
-      liveGroups.delete(pid)
+      await stopGroup()
       await rm(dir, { recursive: true, force: true, maxRetries: 3 })
     })()
     return stopping

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { exited, trackGroup } from '../../support/process-group.ts'
 
 const run = promisify(execFile)
 
@@ -91,23 +92,6 @@ export interface StartPrometheusOptions {
 }
 
 const OUTPUT_LIMIT = 64 * 1024
-const liveGroups = new Set<number>()
-let exitHookInstalled = false
-
-const killGroup = (pid: number, signal: NodeJS.Signals): boolean => {
-  try {
-    process.kill(-pid, signal)
-    return true
-  } catch {
-    return false
-  }
-}
-
-const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once('exit', () => resolve()))
-
 const api = async <T>(url: string): Promise<T> => {
   const response = await fetch(url, { signal: AbortSignal.timeout(5_000) })
   const body = (await response.json()) as { status: string; data: T; error?: string }
@@ -147,12 +131,6 @@ export const startPrometheus = async (
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
 
-  if (!exitHookInstalled) {
-    exitHookInstalled = true
-    process.once('exit', () => {
-      for (const pid of liveGroups) killGroup(pid, 'SIGKILL')
-    })
-  }
   const child = spawn(
     PROMETHEUS_BIN,
     [
@@ -173,7 +151,7 @@ export const startPrometheus = async (
     await rm(dir, { recursive: true, force: true })
     throw new Error(`could not spawn ${PROMETHEUS_BIN}`)
   }
-  liveGroups.add(pid)
+  const stopGroup = trackGroup(child as ChildProcess & { pid: number })
   let output = ''
   const onChunk = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT)
@@ -189,11 +167,7 @@ export const startPrometheus = async (
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      if (killGroup(pid, 'SIGTERM')) await Promise.race([exit, sleep(5_000)])
-      const until = performance.now() + 5_000
-      while (killGroup(pid, 'SIGKILL') && performance.now() < until) await sleep(25)
-      await Promise.race([exit, sleep(5_000)])
-      liveGroups.delete(pid)
+      await stopGroup()
       await rm(dir, { recursive: true, force: true, maxRetries: 3 })
     })()
     return stopping
