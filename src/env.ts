@@ -11,6 +11,18 @@ export type EnvReader = (c: Context) => EnvRecord
  * elsewhere, so bindings passed to `app.request(path, init, env)` count on every runtime.
  */
 export const readEnv: EnvReader = (c) => {
+  let read = perRequest.get(c)
+  if (!read) {
+    read = overlayBindings(c)
+    perRequest.set(c, read)
+  }
+  return read
+}
+
+/** One read per request: on Deno `Deno.env.toObject()` copies the whole environment. */
+const perRequest = new WeakMap<Context, EnvRecord>()
+
+const overlayBindings = (c: Context): EnvRecord => {
   const base = (adapterEnv(c) ?? {}) as EnvRecord
   const bindings = c.env as EnvRecord | undefined
   if (!bindings || base === bindings || typeof bindings !== 'object') return base

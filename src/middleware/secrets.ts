@@ -2,7 +2,8 @@ import type Anthropic from '@anthropic-ai/sdk'
 import type { MiddlewareHandler } from 'hono'
 import { type AnthropicClientOptions, createAnthropicClient } from '../clients/anthropic.ts'
 import { ClientCache } from '../clients/client-cache.ts'
-import { createFyersClient, type FyersClient } from '../clients/fyers.ts'
+import type { FyersClient } from '../clients/fyers.ts'
+import { fyersClientFor } from '../clients/fyers-from-snapshot.ts'
 import { lazy } from '../clients/lazy.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
@@ -95,12 +96,7 @@ export const secrets = (
         const s = snapshot.fyers
         requireConfigured(s)
         return fyersClients.get('fyers', s.generation, () =>
-          createFyersClient({
-            clientId: s.credentials.clientId.current?.reveal() ?? '',
-            accessToken: s.credentials.accessToken.current?.reveal() ?? '',
-            baseUrl: s.settings.baseUrl,
-            fetch: fyersFetch,
-          })
+          fyersClientFor(s, s.credentials.accessToken.current?.reveal() ?? '', fyersFetch)
         )
       })
     )

@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
-import { createFyersClient, FyersApiError, type FyersQuotesResponse } from '../clients/fyers.ts'
+import { FyersApiError, type FyersQuotesResponse } from '../clients/fyers.ts'
+import { fyersClientFor } from '../clients/fyers-from-snapshot.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
 import type { SecretsVariables } from '../middleware/secrets.ts'
 import { fyersFailure } from '../proxy/fyers-failure.ts'
@@ -35,14 +36,7 @@ export const fyersRoutes = (options: ProxyDeps): Hono<Env> => {
     const signal = c.req.raw.signal
     const call = async (token: Secret): Promise<Outcome> => {
       const client =
-        token === current
-          ? c.var.fyers
-          : createFyersClient({
-              clientId: snapshot.credentials.clientId.current?.reveal() ?? '',
-              accessToken: token.reveal(),
-              baseUrl: snapshot.settings.baseUrl,
-              fetch: fetcher,
-            })
+        token === current ? c.var.fyers : fyersClientFor(snapshot, token.reveal(), fetcher)
       try {
         return { ok: await client.quotes(symbols, { signal }) }
       } catch (error) {
