@@ -1,7 +1,8 @@
+import type { ProviderStatus } from '../admin/key-status.ts'
 import { REDACTED } from '../secrets/fingerprint.ts'
 import { CliError } from './cli-error.ts'
 import type { RotateStep } from './rotate-step.ts'
-import { waitForStatus } from './wait-for-status.ts'
+import { type Verdict, waitForStatus } from './wait-for-status.ts'
 
 /** `GET /admin/keys/status`: the deployment answers, and the new key is not the current one. */
 export const checkStep = (onFailure: string): RotateStep => ({
@@ -58,6 +59,12 @@ export const waitNextValidStep = (onFailure: string): RotateStep => ({
     ),
 })
 
+/** The "not yet" verdict while the current key is not the expected one, else `undefined`. */
+const currentNot = (s: ProviderStatus, expected: string): Verdict | undefined =>
+  s.current?.fingerprint === expected
+    ? undefined
+    : { done: false, waiting: `current ${expected} (now ${s.current?.fingerprint ?? 'none'})` }
+
 /** Polls until the deployment's current key is the new one. */
 export const waitCurrentStep = (onFailure: string): RotateStep => ({
   title: 'Wait for the deployment to use the new key as current',
@@ -66,13 +73,7 @@ export const waitCurrentStep = (onFailure: string): RotateStep => ({
     waitForStatus(
       client,
       provider,
-      (s) =>
-        s.current?.fingerprint === expected
-          ? { done: true, detail: `current ${expected} (${s.source})` }
-          : {
-              done: false,
-              waiting: `current ${expected} (now ${s.current?.fingerprint ?? 'none'})`,
-            },
+      (s) => currentNot(s, expected) ?? { done: true, detail: `current ${expected} (${s.source})` },
       wait
     ),
 })
@@ -88,12 +89,8 @@ export const finalCheckStep = (onFailure: string): RotateStep => ({
       (s) => {
         if (!s.configured)
           return { done: false, waiting: `${provider} to be configured (${s.reasons.join(', ')})` }
-        if (s.current?.fingerprint !== expected) {
-          return {
-            done: false,
-            waiting: `current ${expected} (now ${s.current?.fingerprint ?? 'none'})`,
-          }
-        }
+        const notYet = currentNot(s, expected)
+        if (notYet) return notYet
         if (s.next)
           return { done: false, waiting: `the staged key ${s.next.fingerprint} to be gone` }
         return { done: true, detail: `${provider}: configured, current ${expected}, no next key` }
