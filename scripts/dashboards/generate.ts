@@ -1,4 +1,3 @@
-import { stringify } from 'yaml'
 import { ALERTS, type AlertThresholds, alertSpecs } from './alerts.ts'
 import { GENERATED_NOTICE, PATHS } from './config.ts'
 import { grafanaAlertRules } from './grafana-alert-rules.ts'
@@ -7,9 +6,10 @@ import { contactPoints, dashboardProvider, notificationPolicies } from './notifi
 import { type PrometheusRulesOptions, prometheusRules } from './prometheus-rules.ts'
 import { promtoolTestFile, promtoolTestPath } from './promtool-tests.ts'
 import { runbooksMarkdown } from './runbooks.ts'
+import { portableYaml, yamlDocument } from './yaml.ts'
 
 const yamlFile = (value: unknown): string =>
-  `# ${GENERATED_NOTICE}\n${stringify(value, { lineWidth: 0, aliasDuplicateObjects: false })}`
+  `# ${GENERATED_NOTICE}\n${portableYaml(yamlDocument(value))}`
 
 /** Options of {@link prometheusRuleFile}. */
 export interface PrometheusRuleFileOptions extends PrometheusRulesOptions {

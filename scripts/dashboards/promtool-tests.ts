@@ -1,8 +1,9 @@
-import { Document, isSeq } from 'yaml'
+import { isSeq } from 'yaml'
 import type { AlertSpec } from './alert-spec.ts'
 import { GENERATED_NOTICE, PATHS } from './config.ts'
 import { alertAnnotations, alertLabels } from './prometheus-rules.ts'
 import { expandLabels } from './template.ts'
+import { portableYaml, yamlDocument } from './yaml.ts'
 
 /** `to` relative to the directory `from`, both repository-relative POSIX paths. */
 const relativePath = (from: string, to: string): string => {
@@ -36,14 +37,11 @@ export const promtoolTestFile = (alert: AlertSpec): string => {
       })),
     }
   })
-  const doc = new Document(
-    {
-      rule_files: [relativePath(PATHS.promtoolTests, PATHS.prometheusRules)],
-      evaluation_interval: '1m',
-      tests,
-    },
-    { aliasDuplicateObjects: false }
-  )
+  const doc = yamlDocument({
+    rule_files: [relativePath(PATHS.promtoolTests, PATHS.prometheusRules)],
+    evaluation_interval: '1m',
+    tests,
+  })
   doc.commentBefore = ` ${alert.name}: ${alert.title}\n ${GENERATED_NOTICE}`
   const seq = doc.get('tests')
   if (isSeq(seq)) {
@@ -52,7 +50,7 @@ export const promtoolTestFile = (alert: AlertSpec): string => {
       node.commentBefore = ` ${alert.scenarios[i]?.title ?? ''}`
     })
   }
-  return doc.toString({ lineWidth: 0 })
+  return portableYaml(doc)
 }
 
 /** Path of the promtool test file of an alert. */
