@@ -9,15 +9,16 @@ import { accessLog } from './log/access-log.ts'
 import { createLogger, type LoggerOptions } from './log/logger.ts'
 import { type RedactionVariables, redaction } from './middleware/redaction.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
-import { CallObserver } from './proxy/observe.ts'
-import { retryPolicy } from './proxy/retry-policy.ts'
+import type { CallDeps } from './providers/call.ts'
 import { NextSecretValidator } from './rotation/next-validator.ts'
 import { reloadEpoch } from './rotation/reload-epoch.ts'
 import { anthropicRoutes } from './routes/anthropic.ts'
 import { fyersRoutes } from './routes/fyers.ts'
 import { healthRoutes } from './routes/health.ts'
 import { SecretRegistry } from './secrets/registry.ts'
+import { callReporter } from './telemetry/call-reporter.ts'
 import { otelFlush } from './telemetry/export/otel-flush.ts'
+import { retryPolicy } from './upstream/retry-policy.ts'
 
 /** Options of {@link createApp}. */
 export interface AppOptions extends Omit<SecretsOptions, 'registry'> {
@@ -28,8 +29,6 @@ export interface AppOptions extends Omit<SecretsOptions, 'registry'> {
   runtime?: string
   /** A registry to share with code outside the app. @default a new one built from `readFile` */
   registry?: SecretRegistry
-  /** Upstream health, shared with the admin status. @default a new tracker */
-  health?: HealthTracker
   /**
    * Largest `POST /v1/messages` body, in bytes.
    * @default 1048576
@@ -57,7 +56,11 @@ export type KeylineEnv = {
 
 /**
  * Composes keyline's middleware and routes into one Hono app. Runtime-free: the Node, Deno and
- * Workers entries pass what only they have (a file reader, the runtime's name).
+ * Workers entries pass what only they have (the runtime's name, the client address).
+ *
+ * This is the app without the `@anthropic-ai/sdk` client, as the proxy Worker runs it: pass
+ * `anthropicClient` for `c.var.anthropic`, or use the `keyline` package's `createApp`, which
+ * passes the SDK's.
  */
 export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
   const {
@@ -71,11 +74,18 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
     logSink,
     ...secretsOptions
   } = options
+  if (given && readFile !== undefined) {
+    throw new TypeError('createApp(): pass readFile to the registry, not beside it')
+  }
   const registry = given ?? new SecretRegistry({ readFile })
   const health = sharedHealth ?? new HealthTracker()
-  const policy = retryPolicy(options.retry)
   const env = options.env ?? readEnv
-  const deps = { registry, env, observer: new CallObserver(health), policy, fetch: options.fetch }
+  const deps: CallDeps = {
+    registry,
+    reporter: callReporter(health),
+    policy: retryPolicy(options.retry),
+    fetch: options.fetch,
+  }
   const app = new Hono<KeylineEnv>()
   const validator = new NextSecretValidator({ fetch: options.fetch })
   const auditLogger = createLogger({ sink: logSink })
@@ -101,9 +111,9 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
     adminRoutes({ ...admin, log: adminLog, registry, health, validator, env, runtime })
   )
   app.use('/v1/*', clientAuth({ env }))
-  app.use(secrets({ ...secretsOptions, env, registry }))
-  app.route('/', anthropicRoutes({ ...deps, maxBodyBytes }))
-  app.route('/', fyersRoutes(deps))
+  app.use(secrets({ ...secretsOptions, env, registry, health }))
+  app.route('/', anthropicRoutes({ deps, env, maxBodyBytes }))
+  app.route('/', fyersRoutes({ deps, env }))
   app.notFound((c) =>
     errorResponse(c, 404, { error: { type: 'not_found', message: 'No such route' } })
   )

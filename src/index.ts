@@ -1,15 +1,29 @@
-export { type AppOptions, createApp, type KeylineEnv } from './app.ts'
+import type { Hono, MiddlewareHandler } from 'hono'
+import { type AppOptions, createApp as createAppWithout, type KeylineEnv } from './app.ts'
+import {
+  type SecretsOptions,
+  type SecretsVariables,
+  secrets as secretsWithout,
+} from './middleware/secrets.ts'
+import { anthropicSdkClient } from './providers/anthropic-sdk.ts'
+
+/**
+ * Composes keyline's middleware and routes into one Hono app (see `src/app.ts`), with
+ * `c.var.anthropic` an `@anthropic-ai/sdk` client whose calls take keyline's Anthropic call.
+ */
+export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> =>
+  createAppWithout({ anthropicClient: anthropicSdkClient, ...options })
+
+/**
+ * Request-scoped provider clients (see `src/middleware/secrets.ts`), with `c.var.anthropic` an
+ * `@anthropic-ai/sdk` client whose calls take keyline's Anthropic call.
+ */
+export const secrets = (
+  options: SecretsOptions = {}
+): MiddlewareHandler<{ Variables: SecretsVariables }> =>
+  secretsWithout({ anthropicClient: anthropicSdkClient, ...options })
+
 export { type ClientAuthOptions, clientAuth } from './auth/client-auth.ts'
-export { type AnthropicClientOptions, createAnthropicClient } from './clients/anthropic.ts'
-export {
-  createFyersClient,
-  FyersApiError,
-  type FyersClient,
-  type FyersClientOptions,
-  type FyersEnvelope,
-  type FyersQuote,
-  type FyersQuotesResponse,
-} from './clients/fyers.ts'
 export { bindingsOnly, type EnvReader, readEnv } from './env.ts'
 export { type ErrorBody, KeylineError } from './errors/keyline-error.ts'
 export { errorResponse, onError, redactErrors } from './errors/on-error.ts'
@@ -21,6 +35,21 @@ export {
   redaction,
   redactorOf,
 } from './middleware/redaction.ts'
-export { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './proxy/retry-policy.ts'
+export {
+  type AnthropicClientFactory,
+  type AnthropicClientOptions,
+  anthropicSdkClient,
+  createAnthropicClient,
+} from './providers/anthropic-sdk.ts'
+export {
+  createFyersClient,
+  FyersApiError,
+  type FyersClient,
+  type FyersClientOptions,
+  type FyersEnvelope,
+  type FyersQuote,
+  type FyersQuotesResponse,
+} from './providers/fyers.ts'
 export * from './secrets/index.ts'
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './upstream/retry-policy.ts'
+export type { AppOptions, KeylineEnv, SecretsOptions, SecretsVariables }

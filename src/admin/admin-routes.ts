@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { HealthTracker } from '../health/provider-health.ts'
+import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../providers/index.ts'
 import {
   DEFAULT_EPOCH_BINDING,
   DEFAULT_EPOCH_KEY,
@@ -14,7 +15,6 @@ import {
 import { NextSecretValidator } from '../rotation/next-validator.ts'
 import { type EpochChange, publishEpoch } from '../rotation/publish-epoch.ts'
 import { rotatingCredential, rotatingState } from '../rotation/rotating-credential.ts'
-import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../secrets/definitions.ts'
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
 import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, type AdminAuthVariables, adminAuth } from './admin-auth.ts'

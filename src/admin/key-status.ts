@@ -1,7 +1,7 @@
 import type { ProviderHealth } from '../health/provider-health.ts'
+import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
 import type { NextValidity, NextValidityState } from '../rotation/next-validity.ts'
 import { rotatingCredential } from '../rotation/rotating-credential.ts'
-import { PROVIDER_IDS, type ProviderId } from '../secrets/definitions.ts'
 import type { SecretIssue, SecretIssueReason } from '../secrets/issues.ts'
 import type { CredentialState, ProviderSnapshot, SecretsSnapshot } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'

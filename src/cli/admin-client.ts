@@ -1,5 +1,5 @@
 import type { KeyStatus, PromoteResult, ReloadResult } from '../admin/index.ts'
-import type { ProviderId } from '../secrets/definitions.ts'
+import type { ProviderId } from '../providers/index.ts'
 import { CliError } from './cli-error.ts'
 
 /** Options of {@link createAdminClient}. */

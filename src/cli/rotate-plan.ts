@@ -1,5 +1,5 @@
+import { type ProviderId, providerDefinitions } from '../providers/index.ts'
 import { rotatingCredential } from '../rotation/rotating-credential.ts'
-import { type ProviderId, providerDefinitions } from '../secrets/definitions.ts'
 import {
   checkStep,
   finalCheckStep,

@@ -1,4 +1,4 @@
-import type { ProviderId } from '../secrets/definitions.ts'
+import type { ProviderId } from '../providers/index.ts'
 import type { AdminClient } from './admin-client.ts'
 import type { WaitOptions } from './wait-for-status.ts'
 

@@ -1,17 +1,16 @@
 import type Anthropic from '@anthropic-ai/sdk'
-import type { MiddlewareHandler } from 'hono'
-import { type AnthropicClientOptions, createAnthropicClient } from '../clients/anthropic.ts'
-import { ClientCache } from '../clients/client-cache.ts'
-import type { FyersClient } from '../clients/fyers.ts'
-import { fyersClientFor } from '../clients/fyers-from-snapshot.ts'
-import { lazy } from '../clients/lazy.ts'
+import type { Context, MiddlewareHandler } from 'hono'
 import { type EnvReader, readEnv } from '../env.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
-import { resilientFetch } from '../proxy/resilient-fetch.ts'
-import { type RetryPolicy, retryPolicy } from '../proxy/retry-policy.ts'
-import type { ProviderId } from '../secrets/definitions.ts'
+import { HealthTracker } from '../health/provider-health.ts'
+import type { AnthropicClientFactory, AnthropicClientOptions } from '../providers/anthropic-sdk.ts'
+import type { CallDeps, CallScope } from '../providers/call.ts'
+import { type FyersClient, fyersClientFor } from '../providers/fyers.ts'
 import type { FileReader } from '../secrets/read-value.ts'
 import { type ProviderSnapshot, SecretRegistry, type SecretsSnapshot } from '../secrets/registry.ts'
+import { callReporter } from '../telemetry/call-reporter.ts'
+import { type RetryPolicy, retryPolicy } from '../upstream/retry-policy.ts'
+import { redactorOf } from './redaction.ts'
 
 /** Options of {@link secrets}. */
 export interface SecretsOptions {
@@ -21,57 +20,116 @@ export interface SecretsOptions {
    */
   registry?: SecretRegistry
   /**
-   * Reads `<NAME>_FILE` secrets when no `registry` is given (the Node and Deno entries pass one).
-   * @default undefined — `_FILE` variables are reported unusable
+   * Reads `<NAME>_FILE` secrets when no `registry` is given; `null` reads none.
+   * @default the runtime's own file reader on Node and Deno; none on Workers
    */
-  readFile?: FileReader
+  readFile?: FileReader | null
   /**
    * How the request's environment is read.
    * @default readEnv — `hono/adapter`'s `env(c)` with `c.env` string bindings laid over it
    */
   env?: EnvReader
-  /** The fetch the provider clients use. @default globalThis.fetch */
+  /** The fetch of every upstream call (the clients' included). @default globalThis.fetch */
   fetch?: typeof fetch
   /** Options for every Anthropic SDK client. @default {} */
   anthropic?: AnthropicClientOptions
-  /** Timeouts and retries of the Fyers client's calls. @default DEFAULT_RETRY_POLICY */
+  /**
+   * Builds the `@anthropic-ai/sdk` client of `c.var.anthropic`. The `keyline` package's
+   * `secrets()` passes the SDK's; without one, touching `c.var.anthropic` throws, and the SDK is
+   * never loaded (the proxy Worker).
+   * @default undefined
+   */
+  anthropicClient?: AnthropicClientFactory
+  /** Timeouts and retries of every upstream call. @default DEFAULT_RETRY_POLICY */
   retry?: Partial<RetryPolicy>
+  /** Where calls made through the clients are reported (and the admin status reads). @default a new tracker */
+  health?: HealthTracker
 }
 
 /** What {@link secrets} puts on `c.var`. */
 export interface SecretsVariables {
   /** Every provider's configuration for this request: fingerprints and issues, never values. */
   secrets: SecretsSnapshot
-  /** An `@anthropic-ai/sdk` client with the current key; touching it unconfigured throws a 503. */
+  /**
+   * An `@anthropic-ai/sdk` client with the current key, failover to the next one, keyline's
+   * retries, redaction and metrics; touching it unconfigured throws a 503.
+   */
   anthropic: Anthropic
-  /** A Fyers API v3 client with the current token; touching it unconfigured throws a 503. */
+  /** A Fyers API v3 client with the same failover, retries and metrics; unconfigured, a 503. */
   fyers: FyersClient
 }
 
-const requireConfigured = <P extends ProviderId>(snapshot: ProviderSnapshot<P>): void => {
-  if (!snapshot.configured) throw new ProviderNotConfiguredError(snapshot.provider, snapshot.issues)
+declare module 'hono' {
+  interface ContextVariableMap extends SecretsVariables {}
 }
 
 /**
+ * A stand-in for an object that is built on first use. Reading any property builds it (or
+ * throws the builder's error); `then` reads as `undefined` so it is never taken for a promise.
+ */
+const lazy = <T extends object>(build: () => T): T => {
+  let built: T | undefined
+  const target = (): T => {
+    built ??= build()
+    return built
+  }
+  return new Proxy({} as T, {
+    get(_, prop) {
+      if (prop === 'then' && !built) return undefined
+      const real = target()
+      const value: unknown = Reflect.get(real, prop, real)
+      return typeof value === 'function' ? value.bind(real) : value
+    },
+    has: (_, prop) => Reflect.has(target(), prop),
+    set: (_, prop, value) => Reflect.set(target(), prop, value),
+    ownKeys: () => Reflect.ownKeys(target()),
+    getOwnPropertyDescriptor(_, prop) {
+      const descriptor = Reflect.getOwnPropertyDescriptor(target(), prop)
+      return descriptor && { ...descriptor, configurable: true }
+    },
+    getPrototypeOf: () => Reflect.getPrototypeOf(target()),
+  })
+}
+
+const requireConfigured = (snapshot: ProviderSnapshot): void => {
+  if (!snapshot.configured) throw new ProviderNotConfiguredError(snapshot.provider, snapshot.issues)
+}
+
+/** The scope of a request's provider calls: its environment, redactor and abort signal. */
+export const callScope = (c: Context, env: EnvReader): CallScope => ({
+  env: env(c),
+  redactor: () => redactorOf(c, env),
+  signal: c.req.raw.signal,
+})
+
+/**
  * Reads the provider secrets for each request and injects ready clients as `c.var.anthropic`
- * and `c.var.fyers`. Clients are built only when a handler touches them and are reused while
- * the secrets behind them are unchanged; a rotated secret yields a new client with no restart.
+ * and `c.var.fyers`. Clients are built only when a handler touches them; the Anthropic client
+ * is reused while the secrets behind it are unchanged, and a rotated secret yields a new one
+ * with no restart. Every call they make takes the provider's one upstream call: the current
+ * credential, failover to the next one, retries, error mapping and metrics.
  */
 export const secrets = (
   options: SecretsOptions = {}
 ): MiddlewareHandler<{ Variables: SecretsVariables }> => {
-  if (options.registry && options.readFile) {
+  if (options.registry && options.readFile !== undefined) {
     throw new TypeError('secrets(): pass readFile to the registry, not beside it')
   }
   const registry = options.registry ?? new SecretRegistry({ readFile: options.readFile })
   const readRequestEnv = options.env ?? readEnv
-  const anthropicClients = new ClientCache<Anthropic>()
-  const fyersClients = new ClientCache<FyersClient>()
-  const fyersFetch = resilientFetch(retryPolicy(options.retry), options.fetch)
+  const deps: CallDeps = {
+    registry,
+    reporter: callReporter(options.health ?? new HealthTracker()),
+    policy: retryPolicy(options.retry),
+    fetch: options.fetch,
+  }
   const anthropicOptions = {
     ...options.anthropic,
     fetch: options.anthropic?.fetch ?? options.fetch,
   }
+  const buildAnthropic = options.anthropicClient
+  // One client per generation; it calls with the scope of the latest request that touched it.
+  let anthropic: { generation: number; client: Anthropic; latest: { scope: CallScope } } | undefined
 
   return async function secretsMiddleware(c, next) {
     const snapshot = await registry.resolve(readRequestEnv(c))
@@ -81,23 +139,31 @@ export const secrets = (
       lazy(() => {
         const s = snapshot.anthropic
         requireConfigured(s)
-        return anthropicClients.get('anthropic', s.generation, () =>
-          createAnthropicClient(
-            s.credentials.apiKey.current?.reveal() ?? '',
-            s.settings.baseUrl,
-            anthropicOptions
+        if (!buildAnthropic) {
+          throw new TypeError(
+            'c.var.anthropic needs the Anthropic SDK: use createApp() or secrets() from "keyline", or pass anthropicClient'
           )
-        )
+        }
+        const scope = callScope(c, readRequestEnv)
+        if (anthropic?.generation !== s.generation) {
+          const latest = { scope }
+          const client = buildAnthropic({
+            deps,
+            scope: () => latest.scope,
+            snapshot: s,
+            options: anthropicOptions,
+          })
+          anthropic = { generation: s.generation, client, latest }
+        }
+        anthropic.latest.scope = scope
+        return anthropic.client
       })
     )
     c.set(
       'fyers',
       lazy(() => {
-        const s = snapshot.fyers
-        requireConfigured(s)
-        return fyersClients.get('fyers', s.generation, () =>
-          fyersClientFor(s, s.credentials.accessToken.current?.reveal() ?? '', fyersFetch)
-        )
+        requireConfigured(snapshot.fyers)
+        return fyersClientFor(deps, callScope(c, readRequestEnv), snapshot.fyers)
       })
     )
     await next()

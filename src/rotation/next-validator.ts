@@ -1,7 +1,6 @@
-import type { ProviderId } from '../secrets/definitions.ts'
+import { type ProviderId, probes } from '../providers/index.ts'
 import type { ProviderSnapshot } from '../secrets/registry.ts'
 import { type NextValidity, NOT_CHECKED } from './next-validity.ts'
-import { probeAnthropic, probeFyers } from './probe-next.ts'
 import { rotatingState } from './rotating-credential.ts'
 
 /** Options of {@link NextSecretValidator}. */
@@ -37,8 +36,8 @@ const positive = (value: number, name: string): number => {
 }
 
 /**
- * Checks staged next secrets with a cheap authenticated call (Anthropic `GET /v1/models`, Fyers
- * `GET /api/v3/profile`) and remembers the outcome per provider, provider generation and next
+ * Checks staged next secrets with each provider's validity probe (the cheap authenticated call
+ * its module defines) and remembers the outcome per provider, provider generation and next
  * secret generation, so a status does not call upstream every time. Share one instance between
  * the admin routes, the reload epoch middleware and anything else that needs `next: valid`.
  */
@@ -109,22 +108,14 @@ export class NextSecretValidator {
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), this.#timeoutMs)
     try {
-      if (snapshot.provider === 'anthropic') {
-        return await probeAnthropic(
-          snapshot as ProviderSnapshot<'anthropic'>,
-          next,
-          this.#fetch,
-          controller.signal,
-          this.#now
-        )
-      }
-      return await probeFyers(
-        snapshot as ProviderSnapshot<'fyers'>,
-        next,
-        this.#fetch,
-        controller.signal,
-        this.#now
-      )
+      const probe = probes[snapshot.provider] as (
+        snapshot: ProviderSnapshot,
+        secret: typeof next,
+        doFetch: typeof fetch,
+        signal: AbortSignal
+      ) => ReturnType<(typeof probes)['anthropic']>
+      const verdict = await probe(snapshot, next, this.#fetch, controller.signal)
+      return { ...verdict, checkedAt: this.#now() }
     } catch {
       const reason = controller.signal.aborted ? 'timeout' : 'network_error'
       return { state: 'unknown', reason, checkedAt: this.#now() }

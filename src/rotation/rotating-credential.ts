@@ -1,8 +1,5 @@
-import {
-  type CredentialDefinition,
-  type ProviderId,
-  providerDefinitions,
-} from '../secrets/definitions.ts'
+import { type ProviderId, providerDefinitions } from '../providers/index.ts'
+import type { CredentialDefinition } from '../secrets/definitions.ts'
 import type { CredentialState, ProviderSnapshot } from '../secrets/registry.ts'
 
 /** The credential of a provider that has a next value: its name and definition. */

@@ -1,68 +1,76 @@
 import { Hono } from 'hono'
-import { FyersApiError, type FyersQuotesResponse } from '../clients/fyers.ts'
-import { fyersClientFor } from '../clients/fyers-from-snapshot.ts'
-import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
-import type { SecretsVariables } from '../middleware/secrets.ts'
-import { fyersFailure } from '../proxy/fyers-failure.ts'
-import { type CallEnd, fyersEnd } from '../proxy/observe.ts'
-import { providerCall } from '../proxy/provider-call.ts'
-import type { ProxyDeps } from '../proxy/proxy-deps.ts'
-import { resilientFetch } from '../proxy/resilient-fetch.ts'
-import type { Secret } from '../secrets/secret.ts'
-import { parseSymbols } from './quote-symbols.ts'
+import type { EnvReader } from '../env.ts'
+import { KeylineError } from '../errors/keyline-error.ts'
+import { callScope, type SecretsVariables } from '../middleware/secrets.ts'
+import type { CallDeps } from '../providers/call.ts'
+import { fyersQuotes, MAX_SYMBOLS } from '../providers/fyers.ts'
+
+/** Options of {@link fyersRoutes}. */
+export interface FyersRoutesOptions {
+  /** The provider call's dependencies, shared with the rest of the app. */
+  readonly deps: CallDeps
+  /** How the request's environment is read. */
+  readonly env: EnvReader
+}
 
 type Env = { Variables: SecretsVariables }
-type Outcome = { ok: FyersQuotesResponse } | { error: FyersApiError }
+
+const SYMBOL = /^[A-Z]{2,10}:[A-Za-z0-9&_.-]{1,60}$/
 
 /**
- * The Fyers proxy: `GET /v1/quotes?symbols=…` answers Fyers' envelope, checking the HTTP
- * status, the top-level `s` and each `d[i].s`; a rejected token fails over to the next one.
+ * Parses `symbols=NSE:SBIN-EQ,NSE:TCS-EQ`: 1 to 50 symbols of the form `EXCHANGE:SYMBOL`,
+ * duplicates dropped. Throws a 400 naming the bad symbols (each cut to 64 characters).
  */
-export const fyersRoutes = (options: ProxyDeps): Hono<Env> => {
-  const { observer } = options
-  const fetcher = resilientFetch(options.policy, options.fetch)
+export const parseSymbols = (raw: string | undefined): string[] => {
+  const symbols = [
+    ...new Set(
+      (raw ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    ),
+  ]
+  if (symbols.length === 0) {
+    throw new KeylineError(
+      400,
+      'invalid_request_error',
+      'symbols is required: e.g. symbols=NSE:SBIN-EQ,NSE:TCS-EQ'
+    )
+  }
+  if (symbols.length > MAX_SYMBOLS) {
+    throw new KeylineError(
+      400,
+      'invalid_request_error',
+      `At most ${MAX_SYMBOLS} symbols per request; got ${symbols.length}`
+    )
+  }
+  const invalid = symbols.filter((s) => !SYMBOL.test(s)).map((s) => s.slice(0, 64))
+  if (invalid.length) {
+    throw new KeylineError(
+      400,
+      'invalid_request_error',
+      'Symbols must look like EXCHANGE:SYMBOL, e.g. NSE:SBIN-EQ',
+      { details: { invalid_symbols: invalid.slice(0, MAX_SYMBOLS) } }
+    )
+  }
+  return symbols
+}
+
+/**
+ * The Fyers proxy: `GET /v1/quotes?symbols=…` answers Fyers' envelope; the provider's one call
+ * checks the HTTP status, `s` and the `d` array, and fails over to the next token when Fyers
+ * rejects the current one.
+ */
+export const fyersRoutes = (options: FyersRoutesOptions): Hono<Env> => {
+  const { deps, env } = options
   const app = new Hono<Env>()
 
   app.get('/v1/quotes', async (c) => {
     const symbols = parseSymbols(c.req.query('symbols'))
-    const snapshot = c.var.secrets.fyers
-    const current = snapshot.credentials.accessToken.current
-    if (!snapshot.configured || !current) {
-      throw new ProviderNotConfiguredError('fyers', snapshot.issues)
-    }
-    const startedAt = Date.now()
-    const observe = (end: CallEnd): void =>
-      observer.fyersQuotes(snapshot.settings.baseUrl, startedAt, end)
-    const signal = c.req.raw.signal
-    const call = async (token: Secret): Promise<Outcome> => {
-      const client =
-        token === current ? c.var.fyers : fyersClientFor(snapshot, token.reveal(), fetcher)
-      try {
-        return { ok: await client.quotes(symbols, { signal }) }
-      } catch (error) {
-        if (error instanceof FyersApiError) return { error }
-        throw error
-      }
-    }
-    const result = await providerCall(c, options, {
-      provider: 'fyers',
-      credential: 'accessToken',
-      current,
-      staged: snapshot.credentials.accessToken.next,
-      call,
-      rejected: (outcome) => 'error' in outcome && outcome.error.isAuthError,
-      observe,
-    })
+    const result = await fyersQuotes(deps, callScope(c, env), c.var.secrets.fyers, symbols)
     c.header('keyline-key-slot', result.slot)
-    const { outcome } = result
-    if ('error' in outcome) {
-      observe(fyersEnd(outcome.error))
-      throw fyersFailure(outcome.error)
-    }
-    observe({ ok: true })
-    const failed = outcome.ok.d.filter((quote) => quote.s !== 'ok').length
-    if (failed) c.header('keyline-quote-errors', String(failed))
-    return c.json(outcome.ok)
+    if (result.failedSymbols) c.header('keyline-quote-errors', String(result.failedSymbols))
+    return c.json(result.quotes)
   })
 
   return app

@@ -25,51 +25,6 @@ export interface ProviderDefinition<C extends string = string, S extends string 
   readonly settings: { readonly [K in S]: SettingDefinition }
 }
 
-/** Anthropic: the API key (alias `CLAUDE_API_KEY`), its next key and the upstream base URL. */
-export const anthropicDefinition = {
-  id: 'anthropic',
-  name: 'Anthropic',
-  credentials: {
-    apiKey: {
-      env: ['ANTHROPIC_API_KEY', 'CLAUDE_API_KEY'],
-      next: 'ANTHROPIC_API_KEY_NEW',
-      label: 'API key',
-    },
-  },
-  settings: {
-    baseUrl: { env: 'ANTHROPIC_BASE_URL', default: 'https://api.anthropic.com', kind: 'url' },
-  },
-} as const satisfies ProviderDefinition<'apiKey', 'baseUrl'>
-
-/** Fyers API v3: the app's client id, the access token, its next token and the base URL. */
-export const fyersDefinition = {
-  id: 'fyers',
-  name: 'Fyers',
-  credentials: {
-    clientId: { env: ['FYERS_CLIENT_ID'], label: 'client id' },
-    accessToken: {
-      env: ['FYERS_ACCESS_TOKEN'],
-      next: 'FYERS_ACCESS_TOKEN_NEW',
-      label: 'access token',
-    },
-  },
-  settings: {
-    baseUrl: { env: 'FYERS_BASE_URL', default: 'https://api-t1.fyers.in', kind: 'url' },
-  },
-} as const satisfies ProviderDefinition<'clientId' | 'accessToken', 'baseUrl'>
-
-/** The providers keyline ships with, by id. */
-export const providerDefinitions = {
-  anthropic: anthropicDefinition,
-  fyers: fyersDefinition,
-} as const
-
-/** A provider id keyline knows: `anthropic` or `fyers`. */
-export type ProviderId = keyof typeof providerDefinitions
-
-/** Provider ids in a stable order, for messages and validation. */
-export const PROVIDER_IDS = Object.keys(providerDefinitions) as ProviderId[]
-
 /** Every variable name the registry reads for a provider, the `_FILE` forms included. */
 export const variablesOf = (definition: ProviderDefinition): string[] => {
   const names: string[] = []

@@ -1,11 +1,13 @@
 export {
   anthropicDefinition,
-  type CredentialDefinition,
   fyersDefinition,
   PROVIDER_IDS,
-  type ProviderDefinition,
   type ProviderId,
   providerDefinitions,
+} from '../providers/index.ts'
+export {
+  type CredentialDefinition,
+  type ProviderDefinition,
   type SettingDefinition,
   variablesOf,
 } from './definitions.ts'

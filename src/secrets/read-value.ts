@@ -4,8 +4,31 @@ import { unusableReason } from './placeholder.ts'
 /** The environment a request sees: Workers bindings, `process.env` or `Deno.env`. */
 export type EnvRecord = Readonly<Record<string, unknown>>
 
-/** Reads a mounted secret file; provided by the Node and Deno entries, absent on Workers. */
+/** Reads a mounted secret file (`NAME_FILE`). */
 export type FileReader = (path: string) => Promise<string>
+
+interface RuntimeGlobals {
+  Deno?: { readTextFile?: (path: string) => Promise<string> }
+  process?: { getBuiltinModule?: (id: string) => unknown }
+  navigator?: { userAgent?: string }
+}
+
+/**
+ * The runtime's own file reader: `Deno.readTextFile` on Deno, `node:fs/promises` on Node (through
+ * `process.getBuiltinModule`, so nothing is imported where files do not exist); `undefined` on
+ * Workers, whose secrets are bindings.
+ */
+export const runtimeFileReader = (): FileReader | undefined => {
+  const runtime = globalThis as RuntimeGlobals
+  if (runtime.navigator?.userAgent === 'Cloudflare-Workers') return undefined
+  const deno = runtime.Deno?.readTextFile
+  if (typeof deno === 'function') return (path) => deno(path)
+  const fs = runtime.process?.getBuiltinModule?.('node:fs/promises') as
+    | { readFile?: (path: string, encoding: 'utf8') => Promise<string> }
+    | undefined
+  const readFile = fs?.readFile
+  return typeof readFile === 'function' ? (path) => readFile(path, 'utf8') : undefined
+}
 
 /** A usable value and where it came from. */
 export interface FoundValue {

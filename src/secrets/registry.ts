@@ -1,12 +1,13 @@
-import {
-  type CredentialDefinition,
-  type ProviderDefinition,
-  type ProviderId,
-  providerDefinitions,
-  type SettingDefinition,
-} from './definitions.ts'
+import { type ProviderId, providerDefinitions } from '../providers/index.ts'
+import type { CredentialDefinition, ProviderDefinition, SettingDefinition } from './definitions.ts'
 import type { SecretIssue } from './issues.ts'
-import { type EnvRecord, type FileReader, type FoundValue, readValue } from './read-value.ts'
+import {
+  type EnvRecord,
+  type FileReader,
+  type FoundValue,
+  readValue,
+  runtimeFileReader,
+} from './read-value.ts'
 import { Secret, type SecretSlot } from './secret.ts'
 
 /** The current and next values of one credential, with what was odd about them. */
@@ -40,8 +41,11 @@ export type SecretsSnapshot = { readonly [P in ProviderId]: ProviderSnapshot<P> 
 
 /** Options of {@link SecretRegistry}. */
 export interface SecretRegistryOptions {
-  /** Reads `<NAME>_FILE` secrets (Node, Deno). Without it, `_FILE` variables are reported unusable. */
-  readFile?: FileReader
+  /**
+   * Reads `<NAME>_FILE` secrets; `null` reads none (`_FILE` variables are reported unusable).
+   * @default the runtime's own reader on Node and Deno (see {@link runtimeFileReader}); none on Workers
+   */
+  readFile?: FileReader | null
   /**
    * How long a `_FILE` secret is cached before it is read again, so a remounted file is picked up
    * without a restart. `reload()` drops the cache at once.
@@ -80,7 +84,8 @@ export class SecretRegistry {
     }
     this.#fileCacheMs = fileCacheMs
     this.#now = options.now ?? Date.now
-    const readFile = options.readFile
+    const readFile =
+      options.readFile === undefined ? runtimeFileReader() : (options.readFile ?? undefined)
     this.#readFile = readFile && ((path) => this.#cachedRead(readFile, path))
   }
 

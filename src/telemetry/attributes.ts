@@ -4,6 +4,41 @@
  * anything unknown to {@link OTHER}.
  */
 
+import {
+  AI_ERROR_TYPES,
+  AI_OPERATIONS,
+  type AiErrorType,
+  type AiOperation,
+  ANTHROPIC_CLIENT_ERROR_TYPES,
+  ANTHROPIC_MODELS,
+  type AnthropicModel,
+} from '../providers/anthropic.ts'
+import {
+  FYERS_CLIENT_ERROR_TYPES,
+  FYERS_ERROR_CODES,
+  FYERS_ERROR_TYPES,
+  FYERS_HOSTS,
+  FYERS_OPERATIONS,
+  type FyersErrorType,
+  type FyersOperation,
+} from '../providers/fyers.ts'
+import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
+
+export {
+  AI_ERROR_TYPES,
+  AI_OPERATIONS,
+  type AiErrorType,
+  type AiOperation,
+  ANTHROPIC_MODELS,
+  type AnthropicModel,
+  FYERS_ERROR_CODES,
+  FYERS_ERROR_TYPES,
+  FYERS_HOSTS,
+  FYERS_OPERATIONS,
+  type FyersErrorType,
+  type FyersOperation,
+}
+
 /** The value every normaliser uses for an unknown input, as in the OTel semantic conventions. */
 export const OTHER = '_OTHER'
 
@@ -27,71 +62,8 @@ export const ATTR = {
 export type AttributeKey = (typeof ATTR)[keyof typeof ATTR]
 
 /** Providers keyline proxies. */
-export const PROVIDERS = ['anthropic', 'fyers'] as const
-export type Provider = (typeof PROVIDERS)[number]
-
-/** `gen_ai.operation.name` values of the Anthropic routes. */
-export const AI_OPERATIONS = ['chat', 'count_tokens', 'models'] as const
-export type AiOperation = (typeof AI_OPERATIONS)[number]
-
-/** `keyline.operation` values of Fyers calls. */
-export const FYERS_OPERATIONS = ['quotes'] as const
-export type FyersOperation = (typeof FYERS_OPERATIONS)[number]
-
-/**
- * Anthropic model ids that may appear as `gen_ai.request.model`: the `Model` literals of the
- * installed `@anthropic-ai/sdk` plus older ids still served. Anything else becomes `_OTHER`.
- */
-export const ANTHROPIC_MODELS = [
-  'claude-fable-5-2',
-  'claude-mythos-5-2',
-  'claude-haiku-5-5',
-  'claude-sonnet-5-5',
-  'claude-fable-5-1',
-  'claude-opus-5-5',
-  'claude-mythos-5-1',
-  'claude-sonnet-5',
-  'claude-fable-5',
-  'claude-mythos-5',
-  'claude-opus-5',
-  'claude-opus-4-8',
-  'claude-opus-4-7',
-  'claude-mythos-preview',
-  'claude-opus-4-6',
-  'claude-sonnet-4-6',
-  'claude-haiku-4-5',
-  'claude-haiku-4-5-20251001',
-  'claude-opus-4-5',
-  'claude-opus-4-5-20251101',
-  'claude-sonnet-4-5',
-  'claude-sonnet-4-5-20250929',
-  'claude-opus-4-1',
-  'claude-opus-4-1-20250805',
-  'claude-opus-4-0',
-  'claude-opus-4-20250514',
-  'claude-sonnet-4-0',
-  'claude-sonnet-4-20250514',
-  'claude-3-7-sonnet-latest',
-  'claude-3-7-sonnet-20250219',
-  'claude-3-5-haiku-latest',
-  'claude-3-5-haiku-20241022',
-  'claude-3-haiku-20240307',
-] as const
-export type AnthropicModel = (typeof ANTHROPIC_MODELS)[number]
-
-/** Anthropic's own `error.type` values (the `type` of an error body). */
-export const ANTHROPIC_API_ERROR_TYPES = [
-  'invalid_request_error',
-  'authentication_error',
-  'billing_error',
-  'permission_error',
-  'not_found_error',
-  'request_too_large',
-  'rate_limit_error',
-  'api_error',
-  'timeout_error',
-  'overloaded_error',
-] as const
+export const PROVIDERS: readonly ProviderId[] = PROVIDER_IDS
+export type Provider = ProviderId
 
 /**
  * `error.type`s that a client's own request causes (a bad body, an unknown model or symbol, too
@@ -99,54 +71,12 @@ export const ANTHROPIC_API_ERROR_TYPES = [
  * upstream failures, so one misbehaving client cannot page the consecutive-failure alerts.
  */
 export const CLIENT_ERROR_TYPES: readonly string[] = [
-  'invalid_request_error',
-  'not_found_error',
-  'request_too_large',
-  'invalid_symbol',
+  ...new Set([...ANTHROPIC_CLIENT_ERROR_TYPES, ...FYERS_CLIENT_ERROR_TYPES]),
 ]
 
 /** Whether a failure's `error.type` is the client's own doing ({@link CLIENT_ERROR_TYPES}). */
 export const isClientErrorType = (errorType: string): boolean =>
   CLIENT_ERROR_TYPES.includes(errorType)
-
-/** Failures that never got an answer: the call timed out or the network failed. */
-export const TRANSPORT_ERROR_TYPES = ['timeout', 'network'] as const
-
-/** Every `error.type` of `keyline.ai.failures`. */
-export const AI_ERROR_TYPES = [...ANTHROPIC_API_ERROR_TYPES, ...TRANSPORT_ERROR_TYPES] as const
-export type AiErrorType = (typeof AI_ERROR_TYPES)[number]
-
-/** Every `error.type` of `keyline.fyers.quote.failures`. */
-export const FYERS_ERROR_TYPES = [
-  'authentication_error',
-  'rate_limit_error',
-  'invalid_symbol',
-  'invalid_request_error',
-  'api_error',
-  'invalid_response',
-  ...TRANSPORT_ERROR_TYPES,
-] as const
-export type FyersErrorType = (typeof FYERS_ERROR_TYPES)[number]
-
-/** Fyers codes meaning the access token is expired, invalid or not for this app. */
-export const FYERS_AUTH_CODES = [-8, -15, -16, -17] as const
-/** Fyers codes meaning too many requests. */
-export const FYERS_RATE_LIMIT_CODES = [-353, -429] as const
-/** Fyers code for an unknown symbol. */
-export const FYERS_INVALID_SYMBOL_CODES = [-300] as const
-/** Fyers codes for a malformed request: bad parameters, ids or app id. */
-export const FYERS_INVALID_REQUEST_CODES = [-50, -51, -53, -99, -352] as const
-
-/** Every Fyers code that may appear as `fyers.error_code`; anything else becomes `_OTHER`. */
-export const FYERS_ERROR_CODES = [
-  ...FYERS_AUTH_CODES,
-  ...FYERS_RATE_LIMIT_CODES,
-  ...FYERS_INVALID_SYMBOL_CODES,
-  ...FYERS_INVALID_REQUEST_CODES,
-] as const
-
-/** Fyers API hosts that may appear as `server.address`. */
-export const FYERS_HOSTS = ['api-t1.fyers.in', 'api.fyers.in', 'api-t2.fyers.in'] as const
 
 /** `gen_ai.token.type` values. */
 export const TOKEN_TYPES = ['input', 'output'] as const

@@ -1,6 +1,9 @@
 /** Metric definitions, the recording API and the Web-API exporters (Workers, Deno). */
+
+export { anthropicErrorType } from '../providers/anthropic.ts'
+export type { FailureFacts } from '../providers/call.ts'
+export { fyersErrorType } from '../providers/fyers.ts'
 export * from './attributes.ts'
-export { anthropicErrorType, type FailureFacts, fyersErrorType } from './classify.ts'
 export * from './definitions.ts'
 export { startDenoTelemetry } from './export/deno.ts'
 export { type OtelFlushOptions, otelFlush } from './export/otel-flush.ts'

@@ -7,9 +7,9 @@ import {
   type ObservableGauge,
   type ObservableResult,
 } from '@opentelemetry/api'
+import { FYERS_AUTH_CODES } from '../providers/fyers.ts'
 import {
   ATTR,
-  FYERS_AUTH_CODES,
   normaliseFyersCode,
   PROVIDERS,
   REFRESH_OUTCOMES,

@@ -87,6 +87,9 @@ const listen = (fetch: Hono<StubEnv>['fetch'], port: number, hostname: string) =
     const server = serve({ fetch, port, hostname }, (info: AddressInfo) =>
       resolve({ server, port: info.port })
     )
+    // Keep idle connections well past a client's own keep-alive (undici: 4 s), so a client
+    // never reuses a socket the stub is closing at that moment ("other side closed").
+    if ('keepAliveTimeout' in server) server.keepAliveTimeout = 65_000
     server.once('error', reject)
   })
 

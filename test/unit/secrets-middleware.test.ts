@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createApp } from '../../src/app.ts'
 import { bindingsOnly } from '../../src/env.ts'
+import { createApp } from '../../src/index.ts'
 
 const newValue = (): string => `sk-test-${crypto.randomUUID()}`
 

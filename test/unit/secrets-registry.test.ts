@@ -319,7 +319,7 @@ describe('_FILE secrets', () => {
       expect.objectContaining({ reason: 'placeholder', variable: 'ANTHROPIC_API_KEY_FILE' })
     )
 
-    const workers = await new SecretRegistry().resolveProvider(
+    const workers = await new SecretRegistry({ readFile: null }).resolveProvider(
       { ANTHROPIC_API_KEY_FILE: '/p' },
       'anthropic'
     )

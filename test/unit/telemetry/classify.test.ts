@@ -1,11 +1,11 @@
 import type { Model } from '@anthropic-ai/sdk/resources/messages/messages'
 import fc from 'fast-check'
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { FYERS_AUTH_ERROR_CODES } from '../../../src/clients/fyers.ts'
+import { anthropicErrorType } from '../../../src/providers/anthropic.ts'
+import { FYERS_AUTH_CODES, FyersApiError, fyersErrorType } from '../../../src/providers/fyers.ts'
 import {
   AI_ERROR_TYPES,
   type AnthropicModel,
-  FYERS_AUTH_CODES,
   FYERS_ERROR_CODES,
   normaliseAiErrorType,
   normaliseFyersCode,
@@ -13,7 +13,6 @@ import {
   normaliseModel,
   OTHER,
 } from '../../../src/telemetry/attributes.ts'
-import { anthropicErrorType, fyersErrorType } from '../../../src/telemetry/classify.ts'
 
 /** The literal ids of the SDK's `Model` union, without its `string & {}` escape hatch. */
 type Literal<T> = T extends string ? (string extends T ? never : T) : never
@@ -48,8 +47,14 @@ describe('normalisers', () => {
     expect(normaliseFyersCode('-15')).toBe(OTHER)
   })
 
-  it('treat every auth code the Fyers client knows as an auth code', () => {
-    for (const code of FYERS_AUTH_ERROR_CODES) expect(FYERS_AUTH_CODES).toContain(code)
+  it('one code table: every authentication code is an auth error for failover, client and metrics', () => {
+    for (const code of FYERS_AUTH_CODES) {
+      const error = new FyersApiError(200, { s: 'error', code, message: 'token' })
+      expect(error.isAuthError).toBe(true)
+      expect(error.type).toBe('upstream_auth_failed')
+      expect(fyersErrorType(error.facts)).toBe('authentication_error')
+      expect(normaliseFyersCode(code)).toBe(String(code))
+    }
   })
 })
 

@@ -1,0 +1,459 @@
+/**
+ * Everything keyline knows about Anthropic: its credentials and settings, the headers it
+ * accepts and answers with, how its answers are classified, the cheap call that proves a key
+ * works, and the one upstream call with failover that the proxy routes and `c.var.anthropic`
+ * both take. (The `@anthropic-ai/sdk` client itself is built in `anthropic-sdk.ts`, so the
+ * proxy Worker never bundles the SDK.)
+ */
+import { KeylineError } from '../errors/keyline-error.ts'
+import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
+import { headerValue } from '../redact/header-value.ts'
+import type { Redactor } from '../redact/redactor.ts'
+import type { ProviderDefinition } from '../secrets/definitions.ts'
+import type { ProviderSnapshot } from '../secrets/registry.ts'
+import type { Secret } from '../secrets/secret.ts'
+import { UpstreamError, upstreamFetch } from '../upstream/fetch.ts'
+import { guardStream, readBody } from '../upstream/stream.ts'
+import {
+  type CallDeps,
+  type CallEnd,
+  type CallScope,
+  type FailureFacts,
+  type ProbeVerdict,
+  type TokenUsage,
+  TRANSPORT_ERROR_TYPES,
+  transportFacts,
+  verdictOfStatus,
+  withFailover,
+} from './call.ts'
+
+// ── Configuration ────────────────────────────────────────────────────────────────────────────
+
+/** Anthropic: the API key (alias `CLAUDE_API_KEY`), its next key and the upstream base URL. */
+export const anthropicDefinition = {
+  id: 'anthropic',
+  name: 'Anthropic',
+  credentials: {
+    apiKey: {
+      env: ['ANTHROPIC_API_KEY', 'CLAUDE_API_KEY'],
+      next: 'ANTHROPIC_API_KEY_NEW',
+      label: 'API key',
+    },
+  },
+  settings: {
+    baseUrl: { env: 'ANTHROPIC_BASE_URL', default: 'https://api.anthropic.com', kind: 'url' },
+  },
+} as const satisfies ProviderDefinition<'apiKey', 'baseUrl'>
+
+/** The Anthropic API version sent when the client names none (and by the validity probe). */
+export const ANTHROPIC_VERSION = '2023-06-01'
+
+/** `gen_ai.operation.name` values of Anthropic calls. */
+export const AI_OPERATIONS = ['chat', 'count_tokens', 'models'] as const
+export type AiOperation = (typeof AI_OPERATIONS)[number]
+
+/** The operation of an Anthropic API path (`/v1/messages` → `chat`). */
+export const aiOperationOf = (path: string): AiOperation =>
+  path.startsWith('/v1/messages/count_tokens')
+    ? 'count_tokens'
+    : path.startsWith('/v1/messages')
+      ? 'chat'
+      : 'models'
+
+/**
+ * Anthropic model ids that may appear as `gen_ai.request.model`: the `Model` literals of the
+ * installed `@anthropic-ai/sdk` plus older ids still served. Anything else becomes `_OTHER`.
+ */
+export const ANTHROPIC_MODELS = [
+  'claude-fable-5-2',
+  'claude-mythos-5-2',
+  'claude-haiku-5-5',
+  'claude-sonnet-5-5',
+  'claude-fable-5-1',
+  'claude-opus-5-5',
+  'claude-mythos-5-1',
+  'claude-sonnet-5',
+  'claude-fable-5',
+  'claude-mythos-5',
+  'claude-opus-5',
+  'claude-opus-4-8',
+  'claude-opus-4-7',
+  'claude-mythos-preview',
+  'claude-opus-4-6',
+  'claude-sonnet-4-6',
+  'claude-haiku-4-5',
+  'claude-haiku-4-5-20251001',
+  'claude-opus-4-5',
+  'claude-opus-4-5-20251101',
+  'claude-sonnet-4-5',
+  'claude-sonnet-4-5-20250929',
+  'claude-opus-4-1',
+  'claude-opus-4-1-20250805',
+  'claude-opus-4-0',
+  'claude-opus-4-20250514',
+  'claude-sonnet-4-0',
+  'claude-sonnet-4-20250514',
+  'claude-3-7-sonnet-latest',
+  'claude-3-7-sonnet-20250219',
+  'claude-3-5-haiku-latest',
+  'claude-3-5-haiku-20241022',
+  'claude-3-haiku-20240307',
+] as const
+export type AnthropicModel = (typeof ANTHROPIC_MODELS)[number]
+
+// ── Classification ───────────────────────────────────────────────────────────────────────────
+
+/**
+ * Anthropic's documented error types: the HTTP status each comes with, and whether the
+ * client's own request caused it (such a failure is counted, but neither extends nor ends a
+ * streak of upstream failures). `authentication_error` is what fails over to the next key.
+ */
+const ERRORS = {
+  invalid_request_error: { status: 400, client: true },
+  authentication_error: { status: 401, client: false },
+  billing_error: { status: 402, client: false },
+  permission_error: { status: 403, client: false },
+  not_found_error: { status: 404, client: true },
+  request_too_large: { status: 413, client: true },
+  rate_limit_error: { status: 429, client: false },
+  api_error: { status: 500, client: false },
+  timeout_error: { status: 504, client: false },
+  overloaded_error: { status: 529, client: false },
+} as const satisfies Record<string, { status: number; client: boolean }>
+
+/** Anthropic's own `error.type` values (the `type` of an error body). */
+export const ANTHROPIC_API_ERROR_TYPES = Object.keys(ERRORS) as (keyof typeof ERRORS)[]
+
+/** Every `error.type` of a failed Anthropic call (`keyline.ai.failures`). */
+export const AI_ERROR_TYPES = [...ANTHROPIC_API_ERROR_TYPES, ...TRANSPORT_ERROR_TYPES] as const
+export type AiErrorType = (typeof AI_ERROR_TYPES)[number]
+
+/** Anthropic error types the client's own request causes. */
+export const ANTHROPIC_CLIENT_ERROR_TYPES: readonly string[] = ANTHROPIC_API_ERROR_TYPES.filter(
+  (type) => ERRORS[type].client
+)
+
+const byStatus = new Map<number, AiErrorType>(
+  ANTHROPIC_API_ERROR_TYPES.map((type) => [ERRORS[type].status, type])
+)
+const apiTypes: ReadonlySet<string> = new Set(ANTHROPIC_API_ERROR_TYPES)
+
+/**
+ * The bounded `error.type` of a failed Anthropic call: the body's own type when Anthropic
+ * documents it, else one derived from the HTTP status, else `timeout`/`network`, else `_OTHER`.
+ */
+export const anthropicErrorType = (facts: FailureFacts): AiErrorType | '_OTHER' => {
+  if (facts.apiErrorType && apiTypes.has(facts.apiErrorType)) {
+    return facts.apiErrorType as AiErrorType
+  }
+  if (facts.httpStatus !== undefined) {
+    const known = byStatus.get(facts.httpStatus)
+    if (known) return known
+    if (facts.httpStatus >= 500 && facts.httpStatus <= 599) return 'api_error'
+  }
+  return facts.transport ?? '_OTHER'
+}
+
+/** Whether an Anthropic answer rejected the key: what fails over to the next one. */
+const rejectsKey = (status: number): boolean => status === ERRORS.authentication_error.status
+
+// ── Wire format ──────────────────────────────────────────────────────────────────────────────
+
+/** Client headers that may reach the Anthropic API; everything else (credentials, cookies, hop-by-hop) stays behind. */
+const REQUEST_HEADERS = ['anthropic-version', 'anthropic-beta', 'accept']
+
+/** Upstream response headers worth relaying to the client. */
+const RELAYED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
+  'content-type',
+  'request-id',
+  'retry-after',
+  'retry-after-ms',
+  'cache-control',
+  'x-should-retry',
+])
+const RELAYED_RESPONSE_PREFIX = 'anthropic-ratelimit-'
+
+/**
+ * Builds the headers of an Anthropic request from an allow-list of the client's headers plus
+ * the key: the client's `authorization`, `x-api-key`, `cookie` and hop-by-hop headers never
+ * reach the upstream.
+ */
+export const anthropicRequestHeaders = (
+  client: Headers,
+  apiKey: string,
+  json: boolean
+): Headers => {
+  const headers = new Headers()
+  for (const name of REQUEST_HEADERS) {
+    const value = client.get(name)
+    if (value) headers.set(name, value)
+  }
+  if (!headers.has('anthropic-version')) headers.set('anthropic-version', ANTHROPIC_VERSION)
+  if (json) headers.set('content-type', 'application/json')
+  headers.set('x-api-key', apiKey)
+  return headers
+}
+
+/**
+ * The upstream response headers a client may see, from an allow-list, each value redacted (an
+ * upstream may echo a credential anywhere); encodings and lengths are recomputed.
+ */
+export const relayedResponseHeaders = (
+  upstream: Headers,
+  redactor: Redactor
+): Record<string, string> => {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of upstream) {
+    if (RELAYED_RESPONSE_HEADERS.has(name) || name.startsWith(RELAYED_RESPONSE_PREFIX)) {
+      headers[name] = headerValue(redactor.redactString(value))
+    }
+  }
+  return headers
+}
+
+/** Anthropic's error body: `{"type":"error","error":{"type","message"},"request_id"}`. */
+export interface AnthropicErrorBody {
+  type: 'error'
+  error: { type: string; message: string }
+  request_id?: string
+}
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+/** The 502 for an upstream answer that is not what Anthropic sends (HTML, malformed JSON). */
+const malformed = (status: number): KeylineError =>
+  new KeylineError(
+    502,
+    'upstream_malformed',
+    `Anthropic answered HTTP ${status} with a body keyline cannot read`,
+    { details: { provider: 'anthropic', upstream_status: status } }
+  )
+
+/**
+ * Reads an upstream error body as Anthropic's error body, keeping only its type, message and
+ * request id; `undefined` when it is not one.
+ */
+const readAnthropicError = (text: string): AnthropicErrorBody | undefined => {
+  const body = parseJson(text) as { error?: unknown; request_id?: unknown } | undefined
+  const error = body && typeof body === 'object' ? (body.error as Record<string, unknown>) : null
+  if (!error || typeof error !== 'object') return undefined
+  if (typeof error.type !== 'string' || typeof error.message !== 'string') return undefined
+  const relayed: AnthropicErrorBody = {
+    type: 'error',
+    error: { type: error.type, message: error.message },
+  }
+  if (typeof body?.request_id === 'string') relayed.request_id = body.request_id
+  return relayed
+}
+
+const addUsage = (usage: TokenUsage, raw: unknown): void => {
+  if (!raw || typeof raw !== 'object') return
+  const u = raw as Record<string, unknown>
+  if (typeof u.input_tokens === 'number') usage.input = Math.max(usage.input, u.input_tokens)
+  if (typeof u.output_tokens === 'number') usage.output = Math.max(usage.output, u.output_tokens)
+}
+
+/** Reads `usage` from a non-streamed Messages response body. */
+export const usageOfMessage = (body: unknown): TokenUsage | undefined => {
+  if (!body || typeof body !== 'object' || !('usage' in body)) return undefined
+  const usage = { input: 0, output: 0 }
+  addUsage(usage, (body as { usage: unknown }).usage)
+  return usage
+}
+
+/**
+ * Follows a Messages SSE stream as it passes and collects usage from `message_start` (input
+ * tokens) and `message_delta` (output tokens), without changing a byte of it.
+ */
+export class SseUsageTracker {
+  readonly usage: TokenUsage = { input: 0, output: 0 }
+  readonly #decoder = new TextDecoder()
+  #pending = ''
+  #seen = false
+
+  /** Feeds one chunk of the stream. */
+  push(chunk: Uint8Array): void {
+    this.#pending += this.#decoder.decode(chunk, { stream: true })
+    const lines = this.#pending.split('\n')
+    this.#pending = lines.pop() ?? ''
+    if (this.#pending.length > 1_000_000) this.#pending = ''
+    for (const line of lines) {
+      if (!line.startsWith('data:') || !line.includes('"usage"')) continue
+      const event = parseJson(line.slice(5).trim()) as
+        | { type?: string; message?: { usage?: unknown }; usage?: unknown }
+        | undefined
+      if (!event) continue // a partial or foreign line: usage is best effort
+      if (event.type === 'message_start') addUsage(this.usage, event.message?.usage)
+      if (event.type === 'message_delta') addUsage(this.usage, event.usage)
+      this.#seen = true
+    }
+  }
+
+  /** The usage seen, or `undefined` when the stream carried none. */
+  result(): TokenUsage | undefined {
+    return this.#seen ? this.usage : undefined
+  }
+}
+
+const sseError = (type: string, message: string): Uint8Array =>
+  new TextEncoder().encode(
+    `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`
+  )
+
+// ── Validity probe ───────────────────────────────────────────────────────────────────────────
+
+/** `GET {baseUrl}/v1/models` with `key`, the cheap call that proves a key works: valid iff 200. */
+export const probeAnthropic = async (
+  snapshot: ProviderSnapshot<'anthropic'>,
+  key: Secret,
+  doFetch: typeof fetch,
+  signal: AbortSignal
+): Promise<ProbeVerdict> => {
+  const response = await doFetch(`${snapshot.settings.baseUrl}/v1/models`, {
+    method: 'GET',
+    headers: {
+      'x-api-key': key.reveal(),
+      'anthropic-version': ANTHROPIC_VERSION,
+      accept: 'application/json',
+    },
+    redirect: 'manual',
+    signal,
+  })
+  await response.body?.cancel().catch(() => {})
+  return verdictOfStatus(response.status)
+}
+
+// ── The upstream call ────────────────────────────────────────────────────────────────────────
+
+/** One call to the Anthropic API. */
+export interface AnthropicRequest {
+  /** The API path with its query, e.g. `/v1/messages` or `/v1/models?limit=5`. */
+  readonly path: string
+  readonly method: string
+  /** The request body, sent unchanged (and again on a retry). */
+  readonly body?: string | Uint8Array<ArrayBuffer>
+  /** The requested model, for metrics. */
+  readonly model?: string
+  /** The client's headers: only the allow-listed Anthropic ones are forwarded. */
+  readonly headers: Headers
+}
+
+type Snapshot = ProviderSnapshot<'anthropic'>
+
+/** What keyline answers the client with: a body (streamed or whole), its status and headers. */
+export interface Answer {
+  readonly body: ReadableStream<Uint8Array> | string
+  readonly status: number
+  readonly headers: Record<string, string>
+}
+
+/**
+ * Calls Anthropic with the current key, failing over to the next one on a 401, and answers the
+ * client: a streamed (SSE) answer relayed chunk by chunk, a JSON answer relayed unchanged, an
+ * Anthropic error relayed with its status, type, message and `request-id` (redacted); an
+ * answer that is not Anthropic's a 502 `upstream_malformed`; no answer at all a 502/504. Every
+ * call is reported exactly once, when it ends (for a stream: when the stream ends).
+ */
+export const callAnthropic = async (
+  deps: CallDeps,
+  scope: CallScope,
+  snapshot: Snapshot,
+  request: AnthropicRequest
+): Promise<Answer> => {
+  const current = snapshot.credentials.apiKey.current
+  if (!snapshot.configured || !current) {
+    throw new ProviderNotConfiguredError('anthropic', snapshot.issues)
+  }
+  const { policy } = deps
+  const startedAt = Date.now()
+  const { signal } = scope
+  let end: CallEnd | undefined
+  let reportLater = false
+  const report = (callEnd: CallEnd): void =>
+    deps.reporter.call({
+      provider: 'anthropic',
+      operation: aiOperationOf(request.path),
+      model: request.model,
+      baseUrl: snapshot.settings.baseUrl,
+      startedAt,
+      end: callEnd,
+    })
+  try {
+    const url = `${snapshot.settings.baseUrl}${request.path}`
+    const json = request.body !== undefined
+    const result = await withFailover(deps, scope, {
+      provider: 'anthropic',
+      credential: 'apiKey',
+      current,
+      staged: snapshot.credentials.apiKey.next,
+      attempt: (key) =>
+        upstreamFetch(
+          {
+            url,
+            method: request.method,
+            headers: anthropicRequestHeaders(request.headers, key.reveal(), json),
+            body: request.body,
+          },
+          { policy, signal, fetch: deps.fetch }
+        ),
+      rejected: (response) => rejectsKey(response.status),
+      discard: (response) => response.body?.cancel(),
+    })
+    const upstream = result.outcome
+    const redactor = scope.redactor()
+    const headers = relayedResponseHeaders(upstream.headers, redactor)
+    headers['keyline-key-slot'] = result.slot
+    const { status } = upstream
+    if (upstream.ok && headers['content-type']?.startsWith('text/event-stream')) {
+      const usage = new SseUsageTracker()
+      const stream = guardStream(upstream.body ?? new ReadableStream(), {
+        idleTimeoutMs: policy.idleTimeoutMs,
+        observe: (chunk) => usage.push(chunk),
+        failureTail: (error) =>
+          sseError(error.kind === 'timeout' ? 'timeout_error' : 'api_error', error.message),
+        onEnd: (why) =>
+          report(
+            why instanceof UpstreamError
+              ? { ok: false, facts: transportFacts(why) }
+              : { ok: true, usage: usage.result() }
+          ),
+      })
+      reportLater = true
+      return { body: stream, status, headers }
+    }
+    const text = await readBody(upstream, policy.idleTimeoutMs)
+    if (upstream.ok) {
+      const parsed = parseJson(text)
+      if (parsed === undefined) {
+        end = { ok: false, facts: { httpStatus: upstream.status, invalidResponse: true } }
+        throw malformed(upstream.status)
+      }
+      end = { ok: true, usage: usageOfMessage(parsed) }
+      return { body: text, status, headers }
+    }
+    const relayed = readAnthropicError(text)
+    end = {
+      ok: false,
+      facts: { httpStatus: upstream.status, apiErrorType: relayed?.error.type },
+    }
+    if (!relayed) throw malformed(upstream.status)
+    const safe = redactor.redact(relayed) as unknown as AnthropicErrorBody
+    headers['content-type'] = 'application/json'
+    return { body: JSON.stringify(safe), status, headers }
+  } catch (error) {
+    if (error instanceof UpstreamError) {
+      end = { ok: false, facts: transportFacts(error) }
+      throw error.toKeylineError('anthropic')
+    }
+    throw error
+  } finally {
+    // A call the client abandoned (its signal aborted) reports nothing: nobody saw it fail.
+    if (!reportLater && end) report(end)
+  }
+}

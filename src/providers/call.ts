@@ -1,0 +1,170 @@
+import type { Redactor } from '../redact/redactor.ts'
+import type { EnvRecord } from '../secrets/read-value.ts'
+import type { SecretRegistry } from '../secrets/registry.ts'
+import type { Secret } from '../secrets/secret.ts'
+import type { UpstreamError } from '../upstream/fetch.ts'
+import type { RetryPolicy } from '../upstream/retry-policy.ts'
+
+/** What is known about a failed upstream call; every field is optional. */
+export interface FailureFacts {
+  /** HTTP status of the upstream answer, when there was one. */
+  httpStatus?: number
+  /** Anthropic's `error.type` from the error body, when there was one. */
+  apiErrorType?: string
+  /** Fyers' `code` from the error envelope, when there was one. */
+  fyersCode?: number
+  /** The call never got an answer: it timed out or the network failed. */
+  transport?: 'timeout' | 'network'
+  /** The upstream answered, but not with a body keyline can read. */
+  invalidResponse?: boolean
+}
+
+/** Failures that never got an answer: the call timed out or the network failed. */
+export const TRANSPORT_ERROR_TYPES = ['timeout', 'network'] as const
+
+/** Token usage seen in an answer, streamed or not. */
+export interface TokenUsage {
+  input: number
+  output: number
+}
+
+/** How an upstream call ended, as far as health and metrics care. */
+export type CallEnd = { ok: true; usage?: TokenUsage } | { ok: false; facts: FailureFacts }
+
+/** The failure facts of a call that got no usable answer. */
+export const transportFacts = (error: UpstreamError): FailureFacts =>
+  error.kind === 'redirect' ? {} : { transport: error.kind }
+
+/** What a validity probe concluded about a key. */
+export interface ProbeVerdict {
+  readonly state: 'valid' | 'invalid' | 'unknown'
+  readonly reason?: string
+}
+
+/**
+ * The verdict of a probe answered with HTTP `status`: valid iff 200; a 429 or 5xx says nothing
+ * about the credential (the upstream is busy or failing).
+ */
+export const verdictOfStatus = (status: number): ProbeVerdict =>
+  status === 200
+    ? { state: 'valid' }
+    : { state: status === 429 || status >= 500 ? 'unknown' : 'invalid', reason: `http_${status}` }
+
+/** One finished upstream call, as a provider module reports it. */
+export interface CallReport {
+  readonly provider: 'anthropic' | 'fyers'
+  /** The operation, e.g. `chat`, `models`, `quotes`. */
+  readonly operation: string
+  /** The requested model, for AI calls. */
+  readonly model?: string
+  /** The upstream base URL. */
+  readonly baseUrl: string
+  /** When the call started (epoch ms). */
+  readonly startedAt: number
+  readonly end: CallEnd
+}
+
+/** Where provider modules report their calls: the health tracker and the metrics. */
+export interface CallReporter {
+  /** A finished call. */
+  call(report: CallReport): void
+  /** A rejected current secret was replaced by a working next one. */
+  failover(provider: 'anthropic' | 'fyers'): void
+}
+
+/** What a provider call needs from the app around it, the same for every request. */
+export interface CallDeps {
+  readonly registry: SecretRegistry
+  /** Where every upstream call is reported, exactly once. */
+  readonly reporter: CallReporter
+  readonly policy: RetryPolicy
+  /** The fetch used for every upstream call. @default globalThis.fetch */
+  readonly fetch?: typeof fetch
+}
+
+/** What a provider call needs from the request it serves. */
+export interface CallScope {
+  /** The environment the request sees, for a fresh look at the secrets on a rejection. */
+  readonly env: EnvRecord
+  /** The request's redactor: it knows every secret the request may hold. */
+  readonly redactor: () => Redactor
+  /** Aborts the call, e.g. when the client goes away. */
+  readonly signal?: AbortSignal
+}
+
+/** What {@link withFailover} returns: the outcome and which slot's secret produced it. */
+export interface FailoverResult<T> {
+  readonly outcome: T
+  readonly slot: 'current' | 'next'
+  /** `true` when the current secret was rejected and the next one worked. */
+  readonly failedOver: boolean
+}
+
+/** One upstream call with the credential that rotates. */
+export interface FailoverCall<T> {
+  readonly provider: 'anthropic' | 'fyers'
+  /** The rotating credential, e.g. `apiKey` or `accessToken`. */
+  readonly credential: string
+  readonly current: Secret
+  /** The next secret the request started with. */
+  readonly staged: Secret | undefined
+  /** Makes the upstream call with one secret. */
+  readonly attempt: (secret: Secret) => Promise<T>
+  /** Whether an outcome means the secret was rejected (HTTP 401 or the provider's code). */
+  readonly rejected: (outcome: T) => boolean
+  /** Releases an outcome that is dropped in favour of a retry (e.g. cancels its body). */
+  readonly discard?: (outcome: T) => Promise<void> | void
+}
+
+const slotOf = (secret: Secret): 'current' | 'next' =>
+  secret.slot === 'next' || secret.source.startsWith('promoted:') ? 'next' : 'current'
+
+/**
+ * The secret to try after `rejected` was refused: the provider's credential read afresh (a
+ * rotation may have changed the current value or staged a next one while the request was in
+ * flight), else the next secret the request started with.
+ */
+const alternativeSecret = async <T>(
+  deps: CallDeps,
+  scope: CallScope,
+  call: FailoverCall<T>
+): Promise<Secret | undefined> => {
+  try {
+    const fresh = await deps.registry.resolveProvider(scope.env, call.provider)
+    const state = (fresh.credentials as Record<string, { current?: Secret; next?: Secret }>)[
+      call.credential
+    ]
+    if (state?.current && state.current.reveal() !== call.current.reveal()) return state.current
+    return state?.next ?? call.staged
+  } catch {
+    return call.staged
+  }
+}
+
+/**
+ * Calls the upstream with the current secret; when it is rejected and another secret is
+ * available (a staged next one, or a current one that changed in the meantime, read afresh only
+ * on a rejection), calls once more with it. A next secret that works is promoted, so it is used
+ * from then on, and counted as a failover.
+ */
+export const withFailover = async <T>(
+  deps: CallDeps,
+  scope: CallScope,
+  call: FailoverCall<T>
+): Promise<FailoverResult<T>> => {
+  const { current } = call
+  const first = await call.attempt(current)
+  if (!call.rejected(first)) return { outcome: first, slot: slotOf(current), failedOver: false }
+  const other = await alternativeSecret(deps, scope, call)
+  if (!other || other.reveal() === current.reveal()) {
+    return { outcome: first, slot: slotOf(current), failedOver: false }
+  }
+  await call.discard?.(first)
+  const second = await call.attempt(other)
+  if (call.rejected(second) || other.slot !== 'next') {
+    return { outcome: second, slot: slotOf(other), failedOver: false }
+  }
+  deps.registry.promote(other, current)
+  deps.reporter.failover(call.provider)
+  return { outcome: second, slot: 'next', failedOver: true }
+}

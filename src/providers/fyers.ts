@@ -1,0 +1,460 @@
+/**
+ * Everything keyline knows about Fyers API v3: its credentials and settings, its hosts, the
+ * one table of its error codes (used alike by failover, client errors and telemetry), its
+ * wire client, the cheap call that proves a token works, and the one upstream call with
+ * failover that the quotes route and `c.var.fyers` both take.
+ */
+import { KeylineError } from '../errors/keyline-error.ts'
+import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
+import type { ProviderDefinition } from '../secrets/definitions.ts'
+import type { ProviderSnapshot } from '../secrets/registry.ts'
+import type { Secret } from '../secrets/secret.ts'
+import { UpstreamError, upstreamFetch } from '../upstream/fetch.ts'
+import { readBody } from '../upstream/stream.ts'
+import {
+  type CallDeps,
+  type CallEnd,
+  type CallScope,
+  type FailureFacts,
+  type ProbeVerdict,
+  TRANSPORT_ERROR_TYPES,
+  transportFacts,
+  verdictOfStatus,
+  withFailover,
+} from './call.ts'
+
+// ── Configuration ────────────────────────────────────────────────────────────────────────────
+
+/** Fyers API v3: the app's client id, the access token, its next token and the base URL. */
+export const fyersDefinition = {
+  id: 'fyers',
+  name: 'Fyers',
+  credentials: {
+    clientId: { env: ['FYERS_CLIENT_ID'], label: 'client id' },
+    accessToken: {
+      env: ['FYERS_ACCESS_TOKEN'],
+      next: 'FYERS_ACCESS_TOKEN_NEW',
+      label: 'access token',
+    },
+  },
+  settings: {
+    baseUrl: { env: 'FYERS_BASE_URL', default: 'https://api-t1.fyers.in', kind: 'url' },
+  },
+} as const satisfies ProviderDefinition<'clientId' | 'accessToken', 'baseUrl'>
+
+/** The default Fyers API host. */
+export const FYERS_DEFAULT_BASE_URL: string = fyersDefinition.settings.baseUrl.default
+
+/** Fyers API hosts that may appear as `server.address`. */
+export const FYERS_HOSTS = ['api-t1.fyers.in', 'api.fyers.in', 'api-t2.fyers.in'] as const
+
+/** `keyline.operation` values of Fyers calls. */
+export const FYERS_OPERATIONS = ['quotes'] as const
+export type FyersOperation = (typeof FYERS_OPERATIONS)[number]
+
+/** Most symbols one quotes request may name (Fyers' own limit). */
+export const MAX_SYMBOLS = 50
+
+// ── Classification ───────────────────────────────────────────────────────────────────────────
+
+/**
+ * Every Fyers error code keyline knows, by the `error.type` it means. Authentication codes
+ * (the access token is expired, invalid or not for this app) fail over to the next token and
+ * reach the client as `upstream_auth_failed`; rate-limit codes as a 429.
+ */
+const CODES = {
+  authentication_error: [-8, -15, -16, -17],
+  rate_limit_error: [-353, -429],
+  invalid_symbol: [-300],
+  invalid_request_error: [-50, -51, -53, -99, -352],
+} as const satisfies Record<string, readonly number[]>
+
+/** Fyers codes meaning the access token is expired, invalid or not for this app. */
+export const FYERS_AUTH_CODES: readonly number[] = CODES.authentication_error
+/** Fyers codes meaning too many requests. */
+export const FYERS_RATE_LIMIT_CODES: readonly number[] = CODES.rate_limit_error
+/** Every Fyers code that may appear as `fyers.error_code`; anything else becomes `_OTHER`. */
+export const FYERS_ERROR_CODES: readonly number[] = Object.values(CODES).flat()
+
+/** Every `error.type` of a failed Fyers call (`keyline.fyers.quote.failures`). */
+export const FYERS_ERROR_TYPES = [
+  'authentication_error',
+  'rate_limit_error',
+  'invalid_symbol',
+  'invalid_request_error',
+  'api_error',
+  'invalid_response',
+  ...TRANSPORT_ERROR_TYPES,
+] as const
+export type FyersErrorType = (typeof FYERS_ERROR_TYPES)[number]
+
+/** Fyers error types the client's own request causes (an unknown symbol, a bad parameter). */
+export const FYERS_CLIENT_ERROR_TYPES: readonly string[] = [
+  'invalid_symbol',
+  'invalid_request_error',
+]
+
+const typeOfCode = new Map<number, keyof typeof CODES>(
+  Object.entries(CODES).flatMap(([type, codes]) =>
+    codes.map((code) => [code, type as keyof typeof CODES] as const)
+  )
+)
+
+/**
+ * The bounded `error.type` of a failed Fyers call: authentication (HTTP 401 or an
+ * authentication code), rate limiting (429 or a rate-limit code), an unknown symbol, an
+ * unusable answer, an upstream error (5xx, whatever code its body carries), a bad request
+ * (other 4xx or a request code), a transport failure, or `_OTHER`.
+ */
+export const fyersErrorType = (facts: FailureFacts): FyersErrorType | '_OTHER' => {
+  const { httpStatus: status } = facts
+  if (facts.transport) return facts.transport
+  const byCode = facts.fyersCode === undefined ? undefined : typeOfCode.get(facts.fyersCode)
+  if (status === 401 || byCode === 'authentication_error') return 'authentication_error'
+  if (status === 429 || byCode === 'rate_limit_error') return 'rate_limit_error'
+  if (byCode === 'invalid_symbol') return 'invalid_symbol'
+  if (facts.invalidResponse) return 'invalid_response'
+  if (status !== undefined && status >= 500 && status <= 599) return 'api_error'
+  if (byCode === 'invalid_request_error') return 'invalid_request_error'
+  if (status !== undefined && status >= 400 && status <= 499) return 'invalid_request_error'
+  return '_OTHER'
+}
+
+// ── Wire client ──────────────────────────────────────────────────────────────────────────────
+
+/** Fyers' response envelope: `s` is `ok` or `error`, `code` a Fyers code, `d`/`data` the payload. */
+export interface FyersEnvelope {
+  s: string
+  code?: number
+  message?: string
+  d?: unknown
+  data?: unknown
+  [key: string]: unknown
+}
+
+/** One entry of a quotes response: `n` the symbol, `s` its own status, `v` its values. */
+export interface FyersQuote {
+  n: string
+  s: string
+  v: Record<string, unknown> & { errmsg?: string; code?: number }
+}
+
+/** A successful quotes response. */
+export interface FyersQuotesResponse extends FyersEnvelope {
+  d: FyersQuote[]
+}
+
+/**
+ * A failed Fyers call, as a client may see it: a {@link KeylineError} whose type, status and
+ * message follow the code table (`upstream_auth_failed` 502 for a rejected token,
+ * `rate_limited` 429, else `upstream_error` 502), with the HTTP status and Fyers `code` kept.
+ * Fyers' own message is in {@link fyersMessage} only: redact it before it reaches a client or
+ * a log.
+ */
+export class FyersApiError extends KeylineError {
+  override name = 'FyersApiError'
+  readonly httpStatus: number
+  readonly code: number | undefined
+  readonly body: FyersEnvelope | undefined
+  /** Fyers' own message, or what was wrong with its answer. */
+  readonly fyersMessage: string
+  /** The upstream's `retry-after` header, when it sent one. */
+  readonly retryAfter: string | undefined
+  /** The bounded `error.type` of this failure. */
+  readonly errorType: FyersErrorType | '_OTHER'
+
+  constructor(
+    httpStatus: number,
+    body: FyersEnvelope | undefined,
+    message?: string,
+    retryAfter?: string
+  ) {
+    const code = typeof body?.code === 'number' ? body.code : undefined
+    const errorType = fyersErrorType({
+      httpStatus,
+      fyersCode: code,
+      invalidResponse: body === undefined,
+    })
+    const details = { provider: 'fyers', fyers_code: code ?? null, upstream_status: httpStatus }
+    if (errorType === 'authentication_error') {
+      super(
+        502,
+        'upstream_auth_failed',
+        'Fyers rejected the access token: refresh it or rotate FYERS_ACCESS_TOKEN',
+        { details }
+      )
+    } else if (errorType === 'rate_limit_error') {
+      super(429, 'rate_limited', 'Fyers is rate limiting requests; retry later', {
+        details,
+        headers: retryAfter ? { 'retry-after': retryAfter } : {},
+      })
+    } else {
+      super(502, 'upstream_error', 'Fyers could not answer the request', { details })
+    }
+    this.httpStatus = httpStatus
+    this.code = code
+    this.body = body
+    this.fyersMessage = message ?? body?.message ?? `Fyers answered HTTP ${httpStatus}`
+    this.retryAfter = retryAfter
+    this.errorType = errorType
+  }
+
+  /** The token was rejected: HTTP 401 or an authentication code. */
+  get isAuthError(): boolean {
+    return this.errorType === 'authentication_error'
+  }
+
+  /** Fyers is rate limiting: HTTP 429 or a rate-limit code. */
+  get isRateLimited(): boolean {
+    return this.errorType === 'rate_limit_error'
+  }
+
+  /** The failure facts of this answer, for telemetry. */
+  get facts(): FailureFacts {
+    return {
+      httpStatus: this.httpStatus,
+      fyersCode: this.code,
+      invalidResponse: this.body === undefined,
+    }
+  }
+}
+
+/** The answer of one Fyers call: its envelope, or the error it means. */
+type Outcome<T extends FyersEnvelope> = { ok: T } | { error: FyersApiError }
+
+/** Reads a Fyers answer: ok only when both the HTTP status and `s` say so. */
+const readEnvelope = (response: Response, text: string): Outcome<FyersEnvelope> => {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    body = undefined
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    const message = `Fyers answered HTTP ${response.status} without a JSON envelope`
+    return { error: new FyersApiError(response.status, undefined, message) }
+  }
+  const envelope = body as FyersEnvelope
+  if (!response.ok || envelope.s !== 'ok') {
+    const retryAfter = response.headers.get('retry-after') ?? undefined
+    return { error: new FyersApiError(response.status, envelope, undefined, retryAfter) }
+  }
+  return { ok: envelope }
+}
+
+const quotesPath = (symbols: readonly string[]): string => {
+  if (symbols.length === 0) throw new TypeError('quotes() needs at least one symbol')
+  return `/data/quotes?${new URLSearchParams({ symbols: symbols.join(',') })}`
+}
+const PROFILE_PATH = '/api/v3/profile'
+
+const checkQuotes = (outcome: Outcome<FyersEnvelope>): Outcome<FyersQuotesResponse> => {
+  if ('error' in outcome || Array.isArray(outcome.ok.d)) {
+    return outcome as Outcome<FyersQuotesResponse>
+  }
+  return { error: new FyersApiError(200, undefined, 'Fyers quotes answer has no `d` array') }
+}
+
+const authorization = (clientId: string, accessToken: string): Record<string, string> => ({
+  authorization: `${clientId}:${accessToken}`,
+  accept: 'application/json',
+})
+
+/** Options of {@link createFyersClient}. */
+export interface FyersClientOptions {
+  /** The app id, e.g. `ABCD1234-100`. */
+  clientId: string
+  accessToken: string
+  /** @default 'https://api-t1.fyers.in' */
+  baseUrl?: string
+  /** The fetch used for every call, e.g. one with timeouts and retries. @default globalThis.fetch */
+  fetch?: typeof fetch
+}
+
+/** Per-call options. */
+export interface FyersCallOptions {
+  signal?: AbortSignal
+}
+
+/** A typed Fyers API v3 client over `fetch`, usable on Workers, Node and Deno. */
+export interface FyersClient {
+  /** `GET /data/quotes?symbols=…`: quotes for symbols of the form `EXCHANGE:SYMBOL`. */
+  quotes(symbols: readonly string[], options?: FyersCallOptions): Promise<FyersQuotesResponse>
+  /** `GET /api/v3/profile`: the cheap authenticated call that proves a token works. */
+  profile(options?: FyersCallOptions): Promise<FyersEnvelope>
+}
+
+const unwrap = <T extends FyersEnvelope>(outcome: Outcome<T>): T => {
+  if ('error' in outcome) throw outcome.error
+  return outcome.ok
+}
+
+/**
+ * Builds a standalone Fyers client that sends `Authorization: <client_id>:<access_token>`,
+ * never follows redirects, and throws {@link FyersApiError} unless both the HTTP status and
+ * `s` say ok. (Inside keyline, `c.var.fyers` adds failover, retries and metrics.)
+ */
+export const createFyersClient = (options: FyersClientOptions): FyersClient => {
+  const { clientId, accessToken } = options
+  if (!clientId || !accessToken) throw new TypeError('clientId and accessToken are required')
+  const baseUrl = (options.baseUrl ?? FYERS_DEFAULT_BASE_URL).replace(/\/+$/, '')
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init))
+  const call = async (path: string, signal?: AbortSignal): Promise<Outcome<FyersEnvelope>> => {
+    const response = await doFetch(`${baseUrl}${path}`, {
+      method: 'GET',
+      headers: authorization(clientId, accessToken),
+      redirect: 'manual',
+      signal,
+    })
+    return readEnvelope(response, await response.text())
+  }
+  return {
+    quotes: async (symbols, callOptions) =>
+      unwrap(checkQuotes(await call(quotesPath(symbols), callOptions?.signal))),
+    profile: async (callOptions) => unwrap(await call(PROFILE_PATH, callOptions?.signal)),
+  }
+}
+
+// ── Validity probe ───────────────────────────────────────────────────────────────────────────
+
+/**
+ * `GET {baseUrl}/api/v3/profile` with `Authorization: <client_id>:<token>`: valid iff HTTP 200
+ * and `s == "ok"`. Fyers answers some rejections as HTTP 200 with `s: "error"`; a rate-limit
+ * code says nothing about the token.
+ */
+export const probeFyers = async (
+  snapshot: ProviderSnapshot<'fyers'>,
+  token: Secret,
+  doFetch: typeof fetch,
+  signal: AbortSignal
+): Promise<ProbeVerdict> => {
+  const clientId = snapshot.credentials.clientId.current
+  if (!clientId) return { state: 'unknown', reason: 'client_id_missing' }
+  const response = await doFetch(`${snapshot.settings.baseUrl}${PROFILE_PATH}`, {
+    method: 'GET',
+    headers: authorization(clientId.reveal(), token.reveal()),
+    redirect: 'manual',
+    signal,
+  })
+  const outcome = readEnvelope(response, await response.text().catch(() => ''))
+  if (!('error' in outcome)) return { state: 'valid' }
+  const { error } = outcome
+  if (response.status !== 200) return verdictOfStatus(response.status)
+  if (error.isRateLimited) return { state: 'unknown', reason: `fyers_code_${error.code}` }
+  return {
+    state: 'invalid',
+    reason: error.code === undefined ? 'fyers_not_ok' : `fyers_code_${error.code}`,
+  }
+}
+
+// ── The upstream call ────────────────────────────────────────────────────────────────────────
+
+type Snapshot = ProviderSnapshot<'fyers'>
+
+/**
+ * Calls Fyers with the current access token, with the retry policy's timeouts and retries,
+ * failing over to the next token when Fyers rejects it (HTTP 401 or an authentication code),
+ * and reports the call exactly once. Resolves with the envelope; a failed answer throws its
+ * {@link FyersApiError} (a client-facing {@link KeylineError}), no answer at all a 502/504.
+ */
+const callFyers = async <T extends FyersEnvelope>(
+  deps: CallDeps,
+  scope: CallScope,
+  snapshot: Snapshot,
+  operation: string,
+  path: string,
+  check: (outcome: Outcome<FyersEnvelope>) => Outcome<T>
+): Promise<{ envelope: T; slot: 'current' | 'next' }> => {
+  const clientId = snapshot.credentials.clientId.current
+  const current = snapshot.credentials.accessToken.current
+  if (!snapshot.configured || !clientId || !current) {
+    throw new ProviderNotConfiguredError('fyers', snapshot.issues)
+  }
+  const { policy } = deps
+  const { signal } = scope
+  const startedAt = Date.now()
+  const url = `${snapshot.settings.baseUrl}${path}`
+  let end: CallEnd | undefined
+  try {
+    const result = await withFailover(deps, scope, {
+      provider: 'fyers',
+      credential: 'accessToken',
+      current,
+      staged: snapshot.credentials.accessToken.next,
+      attempt: async (token: Secret) => {
+        const headers = new Headers(authorization(clientId.reveal(), token.reveal()))
+        const response = await upstreamFetch(
+          { url, method: 'GET', headers },
+          { policy, signal, fetch: deps.fetch }
+        )
+        return check(readEnvelope(response, await readBody(response, policy.idleTimeoutMs)))
+      },
+      rejected: (outcome) => 'error' in outcome && outcome.error.isAuthError,
+    })
+    const { outcome } = result
+    if ('error' in outcome) {
+      end = { ok: false, facts: outcome.error.facts }
+      throw outcome.error
+    }
+    end = { ok: true }
+    return { envelope: outcome.ok, slot: result.slot }
+  } catch (error) {
+    if (error instanceof UpstreamError) {
+      end = { ok: false, facts: transportFacts(error) }
+      throw error.toKeylineError('fyers')
+    }
+    throw error
+  } finally {
+    // A call the client abandoned (its signal aborted) reports nothing: nobody saw it fail.
+    if (end) {
+      deps.reporter.call({
+        provider: 'fyers',
+        operation,
+        baseUrl: snapshot.settings.baseUrl,
+        startedAt,
+        end,
+      })
+    }
+  }
+}
+
+/** A quotes call's answer and which token slot produced it. */
+export interface QuotesResult {
+  readonly quotes: FyersQuotesResponse
+  readonly slot: 'current' | 'next'
+  /** How many symbols Fyers could not quote (`d[i].s != "ok"`). */
+  readonly failedSymbols: number
+}
+
+/** `GET /data/quotes` through {@link callFyers}. */
+export const fyersQuotes = async (
+  deps: CallDeps,
+  scope: CallScope,
+  snapshot: Snapshot,
+  symbols: readonly string[]
+): Promise<QuotesResult> => {
+  const path = quotesPath(symbols)
+  const { envelope, slot } = await callFyers(deps, scope, snapshot, 'quotes', path, checkQuotes)
+  const failedSymbols = envelope.d.filter((quote) => quote.s !== 'ok').length
+  return { quotes: envelope, slot, failedSymbols }
+}
+
+/**
+ * A Fyers client whose every call takes {@link callFyers} (`c.var.fyers`), so it gets the same
+ * failover, retries, error mapping and metrics as the proxy route.
+ */
+export const fyersClientFor = (
+  deps: CallDeps,
+  scope: CallScope,
+  snapshot: Snapshot
+): FyersClient => {
+  const within = (options: FyersCallOptions | undefined): CallScope =>
+    options?.signal ? { ...scope, signal: options.signal } : scope
+  return {
+    quotes: async (symbols, options) =>
+      (await fyersQuotes(deps, within(options), snapshot, symbols)).quotes,
+    profile: async (options) =>
+      (await callFyers(deps, within(options), snapshot, 'profile', PROFILE_PATH, (o) => o))
+        .envelope,
+  }
+}

@@ -1,0 +1,119 @@
+import { UpstreamError } from './fetch.ts'
+
+type ReadResult = ReadableStreamReadResult<Uint8Array>
+
+/**
+ * One read of `reader`, or `'idle'` when nothing arrived within `idleTimeoutMs`. A read that
+ * fails rejects with an {@link UpstreamError} of kind `network`.
+ */
+const readWithin = (
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  idleTimeoutMs: number
+): Promise<ReadResult | 'idle'> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const idle = new Promise<'idle'>((resolve) => {
+    timer = setTimeout(() => resolve('idle'), idleTimeoutMs)
+  })
+  return Promise.race([reader.read(), idle]).then(
+    (result) => {
+      clearTimeout(timer)
+      return result
+    },
+    (error: unknown) => {
+      clearTimeout(timer)
+      throw new UpstreamError('network', 1, error)
+    }
+  )
+}
+
+/** Options of {@link guardStream}. */
+export interface GuardStreamOptions {
+  /** Longest silence allowed between two chunks. */
+  idleTimeoutMs: number
+  /** Sees every chunk as it passes, unchanged. */
+  observe?: (chunk: Uint8Array) => void
+  /**
+   * Bytes to send before closing when the upstream stalls or breaks (e.g. an SSE `error` event).
+   * Without them the stream errors with the {@link UpstreamError}.
+   */
+  failureTail?: (error: UpstreamError) => Uint8Array | undefined
+  /** Called once when the stream ends: `undefined` on a clean end, else why it stopped. */
+  onEnd?: (error: UpstreamError | 'cancelled' | undefined) => void
+}
+
+/**
+ * Passes an upstream body through chunk by chunk, without buffering. When the upstream is
+ * silent longer than `idleTimeoutMs`, or breaks mid-stream, it stops reading and either sends
+ * `failureTail` (e.g. an SSE `error` event) and closes, or errors with an
+ * {@link UpstreamError}; when the client goes away, it cancels the upstream read, which aborts
+ * the upstream request.
+ */
+export const guardStream = (
+  body: ReadableStream<Uint8Array>,
+  options: GuardStreamOptions
+): ReadableStream<Uint8Array> => {
+  const reader = body.getReader()
+  let ended = false
+  const end = (why: UpstreamError | 'cancelled' | undefined): void => {
+    if (ended) return
+    ended = true
+    options.onEnd?.(why)
+  }
+
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: UpstreamError) => {
+    reader.cancel(error).catch(() => {})
+    const tail = options.failureTail?.(error)
+    if (tail) {
+      controller.enqueue(tail)
+      controller.close()
+    } else {
+      controller.error(error)
+    }
+    end(error)
+  }
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let result: ReadResult | 'idle'
+      try {
+        result = await readWithin(reader, options.idleTimeoutMs)
+      } catch (error) {
+        if (!ended) fail(controller, error as UpstreamError)
+        return
+      }
+      if (ended) return
+      if (result === 'idle') return fail(controller, new UpstreamError('timeout', 1))
+      if (result.done) {
+        controller.close()
+        end(undefined)
+        return
+      }
+      options.observe?.(result.value)
+      controller.enqueue(result.value)
+    },
+    async cancel(reason) {
+      end('cancelled')
+      await reader.cancel(reason).catch(() => {})
+    },
+  })
+}
+
+/**
+ * Reads a whole (non-streamed) upstream body as text, failing with an {@link UpstreamError}
+ * when the upstream falls silent for `idleTimeoutMs` or breaks before the end.
+ */
+export const readBody = async (response: Response, idleTimeoutMs: number): Promise<string> => {
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  for (;;) {
+    const result = await readWithin(reader, idleTimeoutMs)
+    if (result === 'idle') {
+      reader.cancel().catch(() => {})
+      throw new UpstreamError('timeout', 1)
+    }
+    if (result.done) return text + decoder.decode()
+    text += decoder.decode(result.value, { stream: true })
+  }
+}
