@@ -1,7 +1,6 @@
-import { zValidator } from '@hono/zod-validator'
 import { type Context, Hono } from 'hono'
 import { getRuntimeKey } from 'hono/adapter'
-import { z } from 'zod'
+import { validator as jsonValidator } from 'hono/validator'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { HealthTracker } from '../health/provider-health.ts'
@@ -73,9 +72,8 @@ export interface PromoteResult extends KeyStatus {
 }
 
 const providerList = PROVIDER_IDS.join(', ')
-const promoteBody = z.object({
-  provider: z.enum(PROVIDER_IDS as [ProviderId, ...ProviderId[]]),
-})
+const isProviderId = (value: unknown): value is ProviderId =>
+  (PROVIDER_IDS as readonly unknown[]).includes(value)
 
 /**
  * The admin API, to mount at `/admin`: `GET /keys/status`, `POST /keys/reload` and
@@ -155,8 +153,9 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
 
   app.post(
     '/keys/promote',
-    zValidator('json', promoteBody, (result, c) => {
-      if (result.success) return
+    jsonValidator('json', (value: unknown, c): { provider: ProviderId } => {
+      const provider = (value as { provider?: unknown } | null)?.provider
+      if (isProviderId(provider)) return { provider }
       writeAudit(log, c as Context<AdminEnv>, 'promote', null, 'rejected', now(), {
         error: 'invalid_request',
       })

@@ -45,7 +45,7 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
       throw new KeylineError(401, 'authentication_error', message, { headers: CHALLENGE })
     }
     const match = BEARER.exec(c.req.header('authorization') ?? '')
-    if (!match?.[1] || !(await matchesAnyDigest(match[1], tokens.digests))) {
+    if (!match?.[1] || !matchesAnyDigest(match[1], tokens.digests)) {
       throw new KeylineError(401, 'authentication_error', 'Missing or invalid bearer token', {
         headers: CHALLENGE,
       })

@@ -37,7 +37,7 @@ export const parseClientTokens = async (raw: string | undefined): Promise<Client
     } else if (entry.startsWith('sha256:') || entry.length < MIN_PLAINTEXT_LENGTH) {
       return { digests: [], plaintext: [], problem: 'invalid_entry' }
     } else {
-      digests.push(await sha256(entry))
+      digests.push(sha256(entry))
       plaintext.push(entry)
     }
   }

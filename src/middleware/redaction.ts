@@ -2,7 +2,8 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { type EnvReader, readEnv } from '../env.ts'
 import { createLogger, type Logger, type LoggerOptions } from '../log/logger.ts'
 import { createRedactor, type Redactor } from '../redact/redactor.ts'
-import { requestSecretValues } from '../redact/request-secrets.ts'
+import { RequestRedactors } from '../redact/request-secrets.ts'
+import type { SecretsSnapshot } from '../secrets/registry.ts'
 
 /** Options of {@link redaction}. */
 export interface RedactionOptions {
@@ -23,6 +24,7 @@ export interface RedactionVariables {
 }
 
 const base = createRedactor({ stacks: false })
+const fallbackRedactors = new RequestRedactors(base)
 
 /**
  * The redactor a request should use: the one {@link redaction} installed, or one built from the
@@ -32,7 +34,7 @@ export const redactorOf = (c: Context, env: EnvReader = readEnv): Redactor => {
   const installed = c.get('redactor' as never) as (() => Redactor) | undefined
   if (installed) return installed()
   try {
-    return base.withSecrets(requestSecretValues(env(c), c.get('secrets' as never)))
+    return fallbackRedactors.for(env(c), c.get('secrets' as never) as SecretsSnapshot | undefined)
   } catch {
     return base
   }
@@ -60,10 +62,21 @@ export const redaction = (
     return logger
   }
 
+  const redactors = redactor === base ? fallbackRedactors : new RequestRedactors(redactor)
+
   return async function redaction(c, next) {
     const env = readRequestEnv(c)
-    const current = (): Redactor =>
-      redactor.withSecrets(requestSecretValues(readRequestEnv(c), c.get('secrets' as never)))
+    // One look-up per request and snapshot: the redactor is built once per set of secret values.
+    let built: Redactor | undefined
+    let builtFor: unknown
+    const current = (): Redactor => {
+      const snapshot = c.get('secrets' as never) as SecretsSnapshot | undefined
+      if (!built || builtFor !== snapshot) {
+        built = redactors.for(env, snapshot)
+        builtFor = snapshot
+      }
+      return built
+    }
     c.set('redactor', current)
     const level = typeof env.LOG_LEVEL === 'string' ? env.LOG_LEVEL : 'info'
     c.set('logger', loggerAt(level).child({}, current))

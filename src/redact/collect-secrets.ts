@@ -41,7 +41,9 @@ const SECRET_ENV_WORDS = new Set([
   'CREDENTIALS',
 ])
 
-const isSecretEnvName = (name: string): boolean =>
+/** Whether a variable's name marks it as a credential (`…_KEY`, `…_TOKEN`, …; not `…_FILE`). */
+export const isSecretEnvName = (name: string): boolean =>
+  !/_FILE$/i.test(name) &&
   name
     .toUpperCase()
     .split('_')

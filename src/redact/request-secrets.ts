@@ -1,21 +1,101 @@
 import type { EnvRecord } from '../secrets/read-value.ts'
-import { collectSecretValues, envSecretValues } from './collect-secrets.ts'
+import type { CredentialState, SecretsSnapshot } from '../secrets/registry.ts'
+import { collectSecretValues, isSecretEnvName } from './collect-secrets.ts'
+import type { Redactor } from './redactor.ts'
+
+/** Options of {@link RequestRedactors}. */
+export interface RequestRedactorsOptions {
+  /**
+   * How long the names of an environment's credential-named variables are kept before it is
+   * scanned again, so a variable added at run time is redacted within this bound.
+   * @default 5000
+   */
+  scanMs?: number
+  /** How many redactors (one per distinct set of secret values) are kept. @default 16 */
+  size?: number
+  /** Clock, for tests. @default Date.now */
+  now?: () => number
+}
 
 /**
- * Every secret value one request may hold: each provider credential in each slot (promoted
- * and refreshed values included, from the snapshot), and every credential-named variable of
- * the environment (client tokens, admin tokens, vault keys) — comma-separated lists such as
- * `KEYLINE_CLIENT_TOKENS` split into their entries as well.
+ * The redactor of each request, built once per distinct set of secret values and reused while
+ * those values are unchanged: the secret values are every provider credential in each slot
+ * (promoted values included, from the snapshot) and every credential-named variable of the
+ * environment (client tokens, admin tokens), comma-separated lists split into their entries.
+ * Per request it reads only the few credential-named variables, found by scanning each
+ * environment object at most every `scanMs`.
  */
-export const requestSecretValues = (env: EnvRecord, snapshot?: unknown): string[] => {
-  const values = new Set(collectSecretValues(snapshot))
-  for (const value of envSecretValues(env as Record<string, unknown>)) {
-    values.add(value)
-    if (!value.includes(',')) continue
-    for (const entry of value.split(',')) {
-      const trimmed = entry.trim()
-      if (trimmed && !trimmed.startsWith('sha256:')) values.add(trimmed)
-    }
+export class RequestRedactors {
+  readonly #base: Redactor
+  readonly #scanMs: number
+  readonly #size: number
+  readonly #now: () => number
+  readonly #names = new WeakMap<object, { at: number; names: readonly string[] }>()
+  readonly #redactors = new Map<string, Redactor>()
+
+  constructor(base: Redactor, options: RequestRedactorsOptions = {}) {
+    this.#base = base
+    this.#scanMs = options.scanMs ?? 5000
+    this.#size = Math.max(1, options.size ?? 16)
+    this.#now = options.now ?? Date.now
   }
-  return [...values]
+
+  /** The redactor for a request that sees `env` and (once resolved) `snapshot`. */
+  for(env: EnvRecord, snapshot?: SecretsSnapshot): Redactor {
+    const values = this.values(env, snapshot)
+    const key = values.join('\u0000')
+    const hit = this.#redactors.get(key)
+    if (hit) return hit
+    const redactor = this.#base.withSecrets(values)
+    this.#redactors.set(key, redactor)
+    if (this.#redactors.size > this.#size) {
+      const oldest = this.#redactors.keys().next().value
+      if (oldest !== undefined) this.#redactors.delete(oldest)
+    }
+    return redactor
+  }
+
+  /** Every secret value the request may hold, in a stable order. Never throws. */
+  values(env: EnvRecord, snapshot?: SecretsSnapshot): string[] {
+    const values = new Set<string>()
+    try {
+      if (snapshot) {
+        for (const provider of Object.values(snapshot)) {
+          for (const state of Object.values<CredentialState>(provider.credentials)) {
+            const current = state.current?.reveal()
+            if (current) values.add(current)
+            const next = state.next?.reveal()
+            if (next) values.add(next)
+          }
+        }
+      }
+    } catch {
+      for (const value of collectSecretValues(snapshot)) values.add(value)
+    }
+    for (const name of this.#secretNames(env)) {
+      const value = env[name]
+      if (typeof value !== 'string' || value.trim() === '') continue
+      values.add(value)
+      if (!value.includes(',')) continue
+      for (const entry of value.split(',')) {
+        const trimmed = entry.trim()
+        if (trimmed && !trimmed.startsWith('sha256:')) values.add(trimmed)
+      }
+    }
+    return [...values]
+  }
+
+  #secretNames(env: EnvRecord): readonly string[] {
+    const now = this.#now()
+    const known = this.#names.get(env)
+    if (known && now - known.at < this.#scanMs) return known.names
+    const names: string[] = []
+    try {
+      for (const name of Object.keys(env)) if (isSecretEnvName(name)) names.push(name)
+    } catch {
+      // An unreadable environment yields what was read.
+    }
+    this.#names.set(env, { at: now, names })
+    return names
+  }
 }

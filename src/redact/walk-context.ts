@@ -32,6 +32,11 @@ export const setKey = (
   key: string,
   value: RedactedValue
 ): void => {
+  // Only `__proto__` is special to assignment on a plain object; every other key is plain data.
+  if (key !== '__proto__') {
+    target[key] = value
+    return
+  }
   Object.defineProperty(target, key, {
     value,
     enumerable: true,

@@ -49,16 +49,21 @@ export const walk = (value: unknown, rules: WalkRules): RedactedValue => {
     return out
   }
 
-  const ownEntries = function* (object: object): Generator<readonly [string, unknown]> {
-    for (const key of Object.keys(object)) {
+  /** The own enumerable entries of an object, read once each (a throwing getter is marked). */
+  const ownEntries = (object: object): (readonly [string, unknown])[] => {
+    const keys = Object.keys(object)
+    const entries: (readonly [string, unknown])[] = new Array(keys.length)
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string
       let item: unknown
       try {
         item = (object as Record<string, unknown>)[key]
       } catch {
         item = UNREDACTABLE_READ
       }
-      yield [key, item]
+      entries[i] = [key, item]
     }
+    return entries
   }
 
   const walker: Walk = {

@@ -1,5 +1,10 @@
-import { type ProviderId, providerDefinitions } from '../providers/index.ts'
-import type { CredentialDefinition, ProviderDefinition, SettingDefinition } from './definitions.ts'
+import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../providers/index.ts'
+import {
+  type CredentialDefinition,
+  type ProviderDefinition,
+  type SettingDefinition,
+  variablesOf,
+} from './definitions.ts'
 import type { SecretIssue } from './issues.ts'
 import {
   type EnvRecord,
@@ -76,6 +81,9 @@ export class SecretRegistry {
   readonly #providers = new Map<string, ProviderTrack>()
   readonly #promoted = new Map<string, { value: string; replaced: string | undefined }>()
   #counter = 0
+  /** Bumped by every promotion and reload: a snapshot from before is not reused. */
+  #version = 0
+  #lastSnapshot: { key: string; version: number; snapshot: SecretsSnapshot } | undefined
 
   constructor(options: SecretRegistryOptions = {}) {
     const fileCacheMs = options.fileCacheMs ?? 5000
@@ -92,6 +100,7 @@ export class SecretRegistry {
   /** Forgets cached file contents so the next {@link resolve} reads every source again. */
   reload(): void {
     this.#fileCache.clear()
+    this.#version++
   }
 
   /**
@@ -107,15 +116,42 @@ export class SecretRegistry {
     const bound =
       earlier && replaced?.reveal() === earlier.value ? earlier.replaced : replaced?.reveal()
     this.#promoted.set(key, { value: next.reveal(), replaced: bound })
+    this.#version++
   }
 
-  /** Reads every provider's configuration from `env`. */
+  /**
+   * Reads every provider's configuration from `env`. While every variable it reads holds the
+   * same text as last time, no `_FILE` variable is set and nothing was promoted or reloaded,
+   * the last snapshot is returned as it is: per request this costs a read of each variable.
+   */
   async resolve(env: EnvRecord): Promise<SecretsSnapshot> {
-    const [anthropic, fyers] = await Promise.all([
-      this.resolveProvider(env, 'anthropic'),
-      this.resolveProvider(env, 'fyers'),
-    ])
-    return { anthropic, fyers }
+    const key = this.#envKey(env)
+    const last = this.#lastSnapshot
+    if (key !== undefined && last?.key === key && last.version === this.#version) {
+      return last.snapshot
+    }
+    const version = this.#version
+    const providers = await Promise.all(PROVIDER_IDS.map((id) => this.resolveProvider(env, id)))
+    const snapshot = Object.fromEntries(
+      PROVIDER_IDS.map((id, index) => [id, providers[index]])
+    ) as unknown as SecretsSnapshot
+    if (key !== undefined) this.#lastSnapshot = { key, version, snapshot }
+    return snapshot
+  }
+
+  /** The text of every variable the registry reads, or `undefined` when a `_FILE` is set. */
+  #envKey(env: EnvRecord): string | undefined {
+    let key = ''
+    for (const name of ALL_VARIABLES) {
+      const value = env[name]
+      if (typeof value !== 'string') {
+        key += '\u0001'
+        continue
+      }
+      if (name.endsWith('_FILE') && value.trim() !== '') return undefined
+      key += `${value}\u0000`
+    }
+    return key
   }
 
   /** Reads one provider's configuration from `env`. */
@@ -265,6 +301,11 @@ export class SecretRegistry {
     return text
   }
 }
+
+/** Every variable any provider reads, `_FILE` forms included. */
+const ALL_VARIABLES: readonly string[] = PROVIDER_IDS.flatMap((id) =>
+  variablesOf(providerDefinitions[id])
+)
 
 const sourceName = (found: FoundValue): string => found.source.replace(/^env:/, '')
 

@@ -1,4 +1,5 @@
 import type { Context, ExecutionContext, MiddlewareHandler } from 'hono'
+import { getRuntimeKey } from 'hono/adapter'
 import type { OtelEnv } from './config.ts'
 import {
   createWebExporter,
@@ -25,7 +26,7 @@ const executionContextOf = (c: Context): ExecutionContext | undefined => {
   try {
     return c.executionCtx
   } catch {
-    // Hono throws outside Workers (Node, Deno, app.request without one).
+    // Hono throws without one (app.request in workerd without an execution context).
     return undefined
   }
 }
@@ -37,8 +38,8 @@ const executionContextOf = (c: Context): ExecutionContext | undefined => {
  * rejects, so an unreachable collector neither delays nor fails a request. Use it as the
  * outermost middleware so that everything the other middleware records is included.
  *
- * Does nothing without an execution context (Node and Deno export on their own, see
- * `startNodeTelemetry` and `startDenoTelemetry`).
+ * Does nothing outside Workers (Node and Deno export on their own, see `startNodeTelemetry`
+ * and `startDenoTelemetry`): there it is a bare pass-through, decided once when it is created.
  */
 export const otelFlush = (options: OtelFlushOptions = {}): MiddlewareHandler => {
   const { intervalMs, timeoutMs } = options
@@ -50,6 +51,11 @@ export const otelFlush = (options: OtelFlushOptions = {}): MiddlewareHandler => 
           ...(intervalMs === undefined ? {} : { intervalMs }),
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
         }))
+  if (getRuntimeKey() !== 'workerd') {
+    return async function otelFlush(_c, next): Promise<void> {
+      await next()
+    }
+  }
   return async function otelFlush(c, next): Promise<void> {
     const ctx = executionContextOf(c)
     if (!ctx) return next()
