@@ -46,15 +46,27 @@ export const errorResponse = (
 /** Whether the client went away: its request's signal aborted, so nobody reads the answer. */
 const clientGone = (c: Context): boolean => c.req.raw.signal?.aborted === true
 
+/**
+ * The {@link KeylineError} an error is or wraps (through `cause`, a few levels deep): a client
+ * such as the Anthropic SDK wraps the error its `fetch` threw.
+ */
+const keylineErrorIn = (err: unknown): KeylineError | undefined => {
+  let current = err
+  for (let depth = 0; depth < 4 && current; depth++) {
+    if (current instanceof KeylineError) return current
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
 const toResponse = (err: unknown, c: Context): Response => {
   if (clientGone(c)) {
     return errorResponse(c, 499 as ContentfulStatusCode, {
       error: { type: 'client_closed_request', message: 'The client closed the request' },
     })
   }
-  if (err instanceof KeylineError) {
-    return errorResponse(c, err.status, err.toBody(), { ...err.headers })
-  }
+  const known = keylineErrorIn(err)
+  if (known) return errorResponse(c, known.status, known.toBody(), { ...known.headers })
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode
     const message = status >= 500 ? 'The server failed to handle the request' : err.message
@@ -68,7 +80,7 @@ const toResponse = (err: unknown, c: Context): Response => {
 }
 
 const logUnexpected = (err: unknown, c: Context): void => {
-  if (err instanceof KeylineError || err instanceof HTTPException || clientGone(c)) return
+  if (keylineErrorIn(err) || err instanceof HTTPException || clientGone(c)) return
   try {
     const logger = c.get('logger' as never) as Logger | undefined
     const error = redactorOf(c).redactError(err)

@@ -1,5 +1,4 @@
 import Anthropic from '@anthropic-ai/sdk'
-import { KeylineError } from '../errors/keyline-error.ts'
 import type { ProviderSnapshot } from '../secrets/registry.ts'
 import { callAnthropic } from './anthropic.ts'
 import type { CallDeps, CallScope } from './call.ts'
@@ -67,8 +66,10 @@ const modelOf = (
 /**
  * The `@anthropic-ai/sdk` client of `c.var.anthropic`: its `fetch` sends every SDK call through
  * keyline's one Anthropic call, so SDK calls get the current key, failover to the next key,
- * keyline's retries and timeouts, redaction and metrics, exactly like the proxy routes. A call
- * that gets no usable answer reaches the SDK as keyline's JSON error with its 502/504 status.
+ * keyline's retries and timeouts, redaction and metrics, exactly like the proxy routes.
+ * Anthropic's own errors reach the SDK as Anthropic sent them (the SDK throws its `APIError`);
+ * a call that got no usable answer throws keyline's 502/504 {@link KeylineError}, which the
+ * SDK wraps in `APIConnectionError` (its `cause`) and `onError` answers as it is.
  */
 export const anthropicSdkClient: AnthropicClientFactory = ({ deps, scope, snapshot, options }) => {
   const { baseUrl } = snapshot.settings
@@ -82,22 +83,14 @@ export const anthropicSdkClient: AnthropicClientFactory = ({ deps, scope, snapsh
         : request.body
           ? new Uint8Array(await request.arrayBuffer())
           : undefined
-    try {
-      const answer = await callAnthropic(deps, { ...scope(), signal: request.signal }, snapshot, {
-        path,
-        method: request.method,
-        body,
-        model: modelOf(path, body),
-        headers: request.headers,
-      })
-      return new Response(answer.body, answer)
-    } catch (error) {
-      if (!(error instanceof KeylineError)) throw error
-      return new Response(JSON.stringify(error.toBody()), {
-        status: error.status,
-        headers: { 'content-type': 'application/json', ...error.headers },
-      })
-    }
+    const answer = await callAnthropic(deps, { ...scope(), signal: request.signal }, snapshot, {
+      path,
+      method: request.method,
+      body,
+      model: modelOf(path, body),
+      headers: request.headers,
+    })
+    return new Response(answer.body, answer)
   }
   // The key travels only through keyline's call; the SDK holds a stand-in.
   return createAnthropicClient('keyline', baseUrl, { ...options, fetch: viaKeyline })

@@ -14,7 +14,10 @@ const readWithin = (
   const idle = new Promise<'idle'>((resolve) => {
     timer = setTimeout(() => resolve('idle'), idleTimeoutMs)
   })
-  return Promise.race([reader.read(), idle]).then(
+  const read = reader.read()
+  // When the timer wins, the read is left behind: its later failure is nobody's to report.
+  read.catch(() => {})
+  return Promise.race([read, idle]).then(
     (result) => {
       clearTimeout(timer)
       return result
@@ -53,6 +56,7 @@ export const guardStream = (
   options: GuardStreamOptions
 ): ReadableStream<Uint8Array> => {
   const reader = body.getReader()
+  reader.closed.catch(() => {})
   let ended = false
   const end = (why: UpstreamError | 'cancelled' | undefined): void => {
     if (ended) return
@@ -105,6 +109,8 @@ export const guardStream = (
 export const readBody = async (response: Response, idleTimeoutMs: number): Promise<string> => {
   if (!response.body) return ''
   const reader = response.body.getReader()
+  // A body that breaks rejects `closed` too; the failure is reported once, by the read below.
+  reader.closed.catch(() => {})
   const decoder = new TextDecoder()
   let text = ''
   for (;;) {
