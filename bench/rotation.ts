@@ -5,48 +5,41 @@
  * operator would rotate them), drives concurrent `POST /v1/messages` traffic through it, first
  * in a steady state, then while the Anthropic key rotates several times through the admin API
  * and the stub revokes each old key at a random moment after the new one is staged. Prints
- * requests, failures, throughput and latency percentiles for both phases; exits 1 on any
- * failed client request.
+ * requests, failures, throughput and latency percentiles for both phases (with `--json`, also
+ * one JSON line of both, for `bench/index.ts`); exits 1 on any failed client request.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { serveNode } from '../src/entries/node.ts'
 import { stubControl } from '../test/stubs/control.ts'
-import {
-  generateStubKeys,
-  startAnthropicStub,
-  startFyersStub,
-  stubOptionsFor,
-} from '../test/stubs/index.ts'
+import { clientHeaders, messagesBody } from './support/requests.ts'
+import { sleep, summarize } from './support/stats.ts'
+import { startStubs } from './support/stubs.ts'
+import { randomToken } from './support/tokens.ts'
 
 const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '32' },
     steady: { type: 'string', default: '5' },
     rotations: { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
   },
 })
 const clients = Number(values.clients)
 const steadySeconds = Number(values.steady)
 const rotations = Number(values.rotations)
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const dir = mkdtempSync(join(tmpdir(), 'keyline-bench-'))
 const currentFile = join(dir, 'anthropic-key')
 const nextFile = join(dir, 'anthropic-key-next')
-const keys = generateStubKeys()
-const options = stubOptionsFor(keys)
-const [anthropicStub, fyersStub] = await Promise.all([
-  startAnthropicStub(options.anthropic),
-  startFyersStub(options.fyers),
-])
-const anthropic = stubControl(anthropicStub.url)
-writeFileSync(currentFile, keys.anthropic.apiKey)
+const stubs = await startStubs()
+const anthropic = stubControl(stubs.anthropic.url)
+writeFileSync(currentFile, stubs.keys.anthropic.apiKey)
 writeFileSync(nextFile, '')
-const clientToken = `bench-client-${crypto.randomUUID()}`
-const adminToken = `bench-admin-${crypto.randomUUID()}`
+const clientToken = randomToken('bench-client')
+const adminToken = randomToken('bench-admin')
 Object.assign(process.env, {
   PORT: '0',
   LOG_LEVEL: 'silent',
@@ -54,14 +47,11 @@ Object.assign(process.env, {
   ADMIN_TOKEN: adminToken,
   ANTHROPIC_API_KEY_FILE: currentFile,
   ANTHROPIC_API_KEY_NEW_FILE: nextFile,
-  ANTHROPIC_BASE_URL: anthropicStub.url,
+  ANTHROPIC_BASE_URL: stubs.anthropic.url,
 })
 const server = await serveNode({ admin: { log: () => {} } })
-const body = JSON.stringify({
-  model: 'claude-sonnet-4-5',
-  max_tokens: 64,
-  messages: [{ role: 'user', content: 'Hello' }],
-})
+const body = messagesBody()
+const headers = clientHeaders(clientToken)
 
 interface Phase {
   latencies: number[]
@@ -78,11 +68,7 @@ const client = async (): Promise<void> => {
     const current = phase
     let status = 0
     try {
-      const res = await fetch(`${server.url}/v1/messages`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${clientToken}`, 'content-type': 'application/json' },
-        body,
-      })
+      const res = await fetch(`${server.url}/v1/messages`, { method: 'POST', headers, body })
       status = res.status
       await res.arrayBuffer()
     } catch {
@@ -111,13 +97,25 @@ const nextValidity = async (): Promise<string> => {
   return status.providers.anthropic.next?.validity ?? 'absent'
 }
 
-const report = (name: string, p: Phase, seconds: number): void => {
-  const sorted = [...p.latencies].sort((a, b) => a - b)
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
+/** A phase's figures: requests, failures, rps, latency percentiles (ms), statuses. */
+const figures = (p: Phase, seconds: number) => {
+  const { count, p50, p99, max } = summarize(p.latencies)
+  return {
+    requests: count,
+    failures: p.failures,
+    rps: count / seconds,
+    p50,
+    p99,
+    max,
+    statuses: Object.fromEntries(p.statuses),
+  }
+}
+
+const report = (name: string, f: ReturnType<typeof figures>): void => {
   console.log(
-    `${name.padEnd(16)} requests=${String(sorted.length).padStart(6)} failures=${p.failures} ` +
-      `rps=${(sorted.length / seconds).toFixed(0).padStart(5)} p50=${at(0.5).toFixed(1)}ms ` +
-      `p99=${at(0.99).toFixed(1)}ms max=${at(1).toFixed(1)}ms statuses=${JSON.stringify(Object.fromEntries(p.statuses))}`
+    `${name.padEnd(16)} requests=${String(f.requests).padStart(6)} failures=${f.failures} ` +
+      `rps=${f.rps.toFixed(0).padStart(5)} p50=${f.p50.toFixed(1)}ms ` +
+      `p99=${f.p99.toFixed(1)}ms max=${f.max.toFixed(1)}ms statuses=${JSON.stringify(f.statuses)}`
   )
 }
 
@@ -135,7 +133,7 @@ const steadyTime = (performance.now() - started) / 1000
 phase = newPhase()
 started = performance.now()
 for (let i = 0; i < rotations; i++) {
-  const old = (await import('node:fs')).readFileSync(currentFile, 'utf8')
+  const old = readFileSync(currentFile, 'utf8')
   const next = `sk-ant-test-bench-${i}-${crypto.randomUUID()}`
   await anthropic.keys({ accept: [next] })
   writeFileSync(nextFile, next)
@@ -157,9 +155,11 @@ const rotatingTime = (performance.now() - started) / 1000
 running = false
 await Promise.all(workers)
 
-report('steady state', steady, steadyTime)
-report('during rotation', rotating, rotatingTime)
+const results = { steady: figures(steady, steadyTime), rotating: figures(rotating, rotatingTime) }
+report('steady state', results.steady)
+report('during rotation', results.rotating)
+if (values.json) console.log(JSON.stringify({ clients, rotations, ...results }))
 await server.close()
-await Promise.all([anthropicStub.close(), fyersStub.close()])
+await stubs.close()
 rmSync(dir, { recursive: true, force: true })
 process.exit(steady.failures + rotating.failures > 0 ? 1 : 0)

@@ -1,0 +1,126 @@
+/**
+ * Benchmark 2, streaming: a ~1 MiB SSE reply of the Anthropic stub (about 8 300 token-sized
+ * `content_block_delta` events) relayed by keyline's Node entry and by the bare Hono proxy:
+ * time to the first byte of the body, and bytes per second over the whole stream, one stream
+ * at a time, alternating between the two.
+ */
+import { Agent, request } from 'node:http'
+import { generateStubKeys } from '../test/stubs/index.ts'
+import type { Service } from './support/processes.ts'
+import { clientHeaders, messagesBody } from './support/requests.ts'
+import { startBareProxy, startKeyline, startStubProcess } from './support/services.ts'
+import { fmt, median } from './support/stats.ts'
+import { type BenchContext, latencyRatio, type Row, ratio, verdict } from './support/table.ts'
+import { randomToken } from './support/tokens.ts'
+
+/** Size of the streamed reply: 1 MiB, or 64 KiB in quick mode. */
+const sseBytes = (quick: boolean): number => (quick ? 64 : 1024) * 1024
+
+/** One relayed stream: milliseconds to the first body byte and to the end, and its size. */
+interface StreamTiming {
+  ttfbMs: number
+  totalMs: number
+  bytes: number
+}
+
+/** Streams one reply through `url`, checking it is a complete SSE stream. */
+const stream = (
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  agent: Agent
+): Promise<StreamTiming> =>
+  new Promise((resolve, reject) => {
+    const started = performance.now()
+    let first = 0
+    let bytes = 0
+    let tail = ''
+    const req = request(url, { method: 'POST', headers, agent }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume()
+        reject(new Error(`${url}: HTTP ${res.statusCode}`))
+        return
+      }
+      res.on('data', (chunk: Buffer) => {
+        if (!first) first = performance.now()
+        bytes += chunk.length
+        tail = (tail + chunk.toString('latin1')).slice(-200)
+      })
+      res.on('end', () => {
+        if (!tail.includes('message_stop')) {
+          reject(new Error(`${url}: the stream ended without message_stop`))
+          return
+        }
+        const end = performance.now()
+        resolve({ ttfbMs: first - started, totalMs: end - started, bytes })
+      })
+      res.on('error', reject)
+    })
+    req.setTimeout(30_000, () => req.destroy(new Error(`${url}: no progress for 30 s`)))
+    req.on('error', reject)
+    req.end(body)
+  })
+
+/** Runs benchmark 2. */
+export const sseRelay = async (ctx: BenchContext): Promise<Row[]> => {
+  const apiKey = generateStubKeys().anthropic.apiKey
+  const clientToken = randomToken('bench-client')
+  const services: Service[] = []
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  try {
+    const stub = await startStubProcess({ dir: ctx.dir, apiKey, sseBytes: sseBytes(ctx.quick) })
+    services.push(stub)
+    const upstream = { dir: ctx.dir, upstream: stub.url, apiKey }
+    const keyline = await startKeyline({ ...upstream, clientToken })
+    services.push(keyline)
+    const bare = await startBareProxy(upstream)
+    services.push(bare)
+    const headers = clientHeaders(clientToken)
+    const body = messagesBody(true)
+    const runs = ctx.quick ? 2 : 16
+    const warmup = ctx.quick ? 0 : 3
+    const timings = new Map<Service, StreamTiming[]>([
+      [keyline, []],
+      [bare, []],
+    ])
+    for (let i = 0; i < warmup + runs; i++) {
+      if (i % 4 === 0) ctx.progress(`sse: stream ${i + 1}/${warmup + runs} through each`)
+      for (const service of [keyline, bare]) {
+        const timing = await stream(`${service.url}/v1/messages`, headers, body, agent)
+        if (i >= warmup) timings.get(service)?.push(timing)
+      }
+    }
+    const summary = (service: Service) => {
+      const list = timings.get(service) ?? []
+      return {
+        ttfb: median(list.map((t) => t.ttfbMs)),
+        mibPerSecond: median(list.map((t) => t.bytes / 1024 / 1024 / (t.totalMs / 1000))),
+        bytes: median(list.map((t) => t.bytes)),
+      }
+    }
+    const k = summary(keyline)
+    const b = summary(bare)
+    const size = `${fmt(k.bytes / 1024)} KiB`
+    return [
+      {
+        bench: 2,
+        measurement: `SSE time to first byte (ms, median of ${runs})`,
+        keyline: fmt(k.ttfb),
+        comparator: `bare Hono ${fmt(b.ttfb)}`,
+        ratio: latencyRatio(k.ttfb, b.ttfb),
+        target: '—',
+      },
+      {
+        bench: 2,
+        measurement: `SSE relay, ${size} stream (MiB/s, median)`,
+        keyline: fmt(k.mibPerSecond),
+        comparator: `bare Hono ${fmt(b.mibPerSecond)}`,
+        ratio: ratio(k.mibPerSecond, b.mibPerSecond),
+        target: verdict('≥ 0.9×', k.mibPerSecond >= 0.9 * b.mibPerSecond),
+      },
+    ]
+  } finally {
+    agent.destroy()
+    await Promise.all(services.map((s) => s.stop()))
+  }
+}
