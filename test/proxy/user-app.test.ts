@@ -27,7 +27,7 @@ const userApp = () => {
   app.use(secrets({ retry: FAST_RETRY }))
   app.get('/summary', async (c) => {
     const message = await c.var.anthropic.messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-5-5',
       max_tokens: 256,
       messages: [{ role: 'user', content: 'Summarise the market' }],
     })

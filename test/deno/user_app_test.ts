@@ -1,0 +1,140 @@
+/// <reference lib="deno.ns" />
+import assert from 'node:assert/strict'
+import { Hono } from 'hono'
+import { onError, type SecretsVariables, secrets } from '../../src/index.ts'
+import { providerDefinitions } from '../../src/providers/index.ts'
+import { variablesOf } from '../../src/secrets/definitions.ts'
+
+/**
+ * A user's own Deno app, written as the README shows it (`app.use(secrets())`, no options):
+ * secrets come from `Deno.env` and `NAME_FILE` files (read by default), and the clients fail
+ * over to the staged next secret. The upstream is a tiny server speaking Anthropic's and
+ * Fyers' wire formats on loopback.
+ */
+const KEY = `sk-ant-test-${crypto.randomUUID()}`
+const CLIENT_ID = 'TESTAPP-100'
+const TOKEN = `test-token-${crypto.randomUUID()}`
+
+const upstream = (): { url: string; seen: string[]; close: () => Promise<void> } => {
+  const seen: string[] = []
+  const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: () => {} }, (request) => {
+    const url = new URL(request.url)
+    seen.push(url.pathname)
+    if (url.pathname === '/v1/messages') {
+      if (request.headers.get('x-api-key') !== KEY) {
+        const error = { type: 'authentication_error', message: 'invalid x-api-key' }
+        return Response.json({ type: 'error', error, request_id: 'req_1' }, { status: 401 })
+      }
+      return Response.json({
+        id: 'msg_01',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-5-5',
+        content: [{ type: 'text', text: 'Markets are calm.' }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: 5, output_tokens: 4 },
+      })
+    }
+    if (url.pathname === '/data/quotes') {
+      if (request.headers.get('authorization') !== `${CLIENT_ID}:${TOKEN}`) {
+        return Response.json({ s: 'error', code: -17, message: 'token is invalid' })
+      }
+      return Response.json({ s: 'ok', code: 200, d: [{ n: 'NSE:SBIN-EQ', s: 'ok', v: {} }] })
+    }
+    return new Response('not found', { status: 404 })
+  })
+  const { port } = server.addr as Deno.NetAddr
+  return { url: `http://127.0.0.1:${port}`, seen, close: () => server.shutdown() }
+}
+
+const VARIABLES = Object.values(providerDefinitions).flatMap((d) => variablesOf(d))
+
+const withEnv = async (env: Record<string, string>, body: () => Promise<void>): Promise<void> => {
+  const saved = new Map<string, string>()
+  for (const name of VARIABLES) {
+    const value = Deno.env.get(name)
+    if (value !== undefined) saved.set(name, value)
+    Deno.env.delete(name)
+  }
+  for (const [name, value] of Object.entries(env)) Deno.env.set(name, value)
+  try {
+    await body()
+  } finally {
+    for (const name of VARIABLES) Deno.env.delete(name)
+    for (const [name, value] of saved) Deno.env.set(name, value)
+  }
+}
+
+const userApp = () => {
+  const app = new Hono<{ Variables: SecretsVariables }>()
+  app.use(secrets())
+  app.get('/summary', async (c) => {
+    const message = await c.var.anthropic.messages.create({
+      model: 'claude-sonnet-5-5',
+      max_tokens: 256,
+      messages: [{ role: 'user', content: 'Summarise the market' }],
+    })
+    const quotes = await c.var.fyers.quotes(['NSE:SBIN-EQ'])
+    return c.json({ message, quotes })
+  })
+  app.onError(onError)
+  return app
+}
+
+Deno.test('a user app on Deno reads ANTHROPIC_API_KEY_FILE by default', async () => {
+  const stub = upstream()
+  const dir = await Deno.makeTempDir()
+  try {
+    await Deno.writeTextFile(`${dir}/anthropic`, `${KEY}\n`)
+    await withEnv(
+      {
+        ANTHROPIC_API_KEY_FILE: `${dir}/anthropic`,
+        ANTHROPIC_BASE_URL: stub.url,
+        FYERS_CLIENT_ID: CLIENT_ID,
+        FYERS_ACCESS_TOKEN: TOKEN,
+        FYERS_BASE_URL: stub.url,
+      },
+      async () => {
+        const response = await userApp().request('/summary')
+        assert.equal(response.status, 200)
+        const body = (await response.json()) as { message: { type: string }; quotes: { s: string } }
+        assert.equal(body.message.type, 'message')
+        assert.equal(body.quotes.s, 'ok')
+      }
+    )
+  } finally {
+    await Deno.remove(dir, { recursive: true })
+    await stub.close()
+  }
+})
+
+Deno.test('a user app on Deno fails over to the staged next key and token', async () => {
+  const stub = upstream()
+  try {
+    await withEnv(
+      {
+        ANTHROPIC_API_KEY: `sk-ant-revoked-${crypto.randomUUID()}`,
+        ANTHROPIC_API_KEY_NEW: KEY,
+        ANTHROPIC_BASE_URL: stub.url,
+        FYERS_CLIENT_ID: CLIENT_ID,
+        FYERS_ACCESS_TOKEN: `revoked-${crypto.randomUUID()}`,
+        FYERS_ACCESS_TOKEN_NEW: TOKEN,
+        FYERS_BASE_URL: stub.url,
+      },
+      async () => {
+        const response = await userApp().request('/summary')
+        assert.equal(response.status, 200)
+        // each provider: the rejected current secret, then the next one
+        assert.deepEqual(stub.seen, [
+          '/v1/messages',
+          '/v1/messages',
+          '/data/quotes',
+          '/data/quotes',
+        ])
+      }
+    )
+  } finally {
+    await stub.close()
+  }
+})
