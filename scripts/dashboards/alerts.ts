@@ -1,3 +1,4 @@
+import { FYERS_AUTH_CODES, FYERS_RATE_LIMIT_CODES } from '../../src/providers/fyers.ts'
 import { ATTR } from '../../src/telemetry/attributes.ts'
 import { PROM, prometheusLabelName } from '../../src/telemetry/prometheus-names.ts'
 import {
@@ -6,6 +7,10 @@ import {
   type PromDuration,
 } from '../../src/telemetry/thresholds.ts'
 import type { AlertSpec, TestScenario } from './alert-spec.ts'
+
+/** Fyers' authentication and rate-limit codes, as the runbooks list them (`-8/-15/-16/-17`). */
+const AUTH_CODES = FYERS_AUTH_CODES.join('/')
+const RATE_LIMIT_CODES = FYERS_RATE_LIMIT_CODES.join('/')
 
 /**
  * Thresholds and windows the alerts are built from: {@link ALERT_THRESHOLDS}, or another set of
@@ -217,8 +222,7 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
     noDataState: 'OK',
     summary: `Fyers {{ $labels.${L.operation} }}: ${T.consecutiveFailures} or more calls in a row failed`,
     description: `The last ${T.consecutiveFailures}+ Fyers {{ $labels.${L.operation} }} calls of one keyline instance all failed, with no success in between.`,
-    runbook:
-      'Look at keyline.fyers.quote.failures by error.type and fyers.error_code. -15/-16/-8/-17: the access token expired, run the token refresh (see KeylineFyersAuthFailures). -353/-429: rate limited, lower the request rate. api_error/timeout/network: Fyers or the network is down, check Fyers status.',
+    runbook: `Look at keyline.fyers.quote.failures by error.type and fyers.error_code. ${AUTH_CODES}: the access token expired, run the token refresh (see KeylineFyersAuthFailures). ${RATE_LIMIT_CODES}: rate limited, lower the request rate. api_error/timeout/network: Fyers or the network is down, check Fyers status.`,
     scenarios: streakScenarios(T, 'fyers', 'quotes'),
   },
   {
@@ -233,15 +237,15 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
     severity: 'critical',
     noDataState: 'OK',
     summary: 'Fyers rejected the access token (expired or invalid)',
-    description: `Fyers answered a quote call with an authentication error (HTTP 401 or codes -8/-15/-16/-17) in the last ${T.fyersAuthWindow}.`,
+    description: `Fyers answered a quote call with an authentication error (HTTP 401 or codes ${AUTH_CODES}) in the last ${T.fyersAuthWindow}.`,
     runbook:
       'Fyers access tokens expire daily. Check keyline.fyers.token.refreshes: if the last refresh failed, see KeylineFyersTokenRefreshFailing. Otherwise generate a new access token from the refresh token, stage it as FYERS_ACCESS_TOKEN_NEW, and confirm that the failures stop.',
     scenarios: [
       increaseScenario(
-        'one authentication failure (code -16) fires at once; rate limits do not',
+        'one authentication failure (an auth code) fires at once; rate limits do not',
         selector(PROM.fyersQuoteFailures, {
           [L.errorType]: 'authentication_error',
-          [L.fyersCode]: '-16',
+          [L.fyersCode]: String(FYERS_AUTH_CODES[0]),
           instance: 'keyline-1',
         }),
         T.fyersAuthWindow,
@@ -250,7 +254,7 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
           {
             series: selector(PROM.fyersQuoteFailures, {
               [L.errorType]: 'rate_limit_error',
-              [L.fyersCode]: '-353',
+              [L.fyersCode]: String(FYERS_RATE_LIMIT_CODES[0]),
               instance: 'keyline-1',
             }),
             values: range(20, (i) => i * 3),

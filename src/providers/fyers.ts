@@ -25,6 +25,11 @@ import {
 
 // ── Configuration ────────────────────────────────────────────────────────────────────────────
 
+/** Fyers API hosts that may appear as `server.address`; the first is the default upstream. */
+export const FYERS_HOSTS = ['api-t1.fyers.in', 'api.fyers.in', 'api-t2.fyers.in'] as const
+/** The host of the default Fyers upstream. */
+export const FYERS_DEFAULT_HOST: string = FYERS_HOSTS[0]
+
 /** Fyers API v3: the app's client id, the access token, its next token and the base URL. */
 export const fyersDefinition = {
   id: 'fyers',
@@ -38,15 +43,12 @@ export const fyersDefinition = {
     },
   },
   settings: {
-    baseUrl: { env: 'FYERS_BASE_URL', default: 'https://api-t1.fyers.in', kind: 'url' },
+    baseUrl: { env: 'FYERS_BASE_URL', default: `https://${FYERS_HOSTS[0]}`, kind: 'url' },
   },
 } as const satisfies ProviderDefinition<'clientId' | 'accessToken', 'baseUrl'>
 
 /** The default Fyers API host. */
 export const FYERS_DEFAULT_BASE_URL: string = fyersDefinition.settings.baseUrl.default
-
-/** Fyers API hosts that may appear as `server.address`. */
-export const FYERS_HOSTS = ['api-t1.fyers.in', 'api.fyers.in', 'api-t2.fyers.in'] as const
 
 /** `keyline.operation` values of Fyers calls. */
 export const FYERS_OPERATIONS = ['quotes'] as const

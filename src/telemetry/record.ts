@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api'
+import { FYERS_DEFAULT_HOST } from '../providers/fyers.ts'
 import {
   type AiErrorType,
   type AiOperation,
@@ -44,7 +45,7 @@ export interface FyersQuoteCall {
   durationS: number
   /** HTTP status of the answer; omit when none arrived (timeout, network). */
   httpStatus?: number
-  /** The upstream host; hosts outside the allow-list become `_OTHER`. @default 'api-t1.fyers.in' */
+  /** The upstream host; hosts outside the allow-list become `_OTHER`. @default Fyers' default host */
   serverAddress?: string
   outcome: 'success' | { errorType: FyersErrorType | (string & {}); fyersCode?: number }
 }
@@ -104,7 +105,7 @@ export const recordFyersQuote = (call: FyersQuoteCall): void => {
   m.fyersQuoteRequests.add(1)
   const http: Attributes = {
     [ATTR.httpRequestMethod]: 'GET',
-    [ATTR.serverAddress]: normaliseFyersHost(call.serverAddress ?? 'api-t1.fyers.in'),
+    [ATTR.serverAddress]: normaliseFyersHost(call.serverAddress ?? FYERS_DEFAULT_HOST),
     ...(call.httpStatus === undefined
       ? {}
       : { [ATTR.httpResponseStatusCode]: normaliseHttpStatus(call.httpStatus) }),
