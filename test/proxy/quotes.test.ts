@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { FYERS_AUTH_CODES } from '../../src/providers/fyers.ts'
 import { proxyFixture } from './fixture.ts'
 
 type ErrorBody = {
@@ -49,17 +50,31 @@ describe('GET /v1/quotes', () => {
     expect(body.d.map((q) => q.s)).toEqual(['ok', 'error'])
   })
 
-  it('turns a rejected token (codes -16 and -15) into upstream_auth_failed with the code', async () => {
-    const f = await proxyFixture()
-    for (const code of [-16, -15]) {
-      await f.fyers.fault({ kind: 'status', status: 401, code })
-      const res = await f.call('/v1/quotes?symbols=NSE:SBIN-EQ')
-      expect(res.status).toBe(502)
-      const body = (await res.json()) as ErrorBody
-      expect(body.error).toMatchObject({ type: 'upstream_auth_failed', fyers_code: code })
-      expect(body.error.message).toContain('FYERS_ACCESS_TOKEN')
+  for (const code of FYERS_AUTH_CODES) {
+    for (const status of [200, 401]) {
+      it(`turns a rejected token (code ${code}, HTTP ${status}) into upstream_auth_failed with the code`, async () => {
+        const f = await proxyFixture()
+        await f.fyers.fault({ kind: 'status', status, code })
+        const res = await f.call('/v1/quotes?symbols=NSE:SBIN-EQ')
+        expect(res.status).toBe(502)
+        const body = (await res.json()) as ErrorBody
+        expect(body.error).toMatchObject({ type: 'upstream_auth_failed', fyers_code: code })
+        expect(body.error.message).toContain('FYERS_ACCESS_TOKEN')
+      })
     }
-  })
+
+    it(`fails over to FYERS_ACCESS_TOKEN_NEW on code ${code}`, async () => {
+      const next = `test-token-next-${crypto.randomUUID()}`
+      const f = await proxyFixture({ FYERS_ACCESS_TOKEN_NEW: next })
+      // The stub now rejects the current token with `code` and accepts only the next one.
+      await f.fyers.keys({ replace: [next], authErrorCode: code })
+      const res = await f.call('/v1/quotes?symbols=NSE:SBIN-EQ')
+      expect(res.status).toBe(200)
+      expect(res.headers.get('keyline-key-slot')).toBe('next')
+      const sent = (await f.fyers.requests()).map((r) => r.headers.authorization?.split(':')[1])
+      expect(sent).toEqual([f.keys.fyers.accessToken, next])
+    })
+  }
 
   it('turns rate limiting (code -353, HTTP 200 or 429) into a 429', async () => {
     const f = await proxyFixture({}, { retry: { maxRetries: 0 } })
