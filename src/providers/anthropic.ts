@@ -173,6 +173,10 @@ const RELAYED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
 ])
 const RELAYED_RESPONSE_PREFIX = 'anthropic-ratelimit-'
 
+/** Whether a comma-separated header value (lower-cased) lists `token`. */
+const listsToken = (list: string, token: string): boolean =>
+  list.split(',').some((item) => item.trim() === token)
+
 /**
  * Builds the headers of an Anthropic request from an allow-list of the client's headers plus
  * the key: the client's `authorization`, `x-api-key`, `cookie` and hop-by-hop headers never
@@ -184,9 +188,11 @@ export const anthropicRequestHeaders = (
   json: boolean
 ): Headers => {
   const headers = new Headers()
+  // Headers the client names in `Connection` are hop-by-hop: they stop at keyline.
+  const hopByHop = client.get('connection')?.toLowerCase()
   for (const name of REQUEST_HEADERS) {
     const value = client.get(name)
-    if (value) headers.set(name, value)
+    if (value && !(hopByHop && listsToken(hopByHop, name))) headers.set(name, value)
   }
   if (!headers.has('anthropic-version')) headers.set('anthropic-version', ANTHROPIC_VERSION)
   if (json) headers.set('content-type', 'application/json')
@@ -196,7 +202,8 @@ export const anthropicRequestHeaders = (
 
 /**
  * The upstream response headers a client may see, from an allow-list, each value redacted (an
- * upstream may echo a credential anywhere); encodings and lengths are recomputed.
+ * upstream may echo a credential anywhere, its header names included: a name that holds one is
+ * dropped); encodings and lengths are recomputed.
  */
 export const relayedResponseHeaders = (
   upstream: Headers,
@@ -204,8 +211,13 @@ export const relayedResponseHeaders = (
 ): Record<string, string> => {
   const headers: Record<string, string> = {}
   for (const [name, value] of upstream) {
-    if (RELAYED_RESPONSE_HEADERS.has(name) || name.startsWith(RELAYED_RESPONSE_PREFIX)) {
+    if (RELAYED_RESPONSE_HEADERS.has(name)) {
       headers[name] = headerValue(redactor.redactString(value))
+    } else if (name.startsWith(RELAYED_RESPONSE_PREFIX)) {
+      // A name is relayed only as it is: one that holds a secret (redaction changes it) is dropped.
+      if (redactor.redactString(name) === name) {
+        headers[name] = headerValue(redactor.redactString(value))
+      }
     }
   }
   return headers

@@ -25,6 +25,35 @@ describe('POST /v1/messages', () => {
     expect(seen?.headers['anthropic-version']).toBe('2023-01-01')
   })
 
+  it('drops a header the client names in Connection: it is hop-by-hop', async () => {
+    const f = await proxyFixture()
+    await f.messages(MESSAGE, {
+      'anthropic-beta': 'files-api-2025-04-14',
+      connection: 'anthropic-beta',
+    })
+    await f.messages(MESSAGE, { 'anthropic-beta': 'files-api-2025-04-14' })
+    const [hop, plain] = await f.anthropic.requests()
+    expect(hop?.headers['anthropic-beta']).toBeUndefined()
+    expect(plain?.headers['anthropic-beta']).toBe('files-api-2025-04-14')
+  })
+
+  it('never relays an upstream header whose name holds the key', async () => {
+    const f = await proxyFixture()
+    const key = f.keys.anthropic.apiKey
+    await f.anthropic.fault({
+      kind: 'status',
+      status: 400,
+      headers: {
+        [`anthropic-ratelimit-${key.toLowerCase()}`]: '1',
+        'anthropic-ratelimit-requests-limit': '50',
+      },
+    })
+    const res = await f.call('/v1/models')
+    const names = [...res.headers.keys()]
+    expect(names).toContain('anthropic-ratelimit-requests-limit')
+    expect(names.join('\n').toLowerCase()).not.toContain(key.toLowerCase().slice(-12))
+  })
+
   it('answers 400 naming each bad field, and never calls upstream', async () => {
     const f = await proxyFixture()
     const res = await f.messages({ model: '', max_tokens: -1, messages: [] })
