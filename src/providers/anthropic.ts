@@ -367,7 +367,8 @@ export interface Answer {
 
 /**
  * Calls Anthropic with the current key, failing over to the next one on a 401, and answers the
- * client: a streamed (SSE) answer relayed chunk by chunk, a JSON answer relayed unchanged, an
+ * client: a streamed (SSE) answer relayed chunk by chunk, a JSON answer relayed as it came,
+ * both with any secret the upstream echoed replaced by its fingerprint; an
  * Anthropic error relayed with its status, type, message and `request-id` (redacted); an
  * answer that is not Anthropic's a 502 `upstream_malformed`; no answer at all a 502/504. Every
  * call is reported exactly once, when it ends (for a stream: when the stream ends).
@@ -437,7 +438,8 @@ export const callAnthropic = async (
           ),
       })
       reportLater = true
-      return { body: stream, status, headers }
+      // Every relayed byte passes the redactor, the stream staying a stream.
+      return { body: stream.pipeThrough(redactor.bodyStream()), status, headers }
     }
     const text = await readBody(upstream, policy.idleTimeoutMs)
     if (upstream.ok) {
@@ -447,7 +449,7 @@ export const callAnthropic = async (
         throw malformed(upstream.status)
       }
       end = { ok: true, usage: usageOfMessage(parsed) }
-      return { body: text, status, headers }
+      return { body: redactor.redactBody(text), status, headers }
     }
     const relayed = readAnthropicError(text)
     end = {

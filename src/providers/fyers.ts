@@ -423,6 +423,8 @@ const callFyers = async <T extends FyersEnvelope>(
 /** A quotes call's answer and which token slot produced it. */
 export interface QuotesResult {
   readonly quotes: FyersQuotesResponse
+  /** The envelope as JSON text to relay, any secret Fyers echoed replaced by its fingerprint. */
+  readonly body: string
   readonly slot: 'current' | 'next'
   /** How many symbols Fyers could not quote (`d[i].s != "ok"`). */
   readonly failedSymbols: number
@@ -438,7 +440,8 @@ export const fyersQuotes = async (
   const path = quotesPath(symbols)
   const { envelope, slot } = await callFyers(deps, scope, snapshot, 'quotes', path, checkQuotes)
   const failedSymbols = envelope.d.filter((quote) => quote.s !== 'ok').length
-  return { quotes: envelope, slot, failedSymbols }
+  const body = scope.redactor().redactBody(JSON.stringify(envelope))
+  return { quotes: envelope, body, slot, failedSymbols }
 }
 
 /**

@@ -24,6 +24,13 @@ export interface SecretMatcher {
    * that starts before `limit` is still replaced whole), so the work is bounded.
    */
   replace(text: string, limit: number): Replaced
+  /** Whether `text` holds any form of any secret at least `minLength` long. */
+  test(text: string): boolean
+  /**
+   * How many characters at the end of `text` could be the start of a secret's form that the
+   * next chunk completes: a stream holds back that many (0 when the tail begins no form).
+   */
+  pendingSuffix(text: string): number
 }
 
 const escapeRegExp = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
@@ -53,6 +60,18 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   const ordered = [...needles.keys()].sort((a, b) => b.length - a.length)
   const longest = ordered[0]?.length ?? 0
   const pattern = ordered.length ? new RegExp(ordered.map(escapeRegExp).join('|'), 'g') : undefined
+  const probe = pattern && new RegExp(pattern.source)
+  // Every proper prefix of every form: what a chunk may end with when a form spans two chunks.
+  const prefixes = new Set<string>()
+  for (const needle of ordered) {
+    for (let length = 1; length < needle.length; length++) prefixes.add(needle.slice(0, length))
+  }
+  const pendingSuffix = (text: string): number => {
+    for (let length = Math.min(longest - 1, text.length); length > 0; length--) {
+      if (prefixes.has(text.slice(text.length - length))) return length
+    }
+    return 0
+  }
 
   const replace = (text: string, limit: number): Replaced => {
     const truncated = text.length > limit
@@ -94,5 +113,11 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     return { text: out + text.slice(cursor, end), consumed: end }
   }
 
-  return { size: values.length, exact: (text) => exact.get(text), replace }
+  return {
+    size: values.length,
+    exact: (text) => exact.get(text),
+    replace,
+    test: (text) => probe?.test(text) ?? false,
+    pendingSuffix,
+  }
 }

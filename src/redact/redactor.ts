@@ -1,5 +1,6 @@
 import { isErrorLike } from './describe-error.ts'
 import { UNREDACTABLE } from './markers.ts'
+import type { SecretMatcher } from './matcher.ts'
 import { MatcherCache } from './matcher-cache.ts'
 import {
   type RedactorOptions,
@@ -30,10 +31,47 @@ export interface Redactor {
   /** Redacts an error (or any thrown value) into a plain {@link RedactedError}. */
   redactError(error: unknown): RedactedError
   /**
+   * A relayed body with every form of every known secret replaced by its fingerprint, and
+   * nothing else changed (no length limit, no masking by names: it is the upstream's content).
+   */
+  redactBody(text: string): string
+  /**
+   * A stream transform doing {@link redactBody} on a relayed byte stream (UTF-8), chunk by
+   * chunk: a form split across chunks is still found, by holding back only a chunk's tail that
+   * could begin one (bounded by the longest form), so the stream stays a stream.
+   */
+  bodyStream(): TransformStream<Uint8Array, Uint8Array>
+  /**
    * A redactor with the same options and `secrets` in place of this one's. The compiled form of
    * each distinct set of values is cached (bounded), so calling this per request is cheap.
    */
   withSecrets(secrets: Iterable<SecretLike>): Redactor
+}
+
+const encoder = new TextEncoder()
+
+/** The stream transform of {@link Redactor.bodyStream}. */
+const redactingStream = (matcher: SecretMatcher): TransformStream<Uint8Array, Uint8Array> => {
+  if (matcher.size === 0) return new TransformStream()
+  const decoder = new TextDecoder()
+  let held = ''
+  const emit = (text: string, controller: TransformStreamDefaultController<Uint8Array>) => {
+    const out = matcher.test(text) ? matcher.replace(text, text.length).text : text
+    if (out) controller.enqueue(encoder.encode(out))
+  }
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      const text = held + decoder.decode(chunk, { stream: true })
+      // A form may begin in what was held; redact the whole, then hold the new tail back.
+      const keep = matcher.pendingSuffix(text)
+      held = keep ? text.slice(text.length - keep) : ''
+      emit(keep ? text.slice(0, text.length - keep) : text, controller)
+    },
+    flush(controller) {
+      emit(held + decoder.decode(), controller)
+      held = ''
+    },
+  })
 }
 
 /**
@@ -91,6 +129,9 @@ export const createRedactor = (options: RedactorOptions = {}): Redactor => {
           ? (out as RedactedError)
           : { name: 'Error', message: UNREDACTABLE }
       },
+      redactBody: (text) =>
+        matcher.size && matcher.test(text) ? matcher.replace(text, text.length).text : text,
+      bodyStream: () => redactingStream(matcher),
       withSecrets: (next) => build(next),
     }
   }

@@ -70,7 +70,7 @@ export const fyersRoutes = (options: FyersRoutesOptions): Hono<Env> => {
     const result = await fyersQuotes(deps, callScope(c, env), c.var.secrets.fyers, symbols)
     c.header('keyline-key-slot', result.slot)
     if (result.failedSymbols) c.header('keyline-quote-errors', String(result.failedSymbols))
-    return c.json(result.quotes)
+    return c.body(result.body, 200, { 'content-type': 'application/json' })
   })
 
   return app
