@@ -31,7 +31,12 @@ export const rotationSummary = async (ctx: BenchContext): Promise<Row[]> => {
     .reverse()
     .find((l) => l.startsWith('{'))
   if (!line) throw new Error(`bench/rotation.ts exited ${code} without a summary:\n${output}`)
-  const { steady, rotating } = JSON.parse(line) as { steady: PhaseFigures; rotating: PhaseFigures }
+  const { steady, rotating, rotations, byFailover } = JSON.parse(line) as {
+    steady: PhaseFigures
+    rotating: PhaseFigures
+    rotations: number
+    byFailover: number
+  }
   const failures = steady.failures + rotating.failures
   if (failures > 0 || code !== 0) {
     throw new Error(
@@ -57,7 +62,7 @@ export const rotationSummary = async (ctx: BenchContext): Promise<Row[]> => {
     },
     {
       bench: 7,
-      measurement: 'rotation under load: failed requests',
+      measurement: `rotation under load: failed requests (${rotations} rotations, ${byFailover} promoted by failover)`,
       keyline: `${rotating.failures} of ${rotating.requests}`,
       comparator: `steady state ${steady.failures} of ${steady.requests}`,
       ratio: '—',
