@@ -1,14 +1,15 @@
 /**
- * Benchmark 2, streaming: a ~1 MiB SSE reply of the Anthropic stub (about 8 300 token-sized
- * `content_block_delta` events) relayed by keyline's Node entry and by the bare Hono proxy:
- * time to the first byte of the body, and bytes per second over the whole stream, one stream
- * at a time, alternating between the two.
+ * Benchmark 2, streaming: a ~1 MiB streamed Messages reply (about 8 300 token-sized
+ * `content_block_delta` events, from `servers/sse-upstream.ts`, which writes faster than
+ * either proxy relays) through keyline's Node entry and through the bare Hono proxy: time to
+ * the first byte of the body, and bytes per second over the whole stream, one stream at a
+ * time, alternating between the two; the upstream's own speed, read directly, is shown too.
  */
 import { Agent, request } from 'node:http'
 import { generateStubKeys } from '../test/stubs/index.ts'
 import type { Service } from './support/processes.ts'
 import { clientHeaders, messagesBody } from './support/requests.ts'
-import { startBareProxy, startKeyline, startStubProcess } from './support/services.ts'
+import { startBareProxy, startKeyline, startSseUpstream } from './support/services.ts'
 import { fmt, median } from './support/stats.ts'
 import { type BenchContext, latencyRatio, type Row, ratio, verdict } from './support/table.ts'
 import { randomToken } from './support/tokens.ts'
@@ -68,38 +69,44 @@ export const sseRelay = async (ctx: BenchContext): Promise<Row[]> => {
   const services: Service[] = []
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   try {
-    const stub = await startStubProcess({ dir: ctx.dir, apiKey, sseBytes: sseBytes(ctx.quick) })
-    services.push(stub)
-    const upstream = { dir: ctx.dir, upstream: stub.url, apiKey }
+    const sse = await startSseUpstream({ dir: ctx.dir, apiKey, bytes: sseBytes(ctx.quick) })
+    services.push(sse)
+    const upstream = { dir: ctx.dir, upstream: sse.url, apiKey }
     const keyline = await startKeyline({ ...upstream, clientToken })
     services.push(keyline)
     const bare = await startBareProxy(upstream)
     services.push(bare)
-    const headers = clientHeaders(clientToken)
+    const targets = [
+      { name: 'keyline', url: keyline.url, headers: clientHeaders(clientToken) },
+      { name: 'bare Hono', url: bare.url, headers: clientHeaders(clientToken) },
+      {
+        name: 'upstream read directly',
+        url: sse.url,
+        headers: { ...clientHeaders(clientToken), 'x-api-key': apiKey },
+      },
+    ]
     const body = messagesBody(true)
     const runs = ctx.quick ? 2 : 16
     const warmup = ctx.quick ? 0 : 3
-    const timings = new Map<Service, StreamTiming[]>([
-      [keyline, []],
-      [bare, []],
-    ])
+    const timings = new Map<string, StreamTiming[]>(targets.map((t) => [t.name, []]))
     for (let i = 0; i < warmup + runs; i++) {
       if (i % 4 === 0) ctx.progress(`sse: stream ${i + 1}/${warmup + runs} through each`)
-      for (const service of [keyline, bare]) {
-        const timing = await stream(`${service.url}/v1/messages`, headers, body, agent)
-        if (i >= warmup) timings.get(service)?.push(timing)
+      for (const t of targets) {
+        const timing = await stream(`${t.url}/v1/messages`, t.headers, body, agent)
+        if (i >= warmup) timings.get(t.name)?.push(timing)
       }
     }
-    const summary = (service: Service) => {
-      const list = timings.get(service) ?? []
+    const summary = (name: string) => {
+      const list = timings.get(name) ?? []
       return {
         ttfb: median(list.map((t) => t.ttfbMs)),
         mibPerSecond: median(list.map((t) => t.bytes / 1024 / 1024 / (t.totalMs / 1000))),
         bytes: median(list.map((t) => t.bytes)),
       }
     }
-    const k = summary(keyline)
-    const b = summary(bare)
+    const k = summary('keyline')
+    const b = summary('bare Hono')
+    const d = summary('upstream read directly')
     const size = `${fmt(k.bytes / 1024)} KiB`
     return [
       {
@@ -117,6 +124,14 @@ export const sseRelay = async (ctx: BenchContext): Promise<Row[]> => {
         comparator: `bare Hono ${fmt(b.mibPerSecond)}`,
         ratio: ratio(k.mibPerSecond, b.mibPerSecond),
         target: verdict('≥ 0.9×', k.mibPerSecond >= 0.9 * b.mibPerSecond),
+      },
+      {
+        bench: 2,
+        measurement: `SSE relay, ${size} stream (MiB/s, median)`,
+        keyline: fmt(k.mibPerSecond),
+        comparator: `upstream read directly ${fmt(d.mibPerSecond)}`,
+        ratio: ratio(k.mibPerSecond, d.mibPerSecond),
+        target: '—',
       },
     ]
   } finally {

@@ -9,29 +9,42 @@ import { baseEnv, freePort, type Service, startService } from './processes.ts'
 /** Where a service's log goes: `<dir>/<name>-<port>.log`. */
 const logIn = (dir: string, name: string, port: number): string => join(dir, `${name}-${port}.log`)
 
-/**
- * The Anthropic stub accepting `apiKey`; `sseBytes` sets the size of a streamed reply
- * (the default reply otherwise).
- */
+/** The Anthropic stub (`bench/servers/anthropic-stub.ts`) accepting `apiKey`. */
 export const startStubProcess = async (options: {
   dir: string
   apiKey: string
-  sseBytes?: number
 }): Promise<Service> => {
   const port = await freePort()
   return startService({
     name: 'anthropic stub',
     command: process.execPath,
     args: ['bench/servers/anthropic-stub.ts'],
+    env: { ...baseEnv(), BENCH_PORT: String(port), BENCH_API_KEY: options.apiKey },
+    port,
+    logFile: logIn(options.dir, 'stub', port),
+    anyStatus: true,
+  })
+}
+
+/** The SSE upstream (`bench/servers/sse-upstream.ts`): `bytes` of stream per reply. */
+export const startSseUpstream = async (options: {
+  dir: string
+  apiKey: string
+  bytes: number
+}): Promise<Service> => {
+  const port = await freePort()
+  return startService({
+    name: 'SSE upstream',
+    command: process.execPath,
+    args: ['bench/servers/sse-upstream.ts'],
     env: {
       ...baseEnv(),
       BENCH_PORT: String(port),
       BENCH_API_KEY: options.apiKey,
-      BENCH_SSE_BYTES: String(options.sseBytes ?? 0),
+      BENCH_SSE_BYTES: String(options.bytes),
     },
     port,
-    logFile: logIn(options.dir, 'stub', port),
-    anyStatus: true,
+    logFile: logIn(options.dir, 'sse', port),
   })
 }
 
