@@ -1,7 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { bearerAuth } from 'hono/bearer-auth'
-import { HTTPException } from 'hono/http-exception'
-import { timingSafeEqual } from 'hono/utils/buffer'
+import { constantTimeEqual, sha256 } from '../auth/constant-time.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { fingerprint } from '../secrets/fingerprint.ts'
@@ -39,23 +37,42 @@ export interface AdminAuthOptions {
 /** The 404 of a route that does not exist: what `/admin/*` answers while no admin token is set. */
 export const noSuchRoute = (): KeylineError => new KeylineError(404, 'not_found', 'No such route')
 
-const matchToken = async (
-  presented: string,
-  tokens: readonly AdminToken[]
-): Promise<AdminToken | undefined> => {
+const TOKEN = /^[A-Za-z0-9._~+/-]+=*$/
+const REALM = 'Bearer realm="keyline-admin"'
+
+type Verdict =
+  | { readonly token: AdminToken }
+  | { readonly reason: 'missing_token' | 'malformed_header' | 'invalid_token'; challenge: string }
+
+/**
+ * Judges the request's `Authorization: Bearer <token>` against the admin tokens, synchronously:
+ * SHA-256 digests compared in constant time, every token compared, so the time taken tells
+ * nothing of which one matched. Parses the header as hono's bearer-auth does.
+ */
+const judge = (header: string | undefined, tokens: readonly AdminToken[]): Verdict => {
+  if (!header) return { reason: 'missing_token', challenge: REALM }
+  const prefixed = header.toLowerCase().startsWith('bearer') && header[6] === ' '
+  const presented = prefixed ? header.slice(7).trimStart() : ''
+  if (!presented || !TOKEN.test(presented)) {
+    return { reason: 'malformed_header', challenge: 'Bearer error="invalid_request"' }
+  }
+  const digest = sha256(presented)
   let matched: AdminToken | undefined
   for (const token of tokens) {
-    // every token is compared, so the time taken does not tell which one matched
-    if ((await timingSafeEqual(token.value, presented)) && !matched) matched = token
+    if (constantTimeEqual(sha256(token.value), digest) && !matched) matched = token
   }
   return matched
+    ? { token: matched }
+    : { reason: 'invalid_token', challenge: 'Bearer error="invalid_token"' }
 }
 
 /**
  * Guards `/admin/*`: `Authorization: Bearer <ADMIN_TOKEN>` (or `ADMIN_TOKEN_NEW` while the admin
- * token rotates), compared in constant time through hono's bearer-auth. Without any admin token
- * configured it answers 404, as for an unknown route. A client address with too many failures in
- * the window gets 429 with `retry-after`; every failure is logged without the presented token.
+ * token rotates), compared in constant time. Without any admin token configured it answers 404,
+ * as for an unknown route. Every request counts against its client address's failure limit
+ * before its token is judged (and is forgotten when it succeeds), so parallel guesses cannot
+ * outrun the limit: a client whose window is spent gets 429 with `retry-after`, unjudged. Every
+ * failure is logged without the presented token.
  */
 export const adminAuth = (
   options: AdminAuthOptions = {}
@@ -65,74 +82,45 @@ export const adminAuth = (
   const clientAddress = options.clientAddress ?? cloudflareClientAddress
   const now = options.now ?? Date.now
   const limiter = new FailureLimiter(options.rateLimit)
-  const matched = new WeakMap<Context, AdminToken>()
-  const bearer = bearerAuth({
-    realm: 'keyline-admin',
-    verifyToken: async (presented, c) => {
-      const token = await matchToken(presented, adminTokens(readRequestEnv(c)))
-      if (token) matched.set(c, token)
-      return token !== undefined
-    },
-  })
 
-  const failed = (c: Context, client: string, reason: string): void => {
-    limiter.fail(client, now())
+  const logLine = (c: Context, msg: string, fields: Record<string, unknown>): void =>
     log({
       level: 'warn',
-      msg: 'admin authentication failed',
-      reason,
-      client,
+      msg,
+      ...fields,
       method: c.req.method,
       path: c.req.path,
       time: new Date(now()).toISOString(),
     })
-  }
 
   return async function adminAuthMiddleware(c, next) {
-    if (adminTokens(readRequestEnv(c)).length === 0) throw noSuchRoute()
+    const tokens = adminTokens(readRequestEnv(c))
+    if (tokens.length === 0) throw noSuchRoute()
     const client = clientAddress(c)
-    const wait = limiter.retryAfter(client, now())
+    // Counted before it is judged: nothing between this line and the verdict awaits.
+    const wait = limiter.attempt(client, now())
     if (wait !== undefined) {
-      log({
-        level: 'warn',
-        msg: 'admin authentication rate limited',
-        client,
-        method: c.req.method,
-        path: c.req.path,
-        time: new Date(now()).toISOString(),
-      })
+      logLine(c, 'admin authentication rate limited', { client })
       throw new KeylineError(429, 'rate_limited', 'Too many failed admin attempts; retry later', {
         headers: { 'retry-after': String(wait) },
       })
     }
-    try {
-      await bearer(c as unknown as Context, async () => {})
-    } catch (err) {
-      if (!(err instanceof HTTPException)) throw err
-      const challenge =
-        err.getResponse().headers.get('www-authenticate') ?? 'Bearer realm="keyline-admin"'
-      const missing = !c.req.header('authorization')
-      const malformed = err.status === 400
-      failed(
-        c,
-        client,
-        missing ? 'missing_token' : malformed ? 'malformed_header' : 'invalid_token'
-      )
+    const verdict = judge(c.req.header('authorization'), tokens)
+    if (!('token' in verdict)) {
+      logLine(c, 'admin authentication failed', { reason: verdict.reason, client })
       throw new KeylineError(
         401,
         'authentication_error',
-        missing
+        verdict.reason === 'missing_token'
           ? 'An admin token is required: Authorization: Bearer <ADMIN_TOKEN>'
           : 'The admin token is not valid',
-        { headers: { 'www-authenticate': challenge } }
+        { headers: { 'www-authenticate': verdict.challenge } }
       )
     }
-    const token = matched.get(c)
-    if (!token) throw new KeylineError(401, 'authentication_error', 'The admin token is not valid')
     limiter.succeed(client)
     c.set('adminCaller', {
-      variable: token.variable,
-      fingerprint: fingerprint(token.value),
+      variable: verdict.token.variable,
+      fingerprint: fingerprint(verdict.token.value),
       client,
     })
     await next()

@@ -29,8 +29,10 @@ const positiveInteger = (value: number, name: string): number => {
 }
 
 /**
- * Counts failed attempts per client address in fixed windows. Kept in memory: per process on
- * Node and Deno, per isolate on Workers.
+ * Counts attempts per client address in fixed windows, each attempt *before* it is judged: a
+ * request takes a slot of its client's window first and gives it back only by succeeding, so
+ * however many guesses run in parallel, no more than `maxFailures` of them are ever judged in
+ * one window. Kept in memory: per process on Node and Deno, per isolate on Workers.
  */
 export class FailureLimiter {
   readonly #max: number
@@ -44,31 +46,30 @@ export class FailureLimiter {
     this.#maxClients = positiveInteger(options.maxClients ?? 10_000, 'rateLimit.maxClients')
   }
 
-  /** Seconds `client` must wait before trying again, or `undefined` when it may try now. */
-  retryAfter(client: string, now: number): number | undefined {
-    const window = this.#windows.get(client)
-    if (!window) return undefined
-    if (now >= window.resetAt) {
+  /**
+   * Counts an attempt of `client` as a failure until it proves otherwise ({@link succeed}).
+   * Returns `undefined` when the attempt may be judged, or the seconds `client` must wait when
+   * its window is spent (the refused attempt is not counted).
+   */
+  attempt(client: string, now: number): number | undefined {
+    let window = this.#windows.get(client)
+    if (window && now >= window.resetAt) {
       this.#windows.delete(client)
+      window = undefined
+    }
+    if (!window) {
+      if (this.#windows.size >= this.#maxClients) this.#evict(now)
+      this.#windows.set(client, { failures: 1, resetAt: now + this.#windowMs })
       return undefined
     }
-    if (window.failures < this.#max) return undefined
-    return Math.max(1, Math.ceil((window.resetAt - now) / 1000))
-  }
-
-  /** Records a failed attempt of `client`. */
-  fail(client: string, now: number): void {
-    const window = this.#windows.get(client)
-    if (window && now < window.resetAt) {
-      window.failures += 1
-      return
+    if (window.failures >= this.#max) {
+      return Math.max(1, Math.ceil((window.resetAt - now) / 1000))
     }
-    this.#windows.delete(client)
-    if (this.#windows.size >= this.#maxClients) this.#evict(now)
-    this.#windows.set(client, { failures: 1, resetAt: now + this.#windowMs })
+    window.failures += 1
+    return undefined
   }
 
-  /** Forgets the failures of `client` after it authenticated. */
+  /** Forgets the failures of `client` after it authenticated, its own attempt's included. */
   succeed(client: string): void {
     this.#windows.delete(client)
   }
