@@ -1,17 +1,24 @@
 /**
  * Workers tooling of the bundle and cold-start benchmarks, all from node_modules and offline:
  * `wrangler deploy --dry-run` for keyline's bundle (with esbuild's metafile), esbuild (the one
- * wrangler bundles with) for the bare Hono worker, and miniflare to load a bundle in workerd,
- * imported as test/node/admin-epoch.test.ts does.
+ * wrangler bundles with) for the bare Hono worker, and wrangler's own miniflare (so the
+ * workerd wrangler runs) to load a bundle.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
-import { Miniflare, NoOpLog } from 'miniflare'
+import type * as MiniflareModule from 'miniflare'
 import { baseEnv, ROOT, runChild } from './processes.ts'
 
 const wranglerPackage = createRequire(join(ROOT, 'package.json')).resolve('wrangler/package.json')
+
+/** Wrangler's miniflare: the one `wrangler dev` runs, with the workerd it depends on. */
+const miniflare = async (): Promise<typeof MiniflareModule> =>
+  (await import(
+    pathToFileURL(createRequire(wranglerPackage).resolve('miniflare')).href
+  )) as typeof MiniflareModule
 
 /** The esbuild metafile parts used here. */
 export interface Metafile {
@@ -122,6 +129,7 @@ export const buildBareWorker = async (dir: string): Promise<string> => {
  * namespace) to the first response of `GET /healthz`; the instance is disposed of afterwards.
  */
 export const coldStart = async (script: string): Promise<number> => {
+  const { Miniflare, NoOpLog } = await miniflare()
   const contents = readFileSync(script, 'utf8')
   const started = performance.now()
   const mf = new Miniflare({
