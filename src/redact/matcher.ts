@@ -10,8 +10,9 @@ export interface Replaced {
 }
 
 /**
- * The compiled form of one set of secret values: every encoded form of every value, searched
- * in one pass. Build it once per distinct set with {@link compileMatcher}.
+ * The compiled form of one set of secret values: every encoded form of every value, and every
+ * run of {@link RUN_LENGTH} or more of a value's characters, searched in one pass each. Build it
+ * once per distinct set with {@link compileMatcher}.
  */
 export interface SecretMatcher {
   /** How many distinct secret values it knows. */
@@ -19,19 +20,28 @@ export interface SecretMatcher {
   /** The fingerprint of the secret `text` is exactly, whatever its length; else `undefined`. */
   exact(text: string): string | undefined
   /**
-   * Replaces every form of every secret at least `minLength` long with its fingerprint,
-   * overlapping occurrences merged. Reads at most the first `limit` characters (an occurrence
-   * that starts before `limit` is still replaced whole), so the work is bounded.
+   * Replaces every form of every secret at least `minLength` long with its fingerprint, and
+   * every run of {@link RUN_LENGTH} or more consecutive characters of one (case-insensitively,
+   * across line breaks, also of its hex form), overlapping occurrences merged. Reads at most
+   * the first `limit` characters (an occurrence that starts before `limit` is still replaced
+   * whole), so the work is bounded.
    */
   replace(text: string, limit: number): Replaced
-  /** Whether `text` holds any form of any secret at least `minLength` long. */
+  /** Whether `text` holds anything {@link replace} would replace. */
   test(text: string): boolean
   /**
-   * How many characters at the end of `text` could be the start of a secret's form that the
-   * next chunk completes: a stream holds back that many (0 when the tail begins no form).
+   * How many characters at the end of `text` could be the start (or the unfinished part) of
+   * something the next chunk completes: a stream holds back that many, 0 when the tail can
+   * begin nothing. Bounded by the longest secret's form.
    */
   pendingSuffix(text: string): number
 }
+
+/**
+ * The shortest run of a secret's characters that is replaced inside a text: a key truncated as
+ * providers print it (`sk-ant-api03-AbCdEfGh...WXYZ`), a fragment, an upper-cased copy.
+ */
+export const RUN_LENGTH = 8
 
 const escapeRegExp = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
 
@@ -41,6 +51,24 @@ const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xd
 const cutAt = (text: string, at: number, floor: number): number =>
   at > floor && at < text.length && isHighSurrogate(text.charCodeAt(at - 1)) ? at - 1 : at
 
+const isBreak = (code: number): boolean => code === 10 || code === 13
+
+const lowerHexOf = (text: string): string =>
+  Array.from(new TextEncoder().encode(text), (byte) => byte.toString(16).padStart(2, '0')).join('')
+
+/** A text a run is searched in: a secret's value, or its hex form; lower-cased. */
+interface RunSource {
+  readonly text: string
+  readonly print: string
+}
+
+/** One place found to replace: `[start, end)` of the text, and the fingerprint it stands for. */
+interface Region {
+  start: number
+  end: number
+  prints: string[]
+}
+
 /**
  * Compiles a matcher for `secrets`. Values shorter than `minLength` are matched only as whole
  * strings ({@link SecretMatcher.exact}); replacing them inside text would destroy it.
@@ -49,6 +77,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   const values = [...new Set(secrets)].filter((s) => s.length > 0)
   const exact = new Map<string, string>()
   const needles = new Map<string, string>()
+  const sources: RunSource[] = []
   for (const secret of [...values].sort((a, b) => b.length - a.length)) {
     const print = fingerprint(secret)
     exact.set(secret, print)
@@ -56,68 +85,167 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     for (const form of secretForms(secret, minLength)) {
       if (!needles.has(form)) needles.set(form, print)
     }
+    if (secret.length >= RUN_LENGTH) {
+      sources.push({ text: secret.toLowerCase(), print })
+      sources.push({ text: lowerHexOf(secret), print })
+    }
   }
   const ordered = [...needles.keys()].sort((a, b) => b.length - a.length)
-  const longest = ordered[0]?.length ?? 0
+  const longestForm = ordered[0]?.length ?? 0
   const pattern = ordered.length ? new RegExp(ordered.map(escapeRegExp).join('|'), 'g') : undefined
-  const probe = pattern && new RegExp(pattern.source)
-  // Every proper prefix of every form: what a chunk may end with when a form spans two chunks.
-  const prefixes = new Set<string>()
-  for (const needle of ordered) {
-    for (let length = 1; length < needle.length; length++) prefixes.add(needle.slice(0, length))
-  }
-  const pendingSuffix = (text: string): number => {
-    for (let length = Math.min(longest - 1, text.length); length > 0; length--) {
-      if (prefixes.has(text.slice(text.length - length))) return length
+
+  // Every run of RUN_LENGTH characters of every source, lower-cased, and where it sits.
+  const grams = new Map<string, { source: RunSource; offset: number }>()
+  // Every shorter piece of a source: what a chunk may end with when a run continues in the next.
+  const pieces = new Set<string>()
+  for (const source of sources) {
+    for (let i = 0; i + RUN_LENGTH <= source.text.length; i++) {
+      const gram = source.text.slice(i, i + RUN_LENGTH)
+      if (!grams.has(gram)) grams.set(gram, { source, offset: i })
     }
-    return 0
+    for (let i = 0; i < source.text.length; i++) {
+      for (let n = 1; n < RUN_LENGTH && i + n <= source.text.length; n++) {
+        pieces.add(source.text.slice(i, i + n))
+      }
+    }
+  }
+  const runs = grams.size
+    ? new RegExp([...grams.keys()].map(escapeRegExp).join('|'), 'gi')
+    : undefined
+  const longestRun = sources.reduce((max, source) => Math.max(max, source.text.length), 0)
+  const probe = [pattern, runs]
+    .filter((p) => p !== undefined)
+    .map((p) => new RegExp(p.source, p.flags.replace('g', '')))
+
+  /**
+   * Grows a run found at `[start, start + RUN_LENGTH)` (`offset` into its source) as far as the
+   * text goes on matching the source, case-insensitively, line breaks skipped.
+   */
+  const grow = (text: string, start: number, source: RunSource, offset: number): Region => {
+    let end = start + RUN_LENGTH
+    let at = offset + RUN_LENGTH
+    for (let i = end; i < text.length && at < source.text.length; i++) {
+      const code = text.charCodeAt(i)
+      if (isBreak(code)) continue
+      if (text[i]?.toLowerCase() !== source.text[at]) break
+      at++
+      end = i + 1
+    }
+    let from = start
+    at = offset - 1
+    for (let i = start - 1; i >= 0 && at >= 0; i--) {
+      const code = text.charCodeAt(i)
+      if (isBreak(code)) continue
+      if (text[i]?.toLowerCase() !== source.text[at]) break
+      at--
+      from = i
+    }
+    return { start: from, end, prints: [source.print] }
+  }
+
+  /** Every place to replace that starts before `limit`, sorted by start. */
+  const find = (text: string, limit: number): Region[] => {
+    const found: Region[] = []
+    if (pattern && text.length >= minLength) {
+      pattern.lastIndex = 0
+      for (let m = pattern.exec(text); m !== null && m.index < limit; m = pattern.exec(text)) {
+        const print = needles.get(m[0]) ?? '[REDACTED]'
+        found.push({ start: m.index, end: m.index + m[0].length, prints: [print] })
+        pattern.lastIndex = m.index + 1
+      }
+    }
+    const forms = [...found]
+    if (runs && text.length >= RUN_LENGTH) {
+      runs.lastIndex = 0
+      for (let m = runs.exec(text); m !== null && m.index < limit; m = runs.exec(text)) {
+        const hit = grams.get(m[0].toLowerCase())
+        if (hit) {
+          const region = grow(text, m.index, hit.source, hit.offset)
+          // A run inside a whole form is that form: its own fingerprint says which secret.
+          if (!forms.some((f) => f.start <= region.start && f.end >= region.end)) found.push(region)
+          runs.lastIndex = Math.max(m.index + 1, region.end - RUN_LENGTH + 1)
+        } else {
+          runs.lastIndex = m.index + 1
+        }
+      }
+    }
+    return found.sort((a, b) => a.start - b.start)
+  }
+
+  /** Overlapping regions as one, each fingerprint once. */
+  const merge = (found: Region[]): Region[] => {
+    const merged: Region[] = []
+    for (const region of found) {
+      const last = merged[merged.length - 1]
+      if (last && region.start < last.end) {
+        // Only a region that reaches further adds its fingerprint: one inside says nothing new.
+        if (region.end > last.end) {
+          last.end = region.end
+          for (const print of region.prints) {
+            if (!last.prints.includes(print)) last.prints.push(print)
+          }
+        }
+      } else {
+        merged.push({ start: region.start, end: region.end, prints: [...region.prints] })
+      }
+    }
+    return merged
   }
 
   const replace = (text: string, limit: number): Replaced => {
     const truncated = text.length > limit
-    const window = truncated ? text.slice(0, limit + longest) : text
+    const window = truncated ? text.slice(0, limit + Math.max(longestForm, longestRun * 2)) : text
     let out = ''
     let cursor = 0
-    if (pattern && window.length >= minLength) {
-      pattern.lastIndex = 0
-      let regionStart = -1
-      let regionEnd = -1
-      let prints: string[] = []
-      for (let m = pattern.exec(window); m !== null && m.index < limit; m = pattern.exec(window)) {
-        const start = m.index
-        const end = start + m[0].length
-        const print = needles.get(m[0]) ?? '[REDACTED]'
-        if (start < regionEnd) {
-          if (end > regionEnd) {
-            regionEnd = end
-            if (prints[prints.length - 1] !== print) prints.push(print)
-          }
-        } else {
-          if (regionStart >= 0) {
-            out += text.slice(cursor, regionStart) + prints.join('')
-            cursor = regionEnd
-          }
-          regionStart = start
-          regionEnd = end
-          prints = [print]
-        }
-        pattern.lastIndex = start + 1
-      }
-      if (regionStart >= 0) {
-        out += text.slice(cursor, regionStart) + prints.join('')
-        cursor = regionEnd
-      }
+    for (const region of merge(find(window, limit))) {
+      out += text.slice(cursor, region.start) + region.prints.join('')
+      cursor = region.end
     }
     if (!truncated) return { text: out + text.slice(cursor), consumed: text.length }
     const end = Math.max(cursor, cutAt(text, limit, cursor))
     return { text: out + text.slice(cursor, end), consumed: end }
   }
 
+  const pendingSuffix = (text: string): number => {
+    let hold = 0
+    // The start of an encoded form.
+    for (let length = Math.min(longestForm - 1, text.length); length > 0; length--) {
+      if (needlePrefix(text.slice(text.length - length))) {
+        hold = length
+        break
+      }
+    }
+    if (!runs) return hold
+    // A run that reaches the end may go on in the next chunk: hold it back whole.
+    const tailStart = Math.max(0, text.length - 2 * longestRun - RUN_LENGTH)
+    const tail = text.slice(tailStart)
+    for (const region of merge(find(tail, tail.length))) {
+      if (region.end === tail.length) hold = Math.max(hold, tail.length - region.start)
+    }
+    // A piece shorter than a run may become one: the last characters, line breaks skipped.
+    let piece = ''
+    for (let i = text.length - 1, taken = 0; i >= 0 && taken < RUN_LENGTH - 1; i--) {
+      if (isBreak(text.charCodeAt(i))) continue
+      piece = (text[i] ?? '').toLowerCase() + piece
+      taken++
+      if (pieces.has(piece)) hold = Math.max(hold, text.length - i)
+      else break
+    }
+    return hold
+  }
+
+  // Every proper prefix of every form: what a chunk may end with when a form spans two chunks.
+  const prefixes = new Set<string>()
+  for (const needle of ordered) {
+    for (let length = 1; length < needle.length; length++) prefixes.add(needle.slice(0, length))
+  }
+  const needlePrefix = (suffix: string): boolean => prefixes.has(suffix)
+
   return {
     size: values.length,
     exact: (text) => exact.get(text),
     replace,
-    test: (text) => probe?.test(text) ?? false,
+    test: (text) => probe.some((p) => p.test(text)),
     pendingSuffix,
   }
 }

@@ -3,7 +3,18 @@ import { HTTPException } from 'hono/http-exception'
 import { describe, expect, it } from 'vitest'
 import { KeylineError } from '../../src/errors/keyline-error.ts'
 import { unusableReason } from '../../src/secrets/placeholder.ts'
-import { build, leaks, RUNS, secretArb, shape, TIMEOUT } from '../support/leak-fuzz.ts'
+import {
+  asciiSecretArb,
+  build,
+  embedLong,
+  LONG_FORMS,
+  leaks,
+  longLeaks,
+  RUNS,
+  secretArb,
+  shape,
+  TIMEOUT,
+} from '../support/leak-fuzz.ts'
 import { MESSAGE, proxyFixture } from './fixture.ts'
 
 /**
@@ -136,6 +147,69 @@ describe('no secret leaks through real requests', () => {
           expect(leaks(out, secrets)).toEqual([])
         }),
         { numRuns: Math.ceil(RUNS / 4) }
+      )
+    },
+    TIMEOUT
+  )
+
+  it(
+    'an upstream that echoes the key upper-cased, in hex, wrapped or truncated, in any answer',
+    async () => {
+      let echo: (key: string) => string = (key) => key
+      let kind: 'json' | 'error' | 'sse' = 'json'
+      const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init)
+        const echoed = JSON.stringify(echo(request.headers.get('x-api-key') ?? ''))
+        if (kind === 'sse') {
+          const text = `event: error\ndata: {"type":"error","error":{"type":"api_error","message":${echoed}}}\n\n`
+          const half = Math.floor(text.length / 2)
+          const bytes = new TextEncoder()
+          return new Response(
+            new ReadableStream({
+              start(controller) {
+                controller.enqueue(bytes.encode(text.slice(0, half)))
+                controller.enqueue(bytes.encode(text.slice(half)))
+                controller.close()
+              },
+            }),
+            { headers: { 'content-type': 'text/event-stream' } }
+          )
+        }
+        const body =
+          kind === 'json'
+            ? `{"type":"message","content":[{"type":"text","text":${echoed}}],"usage":{}}`
+            : `{"type":"error","error":{"type":"invalid_request_error","message":${echoed}}}`
+        return new Response(body, {
+          status: kind === 'json' ? 200 : 400,
+          headers: { 'content-type': 'application/json' },
+        })
+      }) as typeof globalThis.fetch
+      const f = await proxyFixture({}, { fetch })
+      await fc.assert(
+        fc.asyncProperty(
+          asciiSecretArb.filter((k) => unusableReason(k) === undefined),
+          fc.constantFrom(...LONG_FORMS),
+          fc.integer({ min: 8, max: 76 }),
+          fc.constantFrom('json' as const, 'error' as const, 'sse' as const),
+          async (key, form, width, answer) => {
+            echo = (sent) => `key ${embedLong(sent, form, width)} rejected`
+            kind = answer
+            f.logs.length = 0
+            const res = await f.call(
+              '/v1/messages',
+              {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ ...MESSAGE, stream: answer === 'sse' }),
+              },
+              { ...f.env, ANTHROPIC_API_KEY: key }
+            )
+            expect(res.status).toBe(answer === 'error' ? 400 : 200)
+            const out = `${await exposed(res)}\n${JSON.stringify(f.logs)}`
+            expect(longLeaks(out, [key])).toEqual([])
+          }
+        ),
+        { numRuns: Math.ceil(RUNS / 10) }
       )
     },
     TIMEOUT

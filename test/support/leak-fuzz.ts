@@ -45,6 +45,46 @@ type Form = (typeof FORMS)[number]
 /** Forms whose result is ASCII, so they can go in a `Headers` value. */
 const ASCII_FORMS: readonly Form[] = ['uri', 'uri-plus', 'form', 'b64', 'b64url', 'b64uri', 'basic']
 
+const hexOf = (text: string): string =>
+  Array.from(utf8.encode(text), (byte) => byte.toString(16).padStart(2, '0')).join('')
+
+/** A credential as keys and tokens are: 8 to 60 printable ASCII characters, no spaces. */
+export const asciiSecretArb = fc
+  .array(fc.integer({ min: 0x21, max: 0x7e }), { minLength: 8, maxLength: 60 })
+  .map((codes) => String.fromCharCode(...codes))
+
+/**
+ * Forms in which only runs of 8 or more characters are promised to be caught (a truncated
+ * key keeps its last 4, a wrapped one may end in a short line): checked by {@link longLeaks}.
+ */
+export const LONG_FORMS = ['upper', 'hex', 'HEX', 'wrapped', 'truncated'] as const
+export type LongForm = (typeof LONG_FORMS)[number]
+
+/** `secret` in a {@link LongForm}; `width` (8 or more) is where a wrapped form breaks. */
+export const embedLong = (secret: string, form: LongForm, width: number): string => {
+  switch (form) {
+    case 'upper':
+      // Runs are matched case-insensitively from 8 characters on; a shorter secret only whole.
+      return secret.length >= 8 ? secret.replace(/[a-z]/g, (c) => c.toUpperCase()) : secret
+    case 'hex':
+      return hexOf(secret)
+    case 'HEX':
+      return hexOf(secret).toUpperCase()
+    case 'wrapped': {
+      // Wrapped at a width from 8 to 67 columns, as a PEM block or a terminal would.
+      const lines = Array.from(secret).reduce<string[]>((acc, char, i) => {
+        if (i % width === 0) acc.push('')
+        acc[acc.length - 1] += char
+        return acc
+      }, [])
+      return lines.join(width % 2 ? '\r\n' : '\n')
+    }
+    case 'truncated':
+      // As providers print a key: its start, an ellipsis, its last four characters.
+      return secret.length >= 16 ? `${secret.slice(0, 12)}...${secret.slice(-4)}` : secret
+  }
+}
+
 export const embed = (secret: string, form: Form, pre: string): string => {
   switch (form) {
     case 'raw':
@@ -186,6 +226,17 @@ const runs = (secret: string): string[] => {
   return chars.slice(0, -4).map((_, i) => chars.slice(i, i + 5).join(''))
 }
 
+/** Every run of 8 ASCII characters of `secret` (what is matched case-insensitively), lower-cased. */
+const longRuns = (secret: string): string[] => {
+  const chars = Array.from(secret)
+  const out: string[] = []
+  for (let i = 0; i + 8 <= chars.length; i++) {
+    const run = chars.slice(i, i + 8).join('')
+    if (/^[\x21-\x7e]{8}$/.test(run)) out.push(run.toLowerCase())
+  }
+  return out
+}
+
 export const leaks = (serialized: string, secrets: readonly string[]): string[] => {
   // A marker next to a fingerprint (`…WXYZ[REDACTED]`) is not secret text: keep it from
   // forming a run with the fingerprint's 4 visible characters.
@@ -194,6 +245,23 @@ export const leaks = (serialized: string, secrets: readonly string[]): string[] 
   for (const secret of secrets) {
     for (const run of runs(secret)) {
       for (const form of forbidden(run)) if (text.includes(form)) found.push(form)
+    }
+  }
+  return found
+}
+
+/**
+ * Every run of 8 printable ASCII characters of a secret, or its hex form, found in
+ * `serialized` case-insensitively and with line breaks (raw or JSON-escaped) taken out.
+ */
+export const longLeaks = (serialized: string, secrets: readonly string[]): string[] => {
+  const folded = serialized.replace(/\\r|\\n|\r|\n/g, '').toLowerCase()
+  const found: string[] = []
+  for (const secret of secrets) {
+    for (const run of longRuns(secret)) {
+      if (folded.includes(run)) found.push(run)
+      const hex = hexOf(run)
+      if (folded.includes(hex)) found.push(hex)
     }
   }
   return found

@@ -2,10 +2,14 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createRedactor } from '../../src/redact/index.ts'
 import {
+  asciiSecretArb,
   build,
   embed,
+  embedLong,
   FORMS,
+  LONG_FORMS,
   leaks,
+  longLeaks,
   RUNS,
   secretArb,
   shape,
@@ -23,6 +27,27 @@ import {
 
 describe('redactor: property', () => {
   const redactor = createRedactor({ maxNodes: 100_000, maxStringLength: 1_000_000 })
+
+  it(
+    `no run of 8 characters of a key survives upper-cased, in hex, wrapped or truncated (${RUNS} runs)`,
+    () => {
+      fc.assert(
+        fc.property(
+          asciiSecretArb,
+          fc.constantFrom(...LONG_FORMS),
+          fc.integer({ min: 8, max: 76 }),
+          fc.constantFrom('', ' ', 'key: ', '"', '\n'),
+          (secret, form, width, around) => {
+            const text = `${around}${embedLong(secret, form, width)}${around}`
+            const out = JSON.stringify(redactor.withSecrets([secret]).redact({ text }))
+            expect(longLeaks(out, [secret])).toEqual([])
+          }
+        ),
+        { numRuns: RUNS }
+      )
+    },
+    TIMEOUT
+  )
 
   it(
     `no run of 5 secret characters survives in any form (${RUNS} runs)`,
