@@ -18,7 +18,8 @@ import { proxyThroughput } from './proxy-throughput.ts'
 import { redaction } from './redaction.ts'
 import { rotationSummary } from './rotation-summary.ts'
 import { sseRelay } from './sse-relay.ts'
-import { ROOT, stopAll, stopAllOnSignal } from './support/processes.ts'
+import { monitorOtherLoad } from './support/machine.ts'
+import { isOurGroup, ROOT, stopAll, stopAllOnSignal } from './support/processes.ts'
 import {
   type BenchContext,
   type Benchmark,
@@ -60,6 +61,8 @@ const commit = (): string => {
 stopAllOnSignal()
 const dir = mkdtempSync(join(tmpdir(), 'keyline-bench-'))
 const started = performance.now()
+const monitor = monitorOtherLoad(isOurGroup)
+const otherLoads: number[] = []
 const ctx: BenchContext = {
   quick: values.quick,
   dir,
@@ -85,7 +88,10 @@ try {
       rows.push(failedRow(number, name, error))
     } finally {
       await stopAll()
-      timings.push(`${number}: ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+      const other = monitor.mark()
+      if (other !== undefined) otherLoads.push(other * ((performance.now() - t0) / 1000))
+      const load = other === undefined ? '' : `, other load ${Math.round(other * 100)}%`
+      timings.push(`${number}: ${((performance.now() - t0) / 1000).toFixed(1)} s${load}`)
     }
   }
 } finally {
@@ -93,9 +99,18 @@ try {
   rmSync(dir, { recursive: true, force: true })
 }
 
+monitor.stop()
+const other = otherLoads.length
+  ? otherLoads.reduce((sum, x) => sum + x, 0) / ((performance.now() - started) / 1000)
+  : undefined
 console.log(`\n${formatTable(rows)}\n`)
 console.log(
-  `${values.quick ? 'quick run (figures mean nothing)' : 'full run'} in ${((performance.now() - started) / 1000).toFixed(1)} s (${timings.join(', ')})`
+  `${values.quick ? 'quick run (figures mean nothing)' : 'full run'} in ${((performance.now() - started) / 1000).toFixed(1)} s (${timings.join('; ')})`
 )
+if (other !== undefined) {
+  console.log(
+    `other processes kept ${Math.round(other * 100)}% of the machine's CPU busy meanwhile${other > 0.1 ? ': figures are noisier than usual' : ''}`
+  )
+}
 if (failed.length) console.log(`✖ could not run: ${failed.join(', ')}`)
 process.exit(failed.length ? 1 : 0)

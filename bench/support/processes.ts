@@ -47,6 +47,21 @@ export const ROOT = dirname(dirname(dirname(new URL(import.meta.url).pathname)))
 
 const stops = new Set<() => Promise<void>>()
 let hooked = false
+/** Process groups the benchmarks started (each child leads its own). */
+const groups = new Set<number>()
+
+/** This process's own process group. */
+const ownGroup = ((): number => {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])
+  } catch {
+    return process.pid
+  }
+})()
+
+/** Whether `pgid` is this process's group or one a benchmark started. */
+export const isOurGroup = (pgid: number): boolean => pgid === ownGroup || groups.has(pgid)
 
 /** Stops every service still running; safe to call more than once. */
 export const stopAll = async (): Promise<void> => {
@@ -122,6 +137,7 @@ export const startService = async (options: ServiceOptions): Promise<Service> =>
   closeSync(fd)
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve))
   if (child.pid === undefined) throw await spawnError
+  groups.add(child.pid)
   const stopGroup = trackGroup(child as typeof child & { pid: number })
   let stopped: Promise<void> | undefined
   const stop = (): Promise<void> => {
@@ -188,6 +204,7 @@ export const runChild = async (
   if (child.pid === undefined) {
     throw await new Promise<Error>((resolve) => child.once('error', resolve))
   }
+  groups.add(child.pid)
   const stop = trackGroup(child as typeof child & { pid: number })
   stops.add(stop)
   let output = ''
