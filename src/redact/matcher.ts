@@ -53,6 +53,9 @@ const cutAt = (text: string, at: number, floor: number): number =>
 
 const isBreak = (code: number): boolean => code === 10 || code === 13
 
+/** `n` or `r` after a backslash: a line break as JSON and most string literals escape it. */
+const isEscapedBreak = (char: string | undefined): boolean => char === 'n' || char === 'r'
+
 const lowerHexOf = (text: string): string =>
   Array.from(new TextEncoder().encode(text), (byte) => byte.toString(16).padStart(2, '0')).join('')
 
@@ -60,6 +63,8 @@ const lowerHexOf = (text: string): string =>
 interface RunSource {
   readonly text: string
   readonly print: string
+  /** The shortest run of it that is replaced. */
+  readonly min: number
 }
 
 /** One place found to replace: `[start, end)` of the text, and the fingerprint it stands for. */
@@ -86,8 +91,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       if (!needles.has(form)) needles.set(form, print)
     }
     if (secret.length >= RUN_LENGTH) {
-      sources.push({ text: secret.toLowerCase(), print })
-      sources.push({ text: lowerHexOf(secret), print })
+      sources.push({ text: secret.toLowerCase(), print, min: RUN_LENGTH })
+      // Hex digits are common: a run of hex counts from 8 bytes (16 digits) on.
+      sources.push({ text: lowerHexOf(secret), print, min: 2 * RUN_LENGTH })
     }
   }
   const ordered = [...needles.keys()].sort((a, b) => b.length - a.length)
@@ -119,28 +125,39 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
 
   /**
    * Grows a run found at `[start, start + RUN_LENGTH)` (`offset` into its source) as far as the
-   * text goes on matching the source, case-insensitively, line breaks skipped.
+   * text goes on matching the source, case-insensitively, line breaks skipped (raw, or escaped
+   * as `\\n`/`\\r` in JSON); `undefined` when
+   * the run is shorter than its source's minimum.
    */
-  const grow = (text: string, start: number, source: RunSource, offset: number): Region => {
+  const grow = (
+    text: string,
+    start: number,
+    source: RunSource,
+    offset: number
+  ): Region | undefined => {
     let end = start + RUN_LENGTH
-    let at = offset + RUN_LENGTH
-    for (let i = end; i < text.length && at < source.text.length; i++) {
-      const code = text.charCodeAt(i)
-      if (isBreak(code)) continue
-      if (text[i]?.toLowerCase() !== source.text[at]) break
-      at++
-      end = i + 1
+    let hi = offset + RUN_LENGTH
+    for (let i = end; i < text.length && hi < source.text.length; ) {
+      if (text[i]?.toLowerCase() === source.text[hi]) {
+        hi++
+        i++
+        end = i
+      } else if (isBreak(text.charCodeAt(i))) i++
+      else if (text[i] === '\\' && isEscapedBreak(text[i + 1])) i += 2
+      else break
     }
     let from = start
-    at = offset - 1
-    for (let i = start - 1; i >= 0 && at >= 0; i--) {
-      const code = text.charCodeAt(i)
-      if (isBreak(code)) continue
-      if (text[i]?.toLowerCase() !== source.text[at]) break
-      at--
-      from = i
+    let lo = offset
+    for (let i = start - 1; i >= 0 && lo > 0; ) {
+      if (text[i]?.toLowerCase() === source.text[lo - 1]) {
+        lo--
+        from = i
+        i--
+      } else if (isBreak(text.charCodeAt(i))) i--
+      else if (isEscapedBreak(text[i]) && text[i - 1] === '\\') i -= 2
+      else break
     }
-    return { start: from, end, prints: [source.print] }
+    return hi - lo >= source.min ? { start: from, end, prints: [source.print] } : undefined
   }
 
   /** Every place to replace that starts before `limit`, sorted by start. */
@@ -159,8 +176,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       runs.lastIndex = 0
       for (let m = runs.exec(text); m !== null && m.index < limit; m = runs.exec(text)) {
         const hit = grams.get(m[0].toLowerCase())
-        if (hit) {
-          const region = grow(text, m.index, hit.source, hit.offset)
+        const region = hit && grow(text, m.index, hit.source, hit.offset)
+        if (region) {
           // A run inside a whole form is that form: its own fingerprint says which secret.
           if (!forms.some((f) => f.start <= region.start && f.end >= region.end)) found.push(region)
           runs.lastIndex = Math.max(m.index + 1, region.end - RUN_LENGTH + 1)
