@@ -5,6 +5,7 @@ import { SecretRegistry } from '../secrets/registry.ts'
 import { startDenoTelemetry } from '../telemetry/export/deno.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { socketClientAddress } from './client-address.ts'
+import { httpLayerCheck, httpLayerResponse } from './http-errors.ts'
 import { listenOptions } from './listen-options.ts'
 
 const listen = listenOptions(Deno.env.toObject())
@@ -24,7 +25,11 @@ const server = Deno.serve(
       console.log(JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'deno', url }))
     },
   },
-  app.fetch
+  (request, info) => {
+    // What Deno's HTTP server lets through but Node's rejects, answered as Node does.
+    const rejected = httpLayerCheck(request)
+    return rejected ? httpLayerResponse(rejected) : app.fetch(request, info)
+  }
 )
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

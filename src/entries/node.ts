@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { type ServerType, serve } from '@hono/node-server'
+import type { ServerType } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { type AppOptions, createApp } from '../app.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
@@ -9,6 +9,7 @@ import { startNodeTelemetry } from '../telemetry/export/node.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { socketClientAddress } from './client-address.ts'
 import { listenOptions } from './listen-options.ts'
+import { createNodeServer } from './node-http.ts'
 
 /** A running Node server. */
 export interface NodeServer {
@@ -19,7 +20,8 @@ export interface NodeServer {
 }
 
 /**
- * Starts keyline on Node with `@hono/node-server`, reading `_FILE` secrets from disk. On
+ * Starts keyline on Node with `@hono/node-server` (see {@link createNodeServer}: HTTP-layer
+ * rejections as JSON errors, unread bodies discarded), reading `_FILE` secrets from disk. On
  * SIGTERM/SIGINT it stops accepting, drains in-flight requests, and exits.
  */
 export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> => {
@@ -34,10 +36,9 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
     registry,
   })
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: listen.hostname, port: listen.port }, () =>
-      resolve(s)
-    )
+    const s = createNodeServer(app.fetch, listen.hostname)
     s.once('error', reject)
+    s.listen(listen.port, listen.hostname, () => resolve(s))
   })
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
