@@ -40,12 +40,63 @@ const safe = <T>(read: () => T, fallback: T): T => {
   }
 }
 
+/** Whether the client went away: its request's signal aborted, so nobody reads the answer. */
+const clientGone = (c: Context): boolean => safe(() => c.req.raw.signal?.aborted === true, false)
+
+/** How a streamed body ended: read to its end, cancelled by its reader, or broken. */
+type StreamEnd = { how: 'done' } | { how: 'cancelled' } | { how: 'errored'; error: unknown }
+
+/** Passes `body` through chunk by chunk, and tells `onEnd` once how it ended. */
+const watchEnd = (
+  body: ReadableStream<Uint8Array>,
+  onEnd: (end: StreamEnd) => void
+): ReadableStream<Uint8Array> => {
+  const reader = body.getReader()
+  let ended = false
+  const end = (result: StreamEnd): void => {
+    if (ended) return
+    ended = true
+    onEnd(result)
+  }
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let result: ReadableStreamReadResult<Uint8Array>
+      try {
+        result = await reader.read()
+      } catch (error) {
+        end({ how: 'errored', error })
+        controller.error(error)
+        return
+      }
+      if (result.done) {
+        controller.close()
+        end({ how: 'done' })
+      } else {
+        controller.enqueue(result.value)
+      }
+    },
+    cancel(reason) {
+      end({ how: 'cancelled' })
+      return reader.cancel(reason)
+    },
+  })
+}
+
+/** A response whose body is a stream the client reads over time (SSE). */
+const isStreamed = (res: Response): boolean =>
+  res.body !== null && (res.headers.get('content-type') ?? '').startsWith('text/event-stream')
+
 /**
- * Writes exactly one access line per request, after the response is ready: `msg: "request"`,
- * `request_id` (from `hono/request-id`), `method`, `route` (the matched pattern such as
- * `/v1/:provider/*`, never the raw path), `status` and `duration_ms`. An error Hono caught
- * (`c.error`) or one passing through is logged by name and type only, redacted like every
- * field; the raw error is never written. Lines of 5xx responses are `error`, others `info`.
+ * Writes exactly one access line per request: `msg: "request"`, `request_id` (from
+ * `hono/request-id`), `method`, `route` (the matched pattern such as `/v1/:provider/*`, never
+ * the raw path), `status` and `duration_ms`. The line is written once the response is ready,
+ * or, for a streamed (SSE) response, once its stream ends. An error Hono caught (`c.error`) or
+ * one passing through is logged by name and type only, redacted like every field; the raw
+ * error is never written. Lines of 5xx responses are `error`, others `info`.
+ *
+ * A request whose client went away, at any moment (before the response was ready, whatever
+ * was thrown then, or in the middle of its stream), is one quiet `info` line with status
+ * `499` and no error.
  */
 export const accessLog = (options: AccessLogOptions = {}): MiddlewareHandler => {
   let fallback: Logger | undefined
@@ -56,6 +107,22 @@ export const accessLog = (options: AccessLogOptions = {}): MiddlewareHandler => 
     if (chosen) return chosen
     fallback ??= createLogger()
     return fallback
+  }
+
+  const write = (c: Context, start: number, status: number, error: unknown): void => {
+    try {
+      const fields: Record<string, unknown> = {
+        request_id: safe(() => c.get('requestId' as never) as unknown, undefined),
+        method: safe(() => c.req.method, ''),
+        route: safe(() => routePath(c), ''),
+        status,
+        duration_ms: Math.round((now() - start) * 1000) / 1000,
+      }
+      if (error !== undefined) fields.error = summarize(error)
+      pick(c).log(status >= 500 ? 'error' : 'info', 'request', fields)
+    } catch {
+      // Logging must never change the response.
+    }
   }
 
   return async function accessLog(c, next) {
@@ -70,17 +137,20 @@ export const accessLog = (options: AccessLogOptions = {}): MiddlewareHandler => 
       throw error
     } finally {
       try {
-        const error = c.error ?? (threw ? thrown : undefined)
-        const status = threw ? 500 : safe(() => c.res.status, 500)
-        const fields: Record<string, unknown> = {
-          request_id: safe(() => c.get('requestId' as never) as unknown, undefined),
-          method: safe(() => c.req.method, ''),
-          route: safe(() => routePath(c), ''),
-          status,
-          duration_ms: Math.round((now() - start) * 1000) / 1000,
+        if (clientGone(c)) {
+          // Whatever was thrown then (on Node, a string: the abort reason), nobody failed.
+          write(c, start, 499, undefined)
+        } else if (!threw && isStreamed(c.res)) {
+          const res = c.res
+          const body = watchEnd(res.body as ReadableStream<Uint8Array>, (end) => {
+            if (end.how === 'cancelled') write(c, start, 499, undefined)
+            else write(c, start, res.status, end.how === 'errored' ? end.error : c.error)
+          })
+          c.res = new Response(body, res)
+        } else {
+          const status = threw ? 500 : safe(() => c.res.status, 500)
+          write(c, start, status, c.error ?? (threw ? thrown : undefined))
         }
-        if (error !== undefined) fields.error = summarize(error)
-        pick(c).log(status >= 500 ? 'error' : 'info', 'request', fields)
       } catch {
         // Logging must never change the response.
       }
