@@ -82,9 +82,13 @@ const watchEnd = (
   })
 }
 
-/** A response whose body is a stream the client reads over time (SSE). */
+/**
+ * A response whose body is a stream the client reads over time (SSE). The content type is read
+ * first: reading `body` turns a string body into a stream, and the runtime can no longer send
+ * it with a content-length (Deno) or from its fast path (`@hono/node-server`).
+ */
 const isStreamed = (res: Response): boolean =>
-  res.body !== null && (res.headers.get('content-type') ?? '').startsWith('text/event-stream')
+  (res.headers.get('content-type') ?? '').startsWith('text/event-stream') && res.body !== null
 
 /**
  * Writes exactly one access line per request: `msg: "request"`, `request_id` (from
