@@ -1,6 +1,4 @@
-import { type Context, Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
-import { validator } from 'hono/validator'
+import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import * as z from 'zod/mini'
 import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
@@ -54,22 +52,74 @@ export const messagesBody = z.looseObject(
 /** A validated Messages request body. */
 export type MessagesBody = z.infer<typeof messagesBody>
 
+/** What {@link jsonBody} puts on `c.var`. */
+export interface JsonBodyVariables<T> {
+  /** The request body as it came, to send upstream unchanged. */
+  rawBody: string
+  /** The body parsed and checked. */
+  body: T
+}
+
+const invalid = (message: string, issues?: { path: string; message: string }[]): KeylineError =>
+  new KeylineError(400, 'invalid_request_error', message, issues ? { details: { issues } } : {})
+
+/** The request body as text, at most `maxBytes` of it, or a 413 `request_too_large`. */
+const readLimited = async (request: Request, maxBytes: number): Promise<string> => {
+  const tooLarge = () =>
+    new KeylineError(413, 'request_too_large', `The request body is larger than ${maxBytes} bytes`)
+  const length = request.headers.get('content-length')
+  if (length !== null && !request.headers.has('transfer-encoding')) {
+    if (Number(length) > maxBytes) throw tooLarge()
+    return request.text()
+  }
+  const reader = request.body?.getReader()
+  if (!reader) return ''
+  const decoder = new TextDecoder()
+  let text = ''
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return text + decoder.decode()
+    size += value.byteLength
+    if (size > maxBytes) {
+      reader.cancel().catch(() => {})
+      throw tooLarge()
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+}
+
 /**
- * Checks a JSON body against `schema`: a failure is a 400 `invalid_request_error` whose
- * `issues` name each bad field (paths and messages, never values).
+ * Reads a JSON body of at most `maxBytes` (a larger one is a 413 `request_too_large`, refused
+ * by its `content-length` before a byte is read, or as soon as the stream passes the limit),
+ * parses it and checks it against `schema`: malformed JSON, or a body that is not what the
+ * schema says, is a 400 `invalid_request_error` whose `issues` name each bad field (paths and
+ * messages, never values). Sets `c.var.rawBody` (sent upstream unchanged) and `c.var.body`.
  */
-export const validJson = <T>(schema: z.ZodMiniType<T>) =>
-  validator('json', (value): T => {
+export const jsonBody = <T>(
+  schema: z.ZodMiniType<T>,
+  maxBytes: number
+): MiddlewareHandler<{ Variables: JsonBodyVariables<T> }> =>
+  async function jsonBody(c, next) {
+    const text = await readLimited(c.req.raw, maxBytes)
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      throw invalid('Malformed JSON in request body')
+    }
     const result = z.safeParse(schema, value)
-    if (result.success) return result.data
-    const issues = result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join('.'),
-      message: issue.message,
-    }))
-    throw new KeylineError(400, 'invalid_request_error', 'The request is invalid', {
-      details: { issues },
-    })
-  })
+    if (!result.success) {
+      const issues = result.error.issues.map((issue) => ({
+        path: issue.path.map(String).join('.'),
+        message: issue.message,
+      }))
+      throw invalid('The request is invalid', issues)
+    }
+    c.set('rawBody', text)
+    c.set('body', result.data)
+    await next()
+  }
 
 /**
  * The Anthropic proxy: `POST /v1/messages` (streaming included) and `GET /v1/models`,
@@ -85,7 +135,7 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
   const app = new Hono<Env>()
 
   const forward = async (
-    c: Context<Env>,
+    c: Context,
     request: Omit<AnthropicRequest, 'headers'>
   ): Promise<Response> => {
     const answer = await callAnthropic(deps, callScope(c, env), c.var.secrets.anthropic, {
@@ -95,31 +145,13 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
     return c.body(answer.body, answer.status as 200, answer.headers)
   }
 
-  app.post(
-    '/v1/messages',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new KeylineError(
-          413,
-          'request_too_large',
-          `The request body is larger than ${maxBodyBytes} bytes`
-        )
-      },
-    }),
-    async function cacheRawBody(c, next) {
-      // Read the raw text first: the validator parses it, and the upstream gets it unchanged.
-      await c.req.text()
-      await next()
-    },
-    validJson(messagesBody),
-    async (c) =>
-      forward(c, {
-        path: '/v1/messages',
-        method: 'POST',
-        body: await c.req.text(),
-        model: c.req.valid('json').model,
-      })
+  app.post('/v1/messages', jsonBody(messagesBody, maxBodyBytes), (c) =>
+    forward(c, {
+      path: '/v1/messages',
+      method: 'POST',
+      body: c.var.rawBody,
+      model: c.var.body.model,
+    })
   )
 
   app.get('/v1/models', (c) => {
