@@ -4,13 +4,13 @@ import { Hono } from 'hono'
 import { getRuntimeKey } from 'hono/adapter'
 import { describe, expect, inject, it, vi } from 'vitest'
 import { otelFlush } from '../../src/telemetry/export/otel-flush.ts'
-import { ensureWebMeterProvider } from '../../src/telemetry/export/web-provider.ts'
 import {
   createWebExporter,
   type FlushResult,
   flushTelemetry,
   type WebExporterOptions,
 } from '../../src/telemetry/export/web-exporter.ts'
+import { ensureWebMeterProvider } from '../../src/telemetry/export/web-provider.ts'
 import type { ReceivedExport } from '../support/otlp-decode.ts'
 
 // Web APIs only: runs in the `node` and the `workerd` projects. The receiver runs in Node
