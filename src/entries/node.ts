@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import type { ServerType } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { type AppOptions, createApp } from '../app.ts'
+import { batchedSink } from '../log/sink.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
 import { startNodeTelemetry } from '../telemetry/export/node.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
@@ -73,7 +74,13 @@ const isMain = process.argv[1] === fileURLToPath(import.meta.url)
 if (isMain) {
   const telemetry = await startNodeTelemetry(process.env)
   registerKeylineMetrics()
-  const { url, close } = await serveNode()
+  // Log lines of one event-loop turn go out in one write; whatever is left, at exit.
+  const logSink = batchedSink({
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  })
+  process.once('exit', () => logSink.flush())
+  const { url, close } = await serveNode({ logSink })
   const metrics = telemetry.prometheusUrl ? { metrics_url: telemetry.prometheusUrl } : {}
   console.log(
     JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'node', url, ...metrics })
