@@ -50,29 +50,58 @@ export interface Redactor {
 
 const encoder = new TextEncoder()
 
-/** The stream transform of {@link Redactor.bodyStream}. */
+/**
+ * The stream transform of {@link Redactor.bodyStream}. A chunk that ends a line is passed on at
+ * once (the bytes themselves when nothing in it is secret: an SSE event costs one scan); an
+ * unfinished line is held back until the next chunk, unless it is long, when only a tail that
+ * could begin a secret's form or run is (so what is held stays bounded).
+ */
 const redactingStream = (matcher: SecretMatcher): TransformStream<Uint8Array, Uint8Array> => {
   if (matcher.size === 0) return new TransformStream()
   const decoder = new TextDecoder()
   let held = ''
-  const emit = (text: string, controller: TransformStreamDefaultController<Uint8Array>) => {
-    const out = matcher.test(text) ? matcher.replace(text, text.length).text : text
-    if (out) controller.enqueue(encoder.encode(out))
-  }
+  // The decoder keeps the start of a character split across chunks: no chunk is then passed on
+  // as it came, or those bytes would go out twice.
+  let split = false
+  const redacted = (text: string): string =>
+    matcher.test(text) ? matcher.replace(text, text.length).text : text
   return new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       const text = held + decoder.decode(chunk, { stream: true })
-      // A form may begin in what was held; redact the whole, then hold the new tail back.
-      const keep = matcher.pendingSuffix(text)
+      const lineEnd = text.lastIndexOf('\n') + 1
+      let keep = text.length - lineEnd
+      if (keep > HELD_LINE_LIMIT) keep = matcher.pendingSuffix(text)
+      const wasSplit = split
+      split = endsMidCharacter(chunk)
+      if (keep === 0 && held === '' && !wasSplit && !split && !matcher.test(text)) {
+        controller.enqueue(chunk)
+        return
+      }
       held = keep ? text.slice(text.length - keep) : ''
-      emit(keep ? text.slice(0, text.length - keep) : text, controller)
+      const out = redacted(keep ? text.slice(0, text.length - keep) : text)
+      if (out) controller.enqueue(encoder.encode(out))
     },
     flush(controller) {
-      emit(held + decoder.decode(), controller)
+      const out = redacted(held + decoder.decode())
       held = ''
+      if (out) controller.enqueue(encoder.encode(out))
     },
   })
 }
+
+/** Whether `bytes` end inside a UTF-8 sequence. */
+const endsMidCharacter = (bytes: Uint8Array): boolean => {
+  for (let back = 1; back <= 4 && back <= bytes.length; back++) {
+    const byte = bytes[bytes.length - back] as number
+    if ((byte & 0xc0) === 0x80) continue // a continuation byte: look further back
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1
+    return length > back
+  }
+  return false
+}
+
+/** An unfinished line up to this long is held back whole until the next chunk. */
+const HELD_LINE_LIMIT = 4096
 
 /**
  * Creates a {@link Redactor}. Secrets shorter than `minSecretLength` (default 4) are replaced

@@ -61,7 +61,7 @@ describe('Redactor.bodyStream', () => {
           expect(out).not.toContain(secret)
         }
       ),
-      { numRuns: 300 }
+      { numRuns: 1000 }
     )
   })
 
