@@ -17,8 +17,7 @@ import { rotatingCredential, rotatingState } from '../rotation/rotating-credenti
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
 import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, type AdminAuthVariables, adminAuth } from './admin-auth.ts'
-import { audited, writeAudit } from './audit.ts'
-import { type AdminLogger, consoleJsonLogger } from './audit-log.ts'
+import { type AdminLogger, audited, consoleJsonLogger, writeAudit } from './audit.ts'
 import { type KeyStatus, keyStatus } from './key-status.ts'
 
 /** Where the reload epoch lives in KV; share these with {@link reloadEpoch}. */

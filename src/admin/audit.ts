@@ -1,7 +1,14 @@
 import type { Context } from 'hono'
 import { KeylineError } from '../errors/keyline-error.ts'
 import type { AdminAuthVariables } from './admin-auth.ts'
-import type { AdminLogger } from './audit-log.ts'
+
+/** Receives one structured log line (audit lines and failed admin attempts); never a secret. */
+export type AdminLogger = (line: Record<string, unknown>) => void
+
+/** Writes the line as one JSON line on the console. */
+export const consoleJsonLogger: AdminLogger = (line) => {
+  console.log(JSON.stringify(line))
+}
 
 /** An admin action that is audited. */
 export type AdminAction = 'status' | 'reload' | 'promote'

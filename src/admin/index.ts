@@ -9,7 +9,7 @@ export {
   type PromoteResult,
   type ReloadResult,
 } from './admin-routes.ts'
-export { type AdminLogger, consoleJsonLogger } from './audit-log.ts'
+export { type AdminLogger, consoleJsonLogger } from './audit.ts'
 export {
   type ClientAddressReader,
   cloudflareClientAddress,

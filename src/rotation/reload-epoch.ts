@@ -1,6 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import type { AdminLogger } from '../admin/audit-log.ts'
-import { consoleJsonLogger } from '../admin/audit-log.ts'
+import { type AdminLogger, consoleJsonLogger } from '../admin/audit.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import { recordReload } from '../telemetry/record.ts'
