@@ -12,7 +12,7 @@ import {
   kvBinding,
 } from '../rotation/epoch-record.ts'
 import { NextSecretValidator } from '../rotation/next-validator.ts'
-import { type EpochChange, publishEpoch } from '../rotation/publish-epoch.ts'
+import { type EpochChange, publishEpoch } from '../rotation/reload-epoch.ts'
 import { rotatingCredential, rotatingState } from '../rotation/rotating-credential.ts'
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
 import { recordReload } from '../telemetry/record.ts'

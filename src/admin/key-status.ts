@@ -1,6 +1,6 @@
 import type { ProviderHealth } from '../health/provider-health.ts'
 import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
-import type { NextValidity, NextValidityState } from '../rotation/next-validity.ts'
+import type { NextValidity, NextValidityState } from '../rotation/next-validator.ts'
 import { rotatingCredential } from '../rotation/rotating-credential.ts'
 import type { SecretIssue, SecretIssueReason } from '../secrets/issues.ts'
 import type { CredentialState, ProviderSnapshot, SecretsSnapshot } from '../secrets/registry.ts'

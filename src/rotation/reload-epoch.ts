@@ -1,18 +1,112 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { type AdminLogger, consoleJsonLogger } from '../admin/audit.ts'
 import { type EnvReader, readEnv } from '../env.ts'
+import { REDACTED } from '../secrets/fingerprint.ts'
+import type { EnvRecord } from '../secrets/read-value.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import { recordReload } from '../telemetry/record.ts'
-import { applyPromotions } from './apply-promotions.ts'
 import {
   DEFAULT_EPOCH_BINDING,
   DEFAULT_EPOCH_KEY,
+  type EpochRecord,
   type KvLike,
   kvBinding,
+  newEpoch,
+  type PromotionRecord,
   parseEpochRecord,
 } from './epoch-record.ts'
-import { epochStateOf } from './epoch-state.ts'
 import type { NextSecretValidator } from './next-validator.ts'
+import { rotatingState } from './rotating-credential.ts'
+
+/** The epoch a registry has applied in this isolate, shared by the checker and the publisher. */
+interface EpochState {
+  /** The last epoch seen: `undefined` before the first check, `''` when none was stored. */
+  known: string | undefined
+  /** Epoch milliseconds of the last check of the store. */
+  checkedAt: number
+}
+
+const states = new WeakMap<SecretRegistry, EpochState>()
+
+/** The epoch state of `registry` in this isolate (one per registry). */
+const epochStateOf = (registry: SecretRegistry): EpochState => {
+  let state = states.get(registry)
+  if (!state) {
+    state = { known: undefined, checkedAt: Number.NEGATIVE_INFINITY }
+    states.set(registry, state)
+  }
+  return state
+}
+
+/** What to publish: a reload, or a promotion (which is a reload too). */
+export type EpochChange =
+  | { readonly action: 'reload' }
+  | { readonly action: 'promote'; readonly promotion: PromotionRecord }
+
+/** Keeps one promotion per provider credential: the latest. */
+const mergePromotions = (
+  previous: readonly PromotionRecord[],
+  added: PromotionRecord | undefined
+): PromotionRecord[] => {
+  const byCredential = new Map<string, PromotionRecord>()
+  for (const p of [...previous, ...(added ? [added] : [])]) {
+    byCredential.set(`${p.provider}.${p.credential}`, p)
+  }
+  return [...byCredential.values()]
+}
+
+/**
+ * Writes a new reload epoch to KV so every isolate reloads at its next check, carrying the
+ * promotions they must repeat (fingerprints only). This isolate marks the epoch as seen, since
+ * it has already done what the epoch asks. Returns the record written.
+ */
+export const publishEpoch = async (
+  kv: KvLike,
+  key: string,
+  registry: SecretRegistry,
+  change: EpochChange,
+  now: number
+): Promise<EpochRecord> => {
+  const previous = parseEpochRecord(await kv.get(key))
+  const record: EpochRecord = {
+    epoch: newEpoch(now),
+    at: now,
+    action: change.action,
+    promotions: mergePromotions(
+      previous?.promotions ?? [],
+      change.action === 'promote' ? change.promotion : undefined
+    ),
+  }
+  await kv.put(key, JSON.stringify(record))
+  const state = epochStateOf(registry)
+  state.known = record.epoch
+  state.checkedAt = now
+  return record
+}
+
+/**
+ * Promotes, in this isolate, the staged next secrets that another isolate promoted: those whose
+ * fingerprint, and the fingerprint of the current secret they replace, match the record.
+ * Returns how many were promoted.
+ */
+const applyPromotions = async (
+  registry: SecretRegistry,
+  env: EnvRecord,
+  promotions: readonly PromotionRecord[]
+): Promise<number> => {
+  let applied = 0
+  for (const promotion of promotions) {
+    if (promotion.next === REDACTED) continue
+    const snapshot = await registry.resolveProvider(env, promotion.provider)
+    const { current, next } = rotatingState(snapshot)
+    if (!next || next.credential !== promotion.credential) continue
+    if (next.fingerprint !== promotion.next) continue
+    if ((current?.fingerprint ?? null) !== promotion.replaced) continue
+    registry.promote(next, current)
+    applied += 1
+  }
+  return applied
+}
 
 /** Options of {@link reloadEpoch}. */
 export interface ReloadEpochOptions {
