@@ -1,15 +1,139 @@
+import { rename, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { ProviderStatus } from '../admin/key-status.ts'
 import { type ProviderId, providerDefinitions } from '../providers/index.ts'
 import { rotatingCredential } from '../rotation/rotating-credential.ts'
-import {
-  checkStep,
-  finalCheckStep,
-  reloadStep,
-  waitCurrentStep,
-  waitNextValidStep,
-} from './common-steps.ts'
-import type { RotateStep } from './rotate-step.ts'
-import { writeSecretFile } from './secret-files.ts'
+import { REDACTED } from '../secrets/fingerprint.ts'
+import type { AdminClient } from './admin-client.ts'
+import { CliError } from './cli-error.ts'
+import { type Verdict, type WaitOptions, waitForStatus } from './wait-for-status.ts'
 import type { WranglerRunner } from './wrangler.ts'
+
+/** What the steps of one rotation share. */
+export interface RotateContext {
+  readonly client: AdminClient
+  readonly provider: ProviderId
+  /** The new secret, read from stdin. Sent to wrangler or written to a file, never printed. */
+  readonly secret: string
+  /** Its fingerprint, which the deployment's status must show. */
+  readonly expected: string
+  readonly wait: WaitOptions
+}
+
+/** One step of a rotation: what it does, and what is true if it fails. */
+export interface RotateStep {
+  /** Printed before it runs, and as the plan of `--dry-run`. */
+  readonly title: string
+  /** Printed after a failure of this step: the state it leaves and how to go on. */
+  readonly onFailure: string
+  /** Runs the step; the returned text is printed as its outcome. */
+  run(context: RotateContext): Promise<string>
+}
+
+/**
+ * Replaces a secret file atomically (a temporary file beside it, mode 0600, then a rename), so
+ * a reader sees the old content or the new one, never a partial write.
+ */
+const writeSecretFile = async (path: string, content: string): Promise<void> => {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`)
+  await writeFile(temporary, content, { mode: 0o600 })
+  await rename(temporary, path)
+}
+
+/** `GET /admin/keys/status`: the deployment answers, and the new key is not the current one. */
+const checkStep = (onFailure: string): RotateStep => ({
+  title: 'Check the deployment: GET /admin/keys/status',
+  onFailure,
+  async run({ client, provider, expected }) {
+    const status = (await client.status()).providers[provider]
+    const current = status.current?.fingerprint ?? 'none'
+    if (expected !== REDACTED && current === expected) {
+      throw new CliError(
+        `The new key has the fingerprint of the current one (${current}): it is already current`
+      )
+    }
+    return `runtime ${provider}: current ${current} (${status.source ?? 'not configured'})`
+  },
+})
+
+/** `POST /admin/keys/reload`. */
+const reloadStep = (onFailure: string): RotateStep => ({
+  title: 'Reload: POST /admin/keys/reload',
+  onFailure,
+  async run({ client }) {
+    const result = await client.reload()
+    return result.reload.propagated
+      ? `reloaded; epoch ${result.reload.epoch} published to every isolate`
+      : 'reloaded'
+  },
+})
+
+/** Polls until the staged key is seen and validated upstream; `invalid` fails at once. */
+const waitNextValidStep = (onFailure: string): RotateStep => ({
+  title: 'Wait for the deployment to report the staged key next: valid',
+  onFailure,
+  run: ({ client, provider, expected, wait }) =>
+    waitForStatus(
+      client,
+      provider,
+      (s) => {
+        if (!s.next || s.next.fingerprint !== expected) {
+          return { done: false, waiting: `the deployment to show next ${expected}` }
+        }
+        if (s.next.validity === 'valid') return { done: true, detail: `next ${expected}: valid` }
+        if (s.next.validity === 'invalid') {
+          return {
+            failed: `The upstream rejected the new key: next ${expected} is invalid (${s.next.reason ?? 'no reason'})`,
+          }
+        }
+        return {
+          done: false,
+          waiting: `next ${expected} to be validated (${s.next.reason ?? 'unknown'})`,
+        }
+      },
+      wait
+    ),
+})
+
+/** The "not yet" verdict while the current key is not the expected one, else `undefined`. */
+const currentNot = (s: ProviderStatus, expected: string): Verdict | undefined =>
+  s.current?.fingerprint === expected
+    ? undefined
+    : { done: false, waiting: `current ${expected} (now ${s.current?.fingerprint ?? 'none'})` }
+
+/** Polls until the deployment's current key is the new one. */
+const waitCurrentStep = (onFailure: string): RotateStep => ({
+  title: 'Wait for the deployment to use the new key as current',
+  onFailure,
+  run: ({ client, provider, expected, wait }) =>
+    waitForStatus(
+      client,
+      provider,
+      (s) => currentNot(s, expected) ?? { done: true, detail: `current ${expected} (${s.source})` },
+      wait
+    ),
+})
+
+/** The final check: configured, current is the new key, nothing staged. */
+const finalCheckStep = (onFailure: string): RotateStep => ({
+  title: 'Check status: configured, current is the new key, no next key staged',
+  onFailure,
+  run: ({ client, provider, expected, wait }) =>
+    waitForStatus(
+      client,
+      provider,
+      (s) => {
+        if (!s.configured)
+          return { done: false, waiting: `${provider} to be configured (${s.reasons.join(', ')})` }
+        const notYet = currentNot(s, expected)
+        if (notYet) return notYet
+        if (s.next)
+          return { done: false, waiting: `the staged key ${s.next.fingerprint} to be gone` }
+        return { done: true, detail: `${provider}: configured, current ${expected}, no next key` }
+      },
+      wait
+    ),
+})
 
 /** The variables a rotation of `provider` touches: the main one and its `_NEW` beside it. */
 export const rotationVariables = (provider: ProviderId): { main: string; next: string } => {

@@ -1,11 +1,9 @@
+import type { KeyStatus } from '../admin/index.ts'
 import { fingerprint } from '../secrets/fingerprint.ts'
 import { type AdminClient, createAdminClient } from './admin-client.ts'
 import { type CliCommand, type CliGlobals, parseCli, type RotateTarget, USAGE } from './args.ts'
 import { CliError } from './cli-error.ts'
-import { formatStatus } from './print-status.ts'
-import { readSecretFromStdin } from './read-stdin.ts'
-import { nodeManualSteps, nodePlan, workersPlan } from './rotate-plan.ts'
-import type { RotateStep } from './rotate-step.ts'
+import { nodeManualSteps, nodePlan, type RotateStep, workersPlan } from './rotate-plan.ts'
 import { wranglerRunner } from './wrangler.ts'
 
 /** What the CLI reads and writes, so it runs the same in a test. */
@@ -16,6 +14,51 @@ export interface CliIo {
   readonly err: (line: string) => void
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch
+}
+
+/**
+ * Reads the new secret from stdin (piped, never from argv): one line, trimmed. Refuses a
+ * terminal, where the value would be echoed, and an empty or multi-line input.
+ */
+const readSecretFromStdin = async (
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean }
+): Promise<string> => {
+  if (stdin.isTTY) {
+    throw new CliError(
+      'Pipe the new secret on stdin, e.g. `pbpaste | keyline rotate anthropic`; it is never taken from the command line',
+      2
+    )
+  }
+  const chunks: Buffer[] = []
+  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+  const value = Buffer.concat(chunks).toString('utf8').trim()
+  if (!value) throw new CliError('stdin is empty: pipe the new secret on stdin', 2)
+  if (/[\r\n]/.test(value)) throw new CliError('stdin must hold the secret on one line', 2)
+  return value
+}
+
+/** A short human summary of a status: one block per provider, fingerprints only. */
+const formatStatus = (status: KeyStatus): string => {
+  const lines = [`runtime ${status.runtime} at ${status.time}`]
+  for (const [id, p] of Object.entries(status.providers)) {
+    lines.push(
+      `${id}: ${p.configured ? 'configured' : `not configured (${p.reasons.join(', ')})`}, generation ${p.generation}`
+    )
+    lines.push(
+      `  current: ${p.current ? `${p.current.fingerprint} from ${p.current.source}` : 'none'}`
+    )
+    lines.push(
+      `  next:    ${p.next ? `${p.next.fingerprint} from ${p.next.source}: ${p.next.validity}${p.next.reason ? ` (${p.next.reason})` : ''}` : 'none'}`
+    )
+    const h = p.health
+    lines.push(
+      `  health:  ${h.consecutiveFailures} consecutive failures, ${h.failovers} failovers` +
+        (h.lastErrorType ? `, last error ${h.lastErrorType} at ${h.lastFailureAt}` : '')
+    )
+    for (const issue of p.issues)
+      lines.push(`  ${issue.blocking ? 'error' : 'note'}:    ${issue.message}`)
+  }
+  return lines.join('\n')
 }
 
 type Rotate = Extract<CliCommand, { command: 'rotate' }> & CliGlobals
