@@ -425,9 +425,11 @@ export const callAnthropic = async (
     const { status } = upstream
     if (upstream.ok && headers['content-type']?.startsWith('text/event-stream')) {
       const usage = new SseUsageTracker()
+      // Every relayed byte passes the redactor, the stream staying a stream.
       const stream = guardStream(upstream.body ?? new ReadableStream(), {
         idleTimeoutMs: policy.idleTimeoutMs,
         observe: (chunk) => usage.push(chunk),
+        filter: redactor.bodyFilter(),
         failureTail: (error) =>
           sseError(error.kind === 'timeout' ? 'timeout_error' : 'api_error', error.message),
         onEnd: (why) =>
@@ -438,8 +440,7 @@ export const callAnthropic = async (
           ),
       })
       reportLater = true
-      // Every relayed byte passes the redactor, the stream staying a stream.
-      return { body: stream.pipeThrough(redactor.bodyStream()), status, headers }
+      return { body: stream, status, headers }
     }
     const text = await readBody(upstream, policy.idleTimeoutMs)
     if (upstream.ok) {

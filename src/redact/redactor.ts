@@ -41,6 +41,8 @@ export interface Redactor {
    * could begin one (bounded by the longest form), so the stream stays a stream.
    */
   bodyStream(): TransformStream<Uint8Array, Uint8Array>
+  /** {@link bodyStream} as a synchronous filter, for a relay that reads the chunks itself. */
+  bodyFilter(): BodyFilter
   /**
    * A redactor with the same options and `secrets` in place of this one's. The compiled form of
    * each distinct set of values is cached (bounded), so calling this per request is cheap.
@@ -51,43 +53,64 @@ export interface Redactor {
 const encoder = new TextEncoder()
 
 /**
- * The stream transform of {@link Redactor.bodyStream}. A chunk that ends a line is passed on at
- * once (the bytes themselves when nothing in it is secret: an SSE event costs one scan); an
- * unfinished line is held back until the next chunk, unless it is long, when only a tail that
- * could begin a secret's form or run is (so what is held stays bounded).
+ * A synchronous filter over a relayed byte stream: each chunk in, what to send now out
+ * (`undefined` when nothing is), and what is left at the end.
  */
-const redactingStream = (matcher: SecretMatcher): TransformStream<Uint8Array, Uint8Array> => {
-  if (matcher.size === 0) return new TransformStream()
+export interface BodyFilter {
+  push(chunk: Uint8Array): Uint8Array | undefined
+  end(): Uint8Array | undefined
+}
+
+const PASS_THROUGH: BodyFilter = { push: (chunk) => chunk, end: () => undefined }
+
+/**
+ * The filter of {@link Redactor.bodyFilter}. A chunk that ends a line is passed on at once (the
+ * bytes themselves when nothing in it is secret: an SSE event costs one scan); an unfinished line
+ * is held back until the next chunk, unless it is long, when only a tail that could begin a
+ * secret's form or run is (so what is held stays bounded).
+ */
+const redactingFilter = (matcher: SecretMatcher): BodyFilter => {
+  if (matcher.size === 0) return PASS_THROUGH
   const decoder = new TextDecoder()
   let held = ''
   // The decoder keeps the start of a character split across chunks: no chunk is then passed on
   // as it came, or those bytes would go out twice.
   let split = false
-  const redacted = (text: string): string =>
-    matcher.test(text) ? matcher.replace(text, text.length).text : text
-  return new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
+  const redacted = (text: string): Uint8Array | undefined => {
+    const out = matcher.test(text) ? matcher.replace(text, text.length).text : text
+    return out ? encoder.encode(out) : undefined
+  }
+  return {
+    push(chunk) {
       const text = held + decoder.decode(chunk, { stream: true })
-      const lineEnd = text.lastIndexOf('\n') + 1
-      let keep = text.length - lineEnd
+      let keep = text.length - (text.lastIndexOf('\n') + 1)
       if (keep > HELD_LINE_LIMIT) keep = matcher.pendingSuffix(text)
       const wasSplit = split
       split = endsMidCharacter(chunk)
-      if (keep === 0 && held === '' && !wasSplit && !split && !matcher.test(text)) {
-        controller.enqueue(chunk)
-        return
-      }
+      if (keep === 0 && held === '' && !wasSplit && !split && !matcher.test(text)) return chunk
       held = keep ? text.slice(text.length - keep) : ''
-      const out = redacted(keep ? text.slice(0, text.length - keep) : text)
-      if (out) controller.enqueue(encoder.encode(out))
+      return redacted(keep ? text.slice(0, text.length - keep) : text)
+    },
+    end() {
+      const rest = held + decoder.decode()
+      held = ''
+      return redacted(rest)
+    },
+  }
+}
+
+/** {@link redactingFilter} as a `TransformStream`. */
+const filterStream = (filter: BodyFilter): TransformStream<Uint8Array, Uint8Array> =>
+  new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      const out = filter.push(chunk)
+      if (out) controller.enqueue(out)
     },
     flush(controller) {
-      const out = redacted(held + decoder.decode())
-      held = ''
-      if (out) controller.enqueue(encoder.encode(out))
+      const out = filter.end()
+      if (out) controller.enqueue(out)
     },
   })
-}
 
 /** Whether `bytes` end inside a UTF-8 sequence. */
 const endsMidCharacter = (bytes: Uint8Array): boolean => {
@@ -160,7 +183,8 @@ export const createRedactor = (options: RedactorOptions = {}): Redactor => {
       },
       redactBody: (text) =>
         matcher.size && matcher.test(text) ? matcher.replace(text, text.length).text : text,
-      bodyStream: () => redactingStream(matcher),
+      bodyFilter: () => redactingFilter(matcher),
+      bodyStream: () => filterStream(redactingFilter(matcher)),
       withSecrets: (next) => build(next),
     }
   }

@@ -33,8 +33,13 @@ const readWithin = (
 export interface GuardStreamOptions {
   /** Longest silence allowed between two chunks. */
   idleTimeoutMs: number
-  /** Sees every chunk as it passes, unchanged. */
+  /** Sees every chunk as it came from the upstream. */
   observe?: (chunk: Uint8Array) => void
+  /** Rewrites the chunks on their way (e.g. a redactor's); each chunk passes unchanged without. */
+  filter?: {
+    push(chunk: Uint8Array): Uint8Array | undefined
+    end(): Uint8Array | undefined
+  }
   /**
    * Bytes to send before closing when the upstream stalls or breaks (e.g. an SSE `error` event).
    * Without them the stream errors with the {@link UpstreamError}.
@@ -66,6 +71,9 @@ export const guardStream = (
 
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: UpstreamError) => {
     reader.cancel(error).catch(() => {})
+    // What the filter held back (an unfinished line) still goes out, before the tail.
+    const rest = options.filter?.end()
+    if (rest) controller.enqueue(rest)
     const tail = options.failureTail?.(error)
     if (tail) {
       controller.enqueue(tail)
@@ -88,12 +96,15 @@ export const guardStream = (
       if (ended) return
       if (result === 'idle') return fail(controller, new UpstreamError('timeout', 1))
       if (result.done) {
+        const rest = options.filter?.end()
+        if (rest) controller.enqueue(rest)
         controller.close()
         end(undefined)
         return
       }
       options.observe?.(result.value)
-      controller.enqueue(result.value)
+      const out = options.filter ? options.filter.push(result.value) : result.value
+      if (out) controller.enqueue(out)
     },
     async cancel(reason) {
       end('cancelled')
