@@ -1,13 +1,17 @@
 /** Structured, redacted JSON logging and the access-log middleware. */
 export { type AccessLogOptions, accessLog } from './access-log.ts'
 export {
+  createLogger,
   DEFAULT_LOG_LEVEL,
   isLevelEnabled,
   type LineLevel,
   LOG_LEVELS,
+  type LogFields,
+  type Logger,
+  type LoggerOptions,
   type LogLevel,
+  type LogRecord,
   parseLogLevel,
-} from './level.ts'
-export { createLogger, type Logger, type LoggerOptions, type RedactorSource } from './logger.ts'
-export type { LogFields, LogRecord } from './record.ts'
+  type RedactorSource,
+} from './logger.ts'
 export { type ConsoleSinkOptions, consoleSink, isWorkersRuntime, type LogSink } from './sink.ts'

@@ -1,4 +1,4 @@
-import type { LogRecord } from './record.ts'
+import type { LogRecord } from './logger.ts'
 
 /** Where log lines go. It receives each line as a redacted plain object. */
 export type LogSink = (record: LogRecord) => void

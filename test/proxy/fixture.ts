@@ -1,7 +1,7 @@
 import { inject } from 'vitest'
 import { type AppOptions, createApp } from '../../src/app.ts'
 import { bindingsOnly } from '../../src/env.ts'
-import type { LogRecord } from '../../src/log/record.ts'
+import type { LogRecord } from '../../src/log/logger.ts'
 import { type StubControl, stubControl } from '../stubs/control.ts'
 import { stubBindings } from '../stubs/fixtures.ts'
 
