@@ -2,8 +2,13 @@ import type { ProviderHealth } from '../health/provider-health.ts'
 import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
 import type { NextValidity, NextValidityState } from '../rotation/next-validator.ts'
 import { rotatingCredential } from '../rotation/rotating-credential.ts'
-import type { SecretIssue, SecretIssueReason } from '../secrets/issues.ts'
-import type { CredentialState, ProviderSnapshot, SecretsSnapshot } from '../secrets/registry.ts'
+import type {
+  CredentialState,
+  ProviderSnapshot,
+  SecretIssue,
+  SecretIssueReason,
+  SecretsSnapshot,
+} from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
 
 /** A secret as the status shows it: where it came from, its fingerprint and generation. */

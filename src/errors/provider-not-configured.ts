@@ -1,4 +1,4 @@
-import type { SecretIssue } from '../secrets/issues.ts'
+import type { SecretIssue } from '../secrets/registry.ts'
 import { KeylineError } from './keyline-error.ts'
 
 /**

@@ -12,12 +12,13 @@ export {
   variablesOf,
 } from './definitions.ts'
 export { FINGERPRINT_MIN_LENGTH, fingerprint, REDACTED } from './fingerprint.ts'
-export type { SecretIssue, SecretIssueReason } from './issues.ts'
 export { type UnusableReason, unusableReason } from './placeholder.ts'
 export type { EnvRecord, FileReader } from './read-value.ts'
 export {
   type CredentialState,
   type ProviderSnapshot,
+  type SecretIssue,
+  type SecretIssueReason,
   SecretRegistry,
   type SecretRegistryOptions,
   type SecretsSnapshot,

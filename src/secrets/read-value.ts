@@ -1,5 +1,5 @@
-import type { SecretIssue } from './issues.ts'
 import { unusableReason } from './placeholder.ts'
+import type { SecretIssue } from './registry.ts'
 
 /** The environment a request sees: Workers bindings, `process.env` or `Deno.env`. */
 export type EnvRecord = Readonly<Record<string, unknown>>

@@ -5,7 +5,6 @@ import {
   type SettingDefinition,
   variablesOf,
 } from './definitions.ts'
-import type { SecretIssue } from './issues.ts'
 import {
   type EnvRecord,
   type FileReader,
@@ -14,6 +13,27 @@ import {
   runtimeFileReader,
 } from './read-value.ts'
 import { Secret, type SecretSlot } from './secret.ts'
+
+/** Why a credential or setting is not usable, or what is odd about it. */
+export type SecretIssueReason =
+  | 'missing'
+  | 'empty'
+  | 'placeholder'
+  | 'invalid_characters'
+  | 'alias_conflict'
+  | 'file_unreadable'
+  | 'file_unsupported'
+  | 'invalid_url'
+
+/** A reason kept beside the snapshot, naming the variable concerned and never its value. */
+export interface SecretIssue {
+  readonly reason: SecretIssueReason
+  /** The variable the issue is about, e.g. `CLAUDE_API_KEY` or `ANTHROPIC_API_KEY_FILE`. */
+  readonly variable: string
+  /** `true` when the issue stops the provider from being configured. */
+  readonly blocking: boolean
+  readonly message: string
+}
 
 /** The current and next values of one credential, with what was odd about them. */
 export interface CredentialState {
