@@ -20,8 +20,7 @@ import {
   type RefreshOutcome,
   type ReloadOutcome,
 } from './attributes.ts'
-import { getInstruments } from './instruments.ts'
-import { telemetryState } from './state.ts'
+import { getInstruments, telemetryState } from './instruments.ts'
 
 /** `'success'`, or the failure's `error.type` (see `anthropicErrorType`/`fyersErrorType`). */
 export type Outcome<E extends string> = 'success' | { errorType: E | (string & {}) }

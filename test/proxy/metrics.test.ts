@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { resetTelemetryState } from '../../src/telemetry/state.ts'
+import { resetTelemetryState } from '../../src/telemetry/instruments.ts'
 import { installTestMetrics, type TestMetrics } from '../unit/telemetry/collect.ts'
 import { MESSAGE, proxyFixture } from './fixture.ts'
 

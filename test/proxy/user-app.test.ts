@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
 import { onError, type SecretsVariables, secrets } from '../../src/index.ts'
-import { resetTelemetryState } from '../../src/telemetry/state.ts'
+import { resetTelemetryState } from '../../src/telemetry/instruments.ts'
 import { stubControl } from '../stubs/control.ts'
 import { stubBindings } from '../stubs/fixtures.ts'
 import { installTestMetrics, type TestMetrics } from '../unit/telemetry/collect.ts'

@@ -5,6 +5,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus'
 import { MeterProvider } from '@opentelemetry/sdk-metrics'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { METRIC_KEYS, METRICS } from '../../../src/telemetry/definitions.ts'
+import { resetTelemetryState } from '../../../src/telemetry/instruments.ts'
 import {
   PROM,
   prometheusLabelName,
@@ -19,7 +20,6 @@ import {
   recordTokenRefresh,
   setRefreshTokenRemaining,
 } from '../../../src/telemetry/record.ts'
-import { resetTelemetryState } from '../../../src/telemetry/state.ts'
 
 /** Records every keyline metric, then scrapes a real exporter over HTTP. */
 const scrape = async (prefix?: string): Promise<string> => {

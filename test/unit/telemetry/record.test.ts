@@ -2,6 +2,7 @@ import type { Histogram } from '@opentelemetry/sdk-metrics'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { OTHER } from '../../../src/telemetry/attributes.ts'
 import { METRICS } from '../../../src/telemetry/definitions.ts'
+import { resetTelemetryState, telemetryState } from '../../../src/telemetry/instruments.ts'
 import {
   recordAiCall,
   recordFailover,
@@ -12,7 +13,6 @@ import {
   setRefreshTokenExpiry,
   setRefreshTokenRemaining,
 } from '../../../src/telemetry/record.ts'
-import { resetTelemetryState, telemetryState } from '../../../src/telemetry/state.ts'
 import { installTestMetrics, type TestMetrics } from './collect.ts'
 
 let t: TestMetrics
