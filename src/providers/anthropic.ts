@@ -285,26 +285,30 @@ export const usageOfMessage = (body: unknown): TokenUsage | undefined => {
  */
 export class SseUsageTracker {
   readonly usage: TokenUsage = { input: 0, output: 0 }
-  readonly #decoder = new TextDecoder()
   #pending = ''
   #seen = false
 
-  /** Feeds one chunk of the stream. */
-  push(chunk: Uint8Array): void {
-    this.#pending += this.#decoder.decode(chunk, { stream: true })
-    const lines = this.#pending.split('\n')
-    this.#pending = lines.pop() ?? ''
-    if (this.#pending.length > 1_000_000) this.#pending = ''
-    for (const line of lines) {
-      if (!line.startsWith('data:') || !line.includes('"usage"')) continue
-      const event = parseJson(line.slice(5).trim()) as
-        | { type?: string; message?: { usage?: unknown }; usage?: unknown }
-        | undefined
-      if (!event) continue // a partial or foreign line: usage is best effort
-      if (event.type === 'message_start') addUsage(this.usage, event.message?.usage)
-      if (event.type === 'message_delta') addUsage(this.usage, event.usage)
-      this.#seen = true
+  /** Feeds the text of one chunk of the stream: only lines that mention `"usage"` are parsed. */
+  push(chunk: string): void {
+    const text = this.#pending + chunk
+    const last = text.lastIndexOf('\n')
+    this.#pending = text.length - last > 1_000_000 ? '' : text.slice(last + 1)
+    for (let at = text.indexOf('"usage"'); at !== -1 && at < last; ) {
+      const end = text.indexOf('\n', at)
+      this.#line(text.slice(text.lastIndexOf('\n', at) + 1, end))
+      at = text.indexOf('"usage"', end)
     }
+  }
+
+  #line(line: string): void {
+    if (!line.startsWith('data:')) return
+    const event = parseJson(line.slice(5).trim()) as
+      | { type?: string; message?: { usage?: unknown }; usage?: unknown }
+      | undefined
+    if (!event) return // a partial or foreign line: usage is best effort
+    if (event.type === 'message_start') addUsage(this.usage, event.message?.usage)
+    if (event.type === 'message_delta') addUsage(this.usage, event.usage)
+    this.#seen = true
   }
 
   /** The usage seen, or `undefined` when the stream carried none. */
@@ -425,11 +429,11 @@ export const callAnthropic = async (
     const { status } = upstream
     if (upstream.ok && headers['content-type']?.startsWith('text/event-stream')) {
       const usage = new SseUsageTracker()
-      // Every relayed byte passes the redactor, the stream staying a stream.
+      // Every relayed byte passes the redactor, the stream staying a stream; the usage is read
+      // from the lines it lets through.
       const stream = guardStream(upstream.body ?? new ReadableStream(), {
         idleTimeoutMs: policy.idleTimeoutMs,
-        observe: (chunk) => usage.push(chunk),
-        filter: redactor.bodyFilter(),
+        filter: redactor.bodyFilter((text) => usage.push(text)),
         failureTail: (error) =>
           sseError(error.kind === 'timeout' ? 'timeout_error' : 'api_error', error.message),
         onEnd: (why) =>

@@ -27,8 +27,11 @@ export interface SecretMatcher {
    * whole), so the work is bounded.
    */
   replace(text: string, limit: number): Replaced
-  /** Whether `text` holds anything {@link replace} would replace. */
-  test(text: string): boolean
+  /**
+   * Whether `text` holds anything {@link replace} would replace. `bytes`, when given, are the
+   * UTF-8 of exactly `text`: runs are then looked for in them (faster than in the string).
+   */
+  test(text: string, bytes?: Uint8Array): boolean
   /**
    * How many characters at the end of `text` could be the start (or the unfinished part) of
    * something the next chunk completes: a stream holds back that many, 0 when the tail can
@@ -50,6 +53,28 @@ const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xd
 /** Where to cut `text` at or before `at` without splitting a surrogate pair. */
 const cutAt = (text: string, at: number, floor: number): number =>
   at > floor && at < text.length && isHighSurrogate(text.charCodeAt(at - 1)) ? at - 1 : at
+
+/** Bytes of the block bitmap: 2^20 bits. */
+const BLOCK_MAP_BYTES = 1 << 17
+
+/**
+ * The bitmap slot (20 bits) of the 4 characters of `text` at `i`, case folded the cheap way
+ * (`| 0x20`: A–Z become a–z, and a few punctuation characters share a slot with others, which
+ * only costs a closer look).
+ */
+const blockSlot = (text: string, i: number): number => {
+  const block =
+    ((text.charCodeAt(i) & 0xff) << 24) |
+    ((text.charCodeAt(i + 1) & 0xff) << 16) |
+    ((text.charCodeAt(i + 2) & 0xff) << 8) |
+    (text.charCodeAt(i + 3) & 0xff) |
+    0x20202020
+  return Math.imul(block, 0x9e3779b1) >>> 12
+}
+
+/** {@link blockSlot} of the 4 bytes at `i` (ASCII: the same slot as the text's). */
+const byteBlockSlot = (view: DataView, i: number): number =>
+  Math.imul(view.getUint32(i) | 0x20202020, 0x9e3779b1) >>> 12
 
 const isBreak = (code: number): boolean => code === 10 || code === 13
 
@@ -119,9 +144,46 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     ? new RegExp([...grams.keys()].map(escapeRegExp).join('|'), 'gi')
     : undefined
   const longestRun = sources.reduce((max, source) => Math.max(max, source.text.length), 0)
-  const probe = [pattern, runs]
-    .filter((p) => p !== undefined)
-    .map((p) => new RegExp(p.source, p.flags.replace('g', '')))
+  const formProbe = pattern && new RegExp(pattern.source)
+  const runProbe = runs && new RegExp(runs.source, 'i')
+
+  // A bitmap of the hashes of every 4 characters of every source (lower-cased): any run of 8
+  // holds such a block at a text position divisible by 4, so a text is searched for runs only
+  // where one of those blocks is in the map — a quarter of its positions, a typed-array look-up
+  // each, instead of a regular expression of every run at every position.
+  const blocks = new Uint8Array(BLOCK_MAP_BYTES)
+  for (const source of sources) {
+    for (let i = 0; i + 4 <= source.text.length; i++) {
+      const slot = blockSlot(source.text, i)
+      blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
+    }
+  }
+  const mayHoldRun = (text: string): boolean => {
+    if (!runProbe) return false
+    for (let i = 0; i + 4 <= text.length; i += 4) {
+      const slot = blockSlot(text, i)
+      if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
+      if (runProbe.test(text.slice(Math.max(0, i - 4), i + 8))) return true
+    }
+    return false
+  }
+  // Byte positions are character positions only for ASCII: secrets with other characters are
+  // looked for in the text.
+  const asciiSources = sources.every((source) => /^[\x00-\x7f]*$/.test(source.text))
+  const mayHoldRunInBytes = (bytes: Uint8Array, text: string): boolean => {
+    if (!runProbe) return false
+    if (!asciiSources) return mayHoldRun(text)
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    for (let i = 0; i + 4 <= bytes.length; i += 4) {
+      const slot = byteBlockSlot(view, i)
+      if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
+      // A candidate: the run, ASCII, is in the bytes around it as they are (a byte of another
+      // character reads as a Latin-1 one, which no run holds).
+      const around = bytes.subarray(Math.max(0, i - 4), i + 8)
+      if (runProbe.test(String.fromCharCode(...around))) return true
+    }
+    return false
+  }
 
   /**
    * Grows a run found at `[start, start + RUN_LENGTH)` (`offset` into its source) as far as the
@@ -172,7 +234,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       }
     }
     const forms = [...found]
-    if (runs && text.length >= RUN_LENGTH) {
+    if (runs && text.length >= RUN_LENGTH && mayHoldRun(text)) {
       runs.lastIndex = 0
       for (let m = runs.exec(text); m !== null && m.index < limit; m = runs.exec(text)) {
         const hit = grams.get(m[0].toLowerCase())
@@ -262,7 +324,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     size: values.length,
     exact: (text) => exact.get(text),
     replace,
-    test: (text) => probe.some((p) => p.test(text)),
+    test: (text, bytes) =>
+      (formProbe?.test(text) ?? false) ||
+      (bytes ? mayHoldRunInBytes(bytes, text) : mayHoldRun(text)),
     pendingSuffix,
   }
 }

@@ -41,8 +41,11 @@ export interface Redactor {
    * could begin one (bounded by the longest form), so the stream stays a stream.
    */
   bodyStream(): TransformStream<Uint8Array, Uint8Array>
-  /** {@link bodyStream} as a synchronous filter, for a relay that reads the chunks itself. */
-  bodyFilter(): BodyFilter
+  /**
+   * {@link bodyStream} as a synchronous filter, for a relay that reads the chunks itself.
+   * `observe` sees the text of what goes out (whole lines), as it came, before redaction.
+   */
+  bodyFilter(observe?: (text: string) => void): BodyFilter
   /**
    * A redactor with the same options and `secrets` in place of this one's. The compiled form of
    * each distinct set of values is cached (bounded), so calling this per request is cheap.
@@ -61,45 +64,72 @@ export interface BodyFilter {
   end(): Uint8Array | undefined
 }
 
-const PASS_THROUGH: BodyFilter = { push: (chunk) => chunk, end: () => undefined }
+/** How many bytes at the end of `bytes` begin a UTF-8 character that is not finished there. */
+const unfinishedTail = (bytes: Uint8Array): number => {
+  for (let back = 1; back <= 4 && back <= bytes.length; back++) {
+    const byte = bytes[bytes.length - back] as number
+    if ((byte & 0xc0) === 0x80) continue // a continuation byte: look further back
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1
+    return length > back ? back : 0
+  }
+  return 0
+}
+
+const NEWLINE = 0x0a
 
 /**
- * The filter of {@link Redactor.bodyFilter}. A chunk that ends a line is passed on at once (the
- * bytes themselves when nothing in it is secret: an SSE event costs one scan); an unfinished line
- * is held back until the next chunk, unless it is long, when only a tail that could begin a
- * secret's form or run is (so what is held stays bounded).
+ * The filter of {@link Redactor.bodyFilter}. Whole lines go out at once: the bytes themselves
+ * when nothing in them is secret (an SSE event costs a decode and one scan), else their
+ * redacted text; the unfinished last line is held back until the next chunk, unless it grows
+ * long, when only a tail that could begin a secret's form or run is (so what is held stays
+ * bounded). `observe` sees the text that goes out, as it came, before redaction.
  */
-const redactingFilter = (matcher: SecretMatcher): BodyFilter => {
-  if (matcher.size === 0) return PASS_THROUGH
+const redactingFilter = (
+  matcher: SecretMatcher,
+  observe: ((text: string) => void) | undefined
+): BodyFilter => {
   const decoder = new TextDecoder()
-  let held = ''
-  // The decoder keeps the start of a character split across chunks: no chunk is then passed on
-  // as it came, or those bytes would go out twice.
-  let split = false
-  const redacted = (text: string): Uint8Array | undefined => {
-    const out = matcher.test(text) ? matcher.replace(text, text.length).text : text
-    return out ? encoder.encode(out) : undefined
+  let held: Uint8Array | undefined
+  const out = (bytes: Uint8Array): Uint8Array | undefined => {
+    if (bytes.length === 0) return undefined
+    const text = decoder.decode(bytes)
+    observe?.(text)
+    if (!matcher.test(text, bytes)) return bytes
+    return encoder.encode(matcher.replace(text, text.length).text)
+  }
+  /** How many bytes of `data` to send now, the rest being held. */
+  const cutOf = (data: Uint8Array): number => {
+    const lines = data.lastIndexOf(NEWLINE) + 1
+    if (data.length - lines <= HELD_LINE_LIMIT) return lines
+    // A long unfinished line: hold what could begin a form or a run, and an unfinished character.
+    const whole = data.length - unfinishedTail(data)
+    const text = decoder.decode(data.subarray(lines, whole))
+    const keep = matcher.pendingSuffix(text)
+    return whole - (keep ? encoder.encode(text.slice(text.length - keep)).length : 0)
   }
   return {
     push(chunk) {
-      const text = held + decoder.decode(chunk, { stream: true })
-      let keep = text.length - (text.lastIndexOf('\n') + 1)
-      if (keep > HELD_LINE_LIMIT) keep = matcher.pendingSuffix(text)
-      const wasSplit = split
-      split = endsMidCharacter(chunk)
-      if (keep === 0 && held === '' && !wasSplit && !split && !matcher.test(text)) return chunk
-      held = keep ? text.slice(text.length - keep) : ''
-      return redacted(keep ? text.slice(0, text.length - keep) : text)
+      let data = chunk
+      if (held) {
+        data = new Uint8Array(held.length + chunk.length)
+        data.set(held)
+        data.set(chunk, held.length)
+      }
+      const cut = cutOf(data)
+      held = cut < data.length ? data.slice(cut) : undefined
+      return out(cut === data.length ? data : data.subarray(0, cut))
     },
     end() {
-      const rest = held + decoder.decode()
-      held = ''
-      return redacted(rest)
+      const rest = held
+      held = undefined
+      return rest ? out(rest) : undefined
     },
   }
 }
 
-/** {@link redactingFilter} as a `TransformStream`. */
+const PASS_THROUGH: BodyFilter = { push: (chunk) => chunk, end: () => undefined }
+
+/** A {@link BodyFilter} as a `TransformStream` of bytes. */
 const filterStream = (filter: BodyFilter): TransformStream<Uint8Array, Uint8Array> =>
   new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
@@ -111,17 +141,6 @@ const filterStream = (filter: BodyFilter): TransformStream<Uint8Array, Uint8Arra
       if (out) controller.enqueue(out)
     },
   })
-
-/** Whether `bytes` end inside a UTF-8 sequence. */
-const endsMidCharacter = (bytes: Uint8Array): boolean => {
-  for (let back = 1; back <= 4 && back <= bytes.length; back++) {
-    const byte = bytes[bytes.length - back] as number
-    if ((byte & 0xc0) === 0x80) continue // a continuation byte: look further back
-    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1
-    return length > back
-  }
-  return false
-}
 
 /** An unfinished line up to this long is held back whole until the next chunk. */
 const HELD_LINE_LIMIT = 4096
@@ -183,8 +202,10 @@ export const createRedactor = (options: RedactorOptions = {}): Redactor => {
       },
       redactBody: (text) =>
         matcher.size && matcher.test(text) ? matcher.replace(text, text.length).text : text,
-      bodyFilter: () => redactingFilter(matcher),
-      bodyStream: () => filterStream(redactingFilter(matcher)),
+      bodyFilter: (observe) =>
+        matcher.size || observe ? redactingFilter(matcher, observe) : PASS_THROUGH,
+      bodyStream: () =>
+        matcher.size ? filterStream(redactingFilter(matcher, undefined)) : new TransformStream(),
       withSecrets: (next) => build(next),
     }
   }

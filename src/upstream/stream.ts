@@ -33,8 +33,6 @@ const readWithin = (
 export interface GuardStreamOptions {
   /** Longest silence allowed between two chunks. */
   idleTimeoutMs: number
-  /** Sees every chunk as it came from the upstream. */
-  observe?: (chunk: Uint8Array) => void
   /** Rewrites the chunks on their way (e.g. a redactor's); each chunk passes unchanged without. */
   filter?: {
     push(chunk: Uint8Array): Uint8Array | undefined
@@ -102,7 +100,6 @@ export const guardStream = (
         end(undefined)
         return
       }
-      options.observe?.(result.value)
       const out = options.filter ? options.filter.push(result.value) : result.value
       if (out) controller.enqueue(out)
     },

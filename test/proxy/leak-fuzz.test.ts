@@ -82,7 +82,11 @@ describe('no secret leaks through real requests', () => {
             f.logs.length = 0
             const res = await f.call('/__fuzz/throw', {}, env)
             expect([400, 500]).toContain(res.status)
-            const out = `${await exposed(res)}\n${JSON.stringify(f.logs)}`
+            // The route's own name is in the access line; it is no secret, whatever a secret holds.
+            const out = `${await exposed(res)}\n${JSON.stringify(f.logs)}`.replaceAll(
+              '/__fuzz/throw',
+              ''
+            )
             expect(leaks(out, secrets)).toEqual([])
           }
         ),
