@@ -16,12 +16,12 @@ import { UpstreamError, upstreamFetch } from '../upstream/fetch.ts'
 import { guardStream, readBody } from '../upstream/stream.ts'
 import {
   type CallDeps,
-  type CallEnd,
   type CallScope,
   type FailureFacts,
   type ProbeVerdict,
   type TokenUsage,
   TRANSPORT_ERROR_TYPES,
+  traced,
   transportFacts,
   verdictOfStatus,
   withFailover,
@@ -388,20 +388,10 @@ export const callAnthropic = async (
     throw new ProviderNotConfiguredError('anthropic', snapshot.issues)
   }
   const { policy } = deps
-  const startedAt = Date.now()
   const { signal } = scope
-  let end: CallEnd | undefined
-  let reportLater = false
-  const report = (callEnd: CallEnd): void =>
-    deps.reporter.call({
-      provider: 'anthropic',
-      operation: aiOperationOf(request.path),
-      model: request.model,
-      baseUrl: snapshot.settings.baseUrl,
-      startedAt,
-      end: callEnd,
-    })
-  try {
+  const operation = aiOperationOf(request.path)
+  const reported = { provider: 'anthropic', operation, model: request.model } as const
+  return traced(deps, { ...reported, baseUrl: snapshot.settings.baseUrl }, async (trace) => {
     const url = `${snapshot.settings.baseUrl}${request.path}`
     const json = request.body !== undefined
     const result = await withFailover(deps, scope, {
@@ -429,6 +419,7 @@ export const callAnthropic = async (
     const { status } = upstream
     if (upstream.ok && headers['content-type']?.startsWith('text/event-stream')) {
       const usage = new SseUsageTracker()
+      const report = trace.later()
       // Every relayed byte passes the redactor, the stream staying a stream; the usage is read
       // from the lines it lets through.
       const stream = guardStream(upstream.body ?? new ReadableStream(), {
@@ -443,36 +434,23 @@ export const callAnthropic = async (
               : { ok: true, usage: usage.result() }
           ),
       })
-      reportLater = true
       return { body: stream, status, headers }
     }
     const text = await readBody(upstream, policy.idleTimeoutMs)
     if (upstream.ok) {
       const parsed = parseJson(text)
       if (parsed === undefined) {
-        end = { ok: false, facts: { httpStatus: upstream.status, invalidResponse: true } }
-        throw malformed(upstream.status)
+        trace.end = { ok: false, facts: { httpStatus: status, invalidResponse: true } }
+        throw malformed(status)
       }
-      end = { ok: true, usage: usageOfMessage(parsed) }
+      trace.end = { ok: true, usage: usageOfMessage(parsed) }
       return { body: redactor.redactBody(text), status, headers }
     }
     const relayed = readAnthropicError(text)
-    end = {
-      ok: false,
-      facts: { httpStatus: upstream.status, apiErrorType: relayed?.error.type },
-    }
-    if (!relayed) throw malformed(upstream.status)
+    trace.end = { ok: false, facts: { httpStatus: status, apiErrorType: relayed?.error.type } }
+    if (!relayed) throw malformed(status)
     const safe = redactor.redact(relayed) as unknown as AnthropicErrorBody
     headers['content-type'] = 'application/json'
     return { body: JSON.stringify(safe), status, headers }
-  } catch (error) {
-    if (error instanceof UpstreamError) {
-      end = { ok: false, facts: transportFacts(error) }
-      throw error.toKeylineError('anthropic')
-    }
-    throw error
-  } finally {
-    // A call the client abandoned (its signal aborted) reports nothing: nobody saw it fail.
-    if (!reportLater && end) report(end)
-  }
+  })
 }

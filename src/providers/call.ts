@@ -2,7 +2,7 @@ import type { Redactor } from '../redact/redactor.ts'
 import type { EnvRecord } from '../secrets/read-value.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
-import type { UpstreamError } from '../upstream/fetch.ts'
+import { UpstreamError } from '../upstream/fetch.ts'
 import type { RetryPolicy } from '../upstream/retry-policy.ts'
 
 /** What is known about a failed upstream call; every field is optional. */
@@ -167,4 +167,43 @@ export const withFailover = async <T>(
   deps.registry.promote(other, current)
   deps.reporter.failover(call.provider)
   return { outcome: second, slot: 'next', failedOver: true }
+}
+
+/** How a call in {@link traced} ends: set `end` before returning or throwing. */
+export interface CallTrace {
+  /** How the call ended; unset when the client went away (nothing is reported then). */
+  end?: CallEnd
+  /** Reports the end later (a stream: when it ends), through `report`, instead of on return. */
+  later(): (end: CallEnd) => void
+}
+
+/**
+ * Runs one provider call and reports it exactly once, from a `finally`: with the `end` the
+ * call set, or as a transport failure when it got no answer at all, which is thrown as the
+ * client-facing 502/504 {@link KeylineError}. A call the client abandoned (its signal aborted,
+ * no `end` set) reports nothing: nobody saw it fail.
+ */
+export const traced = async <T>(
+  deps: CallDeps,
+  report: Omit<CallReport, 'end' | 'startedAt'>,
+  call: (trace: CallTrace) => Promise<T>
+): Promise<T> => {
+  const startedAt = Date.now()
+  let deferred = false
+  const send = (end: CallEnd): void => deps.reporter.call({ ...report, startedAt, end })
+  const trace: CallTrace = {
+    later: () => {
+      deferred = true
+      return send
+    },
+  }
+  try {
+    return await call(trace)
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error
+    trace.end = { ok: false, facts: transportFacts(error) }
+    throw error.toKeylineError(report.provider)
+  } finally {
+    if (!deferred && trace.end) send(trace.end)
+  }
 }

@@ -9,16 +9,15 @@ import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts
 import type { ProviderDefinition } from '../secrets/definitions.ts'
 import type { ProviderSnapshot } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
-import { UpstreamError, upstreamFetch } from '../upstream/fetch.ts'
+import { upstreamFetch } from '../upstream/fetch.ts'
 import { readBody } from '../upstream/stream.ts'
 import {
   type CallDeps,
-  type CallEnd,
   type CallScope,
   type FailureFacts,
   type ProbeVerdict,
   TRANSPORT_ERROR_TYPES,
-  transportFacts,
+  traced,
   verdictOfStatus,
   withFailover,
 } from './call.ts'
@@ -374,10 +373,9 @@ const callFyers = async <T extends FyersEnvelope>(
   }
   const { policy } = deps
   const { signal } = scope
-  const startedAt = Date.now()
   const url = `${snapshot.settings.baseUrl}${path}`
-  let end: CallEnd | undefined
-  try {
+  const reported = { provider: 'fyers', operation, baseUrl: snapshot.settings.baseUrl } as const
+  return traced(deps, reported, async (trace) => {
     const result = await withFailover(deps, scope, {
       provider: 'fyers',
       credential: 'accessToken',
@@ -395,29 +393,12 @@ const callFyers = async <T extends FyersEnvelope>(
     })
     const { outcome } = result
     if ('error' in outcome) {
-      end = { ok: false, facts: outcome.error.facts }
+      trace.end = { ok: false, facts: outcome.error.facts }
       throw outcome.error
     }
-    end = { ok: true }
+    trace.end = { ok: true }
     return { envelope: outcome.ok, slot: result.slot }
-  } catch (error) {
-    if (error instanceof UpstreamError) {
-      end = { ok: false, facts: transportFacts(error) }
-      throw error.toKeylineError('fyers')
-    }
-    throw error
-  } finally {
-    // A call the client abandoned (its signal aborted) reports nothing: nobody saw it fail.
-    if (end) {
-      deps.reporter.call({
-        provider: 'fyers',
-        operation,
-        baseUrl: snapshot.settings.baseUrl,
-        startedAt,
-        end,
-      })
-    }
-  }
+  })
 }
 
 /** A quotes call's answer and which token slot produced it. */
