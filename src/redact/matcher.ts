@@ -169,7 +169,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   }
   // Byte positions are character positions only for ASCII: secrets with other characters are
   // looked for in the text.
-  const asciiSources = sources.every((source) => /^[\x00-\x7f]*$/.test(source.text))
+  const asciiSources = sources.every((source) =>
+    Array.from(source.text).every((char) => char.charCodeAt(0) < 0x80)
+  )
   const mayHoldRunInBytes = (bytes: Uint8Array, text: string): boolean => {
     if (!runProbe) return false
     if (!asciiSources) return mayHoldRun(text)
