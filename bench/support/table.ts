@@ -65,17 +65,17 @@ const COLUMNS: [keyof Row, string][] = [
   ['target', 'target'],
 ]
 
-/** The rows as one Markdown table (pastes into RESULTS.md as it is). */
+/** The rows as one Markdown table, laid out as Biome formats Markdown (pastes as it is). */
 export const formatTable = (rows: readonly Row[]): string => {
   const cells = rows.map((row) => COLUMNS.map(([key]) => String(row[key]).replaceAll('|', '\\|')))
   const widths = COLUMNS.map(([, title], i) =>
-    Math.max(title.length, ...cells.map((line) => (line[i] ?? '').length))
+    Math.max(3, title.length, ...cells.map((line) => (line[i] ?? '').length))
   )
   const line = (values: string[]) =>
     `| ${values.map((v, i) => v.padEnd(widths[i] ?? 0)).join(' | ')} |`
   return [
     line(COLUMNS.map(([, title]) => title)),
-    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    line(widths.map((w) => '-'.repeat(w))),
     ...cells.map(line),
   ].join('\n')
 }
