@@ -11,7 +11,7 @@
  * and latency percentiles for both phases (with `--json`, also one JSON line of both, for
  * `bench/index.ts`); exits 1 on any failed client request.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -35,6 +35,14 @@ const steadySeconds = Number(values.steady)
 const rotations = Number(values.rotations)
 
 const dir = mkdtempSync(join(tmpdir(), 'keyline-bench-'))
+/**
+ * Replaces a secret file at once, as a Kubernetes secret volume does (a write, then a rename):
+ * keyline reads files on the thread pool, and a read during a plain rewrite can see it empty.
+ */
+const replaceFile = (path: string, text: string): void => {
+  writeFileSync(`${path}.tmp`, text)
+  renameSync(`${path}.tmp`, path)
+}
 const currentFile = join(dir, 'anthropic-key')
 const nextFile = join(dir, 'anthropic-key-next')
 const stubs = await startStubs()
@@ -164,7 +172,7 @@ for (let i = 0; i < rotations; i++) {
   const old = readFileSync(currentFile, 'utf8')
   const next = `sk-ant-test-bench-${i}-${crypto.randomUUID()}`
   await anthropic.keys({ accept: [next] })
-  writeFileSync(nextFile, next)
+  replaceFile(nextFile, next)
   const revoke = sleep(Math.random() * 400).then(() => anthropic.keys({ revoke: [old] }))
   await admin('/admin/keys/reload')
   let state = await nextState(next)
@@ -174,8 +182,8 @@ for (let i = 0; i < rotations; i++) {
     state = await nextState(next)
   }
   if (state === 'current' || !(await promote())) byFailover++
-  writeFileSync(currentFile, next)
-  writeFileSync(nextFile, '')
+  replaceFile(currentFile, next)
+  replaceFile(nextFile, '')
   await admin('/admin/keys/reload')
   await revoke
   await sleep(200)
