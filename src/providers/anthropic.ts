@@ -424,6 +424,7 @@ export const callAnthropic = async (
       // from the lines it lets through.
       const stream = guardStream(upstream.body ?? new ReadableStream(), {
         idleTimeoutMs: policy.idleTimeoutMs,
+        signal,
         filter: redactor.bodyFilter((text) => usage.push(text)),
         failureTail: (error) =>
           sseError(error.kind === 'timeout' ? 'timeout_error' : 'api_error', error.message),
@@ -436,7 +437,7 @@ export const callAnthropic = async (
       })
       return { body: stream, status, headers }
     }
-    const text = await readBody(upstream, policy.idleTimeoutMs)
+    const text = await readBody(upstream, policy.idleTimeoutMs, signal)
     if (upstream.ok) {
       const parsed = parseJson(text)
       if (parsed === undefined) {

@@ -387,7 +387,7 @@ const callFyers = async <T extends FyersEnvelope>(
           { url, method: 'GET', headers },
           { policy, signal, fetch: deps.fetch }
         )
-        return check(readEnvelope(response, await readBody(response, policy.idleTimeoutMs)))
+        return check(readEnvelope(response, await readBody(response, policy.idleTimeoutMs, signal)))
       },
       rejected: (outcome) => 'error' in outcome && outcome.error.isAuthError,
     })

@@ -8,7 +8,8 @@ type ReadResult = ReadableStreamReadResult<Uint8Array>
  */
 const readWithin = (
   reader: ReadableStreamDefaultReader<Uint8Array>,
-  idleTimeoutMs: number
+  idleTimeoutMs: number,
+  signal: AbortSignal | undefined
 ): Promise<ReadResult | 'idle'> => {
   let timer: ReturnType<typeof setTimeout> | undefined
   const idle = new Promise<'idle'>((resolve) => {
@@ -24,6 +25,8 @@ const readWithin = (
     },
     (error: unknown) => {
       clearTimeout(timer)
+      // The client went away (its signal aborts the upstream body too): no upstream failure.
+      if (signal?.aborted) throw signal.reason ?? error
       throw new UpstreamError('network', 1, error)
     }
   )
@@ -33,6 +36,11 @@ const readWithin = (
 export interface GuardStreamOptions {
   /** Longest silence allowed between two chunks. */
   idleTimeoutMs: number
+  /**
+   * The client's signal: a read that fails once it aborted ends the stream as `cancelled`, not
+   * as an upstream failure.
+   */
+  signal?: AbortSignal
   /** Rewrites the chunks on their way (e.g. a redactor's); each chunk passes unchanged without. */
   filter?: {
     push(chunk: Uint8Array): Uint8Array | undefined
@@ -86,9 +94,13 @@ export const guardStream = (
     async pull(controller) {
       let result: ReadResult | 'idle'
       try {
-        result = await readWithin(reader, options.idleTimeoutMs)
+        result = await readWithin(reader, options.idleTimeoutMs, options.signal)
       } catch (error) {
-        if (!ended) fail(controller, error as UpstreamError)
+        if (ended) return
+        if (error instanceof UpstreamError) return fail(controller, error)
+        end('cancelled')
+        reader.cancel(error).catch(() => {})
+        controller.error(error)
         return
       }
       if (ended) return
@@ -112,9 +124,14 @@ export const guardStream = (
 
 /**
  * Reads a whole (non-streamed) upstream body as text, failing with an {@link UpstreamError}
- * when the upstream falls silent for `idleTimeoutMs` or breaks before the end.
+ * when the upstream falls silent for `idleTimeoutMs` or breaks before the end, and with the
+ * abort reason when the client's `signal` aborted.
  */
-export const readBody = async (response: Response, idleTimeoutMs: number): Promise<string> => {
+export const readBody = async (
+  response: Response,
+  idleTimeoutMs: number,
+  signal?: AbortSignal
+): Promise<string> => {
   if (!response.body) return ''
   const reader = response.body.getReader()
   // A body that breaks rejects `closed` too; the failure is reported once, by the read below.
@@ -122,7 +139,7 @@ export const readBody = async (response: Response, idleTimeoutMs: number): Promi
   const decoder = new TextDecoder()
   let text = ''
   for (;;) {
-    const result = await readWithin(reader, idleTimeoutMs)
+    const result = await readWithin(reader, idleTimeoutMs, signal)
     if (result === 'idle') {
       reader.cancel().catch(() => {})
       throw new UpstreamError('timeout', 1)
