@@ -1,11 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startAnthropicStub } from '../stubs/anthropic.ts'
-import { type StubControl, stubControl } from '../stubs/control.ts'
-import { generateStubKeys, stubBindings, stubOptionsFor } from '../stubs/fixtures.ts'
-import type { StartedStub } from '../stubs/stub-server.ts'
-import type { StubKeys } from '../stubs/types.ts'
+import { expect, it } from 'vitest'
+import type { StubControl } from '../stubs/control.ts'
+import { anthropicSessions } from './harness/anthropic-sessions.ts'
 import { describeRuntimes, type RuntimeContext } from './harness/describe-runtimes.ts'
-import type { RuntimeName } from './harness/runtimes.ts'
 
 const CLIENT_TOKEN = `kl-test-${crypto.randomUUID()}`
 const STREAM_BODY = JSON.stringify({
@@ -15,17 +11,7 @@ const STREAM_BODY = JSON.stringify({
   messages: [{ role: 'user', content: 'hello' }],
 })
 
-let stub: StartedStub
-let keys: StubKeys
-const sessions = new Map<RuntimeName, StubControl>()
-
-beforeAll(async () => {
-  keys = generateStubKeys()
-  stub = await startAnthropicStub(stubOptionsFor(keys).anthropic)
-})
-afterAll(async () => {
-  await stub?.close()
-})
+const stubs = anthropicSessions(CLIENT_TOKEN)
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -69,11 +55,7 @@ const call = (ctx: RuntimeContext, path: string, requestId: string, init: Reques
 describeRuntimes(
   'a client that goes away',
   (ctx) => {
-    const session = (): StubControl => {
-      const found = sessions.get(ctx.runtime)
-      if (!found) throw new Error(`no stub session for ${ctx.runtime}`)
-      return found
-    }
+    const session = (): StubControl => stubs.session(ctx.runtime)
 
     it('before the upstream answers: one info line, status 499', async () => {
       await session().mode({ kind: 'latency', ms: 1_500 })
@@ -133,11 +115,6 @@ describeRuntimes(
   },
   {
     runtimes: ['node', 'deno'],
-    bindings: async ({ runtime }) => {
-      const anthropic = await stubControl(stub.url).session()
-      sessions.set(runtime, anthropic)
-      const urls = { anthropic: anthropic.url, fyers: 'http://127.0.0.1:9' }
-      return stubBindings(keys, urls, CLIENT_TOKEN)
-    },
+    bindings: stubs.bindings,
   }
 )

@@ -1,12 +1,8 @@
 import { request } from 'node:http'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startAnthropicStub } from '../stubs/anthropic.ts'
-import { type StubControl, stubControl } from '../stubs/control.ts'
-import { generateStubKeys, stubBindings, stubOptionsFor } from '../stubs/fixtures.ts'
-import type { StartedStub } from '../stubs/stub-server.ts'
-import type { StubKeys } from '../stubs/types.ts'
+import { describe, expect, it } from 'vitest'
+import type { StubControl } from '../stubs/control.ts'
+import { anthropicSessions } from './harness/anthropic-sessions.ts'
 import { describeRuntimes, type RuntimeContext } from './harness/describe-runtimes.ts'
-import type { RuntimeName } from './harness/runtimes.ts'
 
 const CLIENT_TOKEN = `kl-test-${crypto.randomUUID()}`
 const MESSAGE = JSON.stringify({
@@ -15,17 +11,7 @@ const MESSAGE = JSON.stringify({
   messages: [{ role: 'user', content: 'hello' }],
 })
 
-let stub: StartedStub
-let keys: StubKeys
-const sessions = new Map<RuntimeName, StubControl>()
-
-beforeAll(async () => {
-  keys = generateStubKeys()
-  stub = await startAnthropicStub(stubOptionsFor(keys).anthropic)
-})
-afterAll(async () => {
-  await stub?.close()
-})
+const stubs = anthropicSessions(CLIENT_TOKEN)
 
 const messages = (ctx: RuntimeContext, headers: Record<string, string> = {}) =>
   ctx.fetch('/v1/messages', {
@@ -50,12 +36,8 @@ const exposed = async (res: Response): Promise<string> =>
 describeRuntimes(
   'relayed answers are redacted',
   (ctx) => {
-    const session = (): StubControl => {
-      const found = sessions.get(ctx.runtime)
-      if (!found) throw new Error(`no stub session for ${ctx.runtime}`)
-      return found
-    }
-    const key = () => keys.anthropic.apiKey
+    const session = (): StubControl => stubs.session(ctx.runtime)
+    const key = () => stubs.keys().anthropic.apiKey
 
     describe('a 2xx answer that echoes the key', () => {
       it('in its body and in a relayed header, whole', async () => {
@@ -112,14 +94,6 @@ describeRuntimes(
     )
   },
   {
-    bindings: async ({ runtime }) => {
-      const anthropic = await stubControl(stub.url).session()
-      sessions.set(runtime, anthropic)
-      return stubBindings(
-        keys,
-        { anthropic: anthropic.url, fyers: 'http://127.0.0.1:9' },
-        CLIENT_TOKEN
-      )
-    },
+    bindings: stubs.bindings,
   }
 )
