@@ -5,8 +5,8 @@
  */
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { dirname } from 'node:path'
+
 import { exited, trackGroup } from '../../test/support/process-group.ts'
 import { sleep } from './stats.ts'
 
@@ -29,7 +29,7 @@ export interface ServiceOptions {
   args: string[]
   /** The whole environment of the child (nothing is inherited implicitly). */
   env: Record<string, string | undefined>
-  /** Port the service listens on, on 127.0.0.1 (see {@link freePort}). */
+  /** Port the service listens on, on 127.0.0.1 (see `freePort` in test/support/free-port.ts). */
   port: number
   logFile: string
   /** @default the repository root */
@@ -84,18 +84,6 @@ export const stopAllOnSignal = (): void => {
     })
   }
 }
-
-/** A free TCP port on 127.0.0.1, as the OS hands it out. */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 
 /** The last `chars` characters of a log file, for error messages. */
 export const logTail = (file: string, chars = 1500): string => {

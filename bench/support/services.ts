@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { baseEnv, freePort, type Service, startService } from './processes.ts'
+import { freePort } from '../../test/support/free-port.ts'
+import { baseEnv, type Service, startService } from './processes.ts'
 
 /** Where a service's log goes: `<dir>/<name>-<port>.log`. */
 const logIn = (dir: string, name: string, port: number): string => join(dir, `${name}-${port}.log`)

@@ -24,6 +24,7 @@ import {
 } from '../providers/fyers.ts'
 import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
 
+// The provider facts the metrics are bounded by, re-exported for the telemetry API.
 export {
   AI_ERROR_TYPES,
   AI_OPERATIONS,
@@ -31,13 +32,15 @@ export {
   type AiOperation,
   ANTHROPIC_MODELS,
   type AnthropicModel,
+} from '../providers/anthropic.ts'
+export {
   FYERS_ERROR_CODES,
   FYERS_ERROR_TYPES,
   FYERS_HOSTS,
   FYERS_OPERATIONS,
   type FyersErrorType,
   type FyersOperation,
-}
+} from '../providers/fyers.ts'
 
 /** The value every normaliser uses for an unknown input, as in the OTel semantic conventions. */
 export const OTHER = '_OTHER'

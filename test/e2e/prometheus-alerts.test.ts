@@ -14,9 +14,9 @@ import { generateStubKeys, stubBindings, stubOptionsFor } from '../stubs/fixture
 import { startFyersStub } from '../stubs/fyers.ts'
 import type { StartedStub } from '../stubs/stub-server.ts'
 import type { Fault } from '../stubs/types.ts'
+import { freePort } from '../support/free-port.ts'
 import {
   type ActiveAlert,
-  freePort,
   prometheusVersion,
   type RunningPrometheus,
   sleep,
