@@ -10,15 +10,21 @@ import { createLogger, type LoggerOptions } from './log/logger.ts'
 import { type RedactionVariables, redaction } from './middleware/redaction.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
 import type { CallDeps } from './providers/call.ts'
+import { FyersTokens } from './providers/fyers-token.ts'
+import { DEFAULT_EPOCH_KEY } from './rotation/epoch-record.ts'
 import { NextSecretValidator } from './rotation/next-validator.ts'
-import { reloadEpoch } from './rotation/reload-epoch.ts'
+import { publishEpoch, reloadEpoch } from './rotation/reload-epoch.ts'
 import { anthropicRoutes } from './routes/anthropic.ts'
 import { fyersRoutes } from './routes/fyers.ts'
 import { healthRoutes } from './routes/health.ts'
+import type { EnvRecord } from './secrets/read-value.ts'
 import { SecretRegistry } from './secrets/registry.ts'
+import { kvStoreFromEnv } from './store/kv-store.ts'
+import type { SharedStore } from './store/shared-store.ts'
 import { callReporter } from './telemetry/call-reporter.ts'
 import { otelFlush } from './telemetry/export/otel-flush.ts'
 import { retryPolicy } from './upstream/retry-policy.ts'
+import { vaultFromEnv } from './vault/token-vault.ts'
 
 /** Options of {@link createApp}. */
 export interface AppOptions extends Omit<SecretsOptions, 'registry'> {
@@ -47,6 +53,13 @@ export interface AppOptions extends Omit<SecretsOptions, 'registry'> {
   reloadCheckMs?: number
   /** Where log lines go (access, audit, errors). @default the console, as JSON lines */
   logSink?: LoggerOptions['sink']
+  /**
+   * The store every instance of the deployment shares: the token vault, the Fyers refresh lock
+   * and the reload epoch live there. The Node and Deno entries pass Redis (`KEYLINE_REDIS_URL`),
+   * a file (`KEYLINE_VAULT_FILE`) or memory.
+   * @default the `KEYLINE_KV` binding on Workers, when bound; else none (this instance only)
+   */
+  store?: SharedStore
 }
 
 /** The Hono environment of a keyline app. */
@@ -62,7 +75,7 @@ export type KeylineEnv = {
  * `anthropicClient` for `c.var.anthropic`, or use the `keyline` package's `createApp`, which
  * passes the SDK's.
  */
-export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
+export const createApp = (options: AppOptions = {}): KeylineApp => {
   const {
     runtime,
     readFile,
@@ -72,6 +85,7 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
     admin = {},
     reloadCheckMs,
     logSink,
+    store,
     ...secretsOptions
   } = options
   if (given && readFile !== undefined) {
@@ -80,16 +94,32 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
   const registry = given ?? new SecretRegistry({ readFile })
   const health = sharedHealth ?? new HealthTracker()
   const env = options.env ?? readEnv
+  const auditLogger = createLogger({ sink: logSink })
+  const adminLog = admin.log ?? ((line) => auditLogger.info(String(line.msg ?? 'admin'), line))
+  const storeOf = (bindings: EnvRecord): SharedStore | undefined =>
+    store ?? kvStoreFromEnv(bindings)
+  const epochKey = admin.epoch?.key ?? DEFAULT_EPOCH_KEY
+  const fyersTokens = new FyersTokens({
+    registry,
+    store: storeOf,
+    vault: vaultFromEnv,
+    fetch: options.fetch,
+    log: (line) => auditLogger.info(String(line.msg ?? 'fyers'), line),
+    // Other instances read the vault again when they see the new epoch.
+    onChange: async (bindings) => {
+      const shared = storeOf(bindings)
+      if (shared) await publishEpoch(shared, epochKey, registry, { action: 'reload' }, Date.now())
+    },
+  })
   const deps: CallDeps = {
     registry,
     reporter: callReporter(health),
     policy: retryPolicy(options.retry),
     fetch: options.fetch,
+    fyersTokens,
   }
   const app = new Hono<KeylineEnv>()
   const validator = new NextSecretValidator({ fetch: options.fetch })
-  const auditLogger = createLogger({ sink: logSink })
-  const adminLog = admin.log ?? ((line) => auditLogger.info(String(line.msg ?? 'admin'), line))
   app.use(otelFlush())
   app.use(requestId())
   app.use(redaction({ env, sink: logSink }))
@@ -102,21 +132,37 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
       env,
       intervalMs: reloadCheckMs,
       binding: admin.epoch?.binding,
-      key: admin.epoch?.key,
+      key: epochKey,
+      store,
       log: adminLog,
+      onApplied: (bindings) => fyersTokens.reload(bindings),
     })
   )
+  app.use(fyersTokens.loader(env))
   app.route(
     '/admin',
-    adminRoutes({ ...admin, log: adminLog, registry, health, validator, env, runtime })
+    adminRoutes({
+      ...admin,
+      log: adminLog,
+      registry,
+      health,
+      validator,
+      env,
+      runtime,
+      store,
+      fyersTokens,
+    })
   )
   app.use('/v1/*', clientAuth({ env }))
-  app.use(secrets({ ...secretsOptions, env, registry, health }))
+  app.use(secrets({ ...secretsOptions, env, registry, health, fyersTokens }))
   app.route('/', anthropicRoutes({ deps, env, maxBodyBytes }))
   app.route('/', fyersRoutes({ deps, env }))
   app.notFound((c) =>
     errorResponse(c, 404, { error: { type: 'not_found', message: 'No such route' } })
   )
   app.onError(onError)
-  return app
+  return Object.assign(app, { fyersTokens })
 }
+
+/** A keyline app, with its Fyers token lifecycle for the entries (timer, cron). */
+export type KeylineApp = Hono<KeylineEnv> & { readonly fyersTokens: FyersTokens }

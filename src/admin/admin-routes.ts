@@ -4,11 +4,13 @@ import { validator as jsonValidator } from 'hono/validator'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { HealthTracker } from '../health/provider-health.ts'
+import type { FyersTokens } from '../providers/fyers-token.ts'
 import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../providers/index.ts'
 import {
   DEFAULT_EPOCH_BINDING,
   DEFAULT_EPOCH_KEY,
   type EpochRecord,
+  type KvLike,
   kvBinding,
 } from '../rotation/epoch-record.ts'
 import { NextSecretValidator } from '../rotation/next-validator.ts'
@@ -18,6 +20,7 @@ import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
 import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, type AdminAuthVariables, adminAuth } from './admin-auth.ts'
 import { type AdminLogger, audited, consoleJsonLogger, writeAudit } from './audit.ts'
+import { fyersAdminRoutes, fyersCallbackRoute } from './fyers-routes.ts'
 import { type KeyStatus, keyStatus } from './key-status.ts'
 
 /** Where the reload epoch lives in KV; share these with {@link reloadEpoch}. */
@@ -49,6 +52,16 @@ export interface AdminOptions extends AdminAuthOptions {
   log?: AdminLogger
   /** The reload epoch in KV (Workers). @default binding KEYLINE_KV, key keyline:reload-epoch */
   epoch?: AdminEpochOptions
+  /**
+   * The store the instances share, where reloads and promotions are published in place of the
+   * KV binding (Redis for Node and Deno replicas). @default the KV binding, when bound
+   */
+  store?: KvLike
+  /**
+   * The Fyers token lifecycle: adds `POST /fyers/login`, `GET /fyers/callback`,
+   * `POST /fyers/refresh` and the token part of the status. @default none: those routes are absent
+   */
+  fyersTokens?: FyersTokens
 }
 
 /** The Hono environment of the admin routes. */
@@ -94,29 +107,37 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
   const binding = options.epoch?.binding ?? DEFAULT_EPOCH_BINDING
   const epochKey = options.epoch?.key ?? DEFAULT_EPOCH_KEY
 
-  const statusOf = async (snapshot: SecretsSnapshot): Promise<KeyStatus> => {
+  const { fyersTokens } = options
+
+  const statusOf = async (c: Context, snapshot: SecretsSnapshot): Promise<KeyStatus> => {
     await Promise.all(PROVIDER_IDS.map((id) => validator.validate(snapshot[id])))
+    const env = readRequestEnv(c)
     return keyStatus(
       snapshot,
       (id) => validator.peek(snapshot[id]),
       (id) => health.get(id),
       runtime,
-      now()
+      now(),
+      fyersTokens && { fyers: fyersTokens.status(env, snapshot.fyers) }
     )
   }
 
   const publish = async (c: Context, change: EpochChange): Promise<EpochRecord | undefined> => {
-    const kv = kvBinding(c.env, binding)
+    const kv = options.store ?? kvBinding(c.env, binding)
     if (!kv) return undefined
     return publishEpoch(kv, epochKey, registry, change, now())
   }
 
   const app = new Hono<AdminEnv>()
+  const fyers = fyersTokens && { tokens: fyersTokens, env: readRequestEnv, log, now }
+  // The sign-in redirect target takes no bearer: its signed state proves an admin started it.
+  if (fyers) app.route('/', fyersCallbackRoute(fyers))
   app.use(adminAuth({ ...options, env: readRequestEnv, log, now }))
+  if (fyers) app.route('/', fyersAdminRoutes(fyers))
 
   app.get('/keys/status', async (c) => {
     const body = await audited(log, c, 'status', null, now, async () => ({
-      result: await statusOf(await registry.resolve(readRequestEnv(c))),
+      result: await statusOf(c, await registry.resolve(readRequestEnv(c))),
     }))
     return c.json(body, 200, { 'cache-control': 'no-store' })
   })
@@ -139,7 +160,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
         recordReload('failure')
         throw error
       }
-      const status = await statusOf(snapshot)
+      const status = await statusOf(c, snapshot)
       const record = await publish(c, { action: 'reload' })
       const result: ReloadResult = {
         ...status,
@@ -204,7 +225,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
             at: now(),
           },
         })
-        const status = await statusOf(await registry.resolve(env))
+        const status = await statusOf(c, await registry.resolve(env))
         const result: PromoteResult = {
           ...status,
           promoted: {

@@ -11,7 +11,13 @@ export const consoleJsonLogger: AdminLogger = (line) => {
 }
 
 /** An admin action that is audited. */
-export type AdminAction = 'status' | 'reload' | 'promote'
+export type AdminAction =
+  | 'status'
+  | 'reload'
+  | 'promote'
+  | 'fyers-login'
+  | 'fyers-refresh'
+  | 'fyers-sign-in'
 
 /** How an audited action ended. */
 export type AuditResult = 'ok' | 'rejected' | 'error'

@@ -1,4 +1,5 @@
 import type { ProviderHealth } from '../health/provider-health.ts'
+import type { FyersTokenStatus } from '../providers/fyers-token.ts'
 import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
 import type { NextValidity, NextValidityState } from '../rotation/next-validator.ts'
 import { rotatingCredential } from '../rotation/rotating-credential.ts'
@@ -52,6 +53,8 @@ export interface ProviderStatus {
     readonly lastErrorType: string | null
     readonly failovers: number
   }
+  /** Fyers only, when keyline manages its tokens: expiries, refresh and vault. */
+  readonly token?: FyersTokenStatus
 }
 
 /** The body of `GET /admin/keys/status`: fingerprints only, never a value. */
@@ -128,11 +131,14 @@ export const keyStatus = (
   validity: (provider: ProviderId) => NextValidity | undefined,
   health: (provider: ProviderId) => ProviderHealth,
   runtime: string,
-  now: number
+  now: number,
+  tokens: { readonly fyers?: FyersTokenStatus } = {}
 ): KeyStatus => {
   const providers = {} as Record<ProviderId, ProviderStatus>
   for (const id of PROVIDER_IDS) {
-    providers[id] = providerStatus(snapshot[id], validity(id), health(id))
+    const status = providerStatus(snapshot[id], validity(id), health(id))
+    const token = id === 'fyers' ? tokens.fyers : undefined
+    providers[id] = token ? { ...status, token } : status
   }
   return { runtime, time: new Date(now).toISOString(), providers }
 }

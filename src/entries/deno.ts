@@ -2,6 +2,7 @@
 import { getConnInfo } from 'hono/deno'
 import { createApp } from '../app.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
+import { sharedStoreFromEnv } from '../store/server-store.ts'
 import { startDenoTelemetry } from '../telemetry/export/deno.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { socketClientAddress } from './client-address.ts'
@@ -13,7 +14,10 @@ const telemetry = startDenoTelemetry(Deno.env.toObject())
 registerKeylineMetrics()
 const registry = new SecretRegistry({ readFile: (path) => Deno.readTextFile(path) })
 const clientAddress = socketClientAddress(Deno.env.toObject(), getConnInfo)
-const app = createApp({ registry, runtime: 'deno', admin: { clientAddress } })
+// Redis (KEYLINE_REDIS_URL), a file (KEYLINE_VAULT_FILE) or memory: vault, lock, reload epoch.
+const store = await sharedStoreFromEnv(Deno.env.toObject())
+const app = createApp({ registry, runtime: 'deno', admin: { clientAddress }, store })
+const stopRefreshTimer = app.fyersTokens.startTimer(() => Deno.env.toObject())
 
 const server = Deno.serve(
   {
@@ -35,8 +39,10 @@ const server = Deno.serve(
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   Deno.addSignalListener(signal, () => {
     console.log(JSON.stringify({ level: 'info', msg: 'draining', signal }))
+    stopRefreshTimer()
     server
       .shutdown()
+      .then(() => store.close())
       .then(() => telemetry.shutdown())
       .then(() => Deno.exit(0))
   })

@@ -6,6 +6,7 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import { type AppOptions, createApp } from '../app.ts'
 import { batchedSink } from '../log/sink.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
+import { sharedStoreFromEnv } from '../store/server-store.ts'
 import { startNodeTelemetry } from '../telemetry/export/node.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { socketClientAddress } from './client-address.ts'
@@ -30,12 +31,16 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
   const registry =
     options.registry ?? new SecretRegistry({ readFile: (path) => readFile(path, 'utf8') })
   const clientAddress = socketClientAddress(process.env, getConnInfo)
+  // Redis (KEYLINE_REDIS_URL), a file (KEYLINE_VAULT_FILE) or memory: vault, lock, reload epoch.
+  const ownStore = options.store ? undefined : await sharedStoreFromEnv(process.env)
   const app = createApp({
     runtime: 'node',
     ...options,
     admin: { clientAddress, ...options.admin },
     registry,
+    store: options.store ?? ownStore,
   })
+  const stopRefreshTimer = app.fyersTokens.startTimer(() => process.env)
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = createNodeServer(app.fetch, listen.hostname)
     s.once('error', reject)
@@ -57,10 +62,11 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
         if ('closeAllConnections' in server) server.closeAllConnections()
       }, listen.shutdownTimeoutMs)
       force.unref()
+      stopRefreshTimer()
       server.close(() => {
         clearTimeout(force)
         clearInterval(sweep)
-        resolve()
+        ;(ownStore?.close() ?? Promise.resolve()).catch(() => undefined).then(resolve)
       })
       closeIdle()
     })

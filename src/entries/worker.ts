@@ -17,9 +17,9 @@ const registry = new SecretRegistry()
 const app = createApp({ registry, runtime: 'workerd' })
 
 /**
- * The Cloudflare Workers entry: `fetch` serves the app; `scheduled` (the cron trigger in
- * wrangler.toml) re-reads every provider's configuration, logs what is configured, and flushes
- * the isolate's metrics.
+ * The Cloudflare Workers entry: `fetch` serves the app; `scheduled` (the cron triggers in
+ * wrangler.toml) refreshes the Fyers access token when it is due, re-reads every provider's
+ * configuration, logs what is configured, and flushes the isolate's metrics.
  */
 export default {
   fetch: app.fetch,
@@ -28,7 +28,8 @@ export default {
     env: Record<string, unknown>,
     ctx: ExecutionContext
   ): Promise<void> {
-    ctx.waitUntil(flushTelemetry(env))
+    // After 06:00 IST the day's Fyers access token has expired: refresh it before the market opens.
+    ctx.waitUntil(app.fyersTokens.refreshIfDue(env, 'cron').then(() => flushTelemetry(env)))
     const snapshot = await registry.resolve(env)
     const level = typeof env.LOG_LEVEL === 'string' ? env.LOG_LEVEL : undefined
     const providers = Object.values(snapshot)

@@ -6,6 +6,7 @@ import { HealthTracker } from '../health/provider-health.ts'
 import type { AnthropicClientFactory, AnthropicClientOptions } from '../providers/anthropic-sdk.ts'
 import type { CallDeps, CallScope } from '../providers/call.ts'
 import { type FyersClient, fyersClientFor } from '../providers/fyers.ts'
+import type { FyersTokens } from '../providers/fyers-token.ts'
 import type { FileReader } from '../secrets/read-value.ts'
 import { type ProviderSnapshot, SecretRegistry, type SecretsSnapshot } from '../secrets/registry.ts'
 import { callReporter } from '../telemetry/call-reporter.ts'
@@ -44,6 +45,11 @@ export interface SecretsOptions {
   retry?: Partial<RetryPolicy>
   /** Where calls made through the clients are reported (and the admin status reads). @default a new tracker */
   health?: HealthTracker
+  /**
+   * The Fyers token lifecycle: its vault is read before the first request, and a rejected
+   * access token is refreshed once. @default none
+   */
+  fyersTokens?: FyersTokens
 }
 
 /** What {@link secrets} puts on `c.var`. */
@@ -122,7 +128,9 @@ export const secrets = (
     reporter: callReporter(options.health ?? new HealthTracker()),
     policy: retryPolicy(options.retry),
     fetch: options.fetch,
+    fyersTokens: options.fyersTokens,
   }
+  const { fyersTokens } = options
   const anthropicOptions = {
     ...options.anthropic,
     fetch: options.anthropic?.fetch ?? options.fetch,
@@ -132,6 +140,7 @@ export const secrets = (
   let anthropic: { generation: number; client: Anthropic; latest: { scope: CallScope } } | undefined
 
   return async function secretsMiddleware(c, next) {
+    if (fyersTokens && !fyersTokens.loaded) await fyersTokens.ensureLoaded(readRequestEnv(c))
     const snapshot = await registry.resolve(readRequestEnv(c))
     c.set('secrets', snapshot)
     c.set(

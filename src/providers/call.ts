@@ -80,6 +80,13 @@ export interface CallDeps {
   readonly policy: RetryPolicy
   /** The fetch used for every upstream call. @default globalThis.fetch */
   readonly fetch?: typeof fetch
+  /**
+   * What replaces a Fyers access token every secret of which was rejected: a refreshed one.
+   * @default none: a rejection reaches the client
+   */
+  readonly fyersTokens?: {
+    afterRejection(env: EnvRecord, rejected: Secret): Promise<Secret | undefined>
+  }
 }
 
 /** What a provider call needs from the request it serves. */
@@ -98,6 +105,8 @@ export interface FailoverResult<T> {
   readonly slot: 'current' | 'next'
   /** `true` when the current secret was rejected and the next one worked. */
   readonly failedOver: boolean
+  /** The secret that produced the outcome (the last one tried). */
+  readonly secret: Secret
 }
 
 /** One upstream call with the credential that rotates. */
@@ -154,19 +163,21 @@ export const withFailover = async <T>(
 ): Promise<FailoverResult<T>> => {
   const { current } = call
   const first = await call.attempt(current)
-  if (!call.rejected(first)) return { outcome: first, slot: slotOf(current), failedOver: false }
+  if (!call.rejected(first)) {
+    return { outcome: first, slot: slotOf(current), failedOver: false, secret: current }
+  }
   const other = await alternativeSecret(deps, scope, call)
   if (!other || other.reveal() === current.reveal()) {
-    return { outcome: first, slot: slotOf(current), failedOver: false }
+    return { outcome: first, slot: slotOf(current), failedOver: false, secret: current }
   }
   await call.discard?.(first)
   const second = await call.attempt(other)
   if (call.rejected(second) || other.slot !== 'next') {
-    return { outcome: second, slot: slotOf(other), failedOver: false }
+    return { outcome: second, slot: slotOf(other), failedOver: false, secret: other }
   }
   deps.registry.promote(other, current)
   deps.reporter.failover(call.provider)
-  return { outcome: second, slot: 'next', failedOver: true }
+  return { outcome: second, slot: 'next', failedOver: true, secret: other }
 }
 
 /** How a call in {@link traced} ends: set `end` before returning or throwing. */

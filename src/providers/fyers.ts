@@ -4,6 +4,7 @@
  * wire client, the cheap call that proves a token works, and the one upstream call with
  * failover that the quotes route and `c.var.fyers` both take.
  */
+import { sha256 } from '../auth/constant-time.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
 import type { ProviderDefinition } from '../secrets/definitions.ts'
@@ -29,7 +30,11 @@ export const FYERS_HOSTS = ['api-t1.fyers.in', 'api.fyers.in', 'api-t2.fyers.in'
 /** The host of the default Fyers upstream. */
 export const FYERS_DEFAULT_HOST: string = FYERS_HOSTS[0]
 
-/** Fyers API v3: the app's client id, the access token, its next token and the base URL. */
+/**
+ * Fyers API v3: the app's client id, the access token and its next token, the base URL; and
+ * for the token lifecycle (sign-in and refresh, all optional) the app secret, the refresh token,
+ * the PIN and the sign-in redirect URI.
+ */
 export const fyersDefinition = {
   id: 'fyers',
   name: 'Fyers',
@@ -39,12 +44,25 @@ export const fyersDefinition = {
       env: ['FYERS_ACCESS_TOKEN'],
       next: 'FYERS_ACCESS_TOKEN_NEW',
       label: 'access token',
+      expiresAt: (value: string) => jwtExpiry(value),
     },
+    appSecret: { env: ['FYERS_APP_SECRET'], label: 'app secret', optional: true },
+    refreshToken: {
+      env: ['FYERS_REFRESH_TOKEN'],
+      label: 'refresh token',
+      optional: true,
+      expiresAt: (value: string) => jwtExpiry(value),
+    },
+    pin: { env: ['FYERS_PIN'], label: 'PIN', optional: true, redact: false },
   },
   settings: {
     baseUrl: { env: 'FYERS_BASE_URL', default: `https://${FYERS_HOSTS[0]}`, kind: 'url' },
+    redirectUri: { env: 'FYERS_REDIRECT_URI', default: '', kind: 'url', optional: true },
   },
-} as const satisfies ProviderDefinition<'clientId' | 'accessToken', 'baseUrl'>
+} as const satisfies ProviderDefinition<
+  'clientId' | 'accessToken' | 'appSecret' | 'refreshToken' | 'pin',
+  'baseUrl' | 'redirectUri'
+>
 
 /** The default Fyers API host. */
 export const FYERS_DEFAULT_BASE_URL: string = fyersDefinition.settings.baseUrl.default
@@ -348,6 +366,123 @@ export const probeFyers = async (
   }
 }
 
+// ── Tokens: sign-in and refresh ──────────────────────────────────────────────────────────────
+
+const expiries = new Map<string, number | undefined>()
+
+/**
+ * The `exp` claim of a JWT (Fyers access and refresh tokens are JWTs), in epoch milliseconds;
+ * `undefined` for anything that is not a JWT with a numeric `exp`. Remembered per token, since
+ * the registry asks on every fresh read.
+ */
+export const jwtExpiry = (token: string): number | undefined => {
+  if (expiries.has(token)) return expiries.get(token)
+  const parts = token.split('.')
+  let exp: number | undefined
+  if (parts.length === 3 && /^[A-Za-z0-9_-]+$/.test(parts[1] ?? '')) {
+    try {
+      const json = atob((parts[1] as string).replace(/-/g, '+').replace(/_/g, '/'))
+      const claim = (JSON.parse(json) as { exp?: unknown } | null)?.exp
+      if (typeof claim === 'number' && Number.isFinite(claim)) exp = claim * 1000
+    } catch {
+      exp = undefined
+    }
+  }
+  if (expiries.size >= 64) expiries.clear()
+  expiries.set(token, exp)
+  return exp
+}
+
+/** Fyers' `appIdHash`: lower-case hex SHA-256 of `<client_id>:<app_secret>`. */
+export const fyersAppIdHash = (clientId: string, appSecret: string): string =>
+  Array.from(sha256(`${clientId}:${appSecret}`), (b) => b.toString(16).padStart(2, '0')).join('')
+
+/** The URL that starts a Fyers sign-in: the user signs in there and returns to `redirectUri`. */
+export const fyersSignInUrl = (
+  baseUrl: string,
+  params: { clientId: string; redirectUri: string; state: string }
+): string =>
+  `${baseUrl}/api/v3/generate-authcode?${new URLSearchParams({
+    client_id: params.clientId,
+    redirect_uri: params.redirectUri,
+    response_type: 'code',
+    state: params.state,
+  })}`
+
+/** Tokens Fyers issued: always an access token, a refresh token after a sign-in (maybe after a refresh). */
+export interface FyersTokenGrant {
+  readonly accessToken: string
+  readonly refreshToken?: string
+}
+
+/** The app credentials a token call needs. */
+export interface FyersAppCredentials {
+  readonly baseUrl: string
+  readonly clientId: string
+  readonly appSecret: string
+}
+
+/** Reads a token answer: a grant, or the {@link FyersApiError} it means. */
+const readGrant = (response: Response, text: string): FyersTokenGrant | FyersApiError => {
+  const outcome = readEnvelope(response, text)
+  if ('error' in outcome) return outcome.error
+  const { access_token: access, refresh_token: refresh } = outcome.ok
+  if (typeof access !== 'string' || access === '') {
+    return new FyersApiError(response.status, undefined, 'Fyers answered without an access_token')
+  }
+  return typeof refresh === 'string' && refresh !== ''
+    ? { accessToken: access, refreshToken: refresh }
+    : { accessToken: access }
+}
+
+const postToken = async (
+  doFetch: typeof fetch,
+  app: FyersAppCredentials,
+  path: string,
+  body: Record<string, string>,
+  signal?: AbortSignal
+): Promise<FyersTokenGrant | FyersApiError> => {
+  const response = await doFetch(`${app.baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ ...body, appIdHash: fyersAppIdHash(app.clientId, app.appSecret) }),
+    redirect: 'manual',
+    signal,
+  })
+  return readGrant(response, await response.text())
+}
+
+/** `POST /api/v3/validate-authcode`: the auth code of a sign-in for an access and a refresh token. */
+export const fyersExchangeAuthCode = (
+  doFetch: typeof fetch,
+  app: FyersAppCredentials,
+  code: string,
+  signal?: AbortSignal
+): Promise<FyersTokenGrant | FyersApiError> =>
+  postToken(
+    doFetch,
+    app,
+    '/api/v3/validate-authcode',
+    { grant_type: 'authorization_code', code },
+    signal
+  )
+
+/** `POST /api/v3/validate-refresh-token`: a new access token from the refresh token and the PIN. */
+export const fyersRefreshAccessToken = (
+  doFetch: typeof fetch,
+  app: FyersAppCredentials,
+  refreshToken: string,
+  pin: string,
+  signal?: AbortSignal
+): Promise<FyersTokenGrant | FyersApiError> =>
+  postToken(
+    doFetch,
+    app,
+    '/api/v3/validate-refresh-token',
+    { grant_type: 'refresh_token', refresh_token: refreshToken, pin },
+    signal
+  )
+
 // ── The upstream call ────────────────────────────────────────────────────────────────────────
 
 type Snapshot = ProviderSnapshot<'fyers'>
@@ -376,22 +511,30 @@ const callFyers = async <T extends FyersEnvelope>(
   const url = `${snapshot.settings.baseUrl}${path}`
   const reported = { provider: 'fyers', operation, baseUrl: snapshot.settings.baseUrl } as const
   return traced(deps, reported, async (trace) => {
+    const attempt = async (token: Secret): Promise<Outcome<T>> => {
+      const headers = new Headers(authorization(clientId.reveal(), token.reveal()))
+      const response = await upstreamFetch(
+        { url, method: 'GET', headers },
+        { policy, signal, fetch: deps.fetch }
+      )
+      return check(readEnvelope(response, await readBody(response, policy.idleTimeoutMs, signal)))
+    }
+    const rejected = (outcome: Outcome<T>): boolean =>
+      'error' in outcome && outcome.error.isAuthError
     const result = await withFailover(deps, scope, {
       provider: 'fyers',
       credential: 'accessToken',
       current,
       staged: snapshot.credentials.accessToken.next,
-      attempt: async (token: Secret) => {
-        const headers = new Headers(authorization(clientId.reveal(), token.reveal()))
-        const response = await upstreamFetch(
-          { url, method: 'GET', headers },
-          { policy, signal, fetch: deps.fetch }
-        )
-        return check(readEnvelope(response, await readBody(response, policy.idleTimeoutMs, signal)))
-      },
-      rejected: (outcome) => 'error' in outcome && outcome.error.isAuthError,
+      attempt,
+      rejected,
     })
-    const { outcome } = result
+    let { outcome } = result
+    // Every token was rejected (typically: it expired at 06:00 IST): refresh it once and retry.
+    if (rejected(outcome) && deps.fyersTokens) {
+      const refreshed = await deps.fyersTokens.afterRejection(scope.env, result.secret)
+      if (refreshed) outcome = await attempt(refreshed)
+    }
     if ('error' in outcome) {
       trace.end = { ok: false, facts: outcome.error.facts }
       throw outcome.error

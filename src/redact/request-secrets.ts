@@ -1,3 +1,5 @@
+import { providerDefinitions } from '../providers/index.ts'
+import type { CredentialDefinition } from '../secrets/definitions.ts'
 import type { EnvRecord } from '../secrets/read-value.ts'
 import type { CredentialState, SecretsSnapshot } from '../secrets/registry.ts'
 import { collectSecretValues, isSecretEnvName } from './collect-secrets.ts'
@@ -61,7 +63,10 @@ export class RequestRedactors {
     try {
       if (snapshot) {
         for (const provider of Object.values(snapshot)) {
-          for (const state of Object.values<CredentialState>(provider.credentials)) {
+          const definitions: Record<string, CredentialDefinition> =
+            providerDefinitions[provider.provider].credentials
+          for (const [name, state] of Object.entries<CredentialState>(provider.credentials)) {
+            if (definitions[name]?.redact === false) continue
             const current = state.current?.reveal()
             if (current) values.add(current)
             const next = state.next?.reveal()

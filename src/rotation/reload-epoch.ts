@@ -118,8 +118,15 @@ export interface ReloadEpochOptions {
   env?: EnvReader
   /** The KV binding in `c.env`. @default 'KEYLINE_KV' */
   binding?: string
+  /**
+   * The store the instances share, in place of the KV binding: Redis for Node and Deno
+   * replicas. @default the KV binding, when bound
+   */
+  store?: KvLike
   /** The KV key of the epoch record. @default 'keyline:reload-epoch' */
   key?: string
+  /** Runs after this instance applied a new epoch (e.g. to read the token vault again). */
+  onApplied?: (env: EnvRecord) => Promise<void> | void
   /**
    * How often, at most, an isolate reads the epoch, in milliseconds: a reload anywhere takes
    * effect everywhere within this bound (plus KV's own propagation between locations).
@@ -136,7 +143,8 @@ export interface ReloadEpochOptions {
  * Makes a reload or promotion done in one Workers isolate take effect in every isolate: at most
  * every `intervalMs` it reads the epoch record from the KV binding (when bound) and, when the
  * epoch changed, reloads the registry, drops cached validity and repeats the promotions the
- * record lists. Without the binding (Node, Deno) it does nothing. Mount it before `secrets()`.
+ * record lists. Without the binding or a `store` (Redis on Node and Deno) it does nothing. Mount
+ * it before `secrets()`.
  */
 export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
   const { registry, validator } = options
@@ -172,7 +180,9 @@ export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
     registry.reload()
     if (!first) recordReload('success')
     validator?.clear()
-    const promoted = await applyPromotions(registry, readRequestEnv(c), record.promotions)
+    const env = readRequestEnv(c)
+    const promoted = await applyPromotions(registry, env, record.promotions)
+    if (!first) await options.onApplied?.(env)
     log({
       level: 'info',
       msg: first ? 'reload epoch read' : 'reload epoch applied',
@@ -184,7 +194,7 @@ export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
   }
 
   return async function reloadEpochMiddleware(c, next) {
-    const kv = kvBinding(c.env, binding)
+    const kv = options.store ?? kvBinding(c.env, binding)
     // Only the request that starts a check waits for it (check() marks the time before its
     // first await): a request never awaits another's I/O, which Workers would cancel with it.
     if (kv && now() - state.checkedAt >= intervalMs) await check(kv, c)

@@ -6,6 +6,24 @@ export interface CredentialDefinition {
   readonly next?: string
   /** Human label used in messages, e.g. `API key`. */
   readonly label: string
+  /**
+   * An optional credential (e.g. what refreshes a token) does not stop the provider from being
+   * configured when it is missing.
+   * @default false
+   */
+  readonly optional?: boolean
+  /**
+   * When the value stops working (epoch milliseconds), for values that say so (a JWT's `exp`):
+   * a value keyline obtained itself replaces the bound one only while it lasts longer.
+   */
+  readonly expiresAt?: (value: string) => number | undefined
+  /**
+   * `false` for a value too short to recognise in text (a 4-digit PIN would mangle every number
+   * that holds its digits): it is sent only in the body of the one call that needs it, and never
+   * shown (not even a fingerprint).
+   * @default true
+   */
+  readonly redact?: boolean
 }
 
 /** A non-secret setting of a provider, such as its upstream base URL. */
@@ -14,6 +32,8 @@ export interface SettingDefinition {
   readonly default: string
   /** `url` values must be absolute http(s) URLs. */
   readonly kind: 'url'
+  /** An optional setting may be left empty (its default is then `''`). @default false */
+  readonly optional?: boolean
 }
 
 /** Everything keyline knows about one provider's configuration. */

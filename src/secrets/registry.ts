@@ -99,7 +99,12 @@ export class SecretRegistry {
   readonly #fileCache = new Map<string, { at: number; text: Promise<string> }>()
   readonly #values = new Map<string, Secret>()
   readonly #providers = new Map<string, ProviderTrack>()
-  readonly #promoted = new Map<string, { value: string; replaced: string | undefined }>()
+  /**
+   * Values that override the bound ones: promotions and values keyline obtained itself (a
+   * refreshed token). `replaced` is the bound value each one replaced (`pending` until the next
+   * read sees what is bound).
+   */
+  readonly #overrides = new Map<string, Override>()
   #counter = 0
   /** Bumped by every promotion and reload: a snapshot from before is not reused. */
   #version = 0
@@ -131,12 +136,50 @@ export class SecretRegistry {
   promote(next: Secret, replaced: Secret | undefined): void {
     if (next.slot !== 'next') throw new TypeError('only a next secret can be promoted')
     const key = `${next.provider}.${next.credential}`
-    const earlier = this.#promoted.get(key)
-    // Promoting over a promoted value: the binding still holds what the first promotion replaced.
+    const earlier = this.#overrides.get(key)
+    // Promoting over an override: the binding still holds what the first one replaced.
     const bound =
-      earlier && replaced?.reveal() === earlier.value ? earlier.replaced : replaced?.reveal()
-    this.#promoted.set(key, { value: next.reveal(), replaced: bound })
+      earlier && !earlier.pending && replaced?.reveal() === earlier.value
+        ? earlier.replaced
+        : replaced?.reveal()
+    const definition = credentialDefinition(next.provider, next.credential)
+    this.#overrides.set(key, {
+      value: next.reveal(),
+      source: `promoted:${definition?.next ?? next.credential}`,
+      replaced: bound,
+      pending: false,
+    })
     this.#version++
+  }
+
+  /**
+   * Makes `value` the current value of a credential, as a value keyline obtained itself (a
+   * refreshed or signed-in token, one read from the vault) whose `source` says where from. Like
+   * a promotion it holds until the binding changes; for a credential whose values say when they
+   * expire, a bound value that lasts longer wins over it.
+   */
+  supply(provider: ProviderId, credential: string, value: string, source: string): void {
+    if (!credentialDefinition(provider, credential)) {
+      throw new TypeError(`${provider} has no credential ${credential}`)
+    }
+    const key = `${provider}.${credential}`
+    const earlier = this.#overrides.get(key)
+    this.#overrides.set(key, {
+      value,
+      source,
+      replaced: earlier?.replaced,
+      pending: earlier ? earlier.pending : true,
+    })
+    this.#version++
+  }
+
+  /** The value supplied or promoted for a credential while it holds, e.g. to store it. */
+  override(
+    provider: ProviderId,
+    credential: string
+  ): { value: string; source: string } | undefined {
+    const found = this.#overrides.get(`${provider}.${credential}`)
+    return found && { value: found.value, source: found.source }
   }
 
   /**
@@ -190,7 +233,7 @@ export class SecretRegistry {
       const state = await this.#resolveCredential(env, definition, name, credential)
       credentials[name] = state
       issues.push(...state.issues)
-      if (!state.current) configured = false
+      if (!state.current && !credential.optional) configured = false
       signature.push(`${name}:${state.current?.generation ?? '-'}`)
     }
     for (const [name, setting] of Object.entries<SettingDefinition>(definition.settings)) {
@@ -238,7 +281,7 @@ export class SecretRegistry {
         })
       }
     }
-    if (!chosen) {
+    if (!chosen && !credential.optional) {
       const names = credential.env.join(' or ')
       issues.push({
         reason: 'missing',
@@ -253,30 +296,40 @@ export class SecretRegistry {
       issues.push(...read.issues)
       nextFound = read.found
     }
-    const promoted = this.#promotedOver(definition.id, name, chosen)
-    if (promoted) {
-      chosen = { value: promoted, source: `promoted:${credential.next}` }
-      if (nextFound?.value === promoted) nextFound = undefined
+    const override = this.#overrideOver(definition.id, name, credential, chosen)
+    if (override) {
+      chosen = override
+      if (nextFound?.value === override.value) nextFound = undefined
     }
     const current = chosen && this.#track(definition.id, name, 'current', chosen)
     const next = nextFound && this.#track(definition.id, name, 'next', nextFound)
     return { current, next, issues }
   }
 
-  /** The promoted value that overrides the bound one, while the binding is unchanged. */
-  #promotedOver(
+  /** The override of the bound value, while the binding is unchanged (and it lasts longer). */
+  #overrideOver(
     provider: string,
-    credential: string,
+    name: string,
+    credential: CredentialDefinition,
     bound: FoundValue | undefined
-  ): string | undefined {
-    const key = `${provider}.${credential}`
-    const override = this.#promoted.get(key)
+  ): FoundValue | undefined {
+    const key = `${provider}.${name}`
+    const override = this.#overrides.get(key)
     if (!override) return undefined
-    if (bound?.value !== override.replaced) {
-      this.#promoted.delete(key)
+    if (override.pending) {
+      override.replaced = bound?.value
+      override.pending = false
+    }
+    const outlasted =
+      bound !== undefined &&
+      credential.expiresAt !== undefined &&
+      (credential.expiresAt(bound.value) ?? Number.NEGATIVE_INFINITY) >
+        (credential.expiresAt(override.value) ?? Number.NEGATIVE_INFINITY)
+    if (bound?.value !== override.replaced || outlasted) {
+      this.#overrides.delete(key)
       return undefined
     }
-    return override.value
+    return { value: override.value, source: override.source }
   }
 
   #track(provider: string, credential: string, slot: SecretSlot, found: FoundValue): Secret {
@@ -322,6 +375,23 @@ export class SecretRegistry {
   }
 }
 
+interface Override {
+  readonly value: string
+  readonly source: string
+  replaced: string | undefined
+  pending: boolean
+}
+
+const credentialDefinition = (
+  provider: string,
+  credential: string
+): CredentialDefinition | undefined =>
+  (
+    providerDefinitions[provider as ProviderId]?.credentials as
+      | Record<string, CredentialDefinition>
+      | undefined
+  )?.[credential]
+
 /** Every variable any provider reads, `_FILE` forms included. */
 const ALL_VARIABLES: readonly string[] = PROVIDER_IDS.flatMap((id) =>
   variablesOf(providerDefinitions[id])
@@ -335,6 +405,7 @@ const readSetting = (
 ): { value: string; issue?: SecretIssue } => {
   const raw = env[setting.env]
   const value = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : setting.default
+  if (setting.optional && value === '') return { value }
   if (setting.kind === 'url' && !isHttpUrl(value)) {
     return {
       value: setting.default,

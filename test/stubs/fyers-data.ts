@@ -67,6 +67,7 @@ export const PROFILE = {
 /** Fyers' message for a code. */
 export const fyersMessageFor = (code: number): string =>
   ({
+    [-8]: 'Your token has expired. Please generate a token',
     [-15]: 'Provided token is invalid',
     [-16]: 'Could not authenticate the user',
     [-353]: 'request limit reached',

@@ -77,15 +77,56 @@ const faultResponse = (c: StubContext): Response | undefined => {
   }
 }
 
-/** 401 unless `Authorization` is `<known client id>:<accepted token>`. */
+/** The `exp` claim (seconds) of a JWT the stub issued, if `token` is one. */
+export const stubTokenExpiry = (token: string): number | undefined => {
+  const [, payload] = token.split('.')
+  if (!payload) return undefined
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      exp?: unknown
+    }
+    return typeof claims.exp === 'number' ? claims.exp : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A JWT shaped as Fyers' tokens are (unsigned here: the stub checks it by set membership). */
+const issueToken = (kind: 'access' | 'refresh', clientId: string, ttlSeconds: number): string => {
+  const now = Math.floor(Date.now() / 1000)
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const claims = {
+    iss: 'stub.fyers',
+    kind,
+    sub: clientId,
+    iat: now,
+    exp: now + ttlSeconds,
+    jti: crypto.randomUUID(),
+  }
+  return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.${part(crypto.randomUUID())}`
+}
+
+/** 401 unless `Authorization` is `<known client id>:<accepted token>`; -8 once a JWT's `exp` passed. */
 const checkAuth = (c: StubContext): Response | undefined => {
   const state = c.get('state')
   const header = c.req.header('authorization') ?? ''
   const colon = header.indexOf(':')
   const clientId = colon > 0 ? header.slice(0, colon) : undefined
   const token = colon > 0 ? header.slice(colon + 1) : undefined
-  if (state.has('clientIds', clientId) && state.has('accessTokens', token)) return undefined
+  if (state.has('clientIds', clientId) && state.has('accessTokens', token)) {
+    const exp = stubTokenExpiry(token ?? '')
+    if (exp !== undefined && exp * 1000 <= Date.now()) return fyersError(c, 401, -8)
+    return undefined
+  }
   return fyersError(c, 401, state.authErrorCode)
+}
+
+/** Whether `hash` is `appIdHash` of a known client id and app secret; that client id. */
+const clientOfHash = (c: StubContext, hash: unknown): string | undefined => {
+  const state = c.get('state')
+  return [...(state.sets.get('clientIds') ?? [])].find((id) =>
+    [...(state.sets.get('appSecrets') ?? [])].some((secret) => appIdHash(id, secret) === hash)
+  )
 }
 
 /** sha256 hex of `client_id:app_secret`, Fyers' `appIdHash`. */
@@ -100,9 +141,10 @@ interface RefreshBody {
 }
 
 /**
- * Starts a stub of the Fyers API v3 on loopback: `GET /data/quotes`, `GET /api/v3/profile` and
- * `POST /api/v3/validate-refresh-token` (which issues a new accepted access token), with the
- * control API under `/__stub/` (see `types.ts`).
+ * Starts a stub of the Fyers API v3 on loopback: `GET /data/quotes`, `GET /api/v3/profile`,
+ * sign-in (`GET /api/v3/generate-authcode`, which redirects at once with an auth code, and
+ * `POST /api/v3/validate-authcode`) and `POST /api/v3/validate-refresh-token`; tokens it issues
+ * are JWTs whose `exp` it enforces (-8). The control API is under `/__stub/` (see `types.ts`).
  */
 export const startFyersStub = (options: FyersStubOptions = {}): Promise<StartedStub> =>
   startStubServer({
@@ -113,6 +155,7 @@ export const startFyersStub = (options: FyersStubOptions = {}): Promise<StartedS
       refreshTokens: options.refreshTokens ?? [],
       appSecrets: options.appSecrets ?? [],
       pins: options.pins ?? [],
+      authCodes: [],
     },
     port: options.port,
     hostname: options.hostname,
@@ -150,21 +193,78 @@ export const startFyersStub = (options: FyersStubOptions = {}): Promise<StartedS
         if (body?.grant_type !== 'refresh_token') {
           return fyersError(c, 400, -50, 'grant_type must be refresh_token')
         }
-        const hashOk = [...(state.sets.get('clientIds') ?? [])].some((id) =>
-          [...(state.sets.get('appSecrets') ?? [])].some(
-            (secret) => appIdHash(id, secret) === body.appIdHash
-          )
-        )
-        if (!hashOk) return fyersError(c, 401, -16, 'Invalid appIdHash')
+        const clientId = clientOfHash(c, body.appIdHash)
+        if (!clientId) return fyersError(c, 401, -16, 'Invalid appIdHash')
         if (!state.has('refreshTokens', String(body.refresh_token ?? ''))) {
           return fyersError(c, 401, -16, 'Refresh token is invalid or expired')
         }
         if (!state.has('pins', String(body.pin ?? ''))) {
           return fyersError(c, 401, -16, 'Invalid pin')
         }
-        const accessToken = `test-token-${crypto.randomUUID()}`
+        const accessToken = issueToken('access', clientId, state.accessTokenTtlSeconds)
         state.sets.get('accessTokens')?.add(accessToken)
-        return c.json({ s: 'ok', code: 200, message: '', access_token: accessToken })
+        const rotated = state.rotateRefreshToken
+          ? { refresh_token: issueToken('refresh', clientId, 15 * 86_400) }
+          : {}
+        if (rotated.refresh_token) state.sets.get('refreshTokens')?.add(rotated.refresh_token)
+        return c.json({ s: 'ok', code: 200, message: '', access_token: accessToken, ...rotated })
+      })
+
+      // Sign-in: the user's browser comes here and (the stub signs in at once) goes back to the
+      // app's redirect URI with an auth code and the state it was given.
+      app.get('/api/v3/generate-authcode', (c) => {
+        const early = faultResponse(c)
+        if (early) return early
+        const state = c.get('state')
+        const clientId = c.req.query('client_id') ?? ''
+        const redirect = c.req.query('redirect_uri') ?? ''
+        if (!state.has('clientIds', clientId) || c.req.query('response_type') !== 'code') {
+          return fyersError(c, 400, -50, 'Invalid client_id or response_type')
+        }
+        let target: URL
+        try {
+          target = new URL(redirect)
+        } catch {
+          return fyersError(c, 400, -50, 'Invalid redirect_uri')
+        }
+        const code = issueToken('access', clientId, 300)
+        state.sets.get('authCodes')?.add(code)
+        target.searchParams.set('s', 'ok')
+        target.searchParams.set('code', '200')
+        target.searchParams.set('auth_code', code)
+        target.searchParams.set('state', c.req.query('state') ?? '')
+        return c.redirect(target.toString(), 302)
+      })
+
+      app.post('/api/v3/validate-authcode', async (c) => {
+        const early = faultResponse(c)
+        if (early) return early
+        const state = c.get('state')
+        let body: { grant_type?: unknown; appIdHash?: unknown; code?: unknown }
+        try {
+          body = JSON.parse(await c.req.text())
+        } catch {
+          return fyersError(c, 400, -50, 'Invalid input')
+        }
+        if (body?.grant_type !== 'authorization_code') {
+          return fyersError(c, 400, -50, 'grant_type must be authorization_code')
+        }
+        const clientId = clientOfHash(c, body.appIdHash)
+        if (!clientId) return fyersError(c, 401, -16, 'Invalid appIdHash')
+        const code = String(body.code ?? '')
+        if (!state.has('authCodes', code)) return fyersError(c, 401, -16, 'Invalid auth code')
+        state.sets.get('authCodes')?.delete(code)
+        const accessToken = issueToken('access', clientId, state.accessTokenTtlSeconds)
+        const refreshToken = issueToken('refresh', clientId, 15 * 86_400)
+        state.sets.get('accessTokens')?.add(accessToken)
+        state.sets.get('refreshTokens')?.add(refreshToken)
+        return c.json({
+          s: 'ok',
+          code: 200,
+          message: '',
+          access_token: accessToken,
+          refresh_token: refreshToken,
+        })
       })
 
       app.all('*', (c) => faultResponse(c) ?? fyersError(c, 404, -50, 'Not Found'))

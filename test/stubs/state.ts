@@ -47,6 +47,10 @@ export class StubState {
   activeStreams = 0
   /** Fyers: the code answered for an unknown token. */
   authErrorCode = -16
+  /** Fyers: lifetime of issued access tokens, in seconds. */
+  accessTokenTtlSeconds = 86_400
+  /** Fyers: whether a refresh issues a new refresh token too. */
+  rotateRefreshToken = false
   #seq = 0
   readonly #initial: Record<string, readonly string[]>
 
@@ -70,6 +74,8 @@ export class StubState {
     this.mode = null
     this.evilHits = 0
     this.authErrorCode = -16
+    this.accessTokenTtlSeconds = 86_400
+    this.rotateRefreshToken = false
     this.#seq = 0
     this.gate.close()
   }
@@ -96,6 +102,12 @@ export class StubState {
     for (const v of update.accept ?? []) set.add(v)
     for (const v of update.revoke ?? []) set.delete(v)
     if (typeof update.authErrorCode === 'number') this.authErrorCode = update.authErrorCode
+    if (typeof update.accessTokenTtlSeconds === 'number') {
+      this.accessTokenTtlSeconds = update.accessTokenTtlSeconds
+    }
+    if (typeof update.rotateRefreshToken === 'boolean') {
+      this.rotateRefreshToken = update.rotateRefreshToken
+    }
   }
 
   /** Enqueues one-shot faults; a gated drip closes the gate again. */

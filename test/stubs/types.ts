@@ -115,6 +115,13 @@ export interface KeysRequest {
   replace?: string[]
   /** Fyers only: the code answered for an unknown token (-16 by default, or -15). */
   authErrorCode?: number
+  /**
+   * Fyers only: lifetime in seconds of the access tokens the stub issues from now on (JWTs
+   * whose `exp` it enforces, answering -8 once passed). @default 86400
+   */
+  accessTokenTtlSeconds?: number
+  /** Fyers only: whether a refresh also issues a new refresh token. @default false */
+  rotateRefreshToken?: boolean
 }
 
 /** One request a stub received (control API calls excluded). */
