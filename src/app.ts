@@ -104,7 +104,8 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
     store: storeOf,
     vault: vaultFromEnv,
     fetch: options.fetch,
-    log: (line) => auditLogger.info(String(line.msg ?? 'fyers'), line),
+    log: ({ level, msg, ...fields }) =>
+      auditLogger[level === 'warn' ? 'warn' : 'info'](String(msg ?? 'fyers'), fields),
     // Other instances read the vault again when they see the new epoch.
     onChange: async (bindings) => {
       const shared = storeOf(bindings)

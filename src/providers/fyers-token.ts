@@ -164,7 +164,8 @@ const base64url = (bytes: Uint8Array): string =>
     .replace(/=+$/, '')
 
 const fromBase64url = (text: string): Uint8Array<ArrayBuffer> | undefined => {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined
+  // Forgiving base64 (atob) takes unpadded text except a length of 4n + 1.
+  if (!/^[A-Za-z0-9_-]+$/.test(text) || text.length % 4 === 1) return undefined
   const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
   return Uint8Array.from(binary, (ch) => ch.charCodeAt(0))
 }

@@ -56,8 +56,10 @@ const refreshable = async (env: Record<string, string> = {}, store?: SharedStore
   return { ...f, env: full, call, admin }
 }
 
-const tokenCalls = async (f: { fyers: { requests(): Promise<{ path: string }[]> } }, path: string) =>
-  (await f.fyers.requests()).filter((r) => r.path === path).length
+const tokenCalls = async (
+  f: { fyers: { requests(): Promise<{ path: string }[]> } },
+  path: string
+) => (await f.fyers.requests()).filter((r) => r.path === path).length
 
 describe('Fyers access token refresh on a rejection', () => {
   it('refreshes once when Fyers rejects the token, answers the quote, and uses the new token from then on', async () => {
@@ -176,7 +178,7 @@ describe('Fyers sign-in', () => {
     expect(started.status, await started.clone().text()).toBe(200)
     const { url } = (await started.json()) as { url: string; expiresAt: string }
     const sent = new URL(url)
-    expect(sent.pathname).toBe('/api/v3/generate-authcode')
+    expect(sent.pathname).toMatch(/\/api\/v3\/generate-authcode$/)
     expect(sent.searchParams.get('client_id')).toBe(f.keys.fyers.clientId)
     expect(sent.searchParams.get('redirect_uri')).toBe(REDIRECT)
     const back = await fetch(url, { redirect: 'manual' })
@@ -203,7 +205,10 @@ describe('Fyers sign-in', () => {
       (t) => t !== f.keys.fyers.accessToken
     )
     expect(issued).toHaveLength(1)
-    for (const token of [...(issued ?? []), ...((await f.fyers.state()).sets.refreshTokens ?? [])]) {
+    for (const token of [
+      ...(issued ?? []),
+      ...((await f.fyers.state()).sets.refreshTokens ?? []),
+    ]) {
       expect(html).not.toContain(token)
       expect(JSON.stringify(status)).not.toContain(token)
     }
@@ -256,13 +261,13 @@ describe('Fyers sign-in', () => {
     const f = await refreshable({ FYERS_REDIRECT_URI: REDIRECT })
     expect((await f.app.request('/admin/fyers/login', { method: 'POST' }, f.env)).status).toBe(401)
     const noAdmin = { ...f.env, ADMIN_TOKEN: '' }
-    expect((await f.app.request('/admin/fyers/callback?state=a&auth_code=b', {}, noAdmin)).status).toBe(404)
-    const unset = await f.admin('/admin/fyers/login', { method: 'POST' }).then(async () =>
-      f.app.request(
-        '/admin/fyers/login',
-        { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } },
-        { ...f.env, FYERS_REDIRECT_URI: '', FYERS_APP_SECRET: '' }
-      )
+    expect(
+      (await f.app.request('/admin/fyers/callback?state=a&auth_code=b', {}, noAdmin)).status
+    ).toBe(404)
+    const unset = await f.app.request(
+      '/admin/fyers/login',
+      { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } },
+      { ...f.env, FYERS_REDIRECT_URI: '', FYERS_APP_SECRET: '' }
     )
     expect(unset.status).toBe(409)
     expect(((await unset.json()) as { error: { missing: string[] } }).error.missing).toEqual([
