@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config'
 /**
  * Three projects: `node` and `workerd` run the same unit and proxy tests (test/unit,
  * test/proxy) in Node and inside real workerd (`node` also runs test/node, which needs Node
- * APIs); `servers` starts real Node, workerd and Deno
+ * APIs; `workerd` also runs test/workerd, which needs its bindings); `servers` starts real Node, workerd and Deno
  * servers on loopback for the HTTP contract and end-to-end suites.
  */
 const shared = ['test/unit/**/*.test.ts', 'test/proxy/**/*.test.ts']
@@ -29,7 +29,7 @@ export default defineConfig({
         ],
         test: {
           name: 'workerd',
-          include: shared,
+          include: [...shared, 'test/workerd/**/*.test.ts'],
           globalSetup: ['test/setup/stubs.ts'],
         },
       },

@@ -53,6 +53,8 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
       '--allow-read',
       '--allow-write',
       '--allow-net',
+      // The Redis store test starts its own redis-server.
+      '--allow-run=redis-server',
       `--junit-path=${denoJunit}`,
       'test/deno/',
     ],

@@ -1,5 +1,5 @@
 import type { SharedStore } from '../store/shared-store.ts'
-import { Fernet, InvalidToken, MultiFernet } from './fernet.ts'
+import { Fernet, MultiFernet } from './fernet.ts'
 
 /** The variable whose Fernet key encrypts the vault. */
 export const VAULT_KEY_VARIABLE = 'KEYLINE_VAULT_KEY'
@@ -110,19 +110,13 @@ export class TokenVault {
       return undefined
     }
     if (token === null) return undefined
-    try {
-      return decoder.decode(await this.#current.decrypt(token))
-    } catch (error) {
-      if (!(error instanceof InvalidToken)) throw error
-    }
-    if (this.#old) {
-      try {
-        const value = decoder.decode(await this.#old.decrypt(token))
-        await this.#rewrite(name, key, value)
-        return value
-      } catch (error) {
-        if (!(error instanceof InvalidToken)) throw error
-      }
+    const current = await this.#current.decrypt(token).catch(() => undefined)
+    if (current) return decoder.decode(current)
+    const old = await this.#old?.decrypt(token).catch(() => undefined)
+    if (old) {
+      const value = decoder.decode(old)
+      await this.#rewrite(name, key, value)
+      return value
     }
     this.#warn({ name, reason: 'undecryptable' })
     return undefined
