@@ -85,7 +85,7 @@ export interface CallDeps {
    * @default none: a rejection reaches the client
    */
   readonly fyersTokens?: {
-    afterRejection(env: EnvRecord, rejected: Secret): Promise<Secret | undefined>
+    afterRejection(env: EnvRecord, rejected: readonly Secret[]): Promise<Secret | undefined>
   }
 }
 

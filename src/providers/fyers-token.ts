@@ -514,19 +514,22 @@ export class FyersTokens {
   }
 
   /**
-   * After Fyers rejected `rejected`: the access token to try instead — one that replaced it in
-   * the meantime (here or, through the vault, in another instance), else a refreshed one — or
-   * `undefined` when there is none (refresh not possible, failed, or failed within the last
-   * minute).
+   * After Fyers rejected every token in `rejected`: the access token to try instead — one that
+   * replaced them in the meantime (here or, through the vault, in another instance), else a
+   * refreshed one — or `undefined` when there is none (refresh not possible, failed, or failed
+   * within the last minute).
    */
-  async afterRejection(env: EnvRecord, rejected: Secret): Promise<Secret | undefined> {
+  async afterRejection(env: EnvRecord, rejected: readonly Secret[]): Promise<Secret | undefined> {
     await this.ensureLoaded(env)
+    const tried = new Set(rejected.map((secret) => secret.reveal()))
+    const untried = (token: Secret | undefined): Secret | undefined =>
+      token && !tried.has(token.reveal()) ? token : undefined
     const fresh = (await this.#registry.resolveProvider(env, 'fyers')).credentials.accessToken
       .current
-    if (fresh && fresh.reveal() !== rejected.reveal()) return fresh
+    if (untried(fresh)) return fresh
     if (this.#flight) {
       const joined = await this.#flight
-      return joined.ok ? joined.token : undefined
+      return joined.ok ? untried(joined.token) : undefined
     }
     if (this.#now() < this.#onDemandAfter) return undefined
     const result = await this.refresh(env, 'on-demand')
@@ -534,7 +537,7 @@ export class FyersTokens {
       this.#onDemandAfter = this.#now() + ON_DEMAND_BACKOFF_MS
       return undefined
     }
-    return result.token && result.token.reveal() !== rejected.reveal() ? result.token : undefined
+    return untried(result.token)
   }
 
   /** Refreshes when the access token is missing, expired or expires within the hour (cron). */

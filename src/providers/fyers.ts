@@ -532,7 +532,7 @@ const callFyers = async <T extends FyersEnvelope>(
     let { outcome } = result
     // Every token was rejected (typically: it expired at 06:00 IST): refresh it once and retry.
     if (rejected(outcome) && deps.fyersTokens) {
-      const refreshed = await deps.fyersTokens.afterRejection(scope.env, result.secret)
+      const refreshed = await deps.fyersTokens.afterRejection(scope.env, [current, result.secret])
       if (refreshed) outcome = await attempt(refreshed)
     }
     if ('error' in outcome) {
