@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { type StubControl, stubControl } from '../stubs/control.ts'
+import { generateStubKeys, stubOptionsFor } from '../stubs/fixtures.ts'
+import { appIdHash, startFyersStub, stubTokenExpiry } from '../stubs/fyers.ts'
+import type { StartedStub } from '../stubs/stub-server.ts'
+import { describeRuntimes } from './harness/describe-runtimes.ts'
+
+/**
+ * A Fyers access token expires while keyline serves quotes, on every runtime: Node and Deno
+ * refresh it from their timer shortly before its `exp`, so no quote is ever rejected; on
+ * Workers (no timers between requests) the first rejected quote refreshes it on demand. Either
+ * way every quote answers 200 and one refresh serves them all.
+ */
+const CLIENT_TOKEN = `kl-test-${crypto.randomUUID()}`
+const ADMIN = `admin-${crypto.randomUUID()}`
+/** Lifetime of the token keyline starts with: long enough for `wrangler dev` to come up. */
+const START_TTL_S = 15
+const keys = generateStubKeys()
+
+let stub: StartedStub
+const sessions = new Map<string, { control: StubControl; token: string }>()
+
+beforeAll(async () => {
+  stub = await startFyersStub(stubOptionsFor(keys).fyers)
+})
+afterAll(async () => {
+  await stub?.close()
+})
+
+/** A short-lived access token, minted by the stub's own refresh endpoint. */
+const mint = async (control: StubControl): Promise<string> => {
+  await control.keys({ accessTokenTtlSeconds: START_TTL_S })
+  const response = await fetch(`${control.url}/api/v3/validate-refresh-token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      grant_type: 'refresh_token',
+      appIdHash: appIdHash(keys.fyers.clientId, keys.fyers.appSecret),
+      refresh_token: keys.fyers.refreshToken,
+      pin: keys.fyers.pin,
+    }),
+  })
+  const { access_token: token } = (await response.json()) as { access_token: string }
+  // Back to the stub's defaults (tokens keyline obtains last a day, as Fyers' do), with the
+  // short-lived one accepted and no requests recorded.
+  await control.reset()
+  await control.keys({ accept: [token] })
+  return token
+}
+
+describeRuntimes(
+  'a Fyers access token that expires is refreshed, and quotes keep working',
+  (ctx) => {
+    it('every quote answers 200 across the expiry; one refresh; Node and Deno refresh before it', async () => {
+      const { control, token } = sessions.get(ctx.runtime) as {
+        control: StubControl
+        token: string
+      }
+      const exp = (stubTokenExpiry(token) ?? 0) * 1000
+      const statuses: number[] = []
+      // Quotes until well past the token's end (and the timer's refresh before it).
+      while (Date.now() < exp + 2_000) {
+        const response = await ctx.fetch('/v1/quotes?symbols=NSE:SBIN-EQ', {
+          headers: { authorization: `Bearer ${CLIENT_TOKEN}` },
+        })
+        statuses.push(response.status)
+        await response.body?.cancel()
+        await new Promise((resolve) => setTimeout(resolve, 400))
+      }
+      expect(new Set(statuses), ctx.server.output()).toEqual(new Set([200]))
+      const requests = await control.requests()
+      const refreshes = requests.filter((r) => r.path === '/api/v3/validate-refresh-token')
+      expect(refreshes, ctx.server.output()).toHaveLength(1)
+      const quotes = requests.filter((r) => r.path === '/data/quotes')
+      const last = quotes.at(-1)?.headers.authorization
+      expect(last).not.toBe(`${keys.fyers.clientId}:${token}`)
+      const rejected = quotes.filter((r) => r.status === 401)
+      const output = ctx.server.output()
+      if (ctx.runtime === 'workerd') {
+        // The expired token was rejected once (-8), refreshed, and the quote retried.
+        expect(rejected).toHaveLength(1)
+        expect(output).toMatch(/"?trigger"?: ?['"]on-demand['"]/)
+      } else {
+        expect(rejected, output).toHaveLength(0)
+        expect(output).toMatch(/"?trigger"?: ?['"]timer['"]/)
+      }
+      expect(output).toContain('fyers access token refreshed')
+      for (const secret of [token, keys.fyers.refreshToken, keys.fyers.appSecret]) {
+        expect(output).not.toContain(secret)
+      }
+      // The status shows the new token's expiry (a day ahead) and the refresh.
+      const status = await ctx.fetch('/admin/keys/status', {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      })
+      const body = (await status.json()) as {
+        providers: { fyers: { source: string; token: FyersToken } }
+      }
+      expect(body.providers.fyers.source).toBe('fyers-refresh')
+      expect(Date.parse(body.providers.fyers.token.accessToken.expiresAt)).toBeGreaterThan(
+        Date.now() + 23 * 3600_000
+      )
+      expect(body.providers.fyers.token.refresh.last?.outcome).toBe('success')
+    })
+  },
+  {
+    startTimeoutMs: 60_000,
+    bindings: async ({ runtime }) => {
+      const control = await stubControl(stub.url).session()
+      const token = await mint(control)
+      sessions.set(runtime, { control, token })
+      return {
+        KEYLINE_CLIENT_TOKENS: CLIENT_TOKEN,
+        ADMIN_TOKEN: ADMIN,
+        FYERS_BASE_URL: control.url,
+        FYERS_CLIENT_ID: keys.fyers.clientId,
+        FYERS_ACCESS_TOKEN: token,
+        FYERS_APP_SECRET: keys.fyers.appSecret,
+        FYERS_REFRESH_TOKEN: keys.fyers.refreshToken,
+        FYERS_PIN: keys.fyers.pin,
+      }
+    },
+  }
+)
+
+interface FyersToken {
+  accessToken: { expiresAt: string }
+  refresh: { last: { outcome: string } | null }
+}
