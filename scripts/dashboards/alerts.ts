@@ -239,7 +239,7 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
     summary: 'Fyers rejected the access token (expired or invalid)',
     description: `Fyers answered a quote call with an authentication error (HTTP 401 or codes ${AUTH_CODES}) in the last ${T.fyersAuthWindow}.`,
     runbook:
-      'Fyers access tokens expire daily. Check keyline.fyers.token.refreshes: if the last refresh failed, see KeylineFyersTokenRefreshFailing. Otherwise generate a new access token from the refresh token, stage it as FYERS_ACCESS_TOKEN_NEW, and confirm that the failures stop.',
+      'Fyers access tokens expire daily at 06:00 IST; keyline refreshes them (timer, cron, and once on a rejection) when FYERS_APP_SECRET, FYERS_PIN and a refresh token are set. Check the Fyers token part of GET /admin/keys/status: if the last refresh failed, see KeylineFyersTokenRefreshFailing; if refresh is not possible, set what it says is missing, or sign in again with `keyline fyers login`. A hand-made token can still be staged as FYERS_ACCESS_TOKEN_NEW and promoted.',
     scenarios: [
       increaseScenario(
         'one authentication failure (an auth code) fires at once; rate limits do not',
@@ -301,7 +301,7 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
     summary: 'The Fyers access-token refresh job is failing',
     description: `Fyers token refreshes failed in the last ${T.refreshFailureWindow} and none succeeded.`,
     runbook:
-      'Check the refresh job logs. If the refresh token expired (see KeylineFyersRefreshTokenExpiring), log in to Fyers to issue a new one. Otherwise check FYERS_CLIENT_ID, the app secret and the network, then run the refresh again.',
+      'Read the `fyers access token refresh failed` log lines (their reason is a Fyers code, timeout or network) and the last refresh in GET /admin/keys/status. If the refresh token expired (see KeylineFyersRefreshTokenExpiring) or was revoked, sign in again with `keyline fyers login`. Otherwise check FYERS_CLIENT_ID, FYERS_APP_SECRET, FYERS_PIN and the network, then refresh again with POST /admin/fyers/refresh.',
     scenarios: [
       increaseScenario(
         'a failed refresh with no success fires at once',
@@ -345,7 +345,7 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
     summary: `The Fyers refresh token expires within ${T.refreshTokenRemainingS / 86_400} days`,
     description: `keyline.fyers.refresh_token.remaining is below ${T.refreshTokenRemainingS} s. Once the refresh token expires, access tokens can no longer be refreshed.`,
     runbook:
-      'Log in to Fyers (with the TOTP/PIN flow) to issue a new refresh token, store it where the refresh job reads it, and confirm that keyline.fyers.refresh_token.remaining jumps back up.',
+      'Sign in again with `keyline fyers login` (or POST /admin/fyers/login and open the URL): keyline stores the new refresh token in its vault. Confirm that keyline.fyers.refresh_token.remaining jumps back up (about 15 days).',
     scenarios: [
       {
         title: `counting down past ${T.refreshTokenRemainingS} s fires; a new refresh token resolves it`,

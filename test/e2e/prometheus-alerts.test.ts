@@ -11,7 +11,7 @@ import { type RunningServer, startServer } from '../contract/harness/server.ts'
 import { startAnthropicStub } from '../stubs/anthropic.ts'
 import { type StubControl, stubControl } from '../stubs/control.ts'
 import { generateStubKeys, stubBindings, stubOptionsFor } from '../stubs/fixtures.ts'
-import { startFyersStub } from '../stubs/fyers.ts'
+import { issueStubToken, startFyersStub } from '../stubs/fyers.ts'
 import type { StartedStub } from '../stubs/stub-server.ts'
 import type { Fault } from '../stubs/types.ts'
 import { freePort } from '../support/free-port.ts'
@@ -57,6 +57,7 @@ const QUIET_MS = FOR_MS + 4 * INTERVAL_S * 1000
 const UPSTREAM_ATTEMPTS = 1 + DEFAULT_RETRY_POLICY.maxRetries
 
 const CLIENT_TOKEN = `kl-e2e-${crypto.randomUUID()}`
+const ADMIN_TOKEN = `kl-e2e-admin-${crypto.randomUUID()}`
 const MODEL = 'claude-sonnet-4-5'
 
 const version = await prometheusVersion()
@@ -236,7 +237,16 @@ describe.skipIf(missing && !process.env.CI)(
       if (missing)
         throw new Error('prometheus is required under CI (Debian: apt-get install prometheus)')
       const started = performance.now()
-      const keys = generateStubKeys()
+      const generated = generateStubKeys()
+      // A refresh token that ends in a day, under the alert's threshold (2 days), as Fyers'
+      // JWTs say in their `exp`.
+      const keys = {
+        ...generated,
+        fyers: {
+          ...generated.fyers,
+          refreshToken: issueStubToken('refresh', generated.fyers.clientId, 86_400),
+        },
+      }
       const options = stubOptionsFor(keys)
       ;[anthropicStub, fyersStub] = await Promise.all([
         startAnthropicStub(options.anthropic),
@@ -249,6 +259,10 @@ describe.skipIf(missing && !process.env.CI)(
       keyline = await startServer('node', {
         bindings: {
           ...stubBindings(keys, { anthropic: anthropic.url, fyers: fyers.url }, CLIENT_TOKEN),
+          FYERS_APP_SECRET: keys.fyers.appSecret,
+          FYERS_REFRESH_TOKEN: keys.fyers.refreshToken,
+          FYERS_PIN: keys.fyers.pin,
+          ADMIN_TOKEN,
           OTEL_METRICS_EXPORTER: 'prometheus',
           OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
           OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
@@ -331,11 +345,43 @@ describe.skipIf(missing && !process.env.CI)(
       })
     })
 
+    const refreshNow = (): Promise<Response> =>
+      fetch(`${keyline?.url}/admin/fyers/refresh`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      })
+
+    it('Fyers: a failed token refresh fires KeylineFyersTokenRefreshFailing; a successful one resolves it', async () => {
+      const alert = 'KeylineFyersTokenRefreshFailing'
+      await fyers.reset()
+      // No refresh has happened yet (the start token is not a JWT: no timer is due).
+      expect(await alertState(alert)).toBe('inactive')
+      await fyers.fault({
+        kind: 'status',
+        status: 401,
+        code: -16,
+        path: '/api/v3/validate-refresh-token',
+      })
+      const failed = performance.now()
+      const refused = await refreshNow()
+      expect(refused.status).toBe(502)
+      expect(((await refused.json()) as { error: { type: string } }).error.type).toBe(
+        'fyers_refresh_failed'
+      )
+      await waitForAlert(alert, {}, 'firing', 2 * SEE_MS)
+      timings[`${alert}: failed refresh → firing`] = Math.round(performance.now() - failed)
+
+      const retried = performance.now()
+      expect((await refreshNow()).status).toBe(200)
+      await waitForAlert(alert, {}, 'inactive', 2 * SEE_MS)
+      timings[`${alert}: successful refresh → resolved`] = Math.round(performance.now() - retried)
+    })
+
     it('Fyers: one rejected token (HTTP 401, code -16) fires KeylineFyersAuthFailures at once; it resolves once the window has passed', async () => {
       const alert = 'KeylineFyersAuthFailures'
       await fyers.reset()
       expect(await alertState(alert)).toBe('inactive')
-      await fyers.mode({ kind: 'status', status: 401, code: -16 })
+      await fyers.mode({ kind: 'status', status: 401, code: -16, path: '/data/quotes' })
 
       const failed = performance.now()
       const response = await callFyers()
@@ -343,8 +389,13 @@ describe.skipIf(missing && !process.env.CI)(
       expect(((await response.json()) as { error: { type: string } }).error.type).toBe(
         'upstream_auth_failed'
       )
-      // A 401 is not retried: one upstream call.
-      expect(await fyers.requests()).toHaveLength(1)
+      // A 401 is not retried as such: one call, one refresh of the token, one call with the
+      // refreshed token (rejected too here).
+      expect((await fyers.requests()).map((r) => r.path)).toEqual([
+        '/data/quotes',
+        '/api/v3/validate-refresh-token',
+        '/data/quotes',
+      ])
       const fired = await waitForAlert(alert, {}, 'firing', 2 * SEE_MS)
       // `for: 0m`: straight to firing.
       expect(fired.seen).not.toContain('pending')
@@ -360,6 +411,24 @@ describe.skipIf(missing && !process.env.CI)(
       const resolvedMs = Math.round(performance.now() - failed)
       expect(resolvedMs).toBeGreaterThanOrEqual(AUTH_WINDOW_MS - 2 * INTERVAL_S * 1000)
       timings[`${alert}: failure → resolved (window ${AUTH_WINDOW_MS} ms)`] = resolvedMs
+    })
+
+    it('Fyers: a refresh token that ends within 2 days fires KeylineFyersRefreshTokenExpiring; a new one resolves it', async () => {
+      const alert = 'KeylineFyersRefreshTokenExpiring'
+      // keyline read the refresh token's `exp` (a day ahead) at start.
+      await waitForAlert(alert, {}, 'firing', 2 * SEE_MS)
+      const [remaining] = await prom().query('min(keyline_fyers_refresh_token_remaining)')
+      expect(remaining?.value).toBeGreaterThan(86_400 - 3_600)
+      expect(remaining?.value).toBeLessThanOrEqual(86_400)
+
+      // Fyers hands out a new refresh token with the next refresh (15 days).
+      await fyers.keys({ rotateRefreshToken: true })
+      const renewed = performance.now()
+      expect((await refreshNow()).status).toBe(200)
+      await waitForAlert(alert, {}, 'inactive', 2 * SEE_MS)
+      const [after] = await prom().query('min(keyline_fyers_refresh_token_remaining)')
+      expect(after?.value).toBeGreaterThan(14 * 86_400)
+      timings[`${alert}: new refresh token → resolved`] = Math.round(performance.now() - renewed)
     })
 
     it('every rule evaluated without an error', async () => {

@@ -92,7 +92,11 @@ export const stubTokenExpiry = (token: string): number | undefined => {
 }
 
 /** A JWT shaped as Fyers' tokens are (unsigned here: the stub checks it by set membership). */
-const issueToken = (kind: 'access' | 'refresh', clientId: string, ttlSeconds: number): string => {
+export const issueStubToken = (
+  kind: 'access' | 'refresh',
+  clientId: string,
+  ttlSeconds: number
+): string => {
   const now = Math.floor(Date.now() / 1000)
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
   const claims = {
@@ -201,10 +205,10 @@ export const startFyersStub = (options: FyersStubOptions = {}): Promise<StartedS
         if (!state.has('pins', String(body.pin ?? ''))) {
           return fyersError(c, 401, -16, 'Invalid pin')
         }
-        const accessToken = issueToken('access', clientId, state.accessTokenTtlSeconds)
+        const accessToken = issueStubToken('access', clientId, state.accessTokenTtlSeconds)
         state.sets.get('accessTokens')?.add(accessToken)
         const rotated = state.rotateRefreshToken
-          ? { refresh_token: issueToken('refresh', clientId, 15 * 86_400) }
+          ? { refresh_token: issueStubToken('refresh', clientId, 15 * 86_400) }
           : {}
         if (rotated.refresh_token) state.sets.get('refreshTokens')?.add(rotated.refresh_token)
         return c.json({ s: 'ok', code: 200, message: '', access_token: accessToken, ...rotated })
@@ -227,7 +231,7 @@ export const startFyersStub = (options: FyersStubOptions = {}): Promise<StartedS
         } catch {
           return fyersError(c, 400, -50, 'Invalid redirect_uri')
         }
-        const code = issueToken('access', clientId, 300)
+        const code = issueStubToken('access', clientId, 300)
         state.sets.get('authCodes')?.add(code)
         target.searchParams.set('s', 'ok')
         target.searchParams.set('code', '200')
@@ -254,8 +258,8 @@ export const startFyersStub = (options: FyersStubOptions = {}): Promise<StartedS
         const code = String(body.code ?? '')
         if (!state.has('authCodes', code)) return fyersError(c, 401, -16, 'Invalid auth code')
         state.sets.get('authCodes')?.delete(code)
-        const accessToken = issueToken('access', clientId, state.accessTokenTtlSeconds)
-        const refreshToken = issueToken('refresh', clientId, 15 * 86_400)
+        const accessToken = issueStubToken('access', clientId, state.accessTokenTtlSeconds)
+        const refreshToken = issueStubToken('refresh', clientId, 15 * 86_400)
         state.sets.get('accessTokens')?.add(accessToken)
         state.sets.get('refreshTokens')?.add(refreshToken)
         return c.json({
