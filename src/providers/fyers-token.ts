@@ -6,6 +6,7 @@
  * module decides when to make them and what to do with their answers.
  */
 import type { Context, MiddlewareHandler } from 'hono'
+import { sha256 } from '../auth/constant-time.ts'
 import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import type { EnvRecord } from '../secrets/read-value.ts'
@@ -13,6 +14,8 @@ import type { ProviderSnapshot, SecretRegistry } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
 import type { SharedStore } from '../store/shared-store.ts'
 import { recordTokenRefresh, setRefreshTokenExpiry } from '../telemetry/record.ts'
+import { unrefTimer } from '../unref-timer.ts'
+import { decodeBase64Url, encodeBase64Url } from '../vault/base64url.ts'
 import {
   FyersApiError,
   type FyersAppCredentials,
@@ -58,6 +61,11 @@ export interface FyersTokenRecord {
   /** When keyline obtained the access token (epoch ms). */
   readonly obtainedAt: number
   readonly by: 'sign-in' | 'refresh'
+  /**
+   * SHA-256 (hex) of the bound `FYERS_ACCESS_TOKEN` this record replaced: on a restart the
+   * record replaces the binding again only while it is the same one (or lasts longer than it).
+   */
+  readonly replaces?: string
 }
 
 /** The Fyers token part of the admin status: expiries and outcomes, never a token. */
@@ -133,6 +141,7 @@ const ON_DEMAND_BACKOFF_MS = 60_000
 /** The timer refreshes this long before expiry at most (a tenth of what is left, for short tokens). */
 const TIMER_LEAD_MS = 5 * 60 * 1000
 const DAY_MS = 24 * 3600 * 1000
+const MIN_TIMER_GAP_MS = 60_000
 
 const V = fyersDefinition.credentials
 const SETTINGS = fyersDefinition.settings
@@ -157,19 +166,6 @@ const randomId = (): string =>
     b.toString(16).padStart(2, '0')
   ).join('')
 
-const base64url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')
-
-const fromBase64url = (text: string): Uint8Array<ArrayBuffer> | undefined => {
-  // Forgiving base64 (atob) takes unpadded text except a length of 4n + 1.
-  if (!/^[A-Za-z0-9_-]+$/.test(text) || text.length % 4 === 1) return undefined
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0))
-}
-
 const parseRecord = (text: string | undefined): FyersTokenRecord | undefined => {
   if (!text) return undefined
   try {
@@ -186,6 +182,7 @@ const parseRecord = (text: string | undefined): FyersTokenRecord | undefined => 
         : {}),
       obtainedAt: typeof value.obtainedAt === 'number' ? value.obtainedAt : 0,
       by: value.by === 'sign-in' ? 'sign-in' : 'refresh',
+      ...(typeof value.replaces === 'string' ? { replaces: value.replaces } : {}),
     }
   } catch {
     return undefined
@@ -202,6 +199,30 @@ const failureReason = (error: unknown): string => {
   }
   return 'network'
 }
+
+/** URL-safe base64 without padding: what a state in a URL carries. */
+const unpadded = (bytes: Uint8Array): string => encodeBase64Url(bytes).replace(/=+$/, '')
+
+const digestOf = (value: string | undefined): string | undefined =>
+  value === undefined
+    ? undefined
+    : Array.from(sha256(value), (b) => b.toString(16).padStart(2, '0')).join('')
+
+/** Settles with `promise`, or with `undefined` after `ms` (a promise another request owns). */
+const within = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms)
+    promise.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      }
+    )
+  })
 
 const missingOf = (
   snapshot: Snapshot,
@@ -261,10 +282,21 @@ export class FyersTokens {
 
   /** Reads the vault's tokens into the registry, once per instance (see {@link reload}). */
   ensureLoaded(env: EnvRecord): Promise<void> {
-    this.#loaded ??= this.#load(env).then(() => {
-      this.#ready = true
-    })
-    return this.#loaded
+    if (!this.#loaded) {
+      const loading = this.#load(env).then(
+        () => {
+          this.#ready = true
+        },
+        () => {
+          // Try again on the next request rather than failing every one after it.
+          if (this.#loaded === loading) this.#loaded = undefined
+          this.#log({ level: 'warn', msg: 'fyers tokens not loaded from the vault' })
+        }
+      )
+      this.#loaded = loading
+    }
+    // A promise another request may own (Workers cancel I/O with its request): wait a bound.
+    return within(this.#loaded, this.#timeoutMs).then(() => undefined)
   }
 
   /** Whether the vault has been read in this instance. */
@@ -290,7 +322,18 @@ export class FyersTokens {
 
   async #load(env: EnvRecord): Promise<void> {
     const record = await this.#readVault(env)
-    if (record) this.#apply(record, 'vault')
+    if (record && record !== this.#record) {
+      const boundToken = await this.#registry.bound(env, 'fyers', 'accessToken')
+      const boundExp = boundToken === undefined ? undefined : jwtExpiry(boundToken)
+      const recordExp = jwtExpiry(record.accessToken)
+      // The binding changed since the record was made (a new secret, a redeploy): the record
+      // replaces it only when it lasts longer.
+      const sameBinding = record.replaces === undefined || record.replaces === digestOf(boundToken)
+      const outlasts =
+        boundToken === undefined ||
+        (recordExp ?? Number.NEGATIVE_INFINITY) > (boundExp ?? Number.NEGATIVE_INFINITY)
+      if (sameBinding || outlasts) this.#apply(record, 'vault')
+    }
     this.#reportRefreshExpiry(await this.#registry.resolveProvider(env, 'fyers'))
   }
 
@@ -305,8 +348,11 @@ export class FyersTokens {
     }
   }
 
-  /** Makes a record's tokens current in the registry. */
+  /** Makes a record's tokens current in the registry, unless this instance has a newer one. */
   #apply(record: FyersTokenRecord, source: string): void {
+    if (this.#record && this.#record !== record && record.obtainedAt < this.#record.obtainedAt) {
+      return
+    }
     this.#record = record
     this.#registry.supply('fyers', 'accessToken', record.accessToken, source)
     if (record.refreshToken) {
@@ -367,43 +413,55 @@ export class FyersTokens {
     const had = before.credentials.accessToken.current?.reveal()
     const { store, vault } = this.#vaultOf(env)
     const owner = randomId()
-    if (store && !(await this.#tryLock(store, owner))) {
+    let lock = store ? await this.#tryLock(store, owner) : 'unavailable'
+    if (store && lock === 'held') {
       // Another instance is refreshing: with a vault, take the token it stores; without one,
       // wait for the lock and refresh here.
       const theirs = vault ? await this.#waitForOther(env, had) : undefined
       if (theirs) return this.#tookOther(env, theirs, trigger)
-      if (!(await this.#waitForLock(store, owner))) {
-        return this.#failed(trigger, 'another instance holds the refresh lock')
-      }
+      lock = await this.#waitForLock(store, owner)
+      if (lock === 'held') return this.#failed(trigger, 'another instance holds the refresh lock')
     }
     try {
       // Another instance may have refreshed just before this one took the lock.
       const stored = vault ? await this.#readVault(env) : undefined
-      if (stored && stored.accessToken !== had && !this.#expiresSoon(stored.accessToken)) {
+      if (
+        stored &&
+        stored !== this.#record &&
+        stored.accessToken !== had &&
+        !this.#expiresSoon(stored.accessToken)
+      ) {
         return await this.#tookOther(env, stored, trigger)
       }
       return await this.#callRefresh(env, before, trigger)
     } finally {
-      if (store) await store.unlock(FYERS_REFRESH_LOCK, owner).catch(() => undefined)
+      if (store && lock === 'taken') {
+        await store.unlock(FYERS_REFRESH_LOCK, owner).catch(() => undefined)
+      }
     }
   }
 
-  async #tryLock(store: SharedStore, owner: string): Promise<boolean> {
+  /**
+   * `taken` by this owner, `held` by another, or `unavailable` when the store failed: then this
+   * instance refreshes without the lock (a second refresh is better than none).
+   */
+  async #tryLock(store: SharedStore, owner: string): Promise<'taken' | 'held' | 'unavailable'> {
     try {
-      return await store.lock(FYERS_REFRESH_LOCK, owner, LOCK_TTL_MS)
+      return (await store.lock(FYERS_REFRESH_LOCK, owner, LOCK_TTL_MS)) ? 'taken' : 'held'
     } catch {
       this.#log({ level: 'warn', msg: 'fyers refresh lock unavailable: the shared store failed' })
-      return false
+      return 'unavailable'
     }
   }
 
-  async #waitForLock(store: SharedStore, owner: string): Promise<boolean> {
+  async #waitForLock(store: SharedStore, owner: string): Promise<'taken' | 'held' | 'unavailable'> {
     const deadline = this.#now() + WAIT_FOR_OTHER_MS
     while (this.#now() < deadline) {
-      if (await this.#tryLock(store, owner)) return true
+      const lock = await this.#tryLock(store, owner)
+      if (lock !== 'held') return lock
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
-    return false
+    return 'held'
   }
 
   /** Polls the vault until it holds an access token other than `had`. */
@@ -417,7 +475,14 @@ export class FyersTokens {
       const { vault } = this.#vaultOf(env)
       const text = await vault?.get(FYERS_VAULT_NAME).catch(() => undefined)
       const record = parseRecord(text)
-      if (record && record.accessToken !== had) return record
+      if (
+        record &&
+        record.accessToken !== had &&
+        record.obtainedAt > (this.#record?.obtainedAt ?? 0) &&
+        !this.#expiresSoon(record.accessToken)
+      ) {
+        return record
+      }
     }
     return undefined
   }
@@ -472,6 +537,7 @@ export class FyersTokens {
       ...this.#refreshExpiryFor(newRefresh, grant.refreshToken !== undefined),
       obtainedAt: this.#now(),
       by: 'refresh',
+      ...this.#replacing(snapshot),
     }
     await this.#keep(env, record, 'fyers-refresh')
     recordTokenRefresh('success')
@@ -490,6 +556,14 @@ export class FyersTokens {
     return { ok: true, token, by: 'this' }
   }
 
+  /** The bound access token a new record replaces (its digest), read from `snapshot`'s source. */
+  #replacing(snapshot: Snapshot): { replaces?: string } {
+    const current = snapshot.credentials.accessToken.current
+    const bound = current?.source.startsWith('env:') || current?.source.startsWith('file:')
+    const replaces = bound ? digestOf(current?.reveal()) : this.#record?.replaces
+    return replaces === undefined ? {} : { replaces }
+  }
+
   /** The expiry to keep beside a refresh token that does not carry one. */
   #refreshExpiryFor(token: string, fresh: boolean): { refreshTokenExpiresAt?: number } {
     if (jwtExpiry(token) !== undefined) return {}
@@ -500,6 +574,7 @@ export class FyersTokens {
   }
 
   #failed(trigger: RefreshTrigger, reason: string): RefreshResult {
+    if (trigger === 'on-demand') this.#onDemandAfter = this.#now() + ON_DEMAND_BACKOFF_MS
     recordTokenRefresh('failure')
     this.#last = { at: this.#now(), outcome: 'failure', trigger, reason }
     this.#failures += 1
@@ -528,16 +603,15 @@ export class FyersTokens {
       .current
     if (untried(fresh)) return fresh
     if (this.#flight) {
-      const joined = await this.#flight
-      return joined.ok ? untried(joined.token) : undefined
+      // Another request's refresh: wait for it a bound, then look at the registry again.
+      const joined = await within(this.#flight, this.#timeoutMs + 1_000)
+      if (joined?.ok) return untried(joined.token)
+      const after = (await this.#registry.resolveProvider(env, 'fyers')).credentials.accessToken
+      return joined ? undefined : untried(after.current)
     }
     if (this.#now() < this.#onDemandAfter) return undefined
     const result = await this.refresh(env, 'on-demand')
-    if (!result.ok) {
-      this.#onDemandAfter = this.#now() + ON_DEMAND_BACKOFF_MS
-      return undefined
-    }
-    return untried(result.token)
+    return result.ok ? untried(result.token) : undefined
   }
 
   /** Refreshes when the access token is missing, expired or expires within the hour (cron). */
@@ -573,6 +647,9 @@ export class FyersTokens {
       else if (token === undefined) delay = 0
       else if (exp === undefined) delay = 3600_000
       else delay = Math.max(0, exp - now - Math.min(TIMER_LEAD_MS, (exp - now) / 10))
+      // Never back to back: a refresh that brought no later `exp` (a clock ahead) waits a minute.
+      const sinceLast = this.#last ? now - this.#last.at : Number.POSITIVE_INFINITY
+      if (sinceLast < MIN_TIMER_GAP_MS) delay = Math.max(delay, MIN_TIMER_GAP_MS - sinceLast)
       delay = Math.min(delay, DAY_MS)
       const due = possible && (token === undefined || exp !== undefined || this.#failures > 0)
       this.#nextAt = due ? now + delay : undefined
@@ -581,7 +658,7 @@ export class FyersTokens {
         const run = due ? this.refresh(readEnv(), 'timer').then(() => undefined) : Promise.resolve()
         run.then(plan, plan)
       }, delay)
-      unref(this.#timer)
+      unrefTimer(this.#timer)
     }
     plan().catch(() => {
       this.#log({ level: 'warn', msg: 'fyers refresh timer could not start' })
@@ -640,13 +717,13 @@ export class FyersTokens {
         { details: { missing } }
       )
     }
-    const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)))
+    const nonce = unpadded(crypto.getRandomValues(new Uint8Array(16)))
     const exp = Math.floor((this.#now() + SIGN_IN_STATE_TTL_MS) / 1000)
     const key = await this.#hmacKey(snapshot.credentials.appSecret.current?.reveal() ?? '')
     const mac = new Uint8Array(
       await crypto.subtle.sign('HMAC', key, this.#stateMessage(snapshot, nonce, exp))
     )
-    const state = `${nonce}.${exp}.${base64url(mac)}`
+    const state = `${nonce}.${exp}.${unpadded(mac)}`
     const url = fyersSignInUrl(snapshot.settings.baseUrl, {
       clientId: snapshot.credentials.clientId.current?.reveal() ?? '',
       redirectUri: snapshot.settings.redirectUri,
@@ -662,7 +739,7 @@ export class FyersTokens {
     }
     const [nonce = '', expText = '', macText = '', ...rest] = state.split('.')
     const exp = Number(expText)
-    const mac = fromBase64url(macText)
+    const mac = decodeBase64Url(macText)
     if (
       rest.length > 0 ||
       !/^[A-Za-z0-9_-]{22}$/.test(nonce) ||
@@ -690,7 +767,8 @@ export class FyersTokens {
   /** `true` the first time `key` is used while it is valid (shared store, else this instance). */
   async #useOnce(env: EnvRecord, key: string, ttlMs: number): Promise<boolean> {
     const store = this.#store(env)
-    if (store) return store.lock(key, 'used', ttlMs)
+    // A random owner: a lock answers `true` again to the owner that holds it.
+    if (store) return store.lock(key, randomId(), ttlMs)
     const now = this.#now()
     for (const [k, v] of this.#local) if (v.until <= now) this.#local.delete(k)
     if (this.#local.has(key)) return false
@@ -763,6 +841,7 @@ export class FyersTokens {
         : {}),
       obtainedAt: this.#now(),
       by: 'sign-in',
+      ...this.#replacing(snapshot),
     }
     await this.#keep(env, record, 'fyers-sign-in')
     this.#failures = 0
@@ -817,21 +896,15 @@ export class FyersTokens {
       },
       signIn: { possible: signInMissing.length === 0, missing: signInMissing },
       vault: {
-        persisted: vault !== undefined,
+        persisted: vault !== undefined && store?.kind !== 'memory',
         store: store?.kind ?? null,
-        reason: vault ? null : (reason ?? null),
+        reason:
+          vault && store?.kind === 'memory'
+            ? 'the shared store is memory: tokens do not survive a restart (set KEYLINE_REDIS_URL or KEYLINE_VAULT_FILE)'
+            : vault
+              ? null
+              : (reason ?? null),
       },
     }
   }
-}
-
-/** Lets a timer not keep the process alive (Node's `unref`, Deno's `Deno.unrefTimer`). */
-const unref = (timer: ReturnType<typeof setTimeout>): void => {
-  const handle = timer as unknown as { unref?: () => void }
-  if (typeof handle.unref === 'function') {
-    handle.unref()
-    return
-  }
-  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno
-  if (typeof timer === 'number') deno?.unrefTimer?.(timer)
 }

@@ -173,13 +173,19 @@ export class SecretRegistry {
     this.#version++
   }
 
-  /** The value supplied or promoted for a credential while it holds, e.g. to store it. */
-  override(
+  /** The bound current value of a credential (environment or `_FILE`), overrides aside. */
+  async bound(
+    env: EnvRecord,
     provider: ProviderId,
     credential: string
-  ): { value: string; source: string } | undefined {
-    const found = this.#overrides.get(`${provider}.${credential}`)
-    return found && { value: found.value, source: found.source }
+  ): Promise<string | undefined> {
+    const definition = credentialDefinition(provider, credential)
+    if (!definition) throw new TypeError(`${provider} has no credential ${credential}`)
+    for (const name of definition.env) {
+      const read = await readValue(env, name, this.#readFile)
+      if (read.found) return read.found.value
+    }
+    return undefined
   }
 
   /**

@@ -1,3 +1,4 @@
+import { unrefTimer } from '../../unref-timer.ts'
 import { type OtelEnv, readOtelConfig } from './config.ts'
 import { createWebExporter, type FlushResult, type WebExporter } from './web-exporter.ts'
 import { ensureWebMeterProvider } from './web-provider.ts'
@@ -33,13 +34,6 @@ export interface DenoTelemetry {
 }
 
 const DEFAULT_INTERVAL_MS = 60_000
-
-/** `Deno.unrefTimer`, found structurally so that this file needs no Deno types. */
-const unrefTimer = (id: ReturnType<typeof setInterval>): void => {
-  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno
-  if (typeof id === 'number') deno?.unrefTimer?.(id)
-  else (id as { unref?: () => void }).unref?.()
-}
 
 const truthy = (value: unknown): boolean =>
   typeof value === 'string' && ['true', '1'].includes(value.trim().toLowerCase())
