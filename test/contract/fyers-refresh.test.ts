@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { Fernet } from '../../src/vault/fernet.ts'
 import { type StubControl, stubControl } from '../stubs/control.ts'
 import { generateStubKeys, stubOptionsFor } from '../stubs/fixtures.ts'
 import { appIdHash, startFyersStub, stubTokenExpiry } from '../stubs/fyers.ts'
@@ -30,6 +31,11 @@ afterAll(async () => {
 /** A short-lived access token, minted by the stub's own refresh endpoint. */
 const mint = async (control: StubControl): Promise<string> => {
   await control.keys({ accessTokenTtlSeconds: START_TTL_S })
+  return mintWith(control)
+}
+
+/** An access token of the stub's current lifetime; then the stub's defaults again. */
+const mintWith = async (control: StubControl): Promise<string> => {
   const response = await fetch(`${control.url}/api/v3/validate-refresh-token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -126,3 +132,61 @@ interface FyersToken {
   accessToken: { expiresAt: string }
   refresh: { last: { outcome: string } | null }
 }
+
+const cronSessions = new Map<string, { control: StubControl; token: string }>()
+
+describeRuntimes(
+  'Workers: the cron refreshes an expired Fyers token before any quote',
+  (ctx) => {
+    it('the 06:15 IST cron refreshes it and stores it in the KV vault; quotes then go straight through', async () => {
+      const { control, token } = cronSessions.get(ctx.runtime) as {
+        control: StubControl
+        token: string
+      }
+      // The token keyline was started with has expired (it lasted a second).
+      expect((stubTokenExpiry(token) ?? 0) * 1000).toBeLessThan(Date.now())
+      const fired = await ctx.fetch('/cdn-cgi/local/scheduled?cron=45+0+*+*+*')
+      await fired.body?.cancel()
+      await expect
+        .poll(() => ctx.server.output(), { timeout: 15_000 })
+        .toMatch(/"?trigger"?: ?['"]cron['"]/)
+      const response = await ctx.fetch('/v1/quotes?symbols=NSE:SBIN-EQ', {
+        headers: { authorization: `Bearer ${CLIENT_TOKEN}` },
+      })
+      expect(response.status, ctx.server.output()).toBe(200)
+      await response.body?.cancel()
+      const requests = await control.requests()
+      expect(requests.filter((r) => r.path === '/api/v3/validate-refresh-token')).toHaveLength(1)
+      // No quote was sent with the expired token.
+      expect(requests.filter((r) => r.path === '/data/quotes' && r.status === 401)).toHaveLength(0)
+      const status = await ctx.fetch('/admin/keys/status', {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      })
+      const body = (await status.json()) as {
+        providers: { fyers: { token: { vault: { persisted: boolean; store: string } } } }
+      }
+      expect(body.providers.fyers.token.vault).toMatchObject({ persisted: true, store: 'kv' })
+    })
+  },
+  {
+    runtimes: ['workerd'],
+    startTimeoutMs: 60_000,
+    bindings: async ({ runtime }) => {
+      const control = await stubControl(stub.url).session()
+      await control.keys({ accessTokenTtlSeconds: 1 })
+      const token = await mintWith(control)
+      cronSessions.set(runtime, { control, token })
+      return {
+        KEYLINE_CLIENT_TOKENS: CLIENT_TOKEN,
+        ADMIN_TOKEN: ADMIN,
+        KEYLINE_VAULT_KEY: Fernet.generateKey(),
+        FYERS_BASE_URL: control.url,
+        FYERS_CLIENT_ID: keys.fyers.clientId,
+        FYERS_ACCESS_TOKEN: token,
+        FYERS_APP_SECRET: keys.fyers.appSecret,
+        FYERS_REFRESH_TOKEN: keys.fyers.refreshToken,
+        FYERS_PIN: keys.fyers.pin,
+      }
+    },
+  }
+)
