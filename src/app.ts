@@ -9,6 +9,7 @@ import { accessLog } from './log/access-log.ts'
 import { createLogger, type LoggerOptions } from './log/logger.ts'
 import { type RedactionVariables, redaction } from './middleware/redaction.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
+import { storeAwareEnv, storeEnvironment } from './middleware/store-environment.ts'
 import type { CallDeps } from './providers/call.ts'
 import { NextSecretValidator } from './rotation/next-validator.ts'
 import { reloadEpoch } from './rotation/reload-epoch.ts'
@@ -79,7 +80,9 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
   }
   const registry = given ?? new SecretRegistry({ readFile })
   const health = sharedHealth ?? new HealthTracker()
-  const env = options.env ?? readEnv
+  const requestEnv = options.env ?? readEnv
+  // Every reader after storeEnvironment() sees store-backed credentials as variables.
+  const env = storeAwareEnv(requestEnv)
   const deps: CallDeps = {
     registry,
     reporter: callReporter(health),
@@ -92,6 +95,7 @@ export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> => {
   const adminLog = admin.log ?? ((line) => auditLogger.info(String(line.msg ?? 'admin'), line))
   app.use(otelFlush())
   app.use(requestId())
+  app.use(storeEnvironment({ registry, env: requestEnv }))
   app.use(redaction({ env, sink: logSink }))
   app.use(accessLog({ logger: (c) => c.var.logger }))
   app.route('/', healthRoutes(runtime))

@@ -101,7 +101,8 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
       (id) => validator.peek(snapshot[id]),
       (id) => health.get(id),
       runtime,
-      now()
+      now(),
+      registry.storeStatus()
     )
   }
 

@@ -10,6 +10,7 @@ import type {
   SecretsSnapshot,
 } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
+import type { StoreSourceStatus } from '../secrets/stores/store-sources.ts'
 
 /** A secret as the status shows it: where it came from, its fingerprint and generation. */
 export interface SecretView {
@@ -59,6 +60,11 @@ export interface KeyStatus {
   readonly runtime: string
   readonly time: string
   readonly providers: { readonly [P in ProviderId]: ProviderStatus }
+  /**
+   * Every credential read from a secure store: its source (`aws-sm:<id>`, `aws-ssm:<name>`,
+   * `secrets-store:<binding>`), version id or stage, fetched-at, next refresh and last error.
+   */
+  readonly stores: readonly StoreSourceStatus[]
 }
 
 const iso = (ms: number | undefined): string | null =>
@@ -128,11 +134,12 @@ export const keyStatus = (
   validity: (provider: ProviderId) => NextValidity | undefined,
   health: (provider: ProviderId) => ProviderHealth,
   runtime: string,
-  now: number
+  now: number,
+  stores: readonly StoreSourceStatus[] = []
 ): KeyStatus => {
   const providers = {} as Record<ProviderId, ProviderStatus>
   for (const id of PROVIDER_IDS) {
     providers[id] = providerStatus(snapshot[id], validity(id), health(id))
   }
-  return { runtime, time: new Date(now).toISOString(), providers }
+  return { runtime, time: new Date(now).toISOString(), providers, stores }
 }

@@ -4,6 +4,7 @@ import { createApp } from '../app.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
 import { startDenoTelemetry } from '../telemetry/export/deno.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
+import { awsCredentialChain } from './aws-credentials.ts'
 import { socketClientAddress } from './client-address.ts'
 import { httpLayerCheck, httpLayerResponse } from './http-errors.ts'
 import { listenOptions } from './listen-options.ts'
@@ -11,7 +12,10 @@ import { listenOptions } from './listen-options.ts'
 const listen = listenOptions(Deno.env.toObject())
 const telemetry = startDenoTelemetry(Deno.env.toObject())
 registerKeylineMetrics()
-const registry = new SecretRegistry({ readFile: (path) => Deno.readTextFile(path) })
+const registry = new SecretRegistry({
+  readFile: (path) => Deno.readTextFile(path),
+  stores: { credentials: awsCredentialChain() },
+})
 const clientAddress = socketClientAddress(Deno.env.toObject(), getConnInfo)
 const app = createApp({ registry, runtime: 'deno', admin: { clientAddress } })
 
