@@ -121,8 +121,9 @@ export const awsJsonCall = async (call: AwsCall): Promise<Record<string, unknown
     body: JSON.stringify(call.body),
   })
   let response: Response
+  const doFetch = call.fetch
   try {
-    response = await call.fetch(signed, { signal: call.signal })
+    response = await doFetch(signed, { signal: call.signal })
   } catch {
     const timedOut = call.signal.aborted
     throw new AwsStoreError(

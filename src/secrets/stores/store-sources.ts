@@ -98,6 +98,9 @@ export interface StoreSourcesOptions extends Omit<StoreCacheOptions, 'onFetch'> 
   fetch?: typeof fetch
 }
 
+/** The global fetch, late-bound and called unbound (workerd rejects another `this`). */
+const globalFetch: typeof fetch = (input, init) => fetch(input, init)
+
 const RAW = Symbol('keyline.rawEnv')
 const READS = Symbol('keyline.storeReads')
 
@@ -162,7 +165,7 @@ export class StoreSources {
     this.#lastPlan = plan
     const ttlMs = this.#ttlMs(base)
     const waits: Promise<void>[] = []
-    const input = { env: base, credentials: this.#credentials, fetch: this.#fetch ?? fetch }
+    const input = { env: base, credentials: this.#credentials, fetch: this.#fetch ?? globalFetch }
     for (const ref of plan.refs) {
       const wait = this.#cache.due(ref, input, ttlMs)
       if (wait) waits.push(wait)
