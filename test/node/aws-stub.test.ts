@@ -13,13 +13,21 @@ import { type AwsStubControl, awsStubControl } from '../stubs/aws-control.ts'
 let stub: StartedAwsStub
 let aws: AwsStubControl
 
+const bytes = (data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array =>
+  typeof data === 'string'
+    ? data
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+
+/** SHA-256 and HMAC-SHA-256 from node:crypto, in the shape @smithy/signature-v4 takes. */
 class NodeSha256 {
   readonly #hash
-  constructor(secret?: string | Uint8Array) {
-    this.#hash = secret ? createHmac('sha256', secret) : createHash('sha256')
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.#hash = secret ? createHmac('sha256', bytes(secret)) : createHash('sha256')
   }
-  update(data: string | Uint8Array): void {
-    this.#hash.update(data)
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.#hash.update(bytes(data))
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.#hash.digest())
