@@ -55,6 +55,13 @@ export interface StartedAwsStub {
   /** `http://127.0.0.1:<port>`: the default session. */
   readonly url: string
   readonly credentials: AwsStubCredentials
+  /**
+   * Temporary credentials (with a session token) the stub also accepts, served as ECS/EKS
+   * container credentials at {@link containerCredentialsUrl}.
+   */
+  readonly temporary: Required<AwsStubCredentials>
+  /** For `AWS_CONTAINER_CREDENTIALS_FULL_URI`: answers {@link temporary} as the ECS agent does. */
+  readonly containerCredentialsUrl: string
   readonly region: string
   close(): Promise<void>
 }
@@ -225,6 +232,11 @@ const suffix = (): string => randomBytes(3).toString('hex').slice(0, 6)
 /** Starts the stub on 127.0.0.1. */
 export const startAwsStub = async (options: AwsStubOptions = {}): Promise<StartedAwsStub> => {
   const credentials = options.credentials ?? generateAwsStubCredentials()
+  const temporary = {
+    accessKeyId: `ASIATEST${randomBytes(6).toString('hex').toUpperCase()}`,
+    secretAccessKey: `test-temporary-${randomUUID()}`,
+    sessionToken: `test-session-${randomBytes(24).toString('base64url')}`,
+  }
   const region = options.region ?? 'us-east-1'
   const sessions = new Map<string, SessionState>([['default', newSession()]])
   let base = ''
@@ -361,6 +373,15 @@ export const startAwsStub = async (options: AwsStubOptions = {}): Promise<Starte
       } catch {
         body = null
       }
+      if (rest === '/__aws/container-credentials') {
+        return json(res, 200, {
+          AccessKeyId: temporary.accessKeyId,
+          SecretAccessKey: temporary.secretAccessKey,
+          Token: temporary.sessionToken,
+          Expiration: new Date(Date.now() + 3_600_000).toISOString(),
+          RoleArn: `arn:aws:iam::${ACCOUNT}:role/keyline-test`,
+        })
+      }
       if (rest.startsWith('/__aws/')) {
         return control(session, id, rest.slice('/__aws/'.length), body ?? {}, res)
       }
@@ -383,6 +404,7 @@ export const startAwsStub = async (options: AwsStubOptions = {}): Promise<Starte
           body
         )
       }
+      const presented = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1]
       const verdict = verifySigV4(
         {
           method: req.method ?? 'GET',
@@ -391,7 +413,7 @@ export const startAwsStub = async (options: AwsStubOptions = {}): Promise<Starte
           headers: req.headers,
         },
         raw,
-        credentials,
+        presented === temporary.accessKeyId ? temporary : credentials,
         region
       )
       if (!verdict.ok) {
@@ -495,6 +517,8 @@ export const startAwsStub = async (options: AwsStubOptions = {}): Promise<Starte
   return {
     url: base,
     credentials,
+    temporary,
+    containerCredentialsUrl: `${base}/__aws/container-credentials`,
     region,
     close: () =>
       new Promise<void>((resolve) => {
