@@ -34,7 +34,8 @@ export const storeEnvironment = (options: StoreEnvironmentOptions): MiddlewareHa
   const readRequestEnv = options.env ?? readEnv
   return async function storeEnvironmentMiddleware(c, next) {
     const base = readRequestEnv(c)
-    const env = await registry.environment(base)
+    const laid = registry.environment(base)
+    const env = laid instanceof Promise ? await laid : laid
     if (env !== base) overlaid.set(c, env)
     await next()
   }

@@ -149,7 +149,7 @@ export class SecretRegistry {
    * `env` with each store-backed credential holding its cached store value (see
    * {@link StoreSources.overlay}), for code that reads credentials from the environment.
    */
-  environment(env: EnvRecord): Promise<EnvRecord> {
+  environment(env: EnvRecord): EnvRecord | Promise<EnvRecord> {
     return this.stores.overlay(env)
   }
 
@@ -180,7 +180,8 @@ export class SecretRegistry {
    * the last snapshot is returned as it is: per request this costs a read of each variable.
    */
   async resolve(given: EnvRecord): Promise<SecretsSnapshot> {
-    const env = await this.stores.overlay(given)
+    const overlaid = this.stores.overlay(given)
+    const env = overlaid instanceof Promise ? await overlaid : overlaid
     const key = this.#envKey(env)
     const last = this.#lastSnapshot
     if (key !== undefined && last?.key === key && last.version === this.#version) {
@@ -215,7 +216,8 @@ export class SecretRegistry {
     env: EnvRecord,
     provider: P
   ): Promise<ProviderSnapshot<P>> {
-    return this.#resolveProvider(await this.stores.overlay(env), provider)
+    const overlaid = this.stores.overlay(env)
+    return this.#resolveProvider(overlaid instanceof Promise ? await overlaid : overlaid, provider)
   }
 
   async #resolveProvider<P extends ProviderId>(

@@ -5,11 +5,19 @@ export interface SecretsStoreBinding {
   get(): Promise<string>
 }
 
-/** Whether a binding is a Secrets Store secret: an object with `get()`. */
-export const isSecretsStoreBinding = (value: unknown): value is SecretsStoreBinding =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as { get?: unknown }).get === 'function'
+/**
+ * Whether a binding is a Secrets Store secret: an object with `get()` and none of a KV
+ * namespace's `put()`/`list()`.
+ */
+export const isSecretsStoreBinding = (value: unknown): value is SecretsStoreBinding => {
+  if (typeof value !== 'object' || value === null) return false
+  const binding = value as { get?: unknown; put?: unknown; list?: unknown }
+  return (
+    typeof binding.get === 'function' &&
+    typeof binding.put !== 'function' &&
+    typeof binding.list !== 'function'
+  )
+}
 
 /**
  * The Secrets Store secret bound as `binding`, read with `await env[binding].get()`. The binding

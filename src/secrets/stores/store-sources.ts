@@ -156,9 +156,10 @@ export class StoreSources {
 
   /**
    * `env` with every store-backed variable holding its store value (fetched on first use and
-   * cached); `env` itself when none is configured. Waits at most the fetch timeout.
+   * cached); `env` itself when none is configured. Synchronous while every value is fresh (the
+   * hot path: no promise); otherwise waits for the due fetches, at most the fetch timeout.
    */
-  async overlay(env: EnvRecord): Promise<EnvRecord> {
+  overlay(env: EnvRecord): EnvRecord | Promise<EnvRecord> {
     const base = (env as { [RAW]?: EnvRecord })[RAW] ?? env
     const plan = this.#planOf(base)
     if (plan.sourced.length === 0) return base
@@ -170,7 +171,12 @@ export class StoreSources {
       const wait = this.#cache.due(ref, input, ttlMs)
       if (wait) waits.push(wait)
     }
-    if (waits.length > 0) await Promise.all(waits)
+    if (waits.length > 0) return Promise.all(waits).then(() => this.#overlaid(base, plan))
+    return this.#overlaid(base, plan)
+  }
+
+  /** The overlaid environment of `base`, rebuilt only when a cached value changed. */
+  #overlaid(base: EnvRecord, plan: Plan): EnvRecord {
     const cached = this.#overlays.get(base)
     if (cached && cached.version === this.#cache.version && cached.plan === plan) return cached.env
     const overlaid = this.#build(base, plan)
