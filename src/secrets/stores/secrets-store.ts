@@ -5,17 +5,21 @@ export interface SecretsStoreBinding {
   get(): Promise<string>
 }
 
+/** Whether `value` or its prototype defines `name` itself (not through an RPC stub's proxy). */
+const defines = (value: object, name: string): boolean =>
+  Object.hasOwn(value, name) || Object.hasOwn(Object.getPrototypeOf(value) ?? {}, name)
+
 /**
- * Whether a binding is a Secrets Store secret: an object with `get()` and none of a KV
- * namespace's `put()`/`list()`.
+ * Whether a binding is a Secrets Store secret: an object with `get()` that is no KV namespace or
+ * R2 bucket (which define `put()` themselves). Secrets Store bindings may be RPC stubs, on which
+ * every property reads as a function, so only methods defined on the object count.
  */
 export const isSecretsStoreBinding = (value: unknown): value is SecretsStoreBinding => {
   if (typeof value !== 'object' || value === null) return false
-  const binding = value as { get?: unknown; put?: unknown; list?: unknown }
   return (
-    typeof binding.get === 'function' &&
-    typeof binding.put !== 'function' &&
-    typeof binding.list !== 'function'
+    typeof (value as { get?: unknown }).get === 'function' &&
+    !defines(value, 'put') &&
+    !defines(value, 'list')
   )
 }
 
