@@ -262,6 +262,22 @@ describe('secrets from AWS Secrets Manager and SSM Parameter Store', () => {
     expect((await f.admin('/keys/status')).status).toBe(200)
   })
 
+  it('KEYLINE_CLIENT_TOKENS_AWS_PARAMETER: the client tokens come from the store', async () => {
+    const parameter = `/keyline/${crypto.randomUUID()}/client-tokens`
+    const key = anthropicKey()
+    const f = await fixture({
+      ANTHROPIC_API_KEY: key,
+      KEYLINE_CLIENT_TOKENS_AWS_PARAMETER: parameter,
+    })
+    await f.anthropic.keys({ accept: [key] })
+    // The fixture's client token is not in the store yet: the proxy stays closed to it.
+    await f.aws.putParameter(parameter, randomValue('another client token'))
+    expect((await f.message({ KEYLINE_CLIENT_TOKENS: '' })).status).toBe(401)
+    await f.aws.putParameter(parameter, f.values[0] as string)
+    expect((await f.admin('/keys/reload', 'POST')).status).toBe(200)
+    expect((await f.message({ KEYLINE_CLIENT_TOKENS: '' })).status).toBe(200)
+  })
+
   it('rotation staged in Secrets Manager: AWSPENDING is next, reload validates it, promote, AWSCURRENT moves, no failed request', async () => {
     const id = `keyline/${crypto.randomUUID()}`
     const f = await fixture({ ANTHROPIC_API_KEY_AWS_SECRET: id, KEYLINE_STORE_TTL_SECONDS: '1' })

@@ -78,6 +78,7 @@ export interface StoreSourceStatus {
   /** `false` while the store holds no such version (no `AWSPENDING` staged). */
   readonly present: boolean
   readonly fetchedAt: string | null
+  /** When the value is fetched again: its refresh moment, or after the backoff while failing. */
   readonly nextRefreshAt: string | null
   /** `true` when the last fetch failed and an older value is served. */
   readonly stale: boolean
@@ -199,7 +200,10 @@ export class StoreSources {
         versionId: entry?.fetched?.versionId ?? null,
         present: entry?.fetched ? entry.fetched.value !== undefined : false,
         fetchedAt: iso(entry?.fetchedAt),
-        nextRefreshAt: iso(entry?.fetched ? entry.refreshAt : undefined),
+        // While failing, the next attempt comes after the backoff.
+        nextRefreshAt: iso(
+          entry?.fetched || entry?.lastError ? Math.max(entry.refreshAt, entry.retryAt) : undefined
+        ),
         stale: Boolean(entry?.fetched && entry.lastError),
         consecutiveFailures: entry?.failures ?? 0,
         lastError: entry?.lastError ?? null,
