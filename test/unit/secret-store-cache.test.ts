@@ -6,6 +6,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ADMIN_TOKEN_VARIABLES } from '../../src/admin/admin-auth.ts'
+import { envSecretValues } from '../../src/redact/collect-secrets.ts'
+import { createRedactor } from '../../src/redact/redactor.ts'
+import { RequestRedactors } from '../../src/redact/request-secrets.ts'
 import { STORE_BACKED_VARIABLES } from '../../src/secrets/index.ts'
 import { StoreCache, type StoreFetchOutcome } from '../../src/secrets/stores/store-cache.ts'
 import type { StoreFetched, StoreKind, StoreRef } from '../../src/secrets/stores/store-fetch.ts'
@@ -133,6 +136,23 @@ describe('StoreCache', () => {
     const started = Date.now()
     await c.due(s.ref, input, TTL)
     expect(Date.now() - started).toBeLessThan(1000)
+  })
+})
+
+describe('redaction of an environment with store values laid over it', () => {
+  it('redacts the store values and the variables it inherits', async () => {
+    const stored = `sk-ant-test-${crypto.randomUUID()}`
+    const plain = `plain-token-${crypto.randomUUID()}`
+    const env = await new StoreSources().overlay({
+      ANTHROPIC_API_KEY: { get: async () => stored },
+      KEYLINE_CLIENT_TOKENS: plain,
+    })
+    expect(env.ANTHROPIC_API_KEY).toBe(stored)
+    const redactor = new RequestRedactors(createRedactor()).for(env)
+    const text = redactor.redactString(`upstream said ${stored} and ${plain}`)
+    expect(text).not.toContain(stored)
+    expect(text).not.toContain(plain)
+    expect(envSecretValues(env)).toEqual(expect.arrayContaining([stored, plain]))
   })
 })
 

@@ -212,6 +212,19 @@ describe('secrets from AWS Secrets Manager and SSM Parameter Store', () => {
     expectNoLeak(f, text)
   })
 
+  it('a key from the store is redacted from what the upstream echoes back, and from the logs', async () => {
+    const id = `keyline/${crypto.randomUUID()}`
+    const f = await fixture({ ANTHROPIC_API_KEY_AWS_SECRET: id })
+    const key = anthropicKey()
+    f.values.push(key)
+    await f.aws.putSecret(id, key)
+    await f.anthropic.fault({ kind: 'echo' })
+    const response = await f.message()
+    expect(response.status).toBeGreaterThanOrEqual(400)
+    const headers = JSON.stringify([...response.headers])
+    expectNoLeak(f, await response.text(), headers)
+  })
+
   it('fetches lazily, once per TTL, with one fetch shared by concurrent requests', async () => {
     const id = `keyline/${crypto.randomUUID()}`
     const f = await fixture({ ANTHROPIC_API_KEY_AWS_SECRET: id })
