@@ -10,6 +10,7 @@ import { envSecretValues } from '../../src/redact/collect-secrets.ts'
 import { createRedactor } from '../../src/redact/redactor.ts'
 import { RequestRedactors } from '../../src/redact/request-secrets.ts'
 import { STORE_BACKED_VARIABLES } from '../../src/secrets/index.ts'
+import { awsEndpoint, awsRegion } from '../../src/secrets/stores/aws-request.ts'
 import { StoreCache, type StoreFetchOutcome } from '../../src/secrets/stores/store-cache.ts'
 import type { StoreFetched, StoreKind, StoreRef } from '../../src/secrets/stores/store-fetch.ts'
 import { StoreSources } from '../../src/secrets/stores/store-sources.ts'
@@ -153,6 +154,35 @@ describe('redaction of an environment with store values laid over it', () => {
     expect(text).not.toContain(stored)
     expect(text).not.toContain(plain)
     expect(envSecretValues(env)).toEqual(expect.arrayContaining([stored, plain]))
+  })
+})
+
+describe('AWS region and endpoints', () => {
+  it('take AWS_REGION, then AWS_DEFAULT_REGION, then the region of an ARN', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:app-AbCdEf'
+    expect(awsRegion({ AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'us-west-1' }, arn)).toBe(
+      'us-east-2'
+    )
+    expect(awsRegion({ AWS_DEFAULT_REGION: 'us-west-1' }, arn)).toBe('us-west-1')
+    expect(awsRegion({}, arn)).toBe('eu-west-2')
+    expect(awsRegion({}, 'plain/name')).toBeUndefined()
+  })
+
+  it('take the service variable, then AWS_ENDPOINT_URL, then AWS', () => {
+    const env = {
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'https://vpce-sm.example.test',
+      AWS_ENDPOINT_URL_SSM: 'https://vpce-ssm.example.test',
+    }
+    expect(awsEndpoint(env, 'secretsmanager', 'eu-west-2')).toBe('https://vpce-sm.example.test')
+    expect(awsEndpoint(env, 'ssm', 'eu-west-2')).toBe('https://vpce-ssm.example.test')
+    expect(awsEndpoint({ AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL }, 'ssm', 'eu-west-2')).toBe(
+      'http://127.0.0.1:4566'
+    )
+    expect(awsEndpoint({}, 'secretsmanager', 'eu-west-2')).toBe(
+      'https://secretsmanager.eu-west-2.amazonaws.com'
+    )
+    expect(awsEndpoint({}, 'ssm', 'eu-west-2')).toBe('https://ssm.eu-west-2.amazonaws.com')
   })
 })
 
