@@ -39,6 +39,11 @@ export const STORE_BACKED_VARIABLES: ReadonlyMap<string, string | undefined> = n
   ...OTHER_CREDENTIALS.map(([name, next]) => [name, next] as const),
 ])
 
+/** Each store-backed variable with its two locator variables, named once (no per-request strings). */
+const LOCATORS: readonly (readonly [name: string, secret: string, parameter: string])[] = [
+  ...STORE_BACKED_VARIABLES.keys(),
+].map((name) => [name, `${name}${AWS_SECRET_SUFFIX}`, `${name}${AWS_PARAMETER_SUFFIX}`] as const)
+
 /** One variable whose value comes from a store. */
 interface Sourced {
   /** The variable it fills, e.g. `ANTHROPIC_API_KEY` or (from `AWSPENDING`) `ANTHROPIC_API_KEY_NEW`. */
@@ -225,10 +230,11 @@ export class StoreSources {
   /** The store-backed variables `env` configures; one plan per distinct configuration. */
   #planOf(env: EnvRecord): Plan {
     let key = ''
-    for (const name of STORE_BACKED_VARIABLES.keys()) {
-      const secret = env[`${name}${AWS_SECRET_SUFFIX}`]
-      const parameter = env[`${name}${AWS_PARAMETER_SUFFIX}`]
-      const bound = isSecretsStoreBinding(env[name])
+    for (const [name, secretVariable, parameterVariable] of LOCATORS) {
+      const secret = env[secretVariable]
+      const parameter = env[parameterVariable]
+      const value = env[name]
+      const bound = typeof value === 'object' && value !== null && isSecretsStoreBinding(value)
       if (typeof secret !== 'string' && typeof parameter !== 'string' && !bound) continue
       key += `${name}\u0000${typeof secret === 'string' ? secret : ''}\u0000${typeof parameter === 'string' ? parameter : ''}\u0000${bound ? 1 : 0}\u0001`
     }
