@@ -105,7 +105,9 @@ export class StoreCache {
     if (!entry.inflight || now - entry.inflight.startedAt > this.#timeoutMs) {
       entry.inflight = { promise: this.#fetch(entry, input, ttlMs), startedAt: now }
     }
-    return this.#bounded(entry.inflight.promise)
+    // Every reader of one fetch waits until that fetch's own deadline at most, so a request
+    // that reads the store twice (middleware, then registry) is not held twice as long.
+    return this.#bounded(entry.inflight.promise, entry.inflight.startedAt + this.#timeoutMs - now)
   }
 
   /** Makes every entry due and forgets its backoff: the next read fetches again. */
@@ -160,11 +162,11 @@ export class StoreCache {
     this.#onFetch?.(ref.kind, 'success')
   }
 
-  /** Waits for `promise`, at most `timeoutMs`. */
-  #bounded(promise: Promise<void>): Promise<void> {
+  /** Waits for `promise`, at most `ms`. */
+  #bounded(promise: Promise<void>, ms: number): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#timeoutMs)
+      timer = setTimeout(resolve, Math.max(0, ms))
     })
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
   }
