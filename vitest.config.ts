@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config'
 /**
  * Three projects: `node` and `workerd` run the same unit and proxy tests (test/unit,
  * test/proxy) in Node and inside real workerd (`node` also runs test/node, which needs Node
- * APIs; `workerd` also runs test/workerd, which needs its bindings); `servers` starts real Node, workerd and Deno
+ * APIs; `workerd` also runs test/workerd, which needs Workers bindings); `servers` starts real
+ * Node, workerd and Deno
  * servers on loopback for the HTTP contract and end-to-end suites.
  */
 const shared = ['test/unit/**/*.test.ts', 'test/proxy/**/*.test.ts']
@@ -24,7 +25,16 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { KEYLINE_TEST_RUNTIME: 'workerd' } },
+            miniflare: {
+              bindings: { KEYLINE_TEST_RUNTIME: 'workerd' },
+              // A Cloudflare Secrets Store secret for test/workerd (filled with adminSecretsStore()).
+              secretsStoreSecrets: {
+                KEYLINE_TEST_STORE_SECRET: {
+                  store_id: 'keyline-test-store',
+                  secret_name: 'anthropic-api-key',
+                },
+              },
+            },
           }),
         ],
         test: {

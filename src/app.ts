@@ -9,6 +9,7 @@ import { accessLog } from './log/access-log.ts'
 import { createLogger, type LoggerOptions } from './log/logger.ts'
 import { type RedactionVariables, redaction } from './middleware/redaction.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
+import { storeAwareEnv, storeEnvironment } from './middleware/store-environment.ts'
 import type { CallDeps } from './providers/call.ts'
 import { FyersTokens } from './providers/fyers-token.ts'
 import { DEFAULT_EPOCH_KEY } from './rotation/epoch-record.ts'
@@ -93,7 +94,9 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   }
   const registry = given ?? new SecretRegistry({ readFile })
   const health = sharedHealth ?? new HealthTracker()
-  const env = options.env ?? readEnv
+  const requestEnv = options.env ?? readEnv
+  // Every reader after storeEnvironment() sees store-backed credentials as variables.
+  const env = storeAwareEnv(requestEnv)
   const auditLogger = createLogger({ sink: logSink })
   const adminLog = admin.log ?? ((line) => auditLogger.info(String(line.msg ?? 'admin'), line))
   const storeOf = (bindings: EnvRecord): SharedStore | undefined =>
@@ -123,6 +126,7 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   const validator = new NextSecretValidator({ fetch: options.fetch })
   app.use(otelFlush())
   app.use(requestId())
+  app.use(storeEnvironment({ registry, env: requestEnv }))
   app.use(redaction({ env, sink: logSink }))
   app.use(accessLog({ logger: (c) => c.var.logger }))
   app.route('/', healthRoutes(runtime))

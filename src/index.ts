@@ -36,6 +36,11 @@ export {
   redactorOf,
 } from './middleware/redaction.ts'
 export {
+  type StoreEnvironmentOptions,
+  storeAwareEnv,
+  storeEnvironment,
+} from './middleware/store-environment.ts'
+export {
   type AnthropicClientFactory,
   type AnthropicClientOptions,
   anthropicSdkClient,

@@ -29,6 +29,7 @@ const L = {
   errorType: prometheusLabelName(ATTR.errorType),
   fyersCode: prometheusLabelName(ATTR.fyersErrorCode),
   outcome: prometheusLabelName(ATTR.outcome),
+  store: prometheusLabelName(ATTR.store),
 } as const
 
 const minutes = (duration: Parameters<typeof durationSeconds>[0]): number =>
@@ -447,6 +448,73 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
         {},
         [{ series: outcomeSeries(PROM.secretsReloads, 'success'), values: range(40, () => 0) }]
       ),
+    ],
+  },
+  {
+    name: 'KeylineSecretStoreServingStale',
+    uid: 'keyline-secret-store-serving-stale',
+    group: 'keyline-secrets',
+    title: 'Secret store failing, cached secrets served',
+    query: `sum by (${L.store}) (increase(${PROM.storeFetches}{${L.outcome}="stale"}[${T.storeStaleWindow}])) unless sum by (${L.store}) (increase(${PROM.storeFetches}{${L.outcome}="success"}[${T.storeStaleWindow}])) > 0`,
+    comparison: '>=',
+    threshold: T.storeStaleFetches,
+    for: '0m',
+    severity: 'warning',
+    noDataState: 'OK',
+    summary: 'keyline cannot refresh secrets from {{ $labels.keyline_store }}',
+    description: `At least ${T.storeStaleFetches} fetches from {{ $labels.keyline_store }} failed in the last ${T.storeStaleWindow} and none succeeded: keyline serves the values it cached before, and a rotation made in the store does not reach it.`,
+    runbook:
+      'Open GET /admin/keys/status: the stores list names each store-backed credential, its last error and since when it is stale. Fix the store access (AWS credentials and IAM permissions secretsmanager:GetSecretValue / ssm:GetParameter with kms:Decrypt, the region or endpoint, the secret or parameter name, the Secrets Store binding), then POST /admin/keys/reload. Until then keyline keeps serving the cached values; a restart would lose them.',
+    scenarios: [
+      {
+        title: `a refresh failing every minute, no success: fires once ${T.storeStaleFetches} failed`,
+        series: [
+          {
+            series: selector(PROM.storeFetches, {
+              [L.store]: 'aws-sm',
+              [L.outcome]: 'stale',
+              instance: 'keyline-1',
+            }),
+            values: [0, 0, 0, ...range(20, (i) => i + 1)],
+          },
+          {
+            series: selector(PROM.storeFetches, {
+              [L.store]: 'aws-sm',
+              [L.outcome]: 'success',
+              instance: 'keyline-1',
+            }),
+            values: range(23, () => 0),
+          },
+        ],
+        expect: [
+          { atMinute: 2, firing: [] },
+          { atMinute: 3, firing: [] },
+          { atMinute: 3 + T.storeStaleFetches + 1, firing: [{ [L.store]: 'aws-sm' }] },
+          { atMinute: 20, firing: [{ [L.store]: 'aws-sm' }] },
+        ],
+      },
+      {
+        title: 'failed refreshes with a successful fetch in the window: never fires',
+        series: [
+          {
+            series: selector(PROM.storeFetches, {
+              [L.store]: 'aws-ssm',
+              [L.outcome]: 'stale',
+              instance: 'keyline-1',
+            }),
+            values: [0, 0, 0, ...range(20, (i) => i + 1)],
+          },
+          {
+            series: selector(PROM.storeFetches, {
+              [L.store]: 'aws-ssm',
+              [L.outcome]: 'success',
+              instance: 'keyline-1',
+            }),
+            values: [0, 0, ...range(21, () => 1)],
+          },
+        ],
+        expect: range(21, (i) => ({ atMinute: i + 2, firing: [] })),
+      },
     ],
   },
 ]

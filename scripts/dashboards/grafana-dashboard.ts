@@ -209,6 +209,19 @@ const rows: ReadonlyArray<{ title: string; panels: readonly PanelSpec[] }> = [
           },
         ],
       },
+      {
+        title: 'Secret store fetches by store and outcome',
+        description: `keyline.secrets.store.fetches: stale = a failed refresh while the cached value is served (alerts at ${T.storeStaleFetches} in ${T.storeStaleWindow} with no success).`,
+        type: 'timeseries',
+        unit: 'short',
+        width: 12,
+        targets: [
+          {
+            expr: `sum by (${l(ATTR.store)}, ${l(ATTR.outcome)}) (increase(${PROM.storeFetches}[${RATE}]))`,
+            legend: `{{${l(ATTR.store)}}} {{${l(ATTR.outcome)}}}`,
+          },
+        ],
+      },
     ],
   },
 ]

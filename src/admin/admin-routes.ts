@@ -118,6 +118,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
       (id) => health.get(id),
       runtime,
       now(),
+      registry.storeStatus(),
       fyersTokens && { fyers: fyersTokens.status(env, snapshot.fyers) }
     )
   }

@@ -11,6 +11,7 @@ import type {
   SecretsSnapshot,
 } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
+import type { StoreSourceStatus } from '../secrets/stores/store-sources.ts'
 
 /** A secret as the status shows it: where it came from, its fingerprint and generation. */
 export interface SecretView {
@@ -62,6 +63,11 @@ export interface KeyStatus {
   readonly runtime: string
   readonly time: string
   readonly providers: { readonly [P in ProviderId]: ProviderStatus }
+  /**
+   * Every credential read from a secure store: its source (`aws-sm:<id>`, `aws-ssm:<name>`,
+   * `secrets-store:<binding>`), version id or stage, fetched-at, next refresh and last error.
+   */
+  readonly stores: readonly StoreSourceStatus[]
 }
 
 const iso = (ms: number | undefined): string | null =>
@@ -132,6 +138,7 @@ export const keyStatus = (
   health: (provider: ProviderId) => ProviderHealth,
   runtime: string,
   now: number,
+  stores: readonly StoreSourceStatus[] = [],
   tokens: { readonly fyers?: FyersTokenStatus } = {}
 ): KeyStatus => {
   const providers = {} as Record<ProviderId, ProviderStatus>
@@ -140,5 +147,5 @@ export const keyStatus = (
     const token = id === 'fyers' ? tokens.fyers : undefined
     providers[id] = token ? { ...status, token } : status
   }
-  return { runtime, time: new Date(now).toISOString(), providers }
+  return { runtime, time: new Date(now).toISOString(), providers, stores }
 }

@@ -5,6 +5,7 @@ import { SecretRegistry } from '../secrets/registry.ts'
 import { sharedStoreFromEnv } from '../store/server-store.ts'
 import { startDenoTelemetry } from '../telemetry/export/deno.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
+import { awsCredentialChain } from './aws-credentials.ts'
 import { socketClientAddress } from './client-address.ts'
 import { httpLayerCheck, httpLayerResponse } from './http-errors.ts'
 import { listenOptions } from './listen-options.ts'
@@ -12,7 +13,10 @@ import { listenOptions } from './listen-options.ts'
 const listen = listenOptions(Deno.env.toObject())
 const telemetry = startDenoTelemetry(Deno.env.toObject())
 registerKeylineMetrics()
-const registry = new SecretRegistry({ readFile: (path) => Deno.readTextFile(path) })
+const registry = new SecretRegistry({
+  readFile: (path) => Deno.readTextFile(path),
+  stores: { credentials: awsCredentialChain() },
+})
 const clientAddress = socketClientAddress(Deno.env.toObject(), getConnInfo)
 // Redis (KEYLINE_REDIS_URL), a file (KEYLINE_VAULT_FILE) or memory: vault, lock, reload epoch.
 const store = await sharedStoreFromEnv(Deno.env.toObject())

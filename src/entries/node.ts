@@ -9,6 +9,7 @@ import { SecretRegistry } from '../secrets/registry.ts'
 import { sharedStoreFromEnv } from '../store/server-store.ts'
 import { startNodeTelemetry } from '../telemetry/export/node.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
+import { awsCredentialChain } from './aws-credentials.ts'
 import { socketClientAddress } from './client-address.ts'
 import { listenOptions } from './listen-options.ts'
 import { createNodeServer } from './node-http.ts'
@@ -23,13 +24,18 @@ export interface NodeServer {
 
 /**
  * Starts keyline on Node with `@hono/node-server` (see {@link createNodeServer}: HTTP-layer
- * rejections as JSON errors, unread bodies discarded), reading `_FILE` secrets from disk. On
+ * rejections as JSON errors, unread bodies discarded), reading `_FILE` secrets from disk and AWS
+ * stores with the AWS SDK's credential chain when no static AWS keys are set. On
  * SIGTERM/SIGINT it stops accepting, drains in-flight requests, and exits.
  */
 export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> => {
   const listen = listenOptions(process.env)
   const registry =
-    options.registry ?? new SecretRegistry({ readFile: (path) => readFile(path, 'utf8') })
+    options.registry ??
+    new SecretRegistry({
+      readFile: (path) => readFile(path, 'utf8'),
+      stores: { credentials: awsCredentialChain() },
+    })
   const clientAddress = socketClientAddress(process.env, getConnInfo)
   // Redis (KEYLINE_REDIS_URL), a file (KEYLINE_VAULT_FILE) or memory: vault, lock, reload epoch.
   const ownStore = options.store ? undefined : await sharedStoreFromEnv(process.env)

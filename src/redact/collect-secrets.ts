@@ -41,9 +41,15 @@ const SECRET_ENV_WORDS = new Set([
   'CREDENTIALS',
 ])
 
-/** Whether a variable's name marks it as a credential (`…_KEY`, `…_TOKEN`, …; not `…_FILE`). */
+/** Variables that name where a secret is (a file, a store), not the secret. */
+const LOCATOR = /_(FILE|AWS_SECRET|AWS_PARAMETER)$/i
+
+/**
+ * Whether a variable's name marks it as a credential (`…_KEY`, `…_TOKEN`, …; not `…_FILE`,
+ * `…_AWS_SECRET` or `…_AWS_PARAMETER`, which locate one).
+ */
 export const isSecretEnvName = (name: string): boolean =>
-  !/_FILE$/i.test(name) &&
+  !LOCATOR.test(name) &&
   name
     .toUpperCase()
     .split('_')
@@ -54,13 +60,16 @@ export const isSecretEnvName = (name: string): boolean =>
  * `PASSWORD`, `PASSWD` or `CREDENTIAL(S)` word in their name (`ANTHROPIC_API_KEY`,
  * `FYERS_ACCESS_TOKEN`, `KEYLINE_ADMIN_TOKEN`, and their `_NEXT` forms), so values the registry
  * does not know (admin and client tokens) are redacted too. `…_FILE` variables hold paths, not secrets, and are skipped.
+ * Inherited variables count: an environment with store values laid over it inherits the rest.
  * Never throws.
  */
 export const envSecretValues = (env: Record<string, unknown> | undefined): string[] => {
   const out = new Set<string>()
   try {
-    for (const [name, value] of Object.entries(env ?? {})) {
-      if (typeof value !== 'string' || value.trim() === '' || /_FILE$/i.test(name)) continue
+    const all = env ?? {}
+    for (const name in all) {
+      const value = all[name]
+      if (typeof value !== 'string' || value.trim() === '' || LOCATOR.test(name)) continue
       if (isSecretEnvName(name)) out.add(value)
     }
   } catch {

@@ -96,7 +96,8 @@ export class RequestRedactors {
     if (known && now - known.at < this.#scanMs) return known.names
     const names: string[] = []
     try {
-      for (const name of Object.keys(env)) if (isSecretEnvName(name)) names.push(name)
+      // Inherited names count: an environment with store values laid over it inherits the rest.
+      for (const name in env) if (isSecretEnvName(name)) names.push(name)
     } catch {
       // An unreadable environment yields what was read.
     }

@@ -45,7 +45,10 @@ export interface ProviderDefinition<C extends string = string, S extends string 
   readonly settings: { readonly [K in S]: SettingDefinition }
 }
 
-/** Every variable name the registry reads for a provider, the `_FILE` forms included. */
+/**
+ * Every variable name the registry reads for a provider, the `_FILE` forms included (the store
+ * forms, `_AWS_SECRET` and `_AWS_PARAMETER`, are read by `StoreSources`).
+ */
 export const variablesOf = (definition: ProviderDefinition): string[] => {
   const names: string[] = []
   for (const credential of Object.values<CredentialDefinition>(definition.credentials)) {

@@ -24,3 +24,20 @@ export {
   type SecretsSnapshot,
 } from './registry.ts'
 export { Secret, type SecretInfo, type SecretSlot } from './secret.ts'
+export {
+  AWS_CURRENT,
+  AWS_PARAMETER_SUFFIX,
+  AWS_PENDING,
+  AWS_SECRET_SUFFIX,
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  DEFAULT_STORE_TTL_SECONDS,
+  type SecretsStoreBinding,
+  STORE_BACKED_VARIABLES,
+  STORE_KINDS,
+  STORE_TTL_VARIABLE,
+  type StoreKind,
+  type StoreSourceStatus,
+  StoreSources,
+  type StoreSourcesOptions,
+} from './stores/index.ts'

@@ -1,5 +1,6 @@
 import { unusableReason } from './placeholder.ts'
 import type { SecretIssue } from './registry.ts'
+import { storeReadOf } from './stores/store-sources.ts'
 
 /** The environment a request sees: Workers bindings, `process.env` or `Deno.env`. */
 export type EnvRecord = Readonly<Record<string, unknown>>
@@ -48,8 +49,9 @@ const stringAt = (env: EnvRecord, name: string): string | undefined => {
 }
 
 /**
- * Reads `name` from the environment, then `<name>_FILE` through `readFile`. Values are trimmed;
- * empty and placeholder values are not usable, and the reason is kept as an issue.
+ * Reads `name` from the environment (where a secure store's value stands in for it, see
+ * `StoreSources.overlay`), then `<name>_FILE` through `readFile`. Values are trimmed; empty and
+ * placeholder values are not usable, and the reason is kept as an issue.
  */
 export const readValue = async (
   env: EnvRecord,
@@ -59,8 +61,19 @@ export const readValue = async (
   const issues: SecretIssue[] = []
   const candidates: { source: string; variable: string; load: () => Promise<string> }[] = []
   const direct = stringAt(env, name)
+  const stored = storeReadOf(env, name)
+  if (stored?.error !== undefined) {
+    issues.push({
+      reason: 'store_unavailable',
+      variable: stored.variable,
+      blocking: false,
+      message: `${stored.variable}: ${stored.error}`,
+    })
+  }
   if (direct !== undefined) {
-    candidates.push({ source: `env:${name}`, variable: name, load: async () => direct })
+    const source = stored && stored.error === undefined ? stored.source : `env:${name}`
+    const variable = stored && stored.error === undefined ? stored.variable : name
+    candidates.push({ source, variable, load: async () => direct })
   }
   const filePath = stringAt(env, `${name}_FILE`)?.trim()
   if (filePath) {

@@ -13,6 +13,11 @@ import {
   runtimeFileReader,
 } from './read-value.ts'
 import { Secret, type SecretSlot } from './secret.ts'
+import {
+  type StoreSourceStatus,
+  StoreSources,
+  type StoreSourcesOptions,
+} from './stores/store-sources.ts'
 
 /** Why a credential or setting is not usable, or what is odd about it. */
 export type SecretIssueReason =
@@ -23,6 +28,7 @@ export type SecretIssueReason =
   | 'alias_conflict'
   | 'file_unreadable'
   | 'file_unsupported'
+  | 'store_unavailable'
   | 'invalid_url'
 
 /** A reason kept beside the snapshot, naming the variable concerned and never its value. */
@@ -77,6 +83,12 @@ export interface SecretRegistryOptions {
    * @default 5000
    */
   fileCacheMs?: number
+  /**
+   * Secure stores (`NAME_AWS_SECRET`, `NAME_AWS_PARAMETER`, Secrets Store bindings): their AWS
+   * credentials provider, fetch timeout, clock. Pass a {@link StoreSources} to share one.
+   * @default new StoreSources() — static AWS keys only, 3000 ms per fetch
+   */
+  stores?: StoreSources | StoreSourcesOptions
   /** Clock, for tests. @default Date.now */
   now?: () => number
 }
@@ -109,6 +121,8 @@ export class SecretRegistry {
   /** Bumped by every promotion and reload: a snapshot from before is not reused. */
   #version = 0
   #lastSnapshot: { key: string; version: number; snapshot: SecretsSnapshot } | undefined
+  /** Where store-backed credentials are fetched and cached. */
+  readonly stores: StoreSources
 
   constructor(options: SecretRegistryOptions = {}) {
     const fileCacheMs = options.fileCacheMs ?? 5000
@@ -117,15 +131,36 @@ export class SecretRegistry {
     }
     this.#fileCacheMs = fileCacheMs
     this.#now = options.now ?? Date.now
+    this.stores =
+      options.stores instanceof StoreSources
+        ? options.stores
+        : new StoreSources({ now: this.#now, ...options.stores })
     const readFile =
       options.readFile === undefined ? runtimeFileReader() : (options.readFile ?? undefined)
     this.#readFile = readFile && ((path) => this.#cachedRead(readFile, path))
   }
 
-  /** Forgets cached file contents so the next {@link resolve} reads every source again. */
+  /**
+   * Forgets cached file contents and makes every store value due, so the next {@link resolve}
+   * reads (and refetches) every source again.
+   */
   reload(): void {
     this.#fileCache.clear()
+    this.stores.reload()
     this.#version++
+  }
+
+  /**
+   * `env` with each store-backed credential holding its cached store value (see
+   * {@link StoreSources.overlay}), for code that reads credentials from the environment.
+   */
+  environment(env: EnvRecord): EnvRecord | Promise<EnvRecord> {
+    return this.stores.overlay(env)
+  }
+
+  /** Every store-backed credential's source, version, fetch times and last error. */
+  storeStatus(): StoreSourceStatus[] {
+    return this.stores.status()
   }
 
   /**
@@ -193,14 +228,16 @@ export class SecretRegistry {
    * same text as last time, no `_FILE` variable is set and nothing was promoted or reloaded,
    * the last snapshot is returned as it is: per request this costs a read of each variable.
    */
-  async resolve(env: EnvRecord): Promise<SecretsSnapshot> {
+  async resolve(given: EnvRecord): Promise<SecretsSnapshot> {
+    const overlaid = this.stores.overlay(given)
+    const env = overlaid instanceof Promise ? await overlaid : overlaid
     const key = this.#envKey(env)
     const last = this.#lastSnapshot
     if (key !== undefined && last?.key === key && last.version === this.#version) {
       return last.snapshot
     }
     const version = this.#version
-    const providers = await Promise.all(PROVIDER_IDS.map((id) => this.resolveProvider(env, id)))
+    const providers = await Promise.all(PROVIDER_IDS.map((id) => this.#resolveProvider(env, id)))
     const snapshot = Object.fromEntries(
       PROVIDER_IDS.map((id, index) => [id, providers[index]])
     ) as unknown as SecretsSnapshot
@@ -225,6 +262,14 @@ export class SecretRegistry {
 
   /** Reads one provider's configuration from `env`. */
   async resolveProvider<P extends ProviderId>(
+    env: EnvRecord,
+    provider: P
+  ): Promise<ProviderSnapshot<P>> {
+    const overlaid = this.stores.overlay(env)
+    return this.#resolveProvider(overlaid instanceof Promise ? await overlaid : overlaid, provider)
+  }
+
+  async #resolveProvider<P extends ProviderId>(
     env: EnvRecord,
     provider: P
   ): Promise<ProviderSnapshot<P>> {
@@ -289,11 +334,15 @@ export class SecretRegistry {
     }
     if (!chosen && !credential.optional) {
       const names = credential.env.join(' or ')
+      // A store that could not be read says why, instead of "set …".
+      const store = issues.find((i) => i.reason === 'store_unavailable')
       issues.push({
-        reason: 'missing',
-        variable: credential.env[0],
+        reason: store ? 'store_unavailable' : 'missing',
+        variable: store?.variable ?? credential.env[0],
         blocking: true,
-        message: `${definition.name} ${credential.label} is not configured: set ${names}`,
+        message: store
+          ? `${definition.name} ${credential.label} is not configured: ${store.message}`
+          : `${definition.name} ${credential.label} is not configured: set ${names}`,
       })
     }
     let nextFound: FoundValue | undefined

@@ -23,6 +23,7 @@ import {
   type FyersOperation,
 } from '../providers/fyers.ts'
 import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
+import { STORE_KINDS, type StoreKind } from '../secrets/stores/store-fetch.ts'
 
 // The provider facts the metrics are bounded by, re-exported for the telemetry API.
 export {
@@ -58,6 +59,7 @@ export const ATTR = {
   serverAddress: 'server.address',
   provider: 'keyline.provider',
   operation: 'keyline.operation',
+  store: 'keyline.store',
   outcome: 'outcome',
 } as const
 
@@ -88,6 +90,16 @@ export type TokenType = (typeof TOKEN_TYPES)[number]
 /** Outcomes of a secrets reload: new values, nothing changed, or the reload failed. */
 export const RELOAD_OUTCOMES = ['success', 'unchanged', 'failure'] as const
 export type ReloadOutcome = (typeof RELOAD_OUTCOMES)[number]
+
+/** The secure stores keyline fetches from (`aws-sm`, `aws-ssm`, `secrets-store`). */
+export { STORE_KINDS, type StoreKind }
+
+/**
+ * Outcomes of a store fetch: a value; a failure while the cached value is served (`stale`);
+ * a failure with nothing to serve (`failure`: the credential is not configured).
+ */
+export const STORE_FETCH_OUTCOMES = ['success', 'stale', 'failure'] as const
+export type StoreFetchOutcome = (typeof STORE_FETCH_OUTCOMES)[number]
 
 /** Outcomes of a Fyers access-token refresh. */
 export const REFRESH_OUTCOMES = ['success', 'failure'] as const
@@ -126,6 +138,11 @@ export const normaliseTokenType: (value: unknown) => TokenType | typeof OTHER = 
 /** A known reload outcome or `_OTHER`. */
 export const normaliseReloadOutcome: (value: unknown) => ReloadOutcome | typeof OTHER =
   oneOf(RELOAD_OUTCOMES)
+/** A known store or `_OTHER`. */
+export const normaliseStoreKind: (value: unknown) => StoreKind | typeof OTHER = oneOf(STORE_KINDS)
+/** A known store fetch outcome or `_OTHER`. */
+export const normaliseStoreFetchOutcome: (value: unknown) => StoreFetchOutcome | typeof OTHER =
+  oneOf(STORE_FETCH_OUTCOMES)
 /** A known refresh outcome or `_OTHER`. */
 export const normaliseRefreshOutcome: (value: unknown) => RefreshOutcome | typeof OTHER =
   oneOf(REFRESH_OUTCOMES)

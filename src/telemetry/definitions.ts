@@ -96,6 +96,14 @@ export const METRICS = {
     description: 'Secrets reloads, by outcome.',
     attributes: [ATTR.outcome],
   },
+  storeFetches: {
+    name: 'keyline.secrets.store.fetches',
+    kind: 'counter',
+    unit: '{fetch}',
+    description:
+      'Fetches of secrets from secure stores, by store and outcome (stale: failed, cached value served).',
+    attributes: [ATTR.store, ATTR.outcome],
+  },
   fyersTokenRefreshes: {
     name: 'keyline.fyers.token.refreshes',
     kind: 'counter',

@@ -14,6 +14,8 @@ import {
   PROVIDERS,
   REFRESH_OUTCOMES,
   RELOAD_OUTCOMES,
+  STORE_FETCH_OUTCOMES,
+  STORE_KINDS,
 } from './attributes.ts'
 import { METER_NAME, METRICS, type MetricDefinition } from './definitions.ts'
 import { FailureStreaks } from './failure-streaks.ts'
@@ -50,6 +52,7 @@ export interface KeylineInstruments {
   readonly fyersQuoteFailures: Counter
   readonly keyFailovers: Counter
   readonly secretsReloads: Counter
+  readonly storeFetches: Counter
   readonly fyersTokenRefreshes: Counter
   readonly aiOperationDuration: Histogram
   readonly aiTokenUsage: Histogram
@@ -102,6 +105,11 @@ const initialiseSeries = (instruments: KeylineInstruments): void => {
   for (const provider of PROVIDERS) instruments.keyFailovers.add(0, { [ATTR.provider]: provider })
   for (const outcome of RELOAD_OUTCOMES)
     instruments.secretsReloads.add(0, { [ATTR.outcome]: outcome })
+  for (const store of STORE_KINDS) {
+    for (const outcome of STORE_FETCH_OUTCOMES) {
+      instruments.storeFetches.add(0, { [ATTR.store]: store, [ATTR.outcome]: outcome })
+    }
+  }
   for (const outcome of REFRESH_OUTCOMES) {
     instruments.fyersTokenRefreshes.add(0, { [ATTR.outcome]: outcome })
   }
@@ -122,6 +130,7 @@ const createInstruments = (meter: Meter): KeylineInstruments => {
     fyersQuoteFailures: counter(meter, METRICS.fyersQuoteFailures),
     keyFailovers: counter(meter, METRICS.keyFailovers),
     secretsReloads: counter(meter, METRICS.secretsReloads),
+    storeFetches: counter(meter, METRICS.storeFetches),
     fyersTokenRefreshes: counter(meter, METRICS.fyersTokenRefreshes),
     aiOperationDuration: histogram(meter, METRICS.aiOperationDuration),
     aiTokenUsage: histogram(meter, METRICS.aiTokenUsage),

@@ -16,9 +16,13 @@ import {
   normaliseProvider,
   normaliseRefreshOutcome,
   normaliseReloadOutcome,
+  normaliseStoreFetchOutcome,
+  normaliseStoreKind,
   type Provider,
   type RefreshOutcome,
   type ReloadOutcome,
+  type StoreFetchOutcome,
+  type StoreKind,
 } from './attributes.ts'
 import { getInstruments, telemetryState } from './instruments.ts'
 
@@ -133,6 +137,14 @@ export const recordFailover = (provider: Provider | (string & {})): void => {
 /** Records a secrets reload and its outcome (`keyline.secrets.reloads`). */
 export const recordReload = (outcome: ReloadOutcome): void => {
   getInstruments().secretsReloads.add(1, { [ATTR.outcome]: normaliseReloadOutcome(outcome) })
+}
+
+/** Records one fetch from a secure store and its outcome (`keyline.secrets.store.fetches`). */
+export const recordStoreFetch = (store: StoreKind, outcome: StoreFetchOutcome): void => {
+  getInstruments().storeFetches.add(1, {
+    [ATTR.store]: normaliseStoreKind(store),
+    [ATTR.outcome]: normaliseStoreFetchOutcome(outcome),
+  })
 }
 
 /** Records a Fyers access-token refresh and its outcome (`keyline.fyers.token.refreshes`). */

@@ -53,6 +53,14 @@ export const ALERT_THRESHOLDS = {
    */
   reloadFailureWindow: '30m',
   /**
+   * Failed refreshes of one secure store, with a cached (stale) value served and no successful
+   * fetch in {@link ALERT_THRESHOLDS.storeStaleWindow}, that alert.
+   * @default 3
+   */
+  storeStaleFetches: 3,
+  /** @default '30m' */
+  storeStaleWindow: '30m',
+  /**
    * Alert when the Fyers refresh token expires within this many seconds (2 days).
    * @default 172800
    */

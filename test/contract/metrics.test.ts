@@ -193,6 +193,11 @@ const EXPECTED: Series = Object.fromEntries(
     s('keyline.secrets.reloads', { outcome: 'success' }, 0),
     s('keyline.secrets.reloads', { outcome: 'unchanged' }, 0),
     s('keyline.secrets.reloads', { outcome: 'failure' }, 0),
+    ...['aws-sm', 'aws-ssm', 'secrets-store'].flatMap((store) =>
+      ['success', 'stale', 'failure'].map((outcome) =>
+        s('keyline.secrets.store.fetches', { 'keyline.store': store, outcome }, 0)
+      )
+    ),
     s('keyline.fyers.token.refreshes', { outcome: 'success' }, 0),
     s('keyline.fyers.token.refreshes', { outcome: 'failure' }, 0),
   ].sort(([a], [b]) => String(a).localeCompare(String(b)))

@@ -93,7 +93,10 @@ describe('missing credentials', () => {
 
   it('ignores bindings that are not strings (KV namespaces, JSON vars)', async () => {
     const snapshot = await new SecretRegistry().resolveProvider(
-      { ANTHROPIC_API_KEY: { get: () => 'x' }, CLAUDE_API_KEY: 42 },
+      {
+        ANTHROPIC_API_KEY: { get: () => 'x', put: () => undefined, list: () => [] },
+        CLAUDE_API_KEY: 42,
+      },
       'anthropic'
     )
     expect(snapshot.configured).toBe(false)

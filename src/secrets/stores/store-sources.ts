@@ -1,0 +1,344 @@
+import { PROVIDER_IDS, providerDefinitions } from '../../providers/index.ts'
+import { recordStoreFetch } from '../../telemetry/record.ts'
+import type { CredentialDefinition } from '../definitions.ts'
+import type { EnvRecord } from '../read-value.ts'
+import { parameterStoreRef } from './aws-parameter-store.ts'
+import type { AwsCredentialsProvider } from './aws-request.ts'
+import { AWS_CURRENT, AWS_PENDING, secretsManagerRef } from './aws-secrets-manager.ts'
+import { isSecretsStoreBinding, secretsStoreRef } from './secrets-store.ts'
+import { StoreCache, type StoreCacheOptions, type StoreEntry } from './store-cache.ts'
+import type { StoreKind, StoreRef } from './store-fetch.ts'
+
+/** `NAME_AWS_SECRET=<secret id or ARN>[#<json field>]`: the value of `NAME` in Secrets Manager. */
+export const AWS_SECRET_SUFFIX = '_AWS_SECRET'
+/** `NAME_AWS_PARAMETER=<parameter name>`: the value of `NAME` in SSM Parameter Store. */
+export const AWS_PARAMETER_SUFFIX = '_AWS_PARAMETER'
+/** How long a fetched store value is used before it is refreshed, in seconds. */
+export const STORE_TTL_VARIABLE = 'KEYLINE_STORE_TTL_SECONDS'
+/** @default 3600, as in AWS's caching libraries */
+export const DEFAULT_STORE_TTL_SECONDS = 3600
+
+/**
+ * Credentials keyline reads besides the providers': the admin tokens (`ADMIN_TOKEN_VARIABLES`
+ * of src/admin/admin-auth.ts, a test checks they agree) and the client tokens.
+ */
+const OTHER_CREDENTIALS: readonly (readonly [string, string?])[] = [
+  ['ADMIN_TOKEN', 'ADMIN_TOKEN_NEW'],
+  ['ADMIN_TOKEN_NEW'],
+  ['KEYLINE_CLIENT_TOKENS'],
+]
+
+/** Every credential variable that may come from a store, with its next-slot variable. */
+export const STORE_BACKED_VARIABLES: ReadonlyMap<string, string | undefined> = new Map([
+  ...PROVIDER_IDS.flatMap((id) =>
+    Object.values<CredentialDefinition>(providerDefinitions[id].credentials).flatMap((c) => [
+      ...c.env.map((name, index) => [name, index === 0 ? c.next : undefined] as const),
+      ...(c.next ? [[c.next, undefined] as const] : []),
+    ])
+  ),
+  ...OTHER_CREDENTIALS.map(([name, next]) => [name, next] as const),
+])
+
+/** Each store-backed variable with its two locator variables, named once (no per-request strings). */
+const LOCATORS: readonly (readonly [name: string, secret: string, parameter: string])[] = [
+  ...STORE_BACKED_VARIABLES.keys(),
+].map((name) => [name, `${name}${AWS_SECRET_SUFFIX}`, `${name}${AWS_PARAMETER_SUFFIX}`] as const)
+
+/** One variable whose value comes from a store. */
+interface Sourced {
+  /** The variable it fills, e.g. `ANTHROPIC_API_KEY` or (from `AWSPENDING`) `ANTHROPIC_API_KEY_NEW`. */
+  readonly name: string
+  /** The variable that configures it, e.g. `ANTHROPIC_API_KEY_AWS_SECRET`. */
+  readonly variable: string
+  readonly ref: StoreRef
+  readonly field?: string
+  /** For an `AWSPENDING` read: the current one, whose version it must differ from. */
+  readonly currentOf?: StoreRef
+}
+
+interface Plan {
+  readonly sourced: readonly Sourced[]
+  readonly refs: readonly StoreRef[]
+}
+
+/** Where a variable's value came from, kept on the environment {@link StoreSources.overlay} returns. */
+export interface StoreRead {
+  readonly source: string
+  readonly variable: string
+  /** Why no value is there: the store's error, redacted. */
+  readonly error?: string
+}
+
+/** One store-backed variable in `GET /admin/keys/status`: where it is read, never its value. */
+export interface StoreSourceStatus {
+  /** The variable the value fills, e.g. `ANTHROPIC_API_KEY`. */
+  readonly variable: string
+  /** The variable that names the store, e.g. `ANTHROPIC_API_KEY_AWS_SECRET`. */
+  readonly configuredBy: string
+  readonly store: StoreKind
+  /** `aws-sm:<id>`, `aws-ssm:<name>` or `secrets-store:<binding>`. */
+  readonly source: string
+  readonly stage: string | null
+  readonly versionId: string | null
+  /** `false` while the store holds no such version (no `AWSPENDING` staged). */
+  readonly present: boolean
+  readonly fetchedAt: string | null
+  /** When the value is fetched again: its refresh moment, or after the backoff while failing. */
+  readonly nextRefreshAt: string | null
+  /** `true` when the last fetch failed and an older value is served. */
+  readonly stale: boolean
+  readonly consecutiveFailures: number
+  readonly lastError: string | null
+  readonly lastErrorAt: string | null
+}
+
+/** Options of {@link StoreSources}. */
+export interface StoreSourcesOptions extends Omit<StoreCacheOptions, 'onFetch'> {
+  /**
+   * AWS credentials when no static `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` is set: the Node
+   * and Deno entries pass `@aws-sdk/credential-providers`' chain.
+   * @default none (static keys only)
+   */
+  credentials?: AwsCredentialsProvider
+  /** The fetch of every store call. @default globalThis.fetch */
+  fetch?: typeof fetch
+}
+
+/** The global fetch, late-bound and called unbound (workerd rejects another `this`). */
+const globalFetch: typeof fetch = (input, init) => fetch(input, init)
+
+const RAW = Symbol('keyline.rawEnv')
+const READS = Symbol('keyline.storeReads')
+
+/** Where `name`'s value in an environment from {@link StoreSources.overlay} came from. */
+export const storeReadOf = (env: EnvRecord, name: string): StoreRead | undefined =>
+  (env as { [READS]?: Map<string, StoreRead> })[READS]?.get(name)
+
+const stringAt = (env: EnvRecord, name: string): string | undefined => {
+  const value = env[name]
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined
+}
+
+const iso = (ms: number | undefined): string | null =>
+  ms === undefined ? null : new Date(ms).toISOString()
+
+/** Splits `<id or ARN>#<json field>`; ARNs hold colons, never `#`. */
+const splitField = (spec: string): { id: string; field?: string } => {
+  const at = spec.lastIndexOf('#')
+  return at > 0 && at < spec.length - 1
+    ? { id: spec.slice(0, at), field: spec.slice(at + 1) }
+    : { id: spec }
+}
+
+/**
+ * Credentials from secure stores: AWS Secrets Manager (`NAME_AWS_SECRET`), SSM Parameter Store
+ * (`NAME_AWS_PARAMETER`) and Cloudflare Secrets Store bindings named `NAME`. {@link overlay}
+ * returns the environment with each such `NAME` holding its cached store value, so everything
+ * that reads credentials (registry, admin and client auth, redaction) sees them as variables.
+ */
+export class StoreSources {
+  readonly #cache: StoreCache
+  readonly #credentials: AwsCredentialsProvider | undefined
+  readonly #fetch: typeof fetch | undefined
+  readonly #plans = new Map<string, Plan>()
+  readonly #overlays = new WeakMap<object, { version: number; plan: Plan; env: EnvRecord }>()
+  #ttl: { text: string | undefined; ms: number } = {
+    text: undefined,
+    ms: DEFAULT_STORE_TTL_SECONDS * 1000,
+  }
+  #lastPlan: Plan | undefined
+
+  constructor(options: StoreSourcesOptions = {}) {
+    const { credentials, fetch: doFetch, ...cache } = options
+    this.#cache = new StoreCache({ ...cache, onFetch: recordStoreFetch })
+    this.#credentials = credentials
+    this.#fetch = doFetch
+  }
+
+  /** Makes every store value due: the next {@link overlay} refetches them all at once. */
+  reload(): void {
+    this.#cache.reload()
+  }
+
+  /**
+   * `env` with every store-backed variable holding its store value (fetched on first use and
+   * cached); `env` itself when none is configured. Synchronous while every value is fresh (the
+   * hot path: no promise); otherwise waits for the due fetches, at most the fetch timeout.
+   */
+  overlay(env: EnvRecord): EnvRecord | Promise<EnvRecord> {
+    const base = (env as { [RAW]?: EnvRecord })[RAW] ?? env
+    const plan = this.#planOf(base)
+    if (plan.sourced.length === 0) return base
+    this.#lastPlan = plan
+    const ttlMs = this.#ttlMs(base)
+    const waits: Promise<void>[] = []
+    const input = { env: base, credentials: this.#credentials, fetch: this.#fetch ?? globalFetch }
+    for (const ref of plan.refs) {
+      const wait = this.#cache.due(ref, input, ttlMs)
+      if (wait) waits.push(wait)
+    }
+    if (waits.length > 0) return Promise.all(waits).then(() => this.#overlaid(base, plan))
+    return this.#overlaid(base, plan)
+  }
+
+  /** The overlaid environment of `base`, rebuilt only when a cached value changed. */
+  #overlaid(base: EnvRecord, plan: Plan): EnvRecord {
+    const cached = this.#overlays.get(base)
+    if (cached && cached.version === this.#cache.version && cached.plan === plan) return cached.env
+    const overlaid = this.#build(base, plan)
+    this.#overlays.set(base, { version: this.#cache.version, plan, env: overlaid })
+    return overlaid
+  }
+
+  /** Every store-backed variable of the last environment read, for the admin status. */
+  status(): StoreSourceStatus[] {
+    const plan = this.#lastPlan
+    if (!plan) return []
+    return plan.sourced.map((s) => {
+      const entry = this.#cache.entry(s.ref)
+      return {
+        variable: s.name,
+        configuredBy: s.variable,
+        store: s.ref.kind,
+        source: s.ref.source,
+        stage: entry?.fetched?.stage ?? null,
+        versionId: entry?.fetched?.versionId ?? null,
+        present: entry?.fetched ? entry.fetched.value !== undefined : false,
+        fetchedAt: iso(entry?.fetchedAt),
+        // While failing, the next attempt comes after the backoff.
+        nextRefreshAt: iso(
+          entry?.fetched || entry?.lastError ? Math.max(entry.refreshAt, entry.retryAt) : undefined
+        ),
+        stale: Boolean(entry?.fetched && entry.lastError),
+        consecutiveFailures: entry?.failures ?? 0,
+        lastError: entry?.lastError ?? null,
+        lastErrorAt: iso(entry?.lastError ? entry.lastErrorAt : undefined),
+      }
+    })
+  }
+
+  #ttlMs(env: EnvRecord): number {
+    const text = stringAt(env, STORE_TTL_VARIABLE)
+    if (text !== this.#ttl.text) {
+      const seconds = Number(text)
+      const valid = text !== undefined && Number.isFinite(seconds) && seconds > 0
+      this.#ttl = { text, ms: (valid ? seconds : DEFAULT_STORE_TTL_SECONDS) * 1000 }
+    }
+    return this.#ttl.ms
+  }
+
+  /** The store-backed variables `env` configures; one plan per distinct configuration. */
+  #planOf(env: EnvRecord): Plan {
+    let key = ''
+    for (const [name, secretVariable, parameterVariable] of LOCATORS) {
+      const secret = env[secretVariable]
+      const parameter = env[parameterVariable]
+      const value = env[name]
+      const bound = typeof value === 'object' && value !== null && isSecretsStoreBinding(value)
+      if (typeof secret !== 'string' && typeof parameter !== 'string' && !bound) continue
+      key += `${name}\u0000${typeof secret === 'string' ? secret : ''}\u0000${typeof parameter === 'string' ? parameter : ''}\u0000${bound ? 1 : 0}\u0001`
+    }
+    let plan = this.#plans.get(key)
+    if (!plan) {
+      if (this.#plans.size > 32) this.#plans.clear()
+      plan = key === '' ? { sourced: [], refs: [] } : buildPlan(env)
+      this.#plans.set(key, plan)
+    }
+    return plan
+  }
+
+  #build(base: EnvRecord, plan: Plan): EnvRecord {
+    const overlaid = Object.create(base) as Record<string, unknown>
+    const reads = new Map<string, StoreRead>()
+    for (const s of plan.sourced) {
+      const entry = this.#cache.entry(s.ref)
+      const read = sourcedValue(s, entry, s.currentOf && this.#cache.entry(s.currentOf))
+      if (read.skip) continue
+      if (read.value !== undefined) {
+        overlaid[s.name] = read.value
+        reads.set(s.name, { source: s.ref.source, variable: s.variable })
+      } else {
+        // No value: a Secrets Store binding must not be read as one.
+        if (isSecretsStoreBinding(base[s.name])) overlaid[s.name] = undefined
+        reads.set(s.name, {
+          source: s.ref.source,
+          variable: s.variable,
+          error: read.error ?? `${s.ref.source}: not fetched yet`,
+        })
+      }
+    }
+    Object.defineProperty(overlaid, RAW, { value: base })
+    Object.defineProperty(overlaid, READS, { value: reads })
+    return overlaid
+  }
+}
+
+const buildPlan = (env: EnvRecord): Plan => {
+  const sourced: Sourced[] = []
+  const filled = new Set<string>()
+  for (const [name, next] of STORE_BACKED_VARIABLES) {
+    const secret = stringAt(env, `${name}${AWS_SECRET_SUFFIX}`)
+    const parameter = stringAt(env, `${name}${AWS_PARAMETER_SUFFIX}`)
+    if (secret) {
+      const { id, field } = splitField(secret)
+      const current = secretsManagerRef(id, AWS_CURRENT)
+      const variable = `${name}${AWS_SECRET_SUFFIX}`
+      sourced.push({ name, variable, ref: current, ...(field ? { field } : {}) })
+      // The rotation staged in Secrets Manager is the next value, unless the next slot has a store of its own.
+      if (
+        next &&
+        !stringAt(env, `${next}${AWS_SECRET_SUFFIX}`) &&
+        !stringAt(env, `${next}${AWS_PARAMETER_SUFFIX}`)
+      ) {
+        sourced.push({
+          name: next,
+          variable,
+          ref: secretsManagerRef(id, AWS_PENDING),
+          currentOf: current,
+          ...(field ? { field } : {}),
+        })
+        filled.add(next)
+      }
+    } else if (parameter) {
+      sourced.push({
+        name,
+        variable: `${name}${AWS_PARAMETER_SUFFIX}`,
+        ref: parameterStoreRef(parameter),
+      })
+    } else if (isSecretsStoreBinding(env[name]) && !filled.has(name)) {
+      sourced.push({ name, variable: name, ref: secretsStoreRef(name) })
+    }
+  }
+  const refs = [...new Map(sourced.map((s) => [s.ref.key, s.ref])).values()]
+  return { sourced, refs }
+}
+
+/** The value a store-backed variable gets from its entry (and JSON field). */
+const sourcedValue = (
+  s: Sourced,
+  entry: StoreEntry | undefined,
+  current: StoreEntry | undefined
+): { value?: string; error?: string; skip?: boolean } => {
+  const fetched = entry?.fetched
+  if (!fetched) return { error: entry?.lastError }
+  if (fetched.value === undefined) return { skip: true }
+  // AWSPENDING on the version that is AWSCURRENT already: nothing is staged.
+  if (
+    s.currentOf &&
+    fetched.versionId !== undefined &&
+    fetched.versionId === current?.fetched?.versionId
+  ) {
+    return { skip: true }
+  }
+  if (!s.field) return { value: fetched.value }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(fetched.value)
+  } catch {
+    return { error: `${s.ref.source}: the secret is not JSON, so it has no field ${s.field}` }
+  }
+  const field = (parsed as Record<string, unknown> | null)?.[s.field]
+  if (typeof field === 'string') return { value: field }
+  if (typeof field === 'number') return { value: String(field) }
+  return { error: `${s.ref.source}: the secret has no string field ${s.field}` }
+}
