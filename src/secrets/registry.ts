@@ -117,6 +117,15 @@ export class SecretRegistry {
     this.#readFile = readFile && ((path) => this.#cachedRead(readFile, path))
   }
 
+  /**
+   * Reads a file through the registry's cache (what {@link reload} drops), for files that hold
+   * no provider's secret, e.g. `KEYLINE_CLIENT_TOKENS_FILE`; `undefined` where files cannot be
+   * read (Workers).
+   */
+  readCachedFile(path: string): Promise<string> | undefined {
+    return this.#readFile?.(path)
+  }
+
   /** Forgets cached file contents so the next {@link resolve} reads every source again. */
   reload(): void {
     this.#fileCache.clear()
