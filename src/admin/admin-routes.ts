@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono'
 import { getRuntimeKey } from 'hono/adapter'
 import { validator as jsonValidator } from 'hono/validator'
+import { clientTokensStatus } from '../auth/client-auth.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { HealthTracker } from '../health/provider-health.ts'
@@ -14,6 +15,7 @@ import {
 import { NextSecretValidator } from '../rotation/next-validator.ts'
 import { type EpochChange, publishEpoch } from '../rotation/reload-epoch.ts'
 import { rotatingCredential, rotatingState } from '../rotation/rotating-credential.ts'
+import type { EnvRecord } from '../secrets/read-value.ts'
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
 import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, type AdminAuthVariables, adminAuth } from './admin-auth.ts'
@@ -94,15 +96,21 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
   const binding = options.epoch?.binding ?? DEFAULT_EPOCH_BINDING
   const epochKey = options.epoch?.key ?? DEFAULT_EPOCH_KEY
 
-  const statusOf = async (snapshot: SecretsSnapshot): Promise<KeyStatus> => {
-    await Promise.all(PROVIDER_IDS.map((id) => validator.validate(snapshot[id])))
-    return keyStatus(
-      snapshot,
-      (id) => validator.peek(snapshot[id]),
-      (id) => health.get(id),
-      runtime,
-      now()
-    )
+  const statusOf = async (snapshot: SecretsSnapshot, env: EnvRecord): Promise<KeyStatus> => {
+    const [clients] = await Promise.all([
+      clientTokensStatus(env, registry),
+      ...PROVIDER_IDS.map((id) => validator.validate(snapshot[id])),
+    ])
+    return {
+      ...keyStatus(
+        snapshot,
+        (id) => validator.peek(snapshot[id]),
+        (id) => health.get(id),
+        runtime,
+        now()
+      ),
+      clients,
+    }
   }
 
   const publish = async (c: Context, change: EpochChange): Promise<EpochRecord | undefined> => {
@@ -116,7 +124,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
 
   app.get('/keys/status', async (c) => {
     const body = await audited(log, c, 'status', null, now, async () => ({
-      result: await statusOf(await registry.resolve(readRequestEnv(c))),
+      result: await statusOf(await registry.resolve(readRequestEnv(c)), readRequestEnv(c)),
     }))
     return c.json(body, 200, { 'cache-control': 'no-store' })
   })
@@ -139,7 +147,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
         recordReload('failure')
         throw error
       }
-      const status = await statusOf(snapshot)
+      const status = await statusOf(snapshot, readRequestEnv(c))
       const record = await publish(c, { action: 'reload' })
       const result: ReloadResult = {
         ...status,
@@ -204,7 +212,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
             at: now(),
           },
         })
-        const status = await statusOf(await registry.resolve(env))
+        const status = await statusOf(await registry.resolve(env), env)
         const result: PromoteResult = {
           ...status,
           promoted: {

@@ -1,3 +1,4 @@
+import type { ClientTokensStatus } from '../auth/client-auth.ts'
 import type { ProviderHealth } from '../health/provider-health.ts'
 import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
 import type { NextValidity, NextValidityState } from '../rotation/next-validator.ts'
@@ -59,6 +60,8 @@ export interface KeyStatus {
   readonly runtime: string
   readonly time: string
   readonly providers: { readonly [P in ProviderId]: ProviderStatus }
+  /** The client tokens of the proxy: names and counts, never a token. */
+  readonly clients?: ClientTokensStatus
 }
 
 const iso = (ms: number | undefined): string | null =>

@@ -44,6 +44,29 @@ const fromHex = (hex: string): Uint8Array =>
 const isToken = (entry: string): boolean =>
   HEX_DIGEST.test(entry) || (!entry.startsWith('sha256:') && entry.length >= MIN_PLAINTEXT_LENGTH)
 
+/** The variable of the client tokens, unless `clientAuth` is told another. */
+export const CLIENT_TOKENS_VARIABLE = 'KEYLINE_CLIENT_TOKENS'
+
+/** Splits one entry into its name ({@link UNNAMED_CLIENT} when it has none) and its token. */
+const splitEntry = (entry: string): [name: string, token: string] => {
+  const named = NAMED.exec(entry)
+  return named?.[1] && named[2] && isToken(named[2].trim())
+    ? [named[1], named[2].trim()]
+    : [UNNAMED_CLIENT, entry]
+}
+
+/**
+ * The plaintext tokens of a `KEYLINE_CLIENT_TOKENS` value, without their names (names are no
+ * secret: logs and metrics show them) and without `sha256:` digests: what a redactor replaces.
+ */
+export const clientTokenValues = (raw: string): string[] =>
+  raw
+    .split(/[,\n]/)
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => splitEntry(entry)[1])
+    .filter((token) => !token.startsWith('sha256:'))
+
 /**
  * Parses `KEYLINE_CLIENT_TOKENS`: comma-separated entries, each a token optionally named
  * (`name=token`, `name=sha256:<hex>`), the token either plaintext (at least 16 characters) or
@@ -62,11 +85,7 @@ export const parseClientTokens = async (raw: string | undefined): Promise<Client
   const names: string[] = []
   const plaintext: string[] = []
   for (const entry of entries) {
-    const named = NAMED.exec(entry)
-    const [name, token] =
-      named?.[1] && named[2] && isToken(named[2].trim())
-        ? [named[1], named[2].trim()]
-        : [UNNAMED_CLIENT, entry]
+    const [name, token] = splitEntry(entry)
     const hashed = HEX_DIGEST.exec(token)
     if (hashed?.[1]) {
       digests.push(fromHex(hashed[1]))
@@ -185,7 +204,7 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="keyline"' }
  * to configure them: never an open relay.
  */
 export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler => {
-  const variable = options.variable ?? 'KEYLINE_CLIENT_TOKENS'
+  const variable = options.variable ?? CLIENT_TOKENS_VARIABLE
   if (!/^[A-Z_][A-Z0-9_]*$/.test(variable)) throw new TypeError('variable must be an env name')
   const readRequestEnv = options.env ?? readEnv
   const files = options.files

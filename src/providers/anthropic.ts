@@ -55,7 +55,8 @@ export type AiOperation = (typeof AI_OPERATIONS)[number]
 
 /** Whether `path` (with its query) is `prefix` or below it. */
 const under = (path: string, prefix: string): boolean =>
-  path.startsWith(prefix) && (path.length === prefix.length || '/?'.includes(path[prefix.length] as string))
+  path.startsWith(prefix) &&
+  (path.length === prefix.length || '/?'.includes(path[prefix.length] as string))
 
 /**
  * The operation of an Anthropic API path (`/v1/messages` → `chat`); a path keyline knows no
@@ -403,6 +404,9 @@ export interface Answer {
   readonly headers: Record<string, string>
 }
 
+/** Whether a path is a download: a file's content or a batch's JSONL results, streamed whatever their type. */
+const isDownload = (path: string): boolean => /\/(?:content|results)(?:\?|$)/.test(path)
+
 /** Whether an answer's content type is JSON (or absent, as an empty answer's is). */
 const isJson = (contentType: string | undefined): boolean =>
   contentType === undefined || /^application\/(?:[\w.+-]*\+)?json\b/i.test(contentType)
@@ -481,8 +485,9 @@ export const callAnthropic = async (
     const type = headers['content-type']
     const sse = type?.startsWith('text/event-stream') === true
     // Messages, token counts and models answer JSON or SSE; downloads and results stream.
-    const streams = sse || !(operation === 'chat' || operation === 'count_tokens' || operation === 'models')
-    if (upstream.ok && upstream.body && streams && !isJson(type)) {
+    const streams =
+      sse || !(operation === 'chat' || operation === 'count_tokens' || operation === 'models')
+    if (upstream.ok && upstream.body && streams && (!isJson(type) || isDownload(request.path))) {
       const usage = sse ? new SseUsageTracker() : undefined
       const report = trace.later()
       // Every relayed byte passes the redactor, the stream staying a stream (bytes with no
@@ -514,7 +519,8 @@ export const callAnthropic = async (
       trace.end = { ok: true, usage: usageOfMessage(parsed) }
       const safe = redactor.redactBody(text)
       return {
-        body: operation === 'batches' ? rewriteUpstreamUrls(safe, baseUrl, request.publicOrigin) : safe,
+        body:
+          operation === 'batches' ? rewriteUpstreamUrls(safe, baseUrl, request.publicOrigin) : safe,
         status,
         headers,
       }

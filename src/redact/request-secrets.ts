@@ -1,3 +1,4 @@
+import { CLIENT_TOKENS_VARIABLE, clientTokenValues } from '../auth/client-auth.ts'
 import type { EnvRecord } from '../secrets/read-value.ts'
 import type { CredentialState, SecretsSnapshot } from '../secrets/registry.ts'
 import { collectSecretValues, isSecretEnvName } from './collect-secrets.ts'
@@ -75,6 +76,11 @@ export class RequestRedactors {
     for (const name of this.#secretNames(env)) {
       const value = env[name]
       if (typeof value !== 'string' || value.trim() === '') continue
+      if (name === CLIENT_TOKENS_VARIABLE) {
+        // Client tokens may be named (`name=token`): the names are shown, the tokens are not.
+        for (const token of clientTokenValues(value)) values.add(token)
+        continue
+      }
       values.add(value)
       if (!value.includes(',')) continue
       for (const entry of value.split(',')) {
