@@ -139,6 +139,19 @@ const execute = async (argv: readonly string[], io: CliIo): Promise<number> => {
   }
   if (command.command === 'rotate') return rotate(command, io)
   const client = adminClient(command.url, io)
+  if (command.command === 'promote') {
+    const result = await client.promote(command.provider)
+    const { promoted } = result
+    io.out(
+      command.json
+        ? JSON.stringify(result, null, 2)
+        : `Promoted ${promoted.provider} ${promoted.credential}: current ${promoted.fingerprint}` +
+            (promoted.replaced ? ` (was ${promoted.replaced})` : '') +
+            (promoted.propagated ? ', published to every instance' : '') +
+            `\n${formatStatus(result)}`
+    )
+    return 0
+  }
   const body = command.command === 'status' ? await client.status() : await client.reload()
   io.out(command.json ? JSON.stringify(body, null, 2) : formatStatus(body))
   return 0

@@ -9,6 +9,7 @@ import { SecretRegistry } from '../secrets/registry.ts'
 import { startNodeTelemetry } from '../telemetry/export/node.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { socketClientAddress } from './client-address.ts'
+import { startFailure } from './listen-error.ts'
 import { listenOptions } from './listen-options.ts'
 import { createNodeServer } from './node-http.ts'
 
@@ -71,6 +72,15 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
 
 const isMain = process.argv[1] === fileURLToPath(import.meta.url)
 
+/** Where the server meant to listen, or `undefined` when `PORT`/`HOST` cannot be read. */
+const safeListenTarget = () => {
+  try {
+    return listenOptions(process.env)
+  } catch {
+    return undefined
+  }
+}
+
 if (isMain) {
   const telemetry = await startNodeTelemetry(process.env)
   registerKeylineMetrics()
@@ -80,7 +90,18 @@ if (isMain) {
     err: (text) => process.stderr.write(text),
   })
   process.once('exit', () => logSink.flush())
-  const { url, close } = await serveNode({ logSink })
+  let started: NodeServer
+  try {
+    started = await serveNode({ logSink })
+  } catch (error) {
+    // A port in use or a bad PORT: one sentence naming the variable to change, no stack.
+    const sentence = startFailure(error, safeListenTarget())
+    if (!sentence) throw error
+    process.stderr.write(`${sentence}\n`)
+    await telemetry.shutdown()
+    process.exit(1)
+  }
+  const { url, close } = started
   const metrics = telemetry.prometheusUrl ? { metrics_url: telemetry.prometheusUrl } : {}
   console.log(
     JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'node', url, ...metrics })

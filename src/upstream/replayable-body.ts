@@ -79,5 +79,4 @@ export class ReplayableBody {
     if (this.#keptBytes > this.#limit) this.#kept = undefined
     else this.#kept.push(chunk)
   }
-
 }
