@@ -58,6 +58,17 @@ const formatStatus = (status: KeyStatus): string => {
     for (const issue of p.issues)
       lines.push(`  ${issue.blocking ? 'error' : 'note'}:    ${issue.message}`)
   }
+  const clients = status.clients
+  if (clients) {
+    const names = Object.entries(clients.names)
+      .map(([name, count]) => `${name}: ${count}`)
+      .join(', ')
+    lines.push(
+      clients.configured
+        ? `clients: ${clients.count} token${clients.count === 1 ? '' : 's'} (${names}) from ${clients.source}`
+        : `clients: none accepted (${clients.problem}): the proxy is closed`
+    )
+  }
   return lines.join('\n')
 }
 

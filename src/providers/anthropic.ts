@@ -116,6 +116,9 @@ export const ANTHROPIC_MODELS = [
 ] as const
 export type AnthropicModel = (typeof ANTHROPIC_MODELS)[number]
 
+/** The model id the README, the demo and the examples use: a current one, named once here. */
+export const EXAMPLE_MODEL: AnthropicModel = 'claude-sonnet-5-5'
+
 // ── Classification ───────────────────────────────────────────────────────────────────────────
 
 /**
