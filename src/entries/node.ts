@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -70,7 +71,16 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
   return { server, url, close }
 }
 
-const isMain = process.argv[1] === fileURLToPath(import.meta.url)
+/** Whether this file is what `node` was started with (through a symlink too, e.g. pnpm's). */
+const isMain = ((): boolean => {
+  const started = process.argv[1]
+  if (!started) return false
+  try {
+    return realpathSync(started) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+})()
 
 /** Where the server meant to listen, or `undefined` when `PORT`/`HOST` cannot be read. */
 const safeListenTarget = () => {
