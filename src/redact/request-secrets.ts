@@ -4,6 +4,9 @@ import type { CredentialState, SecretsSnapshot } from '../secrets/registry.ts'
 import { collectSecretValues, isSecretEnvName } from './collect-secrets.ts'
 import type { Redactor } from './redactor.ts'
 
+/** The tokens of the last client token list seen: it changes rarely, and is read per request. */
+let lastClientTokens: { raw: string; tokens: readonly string[] } = { raw: '', tokens: [] }
+
 /** Options of {@link RequestRedactors}. */
 export interface RequestRedactorsOptions {
   /**
@@ -78,7 +81,10 @@ export class RequestRedactors {
       if (typeof value !== 'string' || value.trim() === '') continue
       if (name === CLIENT_TOKENS_VARIABLE) {
         // Client tokens may be named (`name=token`): the names are shown, the tokens are not.
-        for (const token of clientTokenValues(value)) values.add(token)
+        if (value !== lastClientTokens.raw) {
+          lastClientTokens = { raw: value, tokens: clientTokenValues(value) }
+        }
+        for (const token of lastClientTokens.tokens) values.add(token)
         continue
       }
       values.add(value)

@@ -158,7 +158,10 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
     const answer = await callAnthropic(deps, callScope(c, env), c.var.secrets.anthropic, {
       ...request,
       headers: c.req.raw.headers,
-      publicOrigin: new URL(c.req.url).origin,
+      // Only a message batch names a URL of the upstream (`results_url`) to rewrite.
+      publicOrigin: request.path.startsWith('/v1/messages/batches')
+        ? new URL(c.req.url).origin
+        : undefined,
     })
     return c.body(answer.body, answer.status as 200, answer.headers)
   }
