@@ -53,6 +53,8 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
       '--allow-read',
       '--allow-write',
       '--allow-net',
+      // test/deno/import_test.ts builds the package (tsc) and runs a Deno app from it.
+      '--allow-run',
       `--junit-path=${denoJunit}`,
       'test/deno/',
     ],
