@@ -17,6 +17,8 @@ export class ReplayableBody {
   readonly #limit: number
   #kept: Uint8Array[] | undefined = []
   #keptBytes = 0
+  /** Chunks read from the client so far. */
+  #chunks = 0
   #done = false
   #attempt = 0
 
@@ -28,7 +30,7 @@ export class ReplayableBody {
 
   /** Whether another attempt can send the whole body again. */
   get replayable(): boolean {
-    return this.#kept !== undefined || this.#attempt === 0
+    return this.#kept !== undefined
   }
 
   /**
@@ -39,44 +41,48 @@ export class ReplayableBody {
   stream(): ReadableStream<Uint8Array> | undefined {
     if (!this.replayable) return undefined
     const attempt = ++this.#attempt
-    const kept = this.#kept ? [...this.#kept] : []
-    let index = 0
+    const tookOver = () => new Error('a newer attempt took over the request body')
+    // How many chunks this attempt has sent: the kept ones first (read live, so a chunk an
+    // older attempt was still reading when this one started is sent too), then the client's.
+    let sent = 0
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        if (attempt !== this.#attempt) {
-          controller.error(new Error('a newer attempt took over the request body'))
-          return
+        for (;;) {
+          if (attempt !== this.#attempt) return controller.error(tookOver())
+          if (sent < this.#chunks) {
+            const kept = this.#kept?.[sent]
+            if (!kept) return controller.error(new Error('the request body is no longer kept'))
+            sent++
+            return controller.enqueue(kept)
+          }
+          if (this.#done) return controller.close()
+          const { done, value } = await this.#reader.read()
+          if (done) {
+            this.#done = true
+            continue
+          }
+          // Reads resolve in order: an older attempt's pending read may have taken the chunk
+          // before this one, which the loop then sends from what was kept.
+          const index = this.#keep(value)
+          if (attempt === this.#attempt && index === sent) {
+            sent++
+            return controller.enqueue(value)
+          }
         }
-        const replayed = kept[index++]
-        if (replayed) {
-          controller.enqueue(replayed)
-          return
-        }
-        if (this.#done) {
-          controller.close()
-          return
-        }
-        const { done, value } = await this.#reader.read()
-        if (done) {
-          this.#done = true
-          controller.close()
-          return
-        }
-        this.#keep(value)
-        // A newer attempt may have started while this read was pending: the chunk is kept for it.
-        if (attempt === this.#attempt) controller.enqueue(value)
-        else controller.error(new Error('a newer attempt took over the request body'))
       },
       cancel: () => {
-        // An attempt that ends early leaves the client's body to the next one, or to `release`.
+        // An attempt that ends early leaves the client's body to the next one.
       },
     })
   }
 
-  #keep(chunk: Uint8Array): void {
-    if (!this.#kept) return
+  /** Keeps a chunk read from the client (while within the bound); returns its index. */
+  #keep(chunk: Uint8Array): number {
+    const index = this.#chunks++
+    if (!this.#kept) return index
     this.#keptBytes += chunk.byteLength
     if (this.#keptBytes > this.#limit) this.#kept = undefined
     else this.#kept.push(chunk)
+    return index
   }
 }
