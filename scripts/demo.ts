@@ -1,9 +1,12 @@
 /**
- * `npm run demo`: the proxy on http://127.0.0.1:8787 in front of local stub upstreams that
- * speak Anthropic's and Fyers' wire formats, with throwaway credentials made up at start, so
- * a newcomer sees a full round trip (streaming included) without real keys or a network.
+ * `npm run demo`: the proxy on http://127.0.0.1:8787 (or `PORT`) in front of local stub
+ * upstreams that speak Anthropic's and Fyers' wire formats, with throwaway credentials made up
+ * at start, so a newcomer sees a full round trip (streaming included), the admin API and the
+ * CLI without real keys or a network.
  */
+import { runCli } from '../src/cli/run.ts'
 import { serveNode } from '../src/entries/node.ts'
+import { EXAMPLE_MODEL } from '../src/providers/anthropic.ts'
 import {
   generateStubKeys,
   startAnthropicStub,
@@ -19,24 +22,60 @@ const [anthropic, fyers] = await Promise.all([
   startFyersStub(options.fyers),
 ])
 const clientToken = `demo-client-${crypto.randomUUID()}`
-Object.assign(
-  process.env,
-  stubBindings(keys, { anthropic: anthropic.url, fyers: fyers.url }, clientToken)
-)
+const adminToken = `demo-admin-${crypto.randomUUID()}`
+Object.assign(process.env, {
+  // A named client token: the access log and the metrics say `demo` called.
+  ...stubBindings(keys, { anthropic: anthropic.url, fyers: fyers.url }, `demo=${clientToken}`),
+  ADMIN_TOKEN: adminToken,
+})
 const { url, close } = await serveNode()
 const auth = `-H 'authorization: Bearer ${clientToken}'`
+const admin = `-H 'authorization: Bearer ${adminToken}'`
+const body = (stream: boolean) =>
+  JSON.stringify({
+    model: EXAMPLE_MODEL,
+    max_tokens: 64,
+    ...(stream ? { stream: true } : {}),
+    messages: [{ role: 'user', content: 'Hello' }],
+  })
 console.log(`keyline demo: proxy ${url}, stub Anthropic ${anthropic.url}, stub Fyers ${fyers.url}
+
+client token (KEYLINE_CLIENT_TOKENS=demo=…): ${clientToken}
+admin token (ADMIN_TOKEN):                  ${adminToken}
 
 Try, from another terminal:
   curl -s ${url}/healthz
   curl -s ${url}/v1/models ${auth}
   curl -s ${url}/v1/messages ${auth} -H 'content-type: application/json' \\
-    -d '{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"Hello"}]}'
+    -d '${body(false)}'
   curl -sN ${url}/v1/messages ${auth} -H 'content-type: application/json' \\
-    -d '{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Hello"}]}'
+    -d '${body(true)}'
+  curl -s ${url}/v1/messages/count_tokens ${auth} -H 'content-type: application/json' \\
+    -d '{"model":"${EXAMPLE_MODEL}","messages":[{"role":"user","content":"Hello"}]}'
   curl -s '${url}/v1/quotes?symbols=NSE:SBIN-EQ,NSE:TCS-EQ' ${auth}
 
-Ctrl-C stops everything.`)
+The admin API:
+  curl -s ${url}/admin/keys/status ${admin}
+  curl -s -X POST ${url}/admin/keys/reload ${admin}
+
+The CLI (the same admin API):
+  export KEYLINE_URL=${url} KEYLINE_ADMIN_TOKEN=${adminToken}
+  npm run -s cli -- status
+  npm run -s cli -- reload
+
+The Anthropic SDK:
+  new Anthropic({ baseURL: '${url}', apiKey: '${clientToken}' })
+`)
+
+// Shows the CLI working against this very proxy, as the commands above do.
+console.log('$ npm run -s cli -- status')
+await runCli(['status'], {
+  env: { KEYLINE_URL: url, KEYLINE_ADMIN_TOKEN: adminToken },
+  stdin: process.stdin,
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+})
+console.log('\nCtrl-C stops everything.')
 
 const stop = async (): Promise<void> => {
   await close()

@@ -158,10 +158,11 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
       fyersTokens,
     })
   )
-  app.use('/v1/*', clientAuth({ env }))
+  app.use('/v1/*', clientAuth({ env, files: registry }))
   app.use(secrets({ ...secretsOptions, env, registry, health, fyersTokens }))
-  app.route('/', anthropicRoutes({ deps, env, maxBodyBytes }))
+  // Fyers first: every other `/v1/*` path is Anthropic's (its passthrough catches the rest).
   app.route('/', fyersRoutes({ deps, env }))
+  app.route('/', anthropicRoutes({ deps, env, maxBodyBytes }))
   app.notFound((c) =>
     errorResponse(c, 404, { error: { type: 'not_found', message: 'No such route' } })
   )

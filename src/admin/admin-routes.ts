@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono'
 import { getRuntimeKey } from 'hono/adapter'
 import { validator as jsonValidator } from 'hono/validator'
+import { clientTokensStatus } from '../auth/client-auth.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { HealthTracker } from '../health/provider-health.ts'
@@ -16,6 +17,7 @@ import {
 import { NextSecretValidator } from '../rotation/next-validator.ts'
 import { type EpochChange, publishEpoch } from '../rotation/reload-epoch.ts'
 import { rotatingCredential, rotatingState } from '../rotation/rotating-credential.ts'
+import type { EnvRecord } from '../secrets/read-value.ts'
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
 import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, type AdminAuthVariables, adminAuth } from './admin-auth.ts'
@@ -110,17 +112,23 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
   const { fyersTokens } = options
 
   const statusOf = async (c: Context, snapshot: SecretsSnapshot): Promise<KeyStatus> => {
-    await Promise.all(PROVIDER_IDS.map((id) => validator.validate(snapshot[id])))
     const env = readRequestEnv(c)
-    return keyStatus(
-      snapshot,
-      (id) => validator.peek(snapshot[id]),
-      (id) => health.get(id),
-      runtime,
-      now(),
-      registry.storeStatus(),
-      fyersTokens && { fyers: fyersTokens.status(env, snapshot.fyers) }
-    )
+    const [clients] = await Promise.all([
+      clientTokensStatus(env, registry),
+      ...PROVIDER_IDS.map((id) => validator.validate(snapshot[id])),
+    ])
+    return {
+      ...keyStatus(
+        snapshot,
+        (id) => validator.peek(snapshot[id]),
+        (id) => health.get(id),
+        runtime,
+        now(),
+        registry.storeStatus(),
+        fyersTokens && { fyers: fyersTokens.status(env, snapshot.fyers) }
+      ),
+      clients,
+    }
   }
 
   const publish = async (c: Context, change: EpochChange): Promise<EpochRecord | undefined> => {

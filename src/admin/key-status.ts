@@ -1,3 +1,4 @@
+import type { ClientTokensStatus } from '../auth/client-auth.ts'
 import type { ProviderHealth } from '../health/provider-health.ts'
 import type { FyersTokenStatus } from '../providers/fyers-token.ts'
 import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
@@ -68,6 +69,8 @@ export interface KeyStatus {
    * `secrets-store:<binding>`), version id or stage, fetched-at, next refresh and last error.
    */
   readonly stores: readonly StoreSourceStatus[]
+  /** The client tokens of the proxy: names and counts, never a token. */
+  readonly clients?: ClientTokensStatus
 }
 
 const iso = (ms: number | undefined): string | null =>

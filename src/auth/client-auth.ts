@@ -1,61 +1,196 @@
 import type { MiddlewareHandler } from 'hono'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
-import { matchesAnyDigest, sha256 } from './constant-time.ts'
+import type { EnvRecord } from '../secrets/read-value.ts'
+import { matchingDigest, sha256 } from './constant-time.ts'
+
+/** What {@link clientAuth} puts on `c.var`. */
+export interface ClientAuthVariables {
+  /** The name of the client token the request came with, {@link UNNAMED_CLIENT} for none. */
+  clientName: string
+}
+
+declare module 'hono' {
+  interface ContextVariableMap extends ClientAuthVariables {}
+}
 
 /** Why `KEYLINE_CLIENT_TOKENS` configures no usable token. */
-export type ClientTokensProblem = 'missing' | 'invalid_entry'
+export type ClientTokensProblem = 'missing' | 'invalid_entry' | 'unreadable'
+
+/** The name every token without one goes by, in logs and metrics. */
+export const UNNAMED_CLIENT = 'unnamed'
+
+/** What a client token's name may be: a letter, then letters, digits, `.`, `_` or `-`. */
+export const CLIENT_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/
 
 /** The accepted client tokens, held as SHA-256 digests only. */
 export interface ClientTokens {
   readonly digests: readonly Uint8Array[]
+  /** The name of each digest's entry (`name=token`), {@link UNNAMED_CLIENT} when it has none. */
+  readonly names: readonly string[]
   /** Plaintext entries, for the redactor (never logged or sent). */
   readonly plaintext: readonly string[]
   readonly problem?: ClientTokensProblem
 }
 
 const HEX_DIGEST = /^sha256:([0-9a-f]{64})$/i
+const NAMED = /^([A-Za-z][A-Za-z0-9._-]{0,63})=(.+)$/
 const MIN_PLAINTEXT_LENGTH = 16
 
 const fromHex = (hex: string): Uint8Array =>
   Uint8Array.from(hex.match(/../g) ?? [], (byte) => Number.parseInt(byte, 16))
 
+/** Whether an entry (without its name) is a token keyline accepts. */
+const isToken = (entry: string): boolean =>
+  HEX_DIGEST.test(entry) || (!entry.startsWith('sha256:') && entry.length >= MIN_PLAINTEXT_LENGTH)
+
+/** The variable of the client tokens, unless `clientAuth` is told another. */
+export const CLIENT_TOKENS_VARIABLE = 'KEYLINE_CLIENT_TOKENS'
+
+/** Splits one entry into its name ({@link UNNAMED_CLIENT} when it has none) and its token. */
+const splitEntry = (entry: string): [name: string, token: string] => {
+  const named = NAMED.exec(entry)
+  return named?.[1] && named[2] && isToken(named[2].trim())
+    ? [named[1], named[2].trim()]
+    : [UNNAMED_CLIENT, entry]
+}
+
 /**
- * Parses `KEYLINE_CLIENT_TOKENS`: comma-separated tokens, each either plaintext (at least 16
- * characters) or `sha256:<64 hex>` holding the token's SHA-256 instead of the token itself.
- * Any malformed entry disables every token, so a typo never half-opens the proxy.
+ * The plaintext tokens of a `KEYLINE_CLIENT_TOKENS` value, without their names (names are no
+ * secret: logs and metrics show them) and without `sha256:` digests: what a redactor replaces.
+ */
+export const clientTokenValues = (raw: string): string[] =>
+  raw
+    .split(/[,\n]/)
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => splitEntry(entry)[1])
+    .filter((token) => !token.startsWith('sha256:'))
+
+/**
+ * Parses `KEYLINE_CLIENT_TOKENS`: comma-separated entries, each a token optionally named
+ * (`name=token`, `name=sha256:<hex>`), the token either plaintext (at least 16 characters) or
+ * `sha256:<64 hex>` holding the token's SHA-256 instead of the token itself. A plaintext token
+ * that holds `=` itself (base64 padding) stays one unnamed token unless what follows the first
+ * `=` is a token too. Any malformed entry disables every token, so a typo never half-opens the
+ * proxy.
  */
 export const parseClientTokens = async (raw: string | undefined): Promise<ClientTokens> => {
   const entries = (raw ?? '')
-    .split(',')
+    .split(/[,\n]/)
     .map((entry) => entry.trim())
     .filter(Boolean)
-  if (entries.length === 0) return { digests: [], plaintext: [], problem: 'missing' }
+  if (entries.length === 0) return { digests: [], names: [], plaintext: [], problem: 'missing' }
   const digests: Uint8Array[] = []
+  const names: string[] = []
   const plaintext: string[] = []
   for (const entry of entries) {
-    const hashed = HEX_DIGEST.exec(entry)
+    const [name, token] = splitEntry(entry)
+    const hashed = HEX_DIGEST.exec(token)
     if (hashed?.[1]) {
       digests.push(fromHex(hashed[1]))
-    } else if (entry.startsWith('sha256:') || entry.length < MIN_PLAINTEXT_LENGTH) {
-      return { digests: [], plaintext: [], problem: 'invalid_entry' }
+    } else if (!isToken(token)) {
+      return { digests: [], names: [], plaintext: [], problem: 'invalid_entry' }
     } else {
-      digests.push(sha256(entry))
-      plaintext.push(entry)
+      digests.push(sha256(token))
+      plaintext.push(token)
     }
+    names.push(name)
   }
-  return { digests, plaintext }
+  return { digests, names, plaintext }
+}
+
+/** What `GET /admin/keys/status` says of the client tokens: names and counts, never a token. */
+export interface ClientTokensStatus {
+  /** Whether the proxy is open: at least one token and no malformed entry. */
+  readonly configured: boolean
+  /** Why it is closed, when it is. */
+  readonly problem: ClientTokensProblem | null
+  /** Where the tokens were read from: `env:KEYLINE_CLIENT_TOKENS` or `file:<path>`. */
+  readonly source: string | null
+  /** How many tokens are accepted. */
+  readonly count: number
+  /** How many tokens each name has (`unnamed` counts the tokens without one). */
+  readonly names: Readonly<Record<string, number>>
+}
+
+/** Reads client tokens from the environment: the variable, else its `_FILE`. */
+export interface ClientTokensSource {
+  /** Reads a `_FILE` through a cache that `reload()` drops (the secret registry's). */
+  readCachedFile?(path: string): Promise<string> | undefined
+}
+
+const readTokensText = async (
+  env: EnvRecord,
+  variable: string,
+  files: ClientTokensSource | undefined
+): Promise<{ text: string | undefined; source: string | null; unreadable?: true }> => {
+  const direct = env[variable]
+  if (typeof direct === 'string' && direct.trim() !== '') {
+    return { text: direct, source: `env:${variable}` }
+  }
+  const path = env[`${variable}_FILE`]
+  if (typeof path !== 'string' || path.trim() === '') return { text: undefined, source: null }
+  const read = files?.readCachedFile?.(path.trim())
+  if (!read) return { text: undefined, source: null, unreadable: true }
+  try {
+    return { text: await read, source: `file:${path.trim()}` }
+  } catch {
+    return { text: undefined, source: `file:${path.trim()}`, unreadable: true }
+  }
+}
+
+const parsed = new Map<string, Promise<ClientTokens>>()
+/** Parses `text`, remembering the last few texts (a token list changes rarely). */
+const tokensOf = (text: string | undefined): Promise<ClientTokens> => {
+  const key = text ?? ''
+  let found = parsed.get(key)
+  if (!found) {
+    if (parsed.size >= 8) parsed.clear()
+    found = parseClientTokens(text)
+    parsed.set(key, found)
+  }
+  return found
+}
+
+/**
+ * The client tokens `env` configures, as the admin status shows them: names and counts only.
+ */
+export const clientTokensStatus = async (
+  env: EnvRecord,
+  files?: ClientTokensSource,
+  variable = 'KEYLINE_CLIENT_TOKENS'
+): Promise<ClientTokensStatus> => {
+  const read = await readTokensText(env, variable, files)
+  const tokens: ClientTokens = read.unreadable
+    ? { digests: [], names: [], plaintext: [], problem: 'unreadable' }
+    : await tokensOf(read.text)
+  const names: Record<string, number> = {}
+  for (const name of tokens.names) names[name] = (names[name] ?? 0) + 1
+  return {
+    configured: !tokens.problem,
+    problem: tokens.problem ?? null,
+    source: read.source,
+    count: tokens.digests.length,
+    names,
+  }
 }
 
 /** Options of {@link clientAuth}. */
 export interface ClientAuthOptions {
   /**
-   * Variable holding the accepted tokens.
+   * Variable holding the accepted tokens (its `_FILE` form names a file holding them).
    * @default 'KEYLINE_CLIENT_TOKENS'
    */
   variable?: string
   /** How the request's environment is read. @default readEnv */
   env?: EnvReader
+  /**
+   * Reads `<variable>_FILE`; pass the secret registry, so `POST /admin/keys/reload` re-reads
+   * the file at once (a removed token is refused from the next request on).
+   * @default none: `_FILE` is not read
+   */
+  files?: ClientTokensSource
 }
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i
@@ -63,36 +198,49 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="keyline"' }
 
 /**
  * Lets a request through only with `Authorization: Bearer <token>` naming one of the tokens in
- * `KEYLINE_CLIENT_TOKENS`, compared in constant time. With no tokens configured every request
- * is refused with a message that says how to configure them: never an open relay.
+ * `KEYLINE_CLIENT_TOKENS` (or the file `KEYLINE_CLIENT_TOKENS_FILE` names), compared in
+ * constant time, and sets `c.var.clientName` to the name of its entry (`name=token`), or
+ * `unnamed`. With no tokens configured every request is refused with a message that says how
+ * to configure them: never an open relay.
  */
 export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler => {
-  const variable = options.variable ?? 'KEYLINE_CLIENT_TOKENS'
+  const variable = options.variable ?? CLIENT_TOKENS_VARIABLE
   if (!/^[A-Z_][A-Z0-9_]*$/.test(variable)) throw new TypeError('variable must be an env name')
   const readRequestEnv = options.env ?? readEnv
-  let cached: { raw: string | undefined; tokens: Promise<ClientTokens> } | undefined
+  const files = options.files
+  let cached: { raw: string; tokens: Promise<ClientTokens> } | undefined
 
-  const tokensFor = (raw: string | undefined): Promise<ClientTokens> => {
-    if (!cached || cached.raw !== raw) cached = { raw, tokens: parseClientTokens(raw) }
-    return cached.tokens
+  const tokensFor = async (env: EnvRecord): Promise<ClientTokens> => {
+    const direct = env[variable]
+    // The common case, one string read per request: the parse is cached by its text.
+    if (typeof direct === 'string' && direct.trim() !== '') {
+      if (cached?.raw !== direct) cached = { raw: direct, tokens: parseClientTokens(direct) }
+      return cached.tokens
+    }
+    const read = await readTokensText(env, variable, files)
+    if (read.unreadable) return { digests: [], names: [], plaintext: [], problem: 'unreadable' }
+    return tokensOf(read.text)
   }
 
   return async function clientAuth(c, next) {
-    const raw = readRequestEnv(c)[variable]
-    const tokens = await tokensFor(typeof raw === 'string' ? raw : undefined)
+    const tokens = await tokensFor(readRequestEnv(c))
     if (tokens.problem) {
       const message =
         tokens.problem === 'missing'
-          ? `The proxy is closed: no client tokens are configured. Set ${variable} to a comma-separated list of tokens (or sha256:<hex> digests of them)`
-          : `The proxy is closed: ${variable} has an entry that is neither a token of 16+ characters nor sha256:<64 hex digits>`
+          ? `The proxy is closed: no client tokens are configured. Set ${variable} to a comma-separated list of tokens (or sha256:<hex> digests of them, each optionally name=…)`
+          : tokens.problem === 'unreadable'
+            ? `The proxy is closed: ${variable}_FILE names a file keyline cannot read`
+            : `The proxy is closed: ${variable} has an entry that is neither a token of 16+ characters nor sha256:<64 hex digits> (each optionally name=…)`
       throw new KeylineError(401, 'authentication_error', message, { headers: CHALLENGE })
     }
     const match = BEARER.exec(c.req.header('authorization') ?? '')
-    if (!match?.[1] || !matchesAnyDigest(match[1], tokens.digests)) {
+    const index = match?.[1] ? matchingDigest(match[1], tokens.digests) : -1
+    if (index < 0) {
       throw new KeylineError(401, 'authentication_error', 'Missing or invalid bearer token', {
         headers: CHALLENGE,
       })
     }
+    c.set('clientName', tokens.names[index] ?? UNNAMED_CLIENT)
     await next()
   }
 }

@@ -27,3 +27,17 @@ export const matchesAnyDigest = (presented: string, digests: readonly Uint8Array
   for (const candidate of digests) match = constantTimeEqual(digest, candidate) || match
   return match
 }
+
+/**
+ * The index of the digest `presented` matches among `digests`, or `-1`. Every digest is
+ * compared in full, so the time taken tells nothing of which one matched, or how much.
+ */
+export const matchingDigest = (presented: string, digests: readonly Uint8Array[]): number => {
+  const digest = sha256(presented)
+  let found = -1
+  for (let i = 0; i < digests.length; i++) {
+    const equal = constantTimeEqual(digest, digests[i] as Uint8Array)
+    found = equal ? i : found
+  }
+  return found
+}

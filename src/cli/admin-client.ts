@@ -1,5 +1,6 @@
 import type { KeyStatus, PromoteResult, ReloadResult } from '../admin/index.ts'
 import type { ProviderId } from '../providers/index.ts'
+import { refusal, unreachable } from './call-failure.ts'
 import { CliError } from './cli-error.ts'
 
 /** Options of {@link createAdminClient}. */
@@ -52,7 +53,7 @@ export const createAdminClient = (options: AdminClientOptions): AdminClient => {
         signal: AbortSignal.timeout(timeoutMs),
       })
     } catch (err) {
-      throw new CliError(`${method} ${url.pathname} failed: ${(err as Error).message}`)
+      throw new CliError(unreachable(url, err, timeoutMs))
     }
     const text = await response.text()
     let json: unknown
@@ -63,16 +64,13 @@ export const createAdminClient = (options: AdminClientOptions): AdminClient => {
     }
     if (!response.ok) {
       const error = (json as { error?: { type?: string; message?: string } } | undefined)?.error
-      const detail = error ? `${error.type}: ${error.message}` : `HTTP ${response.status}`
-      const hint =
-        response.status === 404
-          ? ' (is ADMIN_TOKEN set on the deployment, and the URL right?)'
-          : response.status === 401
-            ? ' (check $KEYLINE_ADMIN_TOKEN)'
-            : ''
-      throw new CliError(`${method} ${url.pathname} answered ${response.status}: ${detail}${hint}`)
+      throw new CliError(refusal(response.status, error, response.headers.get('retry-after')))
     }
-    if (json === undefined) throw new CliError(`${method} ${url.pathname} answered non-JSON`)
+    if (json === undefined) {
+      throw new CliError(
+        `${method} ${url.pathname} answered ${response.status} with a body that is not JSON: is ${base.host} a keyline server?`
+      )
+    }
     return json as T
   }
 

@@ -10,6 +10,7 @@ export type CliCommand =
   | { readonly command: 'help' }
   | { readonly command: 'status'; readonly json: boolean }
   | { readonly command: 'reload'; readonly json: boolean }
+  | { readonly command: 'promote'; readonly provider: ProviderId; readonly json: boolean }
   | {
       readonly command: 'rotate'
       readonly provider: ProviderId
@@ -34,11 +35,12 @@ export const USAGE = `Usage: keyline <command> [options]
 Commands:
   status                     Show every provider's key status (fingerprints only)
   reload                     Re-read every secret source and show the new status
+  promote anthropic|fyers    Make the staged next key current now (it must validate)
   rotate anthropic|fyers     Rotate a provider's key; the new value is read from stdin
 
 Options:
   --url <url>                Deployment URL (default: $KEYLINE_URL)
-  --json                     status, reload: print the JSON body
+  --json                     status, reload, promote: print the JSON body
   --target workers|node      rotate: how secrets are stored (default: from the deployment's runtime)
   --dry-run                  rotate: print the plan and change nothing
   --current-file <path>      rotate (node): the file named by <NAME>_FILE
@@ -78,6 +80,13 @@ export const parseCli = (argv: readonly string[]): CliCommand & CliGlobals => {
   if (command === 'status' || command === 'reload') {
     if (rest.length) throw new CliError(`${command} takes no arguments`, 2)
     return { command, json: values.json ?? false, url }
+  }
+  if (command === 'promote') {
+    const [provider, ...extra] = rest
+    if (!provider || !PROVIDER_IDS.includes(provider as ProviderId) || extra.length) {
+      throw new CliError(`promote needs one provider: ${PROVIDER_IDS.join(' or ')}`, 2)
+    }
+    return { command, provider: provider as ProviderId, json: values.json ?? false, url }
   }
   if (command !== 'rotate') throw new CliError(`Unknown command: ${command}\n\n${USAGE}`, 2)
   const [provider, ...extra] = rest

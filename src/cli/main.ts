@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * `keyline`: the rotation CLI. `keyline status`, `keyline reload`, `keyline rotate anthropic|fyers`
- * against a deployment URL (`--url` or `KEYLINE_URL`), with the admin token from
- * `KEYLINE_ADMIN_TOKEN` (or `ADMIN_TOKEN`). Run with Node 22: `node src/cli/main.ts status`.
+ * `keyline`: the rotation CLI. `keyline status`, `keyline reload`, `keyline promote
+ * anthropic|fyers`, `keyline rotate anthropic|fyers` against a deployment URL (`--url` or
+ * `KEYLINE_URL`), with the admin token from `KEYLINE_ADMIN_TOKEN` (or `ADMIN_TOKEN`). Needs
+ * Node 22: in the repository `npm run cli -- status` or `npx keyline status` (through
+ * `bin/keyline.js`, with any Node on PATH), or `node src/cli/main.ts status`.
  */
 import { runCli } from './run.ts'
 

@@ -58,6 +58,17 @@ const formatStatus = (status: KeyStatus): string => {
     for (const issue of p.issues)
       lines.push(`  ${issue.blocking ? 'error' : 'note'}:    ${issue.message}`)
   }
+  const clients = status.clients
+  if (clients) {
+    const names = Object.entries(clients.names)
+      .map(([name, count]) => `${name}: ${count}`)
+      .join(', ')
+    lines.push(
+      clients.configured
+        ? `clients: ${clients.count} token${clients.count === 1 ? '' : 's'} (${names}) from ${clients.source}`
+        : `clients: none accepted (${clients.problem}): the proxy is closed`
+    )
+  }
   return lines.join('\n')
 }
 
@@ -139,6 +150,19 @@ const execute = async (argv: readonly string[], io: CliIo): Promise<number> => {
   }
   if (command.command === 'rotate') return rotate(command, io)
   const client = adminClient(command.url, io)
+  if (command.command === 'promote') {
+    const result = await client.promote(command.provider)
+    const { promoted } = result
+    io.out(
+      command.json
+        ? JSON.stringify(result, null, 2)
+        : `Promoted ${promoted.provider} ${promoted.credential}: current ${promoted.fingerprint}` +
+            (promoted.replaced ? ` (was ${promoted.replaced})` : '') +
+            (promoted.propagated ? ', published to every instance' : '') +
+            `\n${formatStatus(result)}`
+    )
+    return 0
+  }
   const body = command.command === 'status' ? await client.status() : await client.reload()
   io.out(command.json ? JSON.stringify(body, null, 2) : formatStatus(body))
   return 0

@@ -8,9 +8,23 @@ import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { awsCredentialChain } from './aws-credentials.ts'
 import { socketClientAddress } from './client-address.ts'
 import { httpLayerCheck, httpLayerResponse } from './http-errors.ts'
-import { listenOptions } from './listen-options.ts'
+import { startFailure } from './listen-error.ts'
+import { type ListenOptions, listenOptions } from './listen-options.ts'
 
-const listen = listenOptions(Deno.env.toObject())
+/** Ends the process with the one sentence of a start failure, or rethrows a bug. */
+const failToStart = (error: unknown, target?: ListenOptions): never => {
+  const sentence = startFailure(error, target)
+  if (!sentence) throw error
+  console.error(sentence)
+  Deno.exit(1)
+}
+
+let listen: ListenOptions
+try {
+  listen = listenOptions(Deno.env.toObject())
+} catch (error) {
+  failToStart(error)
+}
 const telemetry = startDenoTelemetry(Deno.env.toObject())
 registerKeylineMetrics()
 const registry = new SecretRegistry({
@@ -23,22 +37,32 @@ const store = await sharedStoreFromEnv(Deno.env.toObject())
 const app = createApp({ registry, runtime: 'deno', admin: { clientAddress }, store })
 const stopRefreshTimer = app.fyersTokens.startTimer(() => Deno.env.toObject())
 
-const server = Deno.serve(
-  {
-    hostname: listen.hostname,
-    port: listen.port,
-    onListen: ({ hostname, port }) => {
-      const host = hostname.includes(':') ? `[${hostname}]` : hostname
-      const url = `http://${host}:${port}`
-      console.log(JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'deno', url }))
-    },
-  },
-  (request, info) => {
-    // What Deno's HTTP server lets through but Node's rejects, answered as Node does.
-    const rejected = httpLayerCheck(request)
-    return rejected ? httpLayerResponse(rejected) : app.fetch(request, info)
+const serve = (): Deno.HttpServer => {
+  try {
+    return Deno.serve(
+      {
+        hostname: listen.hostname,
+        port: listen.port,
+        onListen: ({ hostname, port }) => {
+          const host = hostname.includes(':') ? `[${hostname}]` : hostname
+          const url = `http://${host}:${port}`
+          console.log(
+            JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'deno', url })
+          )
+        },
+      },
+      (request, info) => {
+        // What Deno's HTTP server lets through but Node's rejects, answered as Node does.
+        const rejected = httpLayerCheck(request)
+        return rejected ? httpLayerResponse(rejected) : app.fetch(request, info)
+      }
+    )
+  } catch (error) {
+    // A port in use: one sentence naming the variable to change, no stack.
+    return failToStart(error, listen)
   }
-)
+}
+const server = serve()
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   Deno.addSignalListener(signal, () => {

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -11,6 +12,7 @@ import { startNodeTelemetry } from '../telemetry/export/node.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { awsCredentialChain } from './aws-credentials.ts'
 import { socketClientAddress } from './client-address.ts'
+import { startFailure } from './listen-error.ts'
 import { listenOptions } from './listen-options.ts'
 import { createNodeServer } from './node-http.ts'
 
@@ -81,7 +83,25 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
   return { server, url, close }
 }
 
-const isMain = process.argv[1] === fileURLToPath(import.meta.url)
+/** Whether this file is what `node` was started with (through a symlink too, e.g. pnpm's). */
+const isMain = ((): boolean => {
+  const started = process.argv[1]
+  if (!started) return false
+  try {
+    return realpathSync(started) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+})()
+
+/** Where the server meant to listen, or `undefined` when `PORT`/`HOST` cannot be read. */
+const safeListenTarget = () => {
+  try {
+    return listenOptions(process.env)
+  } catch {
+    return undefined
+  }
+}
 
 if (isMain) {
   const telemetry = await startNodeTelemetry(process.env)
@@ -92,7 +112,18 @@ if (isMain) {
     err: (text) => process.stderr.write(text),
   })
   process.once('exit', () => logSink.flush())
-  const { url, close } = await serveNode({ logSink })
+  let started: NodeServer
+  try {
+    started = await serveNode({ logSink })
+  } catch (error) {
+    // A port in use or a bad PORT: one sentence naming the variable to change, no stack.
+    const sentence = startFailure(error, safeListenTarget())
+    if (!sentence) throw error
+    process.stderr.write(`${sentence}\n`)
+    await telemetry.shutdown()
+    process.exit(1)
+  }
+  const { url, close } = started
   const metrics = telemetry.prometheusUrl ? { metrics_url: telemetry.prometheusUrl } : {}
   console.log(
     JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'node', url, ...metrics })

@@ -93,7 +93,8 @@ const isStreamed = (res: Response): boolean =>
 /**
  * Writes exactly one access line per request: `msg: "request"`, `request_id` (from
  * `hono/request-id`), `method`, `route` (the matched pattern such as `/v1/:provider/*`, never
- * the raw path), `status` and `duration_ms`. The line is written once the response is ready,
+ * the raw path), `status`, `duration_ms` and, once `clientAuth` let it in, `client` (the name of
+ * its client token, or `unnamed`; never the token). The line is written once the response is ready,
  * or, for a streamed (SSE) response, once its stream ends. An error Hono caught (`c.error`) or
  * one passing through is logged by name and type only, redacted like every field; the raw
  * error is never written. Lines of 5xx responses are `error`, others `info`.
@@ -122,6 +123,9 @@ export const accessLog = (options: AccessLogOptions = {}): MiddlewareHandler => 
         status,
         duration_ms: Math.round((now() - start) * 1000) / 1000,
       }
+      // Who called: the name of the client token (`clientAuth`), never the token.
+      const client = safe(() => c.get('clientName' as never) as unknown, undefined)
+      if (typeof client === 'string') fields.client = client
       if (error !== undefined) fields.error = summarize(error)
       pick(c).log(status >= 500 ? 'error' : 'info', 'request', fields)
     } catch {

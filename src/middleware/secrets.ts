@@ -106,6 +106,7 @@ export const callScope = (c: Context, env: EnvReader): CallScope => ({
   env: env(c),
   redactor: () => redactorOf(c, env),
   signal: c.req.raw.signal,
+  client: c.var.clientName,
 })
 
 /**

@@ -87,6 +87,9 @@ export const anthropicSdkClient: AnthropicClientFactory = ({ deps, scope, snapsh
       path,
       method: request.method,
       body,
+      // A multipart upload's type carries its boundary; JSON otherwise.
+      contentType:
+        body === undefined ? undefined : (request.headers.get('content-type') ?? undefined),
       model: modelOf(path, body),
       headers: request.headers,
     })

@@ -13,6 +13,7 @@ import type { ProviderDefinition } from '../secrets/definitions.ts'
 import type { ProviderSnapshot } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
 import { UpstreamError, upstreamFetch } from '../upstream/fetch.ts'
+import { REPLAY_LIMIT_BYTES, ReplayableBody } from '../upstream/replayable-body.ts'
 import { guardStream, readBody } from '../upstream/stream.ts'
 import {
   type CallDeps,
@@ -49,16 +50,30 @@ export const anthropicDefinition = {
 export const ANTHROPIC_VERSION = '2023-06-01'
 
 /** `gen_ai.operation.name` values of Anthropic calls. */
-export const AI_OPERATIONS = ['chat', 'count_tokens', 'models'] as const
+export const AI_OPERATIONS = ['chat', 'count_tokens', 'batches', 'files', 'models'] as const
 export type AiOperation = (typeof AI_OPERATIONS)[number]
 
-/** The operation of an Anthropic API path (`/v1/messages` → `chat`). */
-export const aiOperationOf = (path: string): AiOperation =>
-  path.startsWith('/v1/messages/count_tokens')
+/** Whether `path` (with its query) is `prefix` or below it. */
+const under = (path: string, prefix: string): boolean =>
+  path.startsWith(prefix) &&
+  (path.length === prefix.length || '/?'.includes(path[prefix.length] as string))
+
+/**
+ * The operation of an Anthropic API path (`/v1/messages` → `chat`); a path keyline knows no
+ * operation of (anything else the API serves under `/v1/`) is `_OTHER`.
+ */
+export const aiOperationOf = (path: string): AiOperation | '_OTHER' =>
+  under(path, '/v1/messages/count_tokens')
     ? 'count_tokens'
-    : path.startsWith('/v1/messages')
-      ? 'chat'
-      : 'models'
+    : under(path, '/v1/messages/batches')
+      ? 'batches'
+      : under(path, '/v1/messages')
+        ? 'chat'
+        : under(path, '/v1/files')
+          ? 'files'
+          : under(path, '/v1/models')
+            ? 'models'
+            : '_OTHER'
 
 /**
  * Anthropic model ids that may appear as `gen_ai.request.model`: the `Model` literals of the
@@ -100,6 +115,9 @@ export const ANTHROPIC_MODELS = [
   'claude-3-haiku-20240307',
 ] as const
 export type AnthropicModel = (typeof ANTHROPIC_MODELS)[number]
+
+/** The model id the README, the demo and the examples use: a current one, named once here. */
+export const EXAMPLE_MODEL: AnthropicModel = 'claude-sonnet-5-5'
 
 // ── Classification ───────────────────────────────────────────────────────────────────────────
 
@@ -160,11 +178,18 @@ const rejectsKey = (status: number): boolean => status === ERRORS.authentication
 // ── Wire format ──────────────────────────────────────────────────────────────────────────────
 
 /** Client headers that may reach the Anthropic API; everything else (credentials, cookies, hop-by-hop) stays behind. */
-const REQUEST_HEADERS = ['anthropic-version', 'anthropic-beta', 'accept']
+const REQUEST_HEADERS = [
+  'anthropic-version',
+  'anthropic-beta',
+  'anthropic-workspace-id',
+  'anthropic-user-profile-id',
+  'accept',
+]
 
 /** Upstream response headers worth relaying to the client. */
 const RELAYED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   'content-type',
+  'content-disposition',
   'request-id',
   'retry-after',
   'retry-after-ms',
@@ -179,13 +204,14 @@ const listsToken = (list: string, token: string): boolean =>
 
 /**
  * Builds the headers of an Anthropic request from an allow-list of the client's headers plus
- * the key: the client's `authorization`, `x-api-key`, `cookie` and hop-by-hop headers never
- * reach the upstream.
+ * the key and the body's `contentType` (a multipart upload's carries its boundary): the
+ * client's `authorization`, `x-api-key`, `cookie` and hop-by-hop headers never reach the
+ * upstream.
  */
 export const anthropicRequestHeaders = (
   client: Headers,
   apiKey: string,
-  json: boolean
+  contentType: string | undefined
 ): Headers => {
   const headers = new Headers()
   // Headers the client names in `Connection` are hop-by-hop: they stop at keyline.
@@ -195,7 +221,7 @@ export const anthropicRequestHeaders = (
     if (value && !(hopByHop && listsToken(hopByHop, name))) headers.set(name, value)
   }
   if (!headers.has('anthropic-version')) headers.set('anthropic-version', ANTHROPIC_VERSION)
-  if (json) headers.set('content-type', 'application/json')
+  if (contentType) headers.set('content-type', contentType)
   headers.set('x-api-key', apiKey)
   return headers
 }
@@ -352,12 +378,24 @@ export interface AnthropicRequest {
   /** The API path with its query, e.g. `/v1/messages` or `/v1/models?limit=5`. */
   readonly path: string
   readonly method: string
-  /** The request body, sent unchanged (and again on a retry). */
-  readonly body?: string | Uint8Array<ArrayBuffer>
+  /**
+   * The request body, sent unchanged: text or bytes (sent again on a retry or failover), or
+   * the client's stream, streamed through as it comes (sent again only while it is at most
+   * {@link REPLAY_LIMIT_BYTES}: see {@link ReplayableBody}).
+   */
+  readonly body?: string | Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>
+  /** The body's content type. @default `application/json` for a text or bytes body */
+  readonly contentType?: string
   /** The requested model, for metrics. */
   readonly model?: string
   /** The client's headers: only the allow-listed Anthropic ones are forwarded. */
   readonly headers: Headers
+  /**
+   * The origin the client reached keyline at (`https://keyline.example`): URLs of the
+   * upstream in a message batch (its `results_url`) are rewritten to it, so the SDK fetches
+   * the results through keyline too.
+   */
+  readonly publicOrigin?: string
 }
 
 type Snapshot = ProviderSnapshot<'anthropic'>
@@ -369,13 +407,33 @@ export interface Answer {
   readonly headers: Record<string, string>
 }
 
+/** Whether a path is a download: a file's content or a batch's JSONL results, streamed whatever their type. */
+const isDownload = (path: string): boolean => /\/(?:content|results)(?:\?|$)/.test(path)
+
+/** Whether an answer's content type is JSON (or absent, as an empty answer's is). */
+const isJson = (contentType: string | undefined): boolean =>
+  contentType === undefined || /^application\/(?:[\w.+-]*\+)?json\b/i.test(contentType)
+
+/**
+ * A message batch names its results by an absolute URL of the upstream (`results_url`): it is
+ * rewritten to keyline's own origin, so a client fetches the results through keyline.
+ */
+const rewriteUpstreamUrls = (text: string, baseUrl: string, origin: string | undefined): string => {
+  if (!origin || !text.includes(baseUrl)) return text
+  const from = JSON.stringify(`${baseUrl}/v1/`).slice(1, -1)
+  return text.replaceAll(from, JSON.stringify(`${origin}/v1/`).slice(1, -1))
+}
+
 /**
  * Calls Anthropic with the current key, failing over to the next one on a 401, and answers the
- * client: a streamed (SSE) answer relayed chunk by chunk, a JSON answer relayed as it came,
- * both with any secret the upstream echoed replaced by its fingerprint; an
- * Anthropic error relayed with its status, type, message and `request-id` (redacted); an
- * answer that is not Anthropic's a 502 `upstream_malformed`; no answer at all a 502/504. Every
- * call is reported exactly once, when it ends (for a stream: when the stream ends).
+ * client: a streamed answer (SSE, a file's content, a batch's JSONL results) relayed chunk by
+ * chunk, a JSON answer relayed as it came, both with any secret the upstream echoed replaced
+ * by its fingerprint; an Anthropic error relayed with its status, type, message and
+ * `request-id` (redacted); an answer that is not Anthropic's a 502 `upstream_malformed`; no
+ * answer at all a 502/504. A streamed request body (an upload) is streamed through; it is
+ * retried, or sent again with the next key, only while it is at most
+ * {@link REPLAY_LIMIT_BYTES} (beyond, the first answer is relayed as it is). Every call is
+ * reported exactly once, when it ends (for a stream: when the stream ends).
  */
 export const callAnthropic = async (
   deps: CallDeps,
@@ -390,10 +448,19 @@ export const callAnthropic = async (
   const { policy } = deps
   const { signal } = scope
   const operation = aiOperationOf(request.path)
-  const reported = { provider: 'anthropic', operation, model: request.model } as const
-  return traced(deps, { ...reported, baseUrl: snapshot.settings.baseUrl }, async (trace) => {
-    const url = `${snapshot.settings.baseUrl}${request.path}`
-    const json = request.body !== undefined
+  const reported = {
+    provider: 'anthropic',
+    operation,
+    model: request.model,
+    client: scope.client,
+  } as const
+  const { baseUrl } = snapshot.settings
+  return traced(deps, { ...reported, baseUrl }, async (trace) => {
+    const url = `${baseUrl}${request.path}`
+    const given = request.body
+    const body = given instanceof ReadableStream ? new ReplayableBody(given) : given
+    const contentType =
+      request.contentType ?? (given === undefined ? undefined : 'application/json')
     const result = await withFailover(deps, scope, {
       provider: 'anthropic',
       credential: 'apiKey',
@@ -404,12 +471,13 @@ export const callAnthropic = async (
           {
             url,
             method: request.method,
-            headers: anthropicRequestHeaders(request.headers, key.reveal(), json),
-            body: request.body,
+            headers: anthropicRequestHeaders(request.headers, key.reveal(), contentType),
+            body,
           },
           { policy, signal, fetch: deps.fetch }
         ),
-      rejected: (response) => rejectsKey(response.status),
+      rejected: (response) =>
+        rejectsKey(response.status) && !(body instanceof ReplayableBody && !body.replayable),
       discard: (response) => response.body?.cancel(),
     })
     const upstream = result.outcome
@@ -417,35 +485,48 @@ export const callAnthropic = async (
     const headers = relayedResponseHeaders(upstream.headers, redactor)
     headers['keyline-key-slot'] = result.slot
     const { status } = upstream
-    if (upstream.ok && headers['content-type']?.startsWith('text/event-stream')) {
-      const usage = new SseUsageTracker()
+    const type = headers['content-type']
+    const sse = type?.startsWith('text/event-stream') === true
+    // Messages, token counts and models answer JSON or SSE; downloads and results stream.
+    const streams =
+      sse || !(operation === 'chat' || operation === 'count_tokens' || operation === 'models')
+    if (upstream.ok && upstream.body && streams && (!isJson(type) || isDownload(request.path))) {
+      const usage = sse ? new SseUsageTracker() : undefined
       const report = trace.later()
-      // Every relayed byte passes the redactor, the stream staying a stream; the usage is read
-      // from the lines it lets through.
-      const stream = guardStream(upstream.body ?? new ReadableStream(), {
+      // Every relayed byte passes the redactor, the stream staying a stream (bytes with no
+      // secret in them pass unchanged); usage is read from the SSE lines it lets through.
+      const stream = guardStream(upstream.body, {
         idleTimeoutMs: policy.idleTimeoutMs,
         signal,
-        filter: redactor.bodyFilter((text) => usage.push(text)),
-        failureTail: (error) =>
-          sseError(error.kind === 'timeout' ? 'timeout_error' : 'api_error', error.message),
+        filter: redactor.bodyFilter(usage && ((text) => usage.push(text))),
+        failureTail: sse
+          ? (error) =>
+              sseError(error.kind === 'timeout' ? 'timeout_error' : 'api_error', error.message)
+          : undefined,
         onEnd: (why) =>
           report(
             why instanceof UpstreamError
               ? { ok: false, facts: transportFacts(why) }
-              : { ok: true, usage: usage.result() }
+              : { ok: true, usage: usage?.result() }
           ),
       })
       return { body: stream, status, headers }
     }
     const text = await readBody(upstream, policy.idleTimeoutMs, signal)
     if (upstream.ok) {
-      const parsed = parseJson(text)
+      const parsed = text === '' ? null : parseJson(text)
       if (parsed === undefined) {
         trace.end = { ok: false, facts: { httpStatus: status, invalidResponse: true } }
         throw malformed(status)
       }
       trace.end = { ok: true, usage: usageOfMessage(parsed) }
-      return { body: redactor.redactBody(text), status, headers }
+      const safe = redactor.redactBody(text)
+      return {
+        body:
+          operation === 'batches' ? rewriteUpstreamUrls(safe, baseUrl, request.publicOrigin) : safe,
+        status,
+        headers,
+      }
     }
     const relayed = readAnthropicError(text)
     trace.end = { ok: false, facts: { httpStatus: status, apiErrorType: relayed?.error.type } }

@@ -57,6 +57,8 @@ export interface CallReport {
   readonly operation: string
   /** The requested model, for AI calls. */
   readonly model?: string
+  /** The name of the client token the request came with (see `clientAuth`), for metrics. */
+  readonly client?: string
   /** The upstream base URL. */
   readonly baseUrl: string
   /** When the call started (epoch ms). */
@@ -97,6 +99,8 @@ export interface CallScope {
   readonly redactor: () => Redactor
   /** Aborts the call, e.g. when the client goes away. */
   readonly signal?: AbortSignal
+  /** The name of the client token the request came with, when it came through `clientAuth`. */
+  readonly client?: string
 }
 
 /** What {@link withFailover} returns: the outcome and which slot's secret produced it. */

@@ -1,9 +1,13 @@
 import { providerDefinitions } from '../providers/index.ts'
 import type { CredentialDefinition } from '../secrets/definitions.ts'
+import { CLIENT_TOKENS_VARIABLE, clientTokenValues } from '../auth/client-auth.ts'
 import type { EnvRecord } from '../secrets/read-value.ts'
 import type { CredentialState, SecretsSnapshot } from '../secrets/registry.ts'
 import { collectSecretValues, isSecretEnvName } from './collect-secrets.ts'
 import type { Redactor } from './redactor.ts'
+
+/** The tokens of the last client token list seen: it changes rarely, and is read per request. */
+let lastClientTokens: { raw: string; tokens: readonly string[] } = { raw: '', tokens: [] }
 
 /** Options of {@link RequestRedactors}. */
 export interface RequestRedactorsOptions {
@@ -80,6 +84,14 @@ export class RequestRedactors {
     for (const name of this.#secretNames(env)) {
       const value = env[name]
       if (typeof value !== 'string' || value.trim() === '') continue
+      if (name === CLIENT_TOKENS_VARIABLE) {
+        // Client tokens may be named (`name=token`): the names are shown, the tokens are not.
+        if (value !== lastClientTokens.raw) {
+          lastClientTokens = { raw: value, tokens: clientTokenValues(value) }
+        }
+        for (const token of lastClientTokens.tokens) values.add(token)
+        continue
+      }
       values.add(value)
       if (!value.includes(',')) continue
       for (const entry of value.split(',')) {

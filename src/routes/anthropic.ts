@@ -49,6 +49,15 @@ export const messagesBody = z.looseObject(
   { error: 'the body must be a JSON object' }
 )
 
+/** The basic shape of `POST /v1/messages/count_tokens`: `model` and `messages`, the rest passing through. */
+export const countTokensBody = z.looseObject(
+  {
+    model: messagesBody.shape.model,
+    messages: messagesBody.shape.messages,
+  },
+  { error: 'the body must be a JSON object' }
+)
+
 /** A validated Messages request body. */
 export type MessagesBody = z.infer<typeof messagesBody>
 
@@ -121,10 +130,18 @@ export const jsonBody = <T>(
     await next()
   }
 
+/** Whether a request carries a body to forward. */
+const hasBody = (request: Request): boolean =>
+  request.body !== null && request.method !== 'GET' && request.method !== 'HEAD'
+
 /**
- * The Anthropic proxy: `POST /v1/messages` (streaming included) and `GET /v1/models`,
- * validated here and sent upstream by the provider's one call (current key, failover on a
- * 401, retries, redaction, metrics).
+ * The Anthropic proxy: every `/v1/*` endpoint of the Anthropic API. `POST /v1/messages`
+ * (streaming included) and `POST /v1/messages/count_tokens` are validated here (the shapes
+ * keyline knows); `GET /v1/models` passes only its paging parameters; every other method and
+ * path under `/v1/` (message batches, files, what the API adds) is forwarded as it came, its
+ * body streamed through (a multipart upload is never buffered), its answer streamed back (a
+ * download, a batch's JSONL results). All of them take the provider's one call (current key,
+ * failover on a 401, retries, redaction, metrics). Mount it after other `/v1/*` routes.
  */
 export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
@@ -136,11 +153,15 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
 
   const forward = async (
     c: Context,
-    request: Omit<AnthropicRequest, 'headers'>
+    request: Omit<AnthropicRequest, 'headers' | 'publicOrigin'>
   ): Promise<Response> => {
     const answer = await callAnthropic(deps, callScope(c, env), c.var.secrets.anthropic, {
       ...request,
       headers: c.req.raw.headers,
+      // Only a message batch names a URL of the upstream (`results_url`) to rewrite.
+      publicOrigin: request.path.startsWith('/v1/messages/batches')
+        ? new URL(c.req.url).origin
+        : undefined,
     })
     return c.body(answer.body, answer.status as 200, answer.headers)
   }
@@ -148,6 +169,15 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
   app.post('/v1/messages', jsonBody(messagesBody, maxBodyBytes), (c) =>
     forward(c, {
       path: '/v1/messages',
+      method: 'POST',
+      body: c.var.rawBody,
+      model: c.var.body.model,
+    })
+  )
+
+  app.post('/v1/messages/count_tokens', jsonBody(countTokensBody, maxBodyBytes), (c) =>
+    forward(c, {
+      path: '/v1/messages/count_tokens',
       method: 'POST',
       body: c.var.rawBody,
       model: c.var.body.model,
@@ -167,6 +197,22 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
   app.get('/v1/models/:id{[A-Za-z0-9._:-]+}', (c) =>
     forward(c, { path: `/v1/models/${encodeURIComponent(c.req.param('id'))}`, method: 'GET' })
   )
+
+  // Everything else under /v1/: forwarded as it came, path and query included.
+  app.all('/v1/*', (c) => {
+    const { pathname, search } = new URL(c.req.url)
+    if (!pathname.startsWith('/v1/')) {
+      throw new KeylineError(404, 'not_found', 'No such route')
+    }
+    const raw = c.req.raw
+    const body = hasBody(raw) ? (raw.body ?? undefined) : undefined
+    return forward(c, {
+      path: `${pathname}${search}`,
+      method: c.req.method,
+      body,
+      contentType: body ? (raw.headers.get('content-type') ?? undefined) : undefined,
+    })
+  })
 
   return app
 }

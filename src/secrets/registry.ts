@@ -141,6 +141,15 @@ export class SecretRegistry {
   }
 
   /**
+   * Reads a file through the registry's cache (what {@link reload} drops), for files that hold
+   * no provider's secret, e.g. `KEYLINE_CLIENT_TOKENS_FILE`; `undefined` where files cannot be
+   * read (Workers).
+   */
+  readCachedFile(path: string): Promise<string> | undefined {
+    return this.#readFile?.(path)
+  }
+
+  /**
    * Forgets cached file contents and makes every store value due, so the next {@link resolve}
    * reads (and refetches) every source again.
    */

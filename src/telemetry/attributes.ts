@@ -4,6 +4,7 @@
  * anything unknown to {@link OTHER}.
  */
 
+import { CLIENT_NAME, UNNAMED_CLIENT } from '../auth/client-auth.ts'
 import {
   AI_ERROR_TYPES,
   AI_OPERATIONS,
@@ -61,10 +62,19 @@ export const ATTR = {
   operation: 'keyline.operation',
   store: 'keyline.store',
   outcome: 'outcome',
+  clientName: 'keyline.client.name',
 } as const
 
 /** An attribute key of a keyline metric. */
 export type AttributeKey = (typeof ATTR)[keyof typeof ATTR]
+
+/**
+ * `keyline.client.name`: the name of the client token a request came with. Bounded by the
+ * configuration (only names `KEYLINE_CLIENT_TOKENS` gives can appear; see `clientAuth`);
+ * anything that is not such a name, or no name at all, is `unnamed`.
+ */
+export const normaliseClientName = (value: unknown): string =>
+  typeof value === 'string' && CLIENT_NAME.test(value) ? value : UNNAMED_CLIENT
 
 /** Providers keyline proxies. */
 export const PROVIDERS: readonly ProviderId[] = PROVIDER_IDS

@@ -42,6 +42,7 @@ export const callReporter = (health: HealthTracker): CallReporter => ({
         durationS,
         outcome: errorType === undefined ? 'success' : { errorType },
         usage: end.ok ? end.usage : undefined,
+        client: report.client,
       })
     } else if (report.operation === 'quotes') {
       recordFyersQuote({

@@ -52,14 +52,14 @@ export const METRICS = {
     kind: 'counter',
     unit: '{request}',
     description: 'Calls keyline made to an AI provider, failed ones included.',
-    attributes: aiCallAttributes,
+    attributes: [...aiCallAttributes, ATTR.clientName],
   },
   aiFailures: {
     name: 'keyline.ai.failures',
     kind: 'counter',
     unit: '{request}',
     description: 'Calls to an AI provider that failed, by error.type.',
-    attributes: [...aiCallAttributes, ATTR.errorType],
+    attributes: [...aiCallAttributes, ATTR.errorType, ATTR.clientName],
   },
   fyersQuoteRequests: {
     name: 'keyline.fyers.quote.requests',

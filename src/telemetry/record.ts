@@ -8,6 +8,7 @@ import {
   isClientErrorType,
   normaliseAiErrorType,
   normaliseAiOperation,
+  normaliseClientName,
   normaliseFyersCode,
   normaliseFyersErrorType,
   normaliseFyersHost,
@@ -40,6 +41,8 @@ export interface AiCall {
   outcome: Outcome<AiErrorType>
   /** Token counts from the answer's `usage`, when it had one. */
   usage?: { input: number; output: number }
+  /** The name of the client token the request came with; anything else becomes `unnamed`. */
+  client?: string
 }
 
 /** One finished Fyers quotes call. */
@@ -60,7 +63,8 @@ const OPERATION_QUOTES = 'quotes'
 const isMeasurement = (value: number): boolean => Number.isFinite(value) && value >= 0
 
 /**
- * Records a finished Anthropic call: `keyline.ai.requests`, on failure `keyline.ai.failures`,
+ * Records a finished Anthropic call: `keyline.ai.requests`, on failure `keyline.ai.failures`
+ * (both with `keyline.client.name`),
  * `gen_ai.client.operation.duration`, `gen_ai.client.token.usage` when usage is given, and the
  * failure streak of (`anthropic`, operation). Never throws for odd input.
  */
@@ -72,7 +76,8 @@ export const recordAiCall = (call: AiCall): void => {
     [ATTR.genAiOperationName]: operation,
     ...(call.model === undefined ? {} : { [ATTR.genAiRequestModel]: normaliseModel(call.model) }),
   }
-  m.aiRequests.add(1, base)
+  const client = { [ATTR.clientName]: normaliseClientName(call.client) }
+  m.aiRequests.add(1, { ...base, ...client })
   let durationAttributes = base
   if (call.outcome === 'success') {
     telemetryState.streaks.success(PROVIDER_ANTHROPIC, operation)
@@ -81,7 +86,7 @@ export const recordAiCall = (call: AiCall): void => {
       ...base,
       [ATTR.errorType]: normaliseAiErrorType(call.outcome.errorType),
     }
-    m.aiFailures.add(1, durationAttributes)
+    m.aiFailures.add(1, { ...durationAttributes, ...client })
     if (!isClientErrorType(String(durationAttributes[ATTR.errorType]))) {
       telemetryState.streaks.failure(PROVIDER_ANTHROPIC, operation)
     }

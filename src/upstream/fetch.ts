@@ -1,4 +1,5 @@
 import { KeylineError } from '../errors/keyline-error.ts'
+import type { ReplayableBody } from './replayable-body.ts'
 import { backoffMs, isRetryableStatus, type RetryPolicy } from './retry-policy.ts'
 
 /** Why an upstream call produced no response at all. */
@@ -55,8 +56,15 @@ export interface UpstreamRequest {
   url: string
   method: string
   headers: Headers
-  body?: string | Uint8Array<ArrayBuffer>
+  /**
+   * The body: bytes or text sent again on every attempt, or a streamed body, which is retried
+   * only while it is still {@link ReplayableBody.replayable}.
+   */
+  body?: string | Uint8Array<ArrayBuffer> | ReplayableBody
 }
+
+const isStreamed = (body: UpstreamRequest['body']): body is ReplayableBody =>
+  typeof body === 'object' && !(body instanceof Uint8Array)
 
 /** Options of {@link upstreamFetch}. */
 export interface UpstreamFetchOptions {
@@ -105,7 +113,8 @@ const attemptSignal = (signal: AbortSignal | undefined, timeoutMs: number) => {
  * Sends one request upstream with `redirect: "manual"`, a per-attempt timeout for the response
  * headers, and retries with exponential backoff and jitter on 429, 529, 5xx and network errors,
  * honouring `retry-after-ms` and `retry-after`. Retries happen only before any response is
- * handed back, so nothing has reached the client yet. The last retryable response is returned
+ * handed back, so nothing has reached the client yet, and for a streamed body only while it is
+ * still replayable (small enough to have been kept whole). The last retryable response is returned
  * as it is; a redirect, a timeout or an unreachable upstream throws {@link UpstreamError}.
  */
 export const upstreamFetch = async (
@@ -114,17 +123,21 @@ export const upstreamFetch = async (
 ): Promise<Response> => {
   const { policy, signal } = options
   const doFetch = options.fetch ?? globalFetch
+  const streamed = isStreamed(request.body) ? request.body : undefined
   for (let attempt = 1; ; attempt++) {
     const attemptAbort = attemptSignal(signal, policy.headersTimeoutMs)
     let outcome: Response | UpstreamError
     try {
-      outcome = await doFetch(request.url, {
+      const init: RequestInit & { duplex?: 'half' } = {
         method: request.method,
         headers: request.headers,
-        body: request.body,
+        body: streamed ? streamed.stream() : (request.body as string | Uint8Array<ArrayBuffer>),
         redirect: 'manual',
         signal: attemptAbort.signal,
-      })
+      }
+      // A stream body goes out as it comes (Node's fetch asks for half duplex to say so).
+      if (streamed) init.duplex = 'half'
+      outcome = await doFetch(request.url, init)
     } catch (error) {
       if (signal?.aborted) throw signal.reason
       const kind = attemptAbort.signal.aborted ? 'timeout' : 'network'
@@ -136,7 +149,9 @@ export const upstreamFetch = async (
       await outcome.body?.cancel()
       throw new UpstreamError('redirect', attempt)
     }
-    const retryable = outcome instanceof UpstreamError || isRetryableStatus(outcome.status)
+    const retryable =
+      (outcome instanceof UpstreamError || isRetryableStatus(outcome.status)) &&
+      (!streamed || streamed.replayable)
     if (!retryable || attempt > policy.maxRetries) {
       if (outcome instanceof UpstreamError) throw outcome
       return outcome

@@ -111,6 +111,8 @@ const s = (name: string, attributes: Record<string, unknown>, value: number): [s
   value,
 ]
 
+/** The name of the client token the sequence calls with. */
+const client = { 'keyline.client.name': 'contract' }
 const chat = {
   'gen_ai.provider.name': 'anthropic',
   'gen_ai.operation.name': 'chat',
@@ -126,10 +128,10 @@ const fyersHttp = { 'http.request.method': 'GET', 'server.address': '_OTHER' }
 const EXPECTED: Series = Object.fromEntries(
   [
     // Anthropic: 2 successes (plain, streamed), 529 (after retries), 400, network (after retries).
-    s('keyline.ai.requests', chat, 5),
-    s('keyline.ai.failures', { ...chat, 'error.type': 'overloaded_error' }, 1),
-    s('keyline.ai.failures', { ...chat, 'error.type': 'invalid_request_error' }, 1),
-    s('keyline.ai.failures', { ...chat, 'error.type': 'network' }, 1),
+    s('keyline.ai.requests', { ...chat, ...client }, 5),
+    s('keyline.ai.failures', { ...chat, ...client, 'error.type': 'overloaded_error' }, 1),
+    s('keyline.ai.failures', { ...chat, ...client, 'error.type': 'invalid_request_error' }, 1),
+    s('keyline.ai.failures', { ...chat, ...client, 'error.type': 'network' }, 1),
     s('gen_ai.client.operation.duration', chat, 2),
     s('gen_ai.client.operation.duration', { ...chat, 'error.type': 'overloaded_error' }, 1),
     s('gen_ai.client.operation.duration', { ...chat, 'error.type': 'invalid_request_error' }, 1),
@@ -324,7 +326,12 @@ describeRuntimes(
       ])
       sessions.set(runtime, { anthropic, fyers })
       return {
-        ...stubBindings(keys, { anthropic: anthropic.url, fyers: fyers.url }, CLIENT_TOKEN),
+        // A named token: its name is the bounded `keyline.client.name` of the AI request series.
+        ...stubBindings(
+          keys,
+          { anthropic: anthropic.url, fyers: fyers.url },
+          `contract=${CLIENT_TOKEN}`
+        ),
         OTEL_SERVICE_NAME: serviceName(runtime),
         OTEL_RESOURCE_ATTRIBUTES: `keyline.test.runtime=${runtime},keyline.test.run=${RUN_ID}`,
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,

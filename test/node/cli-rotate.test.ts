@@ -206,6 +206,6 @@ export default ({ argv, stdin }) => {
     expect(none.stderr).toContain('KEYLINE_ADMIN_TOKEN')
     const wrong = await runCli(['reload'], { ...env, KEYLINE_ADMIN_TOKEN: randomValue('x', 32) })
     expect(wrong.code).toBe(1)
-    expect(wrong.stderr).toContain('answered 401')
+    expect(wrong.stderr).toContain('The admin token was refused (401)')
   })
 })

@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,7 +16,7 @@ const ROOT = new URL('../../', import.meta.url).pathname
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 const dir = mkdtempSync(join(tmpdir(), 'keyline-pkg-'))
 
-/** Builds the package as `npm pack` would ship it: package.json plus `dist/` from the build. */
+/** Builds the package as `npm pack` would ship it: package.json, `bin/` and `dist/` from the build. */
 beforeAll(() => {
   const build = spawnSync(
     join(ROOT, 'node_modules/.bin/tsc'),
@@ -17,6 +25,7 @@ beforeAll(() => {
   )
   expect(build.status, build.stdout + build.stderr).toBe(0)
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg))
+  cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true })
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
 }, 120_000)
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

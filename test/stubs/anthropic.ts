@@ -1,3 +1,4 @@
+import { resourceRoutes } from './anthropic-resources.ts'
 import {
   buildMessage,
   buildStreamEvents,
@@ -153,7 +154,8 @@ const validate = (c: StubContext, body: MessagesBody, needsMaxTokens: boolean) =
 /**
  * Starts a stub of the Anthropic API on loopback: `POST /v1/messages` (JSON or SSE),
  * authenticated by `x-api-key: <key>` or `authorization: Bearer <key>` (the SDK's way),
- * `POST /v1/messages/count_tokens` and `GET /v1/models`, speaking the real wire format, with
+ * `POST /v1/messages/count_tokens`, `GET /v1/models`, message batches and files (see
+ * `anthropic-resources.ts`), speaking the real wire format, with
  * the control API under `/__stub/` (see `types.ts`).
  */
 export const startAnthropicStub = (options: AnthropicStubOptions = {}): Promise<StartedStub> => {
@@ -221,6 +223,12 @@ export const startAnthropicStub = (options: AnthropicStubOptions = {}): Promise<
         const model = STUB_MODELS.find((m) => m.id === c.req.param('id'))
         if (!model) return apiError(c, 404, 'not_found_error', `model: ${c.req.param('id')}`)
         return c.json(model)
+      })
+
+      resourceRoutes(app, {
+        early: (c) => faultResponse(c, false) ?? checkHeaders(c),
+        apiError: (c, status, type, message) => apiError(c, status, type, message),
+        reply,
       })
 
       app.all('*', (c) => {

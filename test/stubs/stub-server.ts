@@ -142,7 +142,8 @@ export const startStubServer = async (options: StubServerOptions): Promise<Start
       query: Object.fromEntries(url.searchParams),
       headers: Object.fromEntries(c.req.raw.headers),
       rawHeaders: pairs(c.env.incoming.rawHeaders),
-      body: await c.req.text(),
+      // Read as bytes (then decoded for the record), so a binary upload stays intact for the route.
+      body: new TextDecoder().decode(await c.req.arrayBuffer()),
     })
     if (c.env.evil || c.req.path.startsWith('/__evil/')) {
       state.evilHits++

@@ -45,6 +45,7 @@ describe('recordAiCall', () => {
       durationS: 1.5,
       outcome: 'success',
       usage: { input: 100, output: 20 },
+      client: 'billing-service',
     })
     expect(await t.points(METRICS.aiRequests.name)).toEqual([
       {
@@ -52,6 +53,7 @@ describe('recordAiCall', () => {
           'gen_ai.provider.name': 'anthropic',
           'gen_ai.operation.name': 'chat',
           'gen_ai.request.model': 'claude-sonnet-4-5',
+          'keyline.client.name': 'billing-service',
         },
         value: 1,
       },
@@ -76,6 +78,7 @@ describe('recordAiCall', () => {
       model: 'my-private-finetune',
       durationS: 0.2,
       outcome: { errorType: 'whatever the body said' },
+      client: 'not a name: sk-ant-api03-secret',
     })
     const [failure] = await t.points(METRICS.aiFailures.name)
     expect(failure?.attributes).toEqual({
@@ -83,6 +86,7 @@ describe('recordAiCall', () => {
       'gen_ai.operation.name': OTHER,
       'gen_ai.request.model': OTHER,
       'error.type': OTHER,
+      'keyline.client.name': 'unnamed',
     })
     const [duration] = await t.points(METRICS.aiOperationDuration.name)
     expect(duration?.attributes['error.type']).toBe(OTHER)

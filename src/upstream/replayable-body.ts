@@ -1,0 +1,88 @@
+/**
+ * The largest streamed request body keyline can send again (on a retry or a failover to the
+ * next key): its first bytes are kept while they pass, and dropped as soon as the body grows
+ * past this bound, after which a failed attempt is answered as it is.
+ */
+export const REPLAY_LIMIT_BYTES = 1024 * 1024
+
+/**
+ * A request body streamed to the upstream without being buffered, which can still be sent
+ * again while it is small: each chunk read from the client is kept (up to `limit` bytes in
+ * all), so a second attempt replays the kept chunks and then carries on reading the client's
+ * stream where the first attempt left off. Once more than `limit` bytes have passed, the copy is
+ * dropped and {@link replayable} is `false`: the body can be sent once only.
+ */
+export class ReplayableBody {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>
+  readonly #limit: number
+  #kept: Uint8Array[] | undefined = []
+  #keptBytes = 0
+  /** Chunks read from the client so far. */
+  #chunks = 0
+  #done = false
+  #attempt = 0
+
+  constructor(body: ReadableStream<Uint8Array>, limit: number = REPLAY_LIMIT_BYTES) {
+    this.#reader = body.getReader()
+    this.#reader.closed.catch(() => {})
+    this.#limit = limit
+  }
+
+  /** Whether another attempt can send the whole body again. */
+  get replayable(): boolean {
+    return this.#kept !== undefined
+  }
+
+  /**
+   * The body of one attempt. A stream handed out before stops where it is (the attempt it fed
+   * is over); this one replays what was kept, then reads on. `undefined` when the body is no
+   * longer replayable.
+   */
+  stream(): ReadableStream<Uint8Array> | undefined {
+    if (!this.replayable) return undefined
+    const attempt = ++this.#attempt
+    const tookOver = () => new Error('a newer attempt took over the request body')
+    // How many chunks this attempt has sent: the kept ones first (read live, so a chunk an
+    // older attempt was still reading when this one started is sent too), then the client's.
+    let sent = 0
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        for (;;) {
+          if (attempt !== this.#attempt) return controller.error(tookOver())
+          if (sent < this.#chunks) {
+            const kept = this.#kept?.[sent]
+            if (!kept) return controller.error(new Error('the request body is no longer kept'))
+            sent++
+            return controller.enqueue(kept)
+          }
+          if (this.#done) return controller.close()
+          const { done, value } = await this.#reader.read()
+          if (done) {
+            this.#done = true
+            continue
+          }
+          // Reads resolve in order: an older attempt's pending read may have taken the chunk
+          // before this one, which the loop then sends from what was kept.
+          const index = this.#keep(value)
+          if (attempt === this.#attempt && index === sent) {
+            sent++
+            return controller.enqueue(value)
+          }
+        }
+      },
+      cancel: () => {
+        // An attempt that ends early leaves the client's body to the next one.
+      },
+    })
+  }
+
+  /** Keeps a chunk read from the client (while within the bound); returns its index. */
+  #keep(chunk: Uint8Array): number {
+    const index = this.#chunks++
+    if (!this.#kept) return index
+    this.#keptBytes += chunk.byteLength
+    if (this.#keptBytes > this.#limit) this.#kept = undefined
+    else this.#kept.push(chunk)
+    return index
+  }
+}
