@@ -77,6 +77,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     if (!yes) {
       token = null;
       lastStatus = null;
+      shown = '';
       if (timer) clearInterval(timer);
       timer = null;
       $('providers').textContent = '';
@@ -133,13 +134,18 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     return el('article', { className: 'provider', id: 'provider-' + id, 'aria-labelledby': titleId }, [el('h3', { id: titleId, text: name }), dl, actions]);
   }
 
+  var shown = '';
   function renderStatus(status) {
     lastStatus = status;
+    $('updated').textContent = 'Runtime ' + status.runtime + ', updated ' + when(status.time) + '.';
+    // Unchanged cards are left alone, so a refresh never moves the keyboard focus.
+    var next = JSON.stringify(status.providers);
+    if (next === shown) return;
+    shown = next;
     var focused = document.activeElement && document.activeElement.id;
     var box = $('providers');
     box.textContent = '';
     Object.keys(status.providers).forEach(function (id) { box.appendChild(providerCard(id, status.providers[id])); });
-    $('updated').textContent = 'Runtime ' + status.runtime + ', updated ' + when(status.time) + '.';
     if (focused && $(focused) && !$(focused).disabled) $(focused).focus();
   }
 
@@ -244,7 +250,10 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       busy = true;
       return action.run(provider).then(showResult, function (err) { showResult(''); failed(err); })
         .then(function () { busy = false; return refresh(); })
-        .then(function () { if ($(id)) $(id).focus(); });
+        .then(function () {
+          var lost = !document.activeElement || document.activeElement === document.body;
+          if (lost && $(id)) $(id).focus();
+        });
     });
   }
 
