@@ -120,10 +120,10 @@ const exposed = async (page: Page): Promise<string> =>
   })
 
 const cardField = async (page: Page, provider: string, term: string): Promise<string> =>
-  page
+  (await page
     .locator(`#provider-${provider} dt`, { hasText: new RegExp(`^${term}$`) })
     .locator('xpath=following-sibling::dd[1]')
-    .innerText()
+    .textContent()) ?? ''
 
 /** Presses an action button and confirms it in the dialog, by keyboard. */
 const confirmAction = async (page: Page, selector: string): Promise<void> => {
@@ -169,7 +169,7 @@ describeRuntimes(
       await page.keyboard.press('Enter')
       const error = page.locator('#error')
       await expect
-        .poll(() => error.innerText())
+        .poll(() => error.textContent())
         .toBe('The admin token was not accepted. Check it and sign in again.')
       expect(await page.locator('#console').isHidden()).toBe(true)
       expect(await page.locator('#providers').innerHTML()).toBe('')
@@ -182,7 +182,7 @@ describeRuntimes(
       await page.fill('#token', ADMIN_TOKEN)
       await page.keyboard.press('Enter')
       await expect
-        .poll(() => page.locator('#error').innerText())
+        .poll(() => page.locator('#error').textContent())
         .toBe('keyline could not be reached. Check the server and your network, then try again.')
       expect(await page.locator('#console').isHidden()).toBe(true)
       await page.unroute('**/admin/keys/status')
@@ -205,9 +205,9 @@ describeRuntimes(
       expect(await cardField(page, 'fyers', 'Refresh token')).toMatch(/^1[45](\.\d)? days left/)
       expect(await cardField(page, 'fyers', 'Last refresh')).toBe('none yet')
       // It refreshes itself: the time shown moves on without a reload.
-      const before = await page.locator('#updated').innerText()
+      const before = await page.locator('#updated').textContent()
       await expect
-        .poll(() => page.locator('#updated').innerText(), { timeout: 12_000 })
+        .poll(() => page.locator('#updated').textContent(), { timeout: 12_000 })
         .not.toBe(before)
       await shot('2-status')
       await page.setViewportSize({ width: 360, height: 740 })
@@ -228,9 +228,9 @@ describeRuntimes(
       await page.focus('#reload')
       await page.keyboard.press('Enter')
       await page.keyboard.press('Escape')
-      await expect.poll(() => page.locator('#result').innerText()).toBe('Cancelled.')
+      await expect.poll(() => page.locator('#result').textContent()).toBe('Cancelled.')
       await confirmAction(page, '#reload')
-      await expect.poll(() => page.locator('#result').innerText()).toMatch(/^Reloaded\./)
+      await expect.poll(() => page.locator('#result').textContent()).toMatch(/^Reloaded\./)
       if (ctx.runtime === 'node') {
         await expect.poll(() => cardField(page, 'anthropic', 'Generation')).not.toBe(generation)
         expect(await cardField(page, 'anthropic', 'Current apiKey')).toContain(
@@ -238,36 +238,36 @@ describeRuntimes(
         )
       }
       const first = page.locator('#events-body tr').first()
-      await expect.poll(() => first.innerText()).toContain('reload')
-      expect(await first.innerText()).toContain(`…${ADMIN_TOKEN.slice(-4)}`)
+      await expect.poll(() => first.textContent()).toContain('reload')
+      expect(await first.textContent()).toContain(`…${ADMIN_TOKEN.slice(-4)}`)
       await shot('4-reloaded')
     })
 
     it.skipIf(!found)('Validate next and Promote: the staged key becomes current', async () => {
       await confirmAction(page, '#validate-anthropic')
       await expect
-        .poll(() => page.locator('#result').innerText())
+        .poll(() => page.locator('#result').textContent())
         .toBe(`The next Anthropic credential …${NEXT_KEY.slice(-4)} is valid.`)
       const generation = await cardField(page, 'anthropic', 'Generation')
       await confirmAction(page, '#promote-anthropic')
       await expect
-        .poll(() => page.locator('#result').innerText())
+        .poll(() => page.locator('#result').textContent())
         .toMatch(new RegExp(`^Promoted the next Anthropic apiKey …${NEXT_KEY.slice(-4)}`))
       expect(await cardField(page, 'anthropic', 'Current apiKey')).toContain(
         `…${NEXT_KEY.slice(-4)}`
       )
       expect(await cardField(page, 'anthropic', 'Generation')).not.toBe(generation)
       const rows = page.locator('#events-body tr')
-      await expect.poll(() => rows.first().innerText()).toContain('promote')
-      expect(await rows.first().innerText()).toContain('ok')
-      expect(await rows.nth(1).innerText()).toContain('validate')
+      await expect.poll(() => rows.first().textContent()).toContain('promote')
+      expect(await rows.first().textContent()).toContain('ok')
+      expect(await rows.nth(1).textContent()).toContain('validate')
       await shot('5-promoted')
     })
 
     it.skipIf(!found)('Refresh Fyers token and Fyers sign-in', async () => {
       await confirmAction(page, '#fyers-refresh')
       await expect
-        .poll(() => page.locator('#result').innerText())
+        .poll(() => page.locator('#result').textContent())
         .toMatch(/^The Fyers access token was refreshed: …/)
       await expect
         .poll(() => cardField(page, 'fyers', 'Last refresh'))
@@ -281,10 +281,10 @@ describeRuntimes(
         .toContain(`${sessions.get(ctx.runtime)?.fyers.url}/api/v3/generate-authcode?`)
       await opened.close()
       await expect
-        .poll(() => page.locator('#result').innerText())
+        .poll(() => page.locator('#result').textContent())
         .toMatch(/^The Fyers sign-in page opened in a new window/)
       await expect
-        .poll(() => page.locator('#events-body tr').first().innerText())
+        .poll(() => page.locator('#events-body tr').first().textContent())
         .toContain('fyers-login')
       await shot('6-fyers')
     })
@@ -314,8 +314,8 @@ describeRuntimes(
       for (let i = 0; i < 12 && !text.startsWith('Too many'); i++) {
         await fresh.fill('#token', `kl-wrong-${crypto.randomUUID()}`)
         await fresh.keyboard.press('Enter')
-        await expect.poll(() => fresh.locator('#error').innerText()).not.toBe('')
-        text = await fresh.locator('#error').innerText()
+        await expect.poll(() => fresh.locator('#error').textContent()).not.toBe('')
+        text = (await fresh.locator('#error').textContent()) ?? ''
         await fresh.evaluate(() => {
           const error = document.getElementById('error')
           if (error) error.textContent = ''

@@ -1,6 +1,15 @@
 import { html } from 'hono/html'
-import { jsx as h } from 'hono/jsx'
+import { jsx } from 'hono/jsx/jsx-runtime'
 import type { HtmlEscapedString } from 'hono/utils/html'
+
+type Child = ReturnType<typeof jsx> | string
+
+/**
+ * `h(tag, props, ...children)`: what a JSX transform would call (hono/jsx's runtime, not its
+ * hooks and DOM renderer, which would only grow the Worker bundle).
+ */
+const h = (tag: string, props: Record<string, unknown>, ...children: Child[]) =>
+  jsx(tag, { ...props, children })
 
 /** Paths of the console's own assets, served by keyline (nothing from a CDN). */
 export const CONSOLE_ASSETS = {
