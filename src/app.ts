@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
 import { type AdminOptions, adminRoutes } from './admin/admin-routes.ts'
+import { RotationEvents } from './admin/events.ts'
 import { clientAuth } from './auth/client-auth.ts'
 import { readEnv } from './env.ts'
 import { errorResponse, onError } from './errors/on-error.ts'
@@ -102,6 +103,10 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   const storeOf = (bindings: EnvRecord): SharedStore | undefined =>
     store ?? kvStoreFromEnv(bindings)
   const epochKey = admin.epoch?.key ?? DEFAULT_EPOCH_KEY
+  // The rotation events log lives in the shared store (KV, Redis), else in this instance.
+  const events =
+    admin.events ??
+    new RotationEvents({ store: storeOf, log: (line) => auditLogger.warn(String(line.msg), line) })
   const fyersTokens = new FyersTokens({
     registry,
     store: storeOf,
@@ -109,6 +114,19 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
     fetch: options.fetch,
     log: ({ level, msg, ...fields }) =>
       auditLogger[level === 'warn' ? 'warn' : 'info'](String(msg ?? 'fyers'), fields),
+    // An admin refresh is recorded by its route, with the admin token's fingerprint.
+    onRefresh: (bindings, trigger, result) =>
+      trigger === 'admin'
+        ? Promise.resolve()
+        : events.record(bindings, {
+            who: 'system',
+            action: 'fyers-refresh',
+            provider: 'fyers',
+            result: result.ok ? 'ok' : 'error',
+            detail: result.ok
+              ? `${trigger}${result.by === 'another' ? ' (by another instance)' : ''}${result.token ? `, to: ${result.token.fingerprint}` : ''}`
+              : `${trigger}: ${result.reason}`,
+          }),
     // Other instances read the vault again when they see the new epoch.
     onChange: async (bindings) => {
       const shared = storeOf(bindings)
@@ -121,6 +139,14 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
     policy: retryPolicy(options.retry),
     fetch: options.fetch,
     fyersTokens,
+    onFailover: (bindings, failover) =>
+      events.record(bindings, {
+        who: 'system',
+        action: 'failover',
+        provider: failover.provider,
+        result: 'ok',
+        detail: `${failover.credential} from: ${failover.from}, to: ${failover.to}`,
+      }),
   }
   const app = new Hono<KeylineEnv>()
   const validator = new NextSecretValidator({ fetch: options.fetch })
@@ -156,6 +182,7 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
       runtime,
       store,
       fyersTokens,
+      events,
     })
   )
   app.use('/v1/*', clientAuth({ env, files: registry }))

@@ -21,7 +21,15 @@ import type { EnvRecord } from '../secrets/read-value.ts'
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
 import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, type AdminAuthVariables, adminAuth } from './admin-auth.ts'
-import { type AdminLogger, audited, consoleJsonLogger, writeAudit } from './audit.ts'
+import {
+  type AdminLogger,
+  type AuditVariables,
+  audited,
+  consoleJsonLogger,
+  writeAudit,
+} from './audit.ts'
+import { consoleRoutes } from './console/console-routes.ts'
+import { isEventId, isRotationAction, MAX_EVENTS_PAGE, RotationEvents } from './events.ts'
 import { fyersAdminRoutes, fyersCallbackRoute } from './fyers-routes.ts'
 import { type KeyStatus, keyStatus } from './key-status.ts'
 
@@ -64,10 +72,16 @@ export interface AdminOptions extends AdminAuthOptions {
    * `POST /fyers/refresh` and the token part of the status. @default none: those routes are absent
    */
   fyersTokens?: FyersTokens
+  /**
+   * The rotation events log (`GET /events`, the console): admin reloads, validations,
+   * promotions and Fyers sign-ins and refreshes are recorded in it.
+   * @default a new log in this instance's memory
+   */
+  events?: RotationEvents
 }
 
 /** The Hono environment of the admin routes. */
-export type AdminEnv = { Variables: AdminAuthVariables }
+export type AdminEnv = { Variables: AdminAuthVariables & AuditVariables }
 
 /** The body of `POST /admin/keys/reload`: the new status and what was published. */
 export interface ReloadResult extends KeyStatus {
@@ -110,6 +124,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
   const epochKey = options.epoch?.key ?? DEFAULT_EPOCH_KEY
 
   const { fyersTokens } = options
+  const events = options.events ?? new RotationEvents({ log })
 
   const statusOf = async (c: Context, snapshot: SecretsSnapshot): Promise<KeyStatus> => {
     const env = readRequestEnv(c)
@@ -138,6 +153,24 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
   }
 
   const app = new Hono<AdminEnv>()
+  // Every audited action but the status is a rotation event, stored before the answer goes.
+  app.use(async function rotationEventsMiddleware(c, next) {
+    try {
+      await next()
+    } finally {
+      const trail = c.get('auditTrail') ?? []
+      await events.record(
+        readRequestEnv(c),
+        ...trail.flatMap(({ action, provider, result, token, at, detail }) =>
+          isRotationAction(action)
+            ? [{ action, provider, result, who: token ?? 'sign-in link', at, detail }]
+            : []
+        )
+      )
+    }
+  })
+  // The console page and its assets hold no data: they load without a bearer.
+  app.route('/', consoleRoutes(readRequestEnv))
   const fyers = fyersTokens && { tokens: fyersTokens, env: readRequestEnv, log, now }
   // The sign-in redirect target takes no bearer: its signed state proves an admin started it.
   if (fyers) app.route('/', fyersCallbackRoute(fyers))
@@ -149,6 +182,55 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
       result: await statusOf(c, await registry.resolve(readRequestEnv(c))),
     }))
     return c.json(body, 200, { 'cache-control': 'no-store' })
+  })
+
+  app.post(
+    '/keys/validate',
+    jsonValidator('json', (value: unknown, c): { provider?: ProviderId } => {
+      const provider = (value as { provider?: unknown } | null)?.provider
+      if (provider === undefined || isProviderId(provider)) return provider ? { provider } : {}
+      writeAudit(log, c as Context<AdminEnv>, 'validate', null, 'rejected', now(), {
+        error: 'invalid_request',
+      })
+      throw new KeylineError(400, 'invalid_request', `provider must be one of: ${providerList}`, {
+        details: { valid_providers: PROVIDER_IDS },
+      })
+    }),
+    async (c) => {
+      const { provider } = c.req.valid('json')
+      const body = await audited(log, c, 'validate', provider ?? null, now, async () => {
+        const snapshot = await registry.resolve(readRequestEnv(c))
+        const checked = provider ? [provider] : PROVIDER_IDS
+        for (const id of checked) validator.forget(id)
+        const result = await statusOf(c, snapshot)
+        const verdicts = checked
+          .map((id) => `${id}: ${result.providers[id].next?.validity ?? 'not staged'}`)
+          .join(', ')
+        return { result, extra: { next: verdicts } }
+      })
+      return c.json(body, 200, { 'cache-control': 'no-store' })
+    }
+  )
+
+  app.get('/events', async (c) => {
+    const before = c.req.query('before')
+    const limitText = c.req.query('limit')
+    const limit = limitText === undefined ? undefined : Number(limitText)
+    if (before !== undefined && !isEventId(before)) {
+      throw new KeylineError(400, 'invalid_request', 'before must be the id of an event')
+    }
+    if (
+      limit !== undefined &&
+      !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_EVENTS_PAGE)
+    ) {
+      throw new KeylineError(
+        400,
+        'invalid_request',
+        `limit must be a whole number from 1 to ${MAX_EVENTS_PAGE}`
+      )
+    }
+    const page = await events.list(readRequestEnv(c), { before, limit })
+    return c.json(page, 200, { 'cache-control': 'no-store' })
   })
 
   /** The generations the previous reload found: a reload finding the same ones changed nothing. */

@@ -14,6 +14,7 @@ export const consoleJsonLogger: AdminLogger = (line) => {
 export type AdminAction =
   | 'status'
   | 'reload'
+  | 'validate'
   | 'promote'
   | 'fyers-login'
   | 'fyers-refresh'
@@ -22,13 +23,37 @@ export type AdminAction =
 /** How an audited action ended. */
 export type AuditResult = 'ok' | 'rejected' | 'error'
 
+/** One audited action of a request, as the rotation events log keeps it. */
+export interface AuditEntry {
+  readonly action: AdminAction
+  readonly provider: string | null
+  readonly result: AuditResult
+  /** The admin token's fingerprint; `null` when no bearer was involved (the sign-in callback). */
+  readonly token: string | null
+  readonly at: number
+  readonly detail: string | null
+}
+
+/** What {@link writeAudit} puts on `c.var`: the request's audited actions, in order. */
+export interface AuditVariables {
+  auditTrail: readonly AuditEntry[]
+}
+
+/** The short detail an event keeps of an audit line's extra fields (never a secret). */
+const detailOf = (extra: Record<string, unknown>): string | null => {
+  const parts = Object.entries(extra)
+    .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+    .map(([k, v]) => `${k}: ${v}`)
+  return parts.length > 0 ? parts.join(', ') : null
+}
+
 /**
  * Writes the audit line of one admin action: who (admin token variable and fingerprint, client
  * address), what (action, provider), how it ended, when. Never a token or secret value.
  */
 export const writeAudit = (
   log: AdminLogger,
-  c: Context<{ Variables: AdminAuthVariables }>,
+  c: Context<{ Variables: AdminAuthVariables & AuditVariables }>,
   action: AdminAction,
   provider: string | null,
   result: AuditResult,
@@ -48,12 +73,21 @@ export const writeAudit = (
     time: new Date(now).toISOString(),
     ...extra,
   })
+  const entry: AuditEntry = {
+    action,
+    provider,
+    result,
+    token: caller?.fingerprint ?? null,
+    at: now,
+    detail: detailOf(extra),
+  }
+  c.set('auditTrail', [...(c.get('auditTrail') ?? []), entry])
 }
 
 /** Runs an admin action and audits its outcome, rethrowing any error for `onError`. */
 export const audited = async <T>(
   log: AdminLogger,
-  c: Context<{ Variables: AdminAuthVariables }>,
+  c: Context<{ Variables: AdminAuthVariables & AuditVariables }>,
   action: AdminAction,
   provider: string | null,
   now: () => number,

@@ -5,7 +5,7 @@ import { KeylineError } from '../errors/keyline-error.ts'
 import type { FyersTokens } from '../providers/fyers-token.ts'
 import { adminTokens, noSuchRoute } from './admin-auth.ts'
 import type { AdminEnv } from './admin-routes.ts'
-import { type AdminLogger, audited } from './audit.ts'
+import { type AdminLogger, audited, writeAudit } from './audit.ts'
 
 /** What the Fyers admin routes need from the admin API around them. */
 export interface FyersAdminOptions {
@@ -55,16 +55,7 @@ export const fyersCallbackRoute = (options: FyersAdminOptions): Hono<AdminEnv> =
         )
       }
       const done = await tokens.completeSignIn(env(c), code, state)
-      log({
-        level: 'info',
-        msg: 'admin audit',
-        action: 'fyers-sign-in',
-        provider: 'fyers',
-        result: 'ok',
-        token: null,
-        time: new Date(now()).toISOString(),
-        to: done.token,
-      })
+      writeAudit(log, c, 'fyers-sign-in', 'fyers', 'ok', now(), { to: done.token })
       const until = done.expiresAt ? ` It is valid until ${done.expiresAt}.` : ''
       return wantsHtml(c)
         ? page(
@@ -78,16 +69,7 @@ export const fyersCallbackRoute = (options: FyersAdminOptions): Hono<AdminEnv> =
           })
     } catch (error) {
       if (!(error instanceof KeylineError)) throw error
-      log({
-        level: 'warn',
-        msg: 'admin audit',
-        action: 'fyers-sign-in',
-        provider: 'fyers',
-        result: 'rejected',
-        token: null,
-        error: error.type,
-        time: new Date(now()).toISOString(),
-      })
+      writeAudit(log, c, 'fyers-sign-in', 'fyers', 'rejected', now(), { error: error.type })
       if (!wantsHtml(c)) throw error
       return page(c, error.status as 400, 'Fyers sign-in failed', error.message)
     }

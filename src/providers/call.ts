@@ -86,9 +86,23 @@ export interface CallDeps {
    * What replaces a Fyers access token every secret of which was rejected: a refreshed one.
    * @default none: a rejection reaches the client
    */
+  /**
+   * Told of each failover (fingerprints only), e.g. for the rotation events log; awaited
+   * before the answer goes out, so it must not throw. @default none
+   */
+  readonly onFailover?: (env: EnvRecord, failover: FailoverEvent) => Promise<void>
   readonly fyersTokens?: {
     afterRejection(env: EnvRecord, rejected: readonly Secret[]): Promise<Secret | undefined>
   }
+}
+
+/** A failover, as {@link CallDeps.onFailover} hears of it. */
+export interface FailoverEvent {
+  readonly provider: 'anthropic' | 'fyers'
+  readonly credential: string
+  /** Fingerprints (`…ABCD`) of the rejected secret and the next one that worked. */
+  readonly from: string
+  readonly to: string
 }
 
 /** What a provider call needs from the request it serves. */
@@ -181,6 +195,12 @@ export const withFailover = async <T>(
   }
   deps.registry.promote(other, current)
   deps.reporter.failover(call.provider)
+  await deps.onFailover?.(scope.env, {
+    provider: call.provider,
+    credential: call.credential,
+    from: current.fingerprint,
+    to: other.fingerprint,
+  })
   return { outcome: second, slot: 'next', failedOver: true, secret: other }
 }
 

@@ -115,6 +115,12 @@ export interface FyersTokensOptions {
   vault?: (env: EnvRecord, store: SharedStore) => VaultChoice
   /** Called after this instance obtained new tokens, e.g. to publish a reload epoch. */
   onChange?: (env: EnvRecord) => Promise<void> | void
+  /**
+   * Called once per refresh this instance ran (callers that joined it are not counted), with
+   * its outcome, e.g. for the rotation events log; awaited, and never allowed to throw.
+   * @default none
+   */
+  onRefresh?: (env: EnvRecord, trigger: RefreshTrigger, result: RefreshResult) => Promise<void>
   /** The fetch of sign-in and refresh calls. @default globalThis.fetch */
   fetch?: typeof fetch
   /** Where refresh and sign-in outcomes are logged (never a token). @default console JSON lines */
@@ -239,6 +245,7 @@ export class FyersTokens {
   readonly #store: (env: EnvRecord) => SharedStore | undefined
   readonly #vault: (env: EnvRecord, store: SharedStore) => VaultChoice
   readonly #onChange: ((env: EnvRecord) => Promise<void> | void) | undefined
+  readonly #onRefresh: FyersTokensOptions['onRefresh']
   readonly #fetch: typeof fetch
   readonly #log: (line: Record<string, unknown>) => void
   readonly #timeoutMs: number
@@ -266,6 +273,7 @@ export class FyersTokens {
     this.#store = options.store ?? (() => undefined)
     this.#vault = options.vault ?? (() => ({ reason: 'no token vault is configured' }))
     this.#onChange = options.onChange
+    this.#onRefresh = options.onRefresh
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init))
     this.#log = options.log ?? ((line) => console.log(JSON.stringify(line)))
     this.#timeoutMs = timeoutMs
@@ -399,9 +407,14 @@ export class FyersTokens {
    * waits for the token the other one stores). Never throws; the result says what happened.
    */
   refresh(env: EnvRecord, trigger: RefreshTrigger): Promise<RefreshResult> {
-    this.#flight ??= this.#refresh(env, trigger).finally(() => {
-      this.#flight = undefined
-    })
+    this.#flight ??= this.#refresh(env, trigger)
+      .then(async (result) => {
+        await this.#onRefresh?.(env, trigger, result).catch(() => undefined)
+        return result
+      })
+      .finally(() => {
+        this.#flight = undefined
+      })
     return this.#flight
   }
 

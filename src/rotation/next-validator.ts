@@ -114,6 +114,11 @@ export class NextSecretValidator {
     return pending
   }
 
+  /** Forgets one provider's outcome: its next {@link validate} calls upstream again. */
+  forget(provider: ProviderId): void {
+    if (!this.#entries.get(provider)?.pending) this.#entries.delete(provider)
+  }
+
   /** Forgets every outcome: the next {@link validate} calls upstream again (after a reload). */
   clear(): void {
     this.#entries.clear()

@@ -1,0 +1,67 @@
+import { type Context, Hono } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
+import type { EnvReader } from '../../env.ts'
+import { adminTokens, noSuchRoute } from '../admin-auth.ts'
+import { consolePage } from './console-page.ts'
+import { CONSOLE_SCRIPT } from './console-script.ts'
+import { CONSOLE_STYLE } from './console-style.ts'
+
+/**
+ * The console's Content-Security-Policy: only keyline's own script and style sheet, calls to
+ * keyline only, no framing, no inline script or style, no plugins, no form posts elsewhere.
+ */
+export const CONSOLE_CSP = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  imgSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  objectSrc: ["'none'"],
+} as const
+
+const headers = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: [...CONSOLE_CSP.defaultSrc],
+    scriptSrc: [...CONSOLE_CSP.scriptSrc],
+    styleSrc: [...CONSOLE_CSP.styleSrc],
+    connectSrc: [...CONSOLE_CSP.connectSrc],
+    imgSrc: [...CONSOLE_CSP.imgSrc],
+    formAction: [...CONSOLE_CSP.formAction],
+    frameAncestors: [...CONSOLE_CSP.frameAncestors],
+    baseUri: [...CONSOLE_CSP.baseUri],
+    objectSrc: [...CONSOLE_CSP.objectSrc],
+  },
+  xFrameOptions: 'DENY',
+  referrerPolicy: 'no-referrer',
+  crossOriginResourcePolicy: 'same-origin',
+  crossOriginOpenerPolicy: 'same-origin',
+})
+
+/**
+ * `GET /` (the console page, mounted at `/admin`), `GET /console.js` and `GET /console.css`:
+ * no bearer needed, as they hold no data, but off (404) while no admin token is configured,
+ * like the rest of `/admin`. Mount before the admin bearer check.
+ */
+export const consoleRoutes = (env: EnvReader): Hono => {
+  const app = new Hono()
+  const on = (c: Context): void => {
+    if (adminTokens(env(c)).length === 0) throw noSuchRoute()
+  }
+  const asset = (c: Context, body: string, type: string): Response => {
+    on(c)
+    return c.body(body, 200, { 'content-type': type, 'cache-control': 'no-cache' })
+  }
+  app.use('/', headers)
+  app.use('/console.js', headers)
+  app.use('/console.css', headers)
+  app.get('/', (c) => {
+    on(c)
+    return c.html(consolePage(), 200, { 'cache-control': 'no-store' })
+  })
+  app.get('/console.js', (c) => asset(c, CONSOLE_SCRIPT, 'text/javascript; charset=utf-8'))
+  app.get('/console.css', (c) => asset(c, CONSOLE_STYLE, 'text/css; charset=utf-8'))
+  return app
+}
