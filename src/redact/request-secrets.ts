@@ -1,6 +1,6 @@
+import { CLIENT_TOKENS_VARIABLE, clientTokenValues } from '../auth/client-auth.ts'
 import { providerDefinitions } from '../providers/index.ts'
 import type { CredentialDefinition } from '../secrets/definitions.ts'
-import { CLIENT_TOKENS_VARIABLE, clientTokenValues } from '../auth/client-auth.ts'
 import type { EnvRecord } from '../secrets/read-value.ts'
 import type { CredentialState, SecretsSnapshot } from '../secrets/registry.ts'
 import { collectSecretValues, isSecretEnvName } from './collect-secrets.ts'
