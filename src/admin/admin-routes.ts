@@ -17,7 +17,6 @@ import {
 import { NextSecretValidator } from '../rotation/next-validator.ts'
 import { type EpochChange, publishEpoch } from '../rotation/reload-epoch.ts'
 import { rotatingCredential, rotatingState } from '../rotation/rotating-credential.ts'
-import type { EnvRecord } from '../secrets/read-value.ts'
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
 import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, type AdminAuthVariables, adminAuth } from './admin-auth.ts'
