@@ -1,3 +1,4 @@
+import type { FyersLoginResult } from '../admin/fyers-routes.ts'
 import type { KeyStatus, PromoteResult, ReloadResult } from '../admin/index.ts'
 import type { ProviderId } from '../providers/index.ts'
 import { refusal, unreachable } from './call-failure.ts'
@@ -21,6 +22,10 @@ export interface AdminClient {
   status(): Promise<KeyStatus>
   reload(): Promise<ReloadResult>
   promote(provider: ProviderId): Promise<PromoteResult>
+  /** `POST /admin/fyers/login`: the Fyers sign-in URL to open. */
+  fyersLogin(): Promise<FyersLoginResult>
+  /** `POST /admin/fyers/refresh`: refresh the Fyers access token now. */
+  fyersRefresh(): Promise<{ refreshed: boolean; by: string; token: string | null }>
 }
 
 /** A fetch client for `/admin/keys/*` that turns every error body into a {@link CliError}. */
@@ -79,5 +84,7 @@ export const createAdminClient = (options: AdminClientOptions): AdminClient => {
     status: () => call<KeyStatus>('GET', 'admin/keys/status'),
     reload: () => call<ReloadResult>('POST', 'admin/keys/reload'),
     promote: (provider) => call<PromoteResult>('POST', 'admin/keys/promote', { provider }),
+    fyersLogin: () => call<FyersLoginResult>('POST', 'admin/fyers/login'),
+    fyersRefresh: () => call('POST', 'admin/fyers/refresh'),
   }
 }

@@ -12,6 +12,12 @@ export type CliCommand =
   | { readonly command: 'reload'; readonly json: boolean }
   | { readonly command: 'promote'; readonly provider: ProviderId; readonly json: boolean }
   | {
+      readonly command: 'fyers'
+      readonly action: 'login' | 'refresh'
+      readonly timeoutMs: number
+      readonly intervalMs: number
+    }
+  | {
       readonly command: 'rotate'
       readonly provider: ProviderId
       readonly target: RotateTarget | undefined
@@ -37,6 +43,8 @@ Commands:
   reload                     Re-read every secret source and show the new status
   promote anthropic|fyers    Make the staged next key current now (it must validate)
   rotate anthropic|fyers     Rotate a provider's key; the new value is read from stdin
+  fyers login                Print the Fyers sign-in URL, wait until keyline has the new token
+  fyers refresh              Refresh the Fyers access token now
 
 Options:
   --url <url>                Deployment URL (default: $KEYLINE_URL)
@@ -49,8 +57,9 @@ Options:
   --config <path>            rotate (workers): passed to wrangler as --config
   --wrangler-env <env>       rotate (workers): passed to wrangler as --env
   --wrangler <command>       rotate (workers): the wrangler to run (default: wrangler)
-  --timeout <seconds>        rotate: how long to wait for each change to show (default: 120)
-  --interval <seconds>       rotate: how often to poll the status while waiting (default: 2)
+  --timeout <seconds>        rotate, fyers login: how long to wait for each change (default: 120;
+                             fyers login: 600, the sign-in state's lifetime)
+  --interval <seconds>       rotate, fyers login: how often to poll the status (default: 2)
 
 The admin token is read from $KEYLINE_ADMIN_TOKEN (or $ADMIN_TOKEN), never from the command line.
 `
@@ -87,6 +96,19 @@ export const parseCli = (argv: readonly string[]): CliCommand & CliGlobals => {
       throw new CliError(`promote needs one provider: ${PROVIDER_IDS.join(' or ')}`, 2)
     }
     return { command, provider: provider as ProviderId, json: values.json ?? false, url }
+  }
+  if (command === 'fyers') {
+    const [action, ...extra] = rest
+    if ((action !== 'login' && action !== 'refresh') || extra.length) {
+      throw new CliError('fyers needs one action: login or refresh', 2)
+    }
+    return {
+      command,
+      action,
+      timeoutMs: seconds(values.timeout, 'timeout', 600),
+      intervalMs: seconds(values.interval, 'interval', 2),
+      url,
+    }
   }
   if (command !== 'rotate') throw new CliError(`Unknown command: ${command}\n\n${USAGE}`, 2)
   const [provider, ...extra] = rest

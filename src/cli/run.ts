@@ -4,6 +4,7 @@ import { type AdminClient, createAdminClient } from './admin-client.ts'
 import { type CliCommand, type CliGlobals, parseCli, type RotateTarget, USAGE } from './args.ts'
 import { CliError } from './cli-error.ts'
 import { nodeManualSteps, nodePlan, type RotateStep, workersPlan } from './rotate-plan.ts'
+import { waitForStatus } from './wait-for-status.ts'
 import { wranglerRunner } from './wrangler.ts'
 
 /** What the CLI reads and writes, so it runs the same in a test. */
@@ -142,6 +143,45 @@ const rotate = async (command: Rotate, io: CliIo): Promise<number> => {
   return 0
 }
 
+type Fyers = Extract<CliCommand, { command: 'fyers' }> & CliGlobals
+
+/** The Fyers access token's fingerprint and source in a status, to see it change. */
+const fyersToken = (status: KeyStatus): string =>
+  `${status.providers.fyers.current?.fingerprint ?? 'none'} from ${status.providers.fyers.source ?? 'nowhere'}`
+
+/**
+ * `fyers login`: prints the sign-in URL (to open in a browser), then polls the status until
+ * the Fyers access token is one a sign-in brought. `fyers refresh`: refreshes it now.
+ */
+const fyers = async (command: Fyers, io: CliIo): Promise<number> => {
+  const client = adminClient(command.url, io)
+  if (command.action === 'refresh') {
+    const result = await client.fyersRefresh()
+    io.out(
+      `Refreshed the Fyers access token: now ${result.token ?? 'unknown'}${result.by === 'another' ? ' (another instance refreshed it)' : ''}`
+    )
+    return 0
+  }
+  const before = fyersToken(await client.status())
+  const { url, expiresAt } = await client.fyersLogin()
+  io.out(`Open this URL in a browser and sign in to Fyers (it is valid until ${expiresAt}):`)
+  io.out(url)
+  io.out('Waiting for keyline to receive the new token…')
+  const detail = await waitForStatus(
+    client,
+    'fyers',
+    (status, all) => {
+      const now = fyersToken(all)
+      return status.source === 'fyers-sign-in' && now !== before
+        ? { done: true, detail: now }
+        : { done: false, waiting: 'the sign-in to complete (the Fyers access token to change)' }
+    },
+    { timeoutMs: command.timeoutMs, intervalMs: command.intervalMs }
+  )
+  io.out(`Signed in: the Fyers access token is ${detail}`)
+  return 0
+}
+
 const execute = async (argv: readonly string[], io: CliIo): Promise<number> => {
   const command = parseCli(argv)
   if (command.command === 'help') {
@@ -149,6 +189,7 @@ const execute = async (argv: readonly string[], io: CliIo): Promise<number> => {
     return 0
   }
   if (command.command === 'rotate') return rotate(command, io)
+  if (command.command === 'fyers') return fyers(command, io)
   const client = adminClient(command.url, io)
   if (command.command === 'promote') {
     const result = await client.promote(command.provider)
