@@ -513,6 +513,11 @@ export class FyersTokens {
     return { ok: true, token: snapshot.credentials.accessToken.current, by: 'another' }
   }
 
+  /** The access token the registry hands out now. */
+  async #currentToken(env: EnvRecord): Promise<Secret | undefined> {
+    return (await this.#registry.resolveProvider(env, 'fyers')).credentials.accessToken.current
+  }
+
   #expiresSoon(token: string): boolean {
     const exp = jwtExpiry(token)
     return exp !== undefined && exp - this.#now() < 60_000
@@ -556,8 +561,7 @@ export class FyersTokens {
     recordTokenRefresh('success')
     this.#last = { at: this.#now(), outcome: 'success', trigger }
     this.#failures = 0
-    const token = (await this.#registry.resolveProvider(env, 'fyers')).credentials.accessToken
-      .current
+    const token = await this.#currentToken(env)
     this.#log({
       level: 'info',
       msg: 'fyers access token refreshed',
@@ -612,15 +616,13 @@ export class FyersTokens {
     const tried = new Set(rejected.map((secret) => secret.reveal()))
     const untried = (token: Secret | undefined): Secret | undefined =>
       token && !tried.has(token.reveal()) ? token : undefined
-    const fresh = (await this.#registry.resolveProvider(env, 'fyers')).credentials.accessToken
-      .current
+    const fresh = await this.#currentToken(env)
     if (untried(fresh)) return fresh
     if (this.#flight) {
       // Another request's refresh: wait for it a bound, then look at the registry again.
       const joined = await within(this.#flight, this.#timeoutMs + 1_000)
       if (joined?.ok) return untried(joined.token)
-      const after = (await this.#registry.resolveProvider(env, 'fyers')).credentials.accessToken
-      return joined ? undefined : untried(after.current)
+      return joined ? undefined : untried(await this.#currentToken(env))
     }
     if (this.#now() < this.#onDemandAfter) return undefined
     const result = await this.refresh(env, 'on-demand')
@@ -859,8 +861,7 @@ export class FyersTokens {
     await this.#keep(env, record, 'fyers-sign-in')
     this.#failures = 0
     this.#onDemandAfter = 0
-    const token = (await this.#registry.resolveProvider(env, 'fyers')).credentials.accessToken
-      .current
+    const token = await this.#currentToken(env)
     this.#log({
       level: 'info',
       msg: 'fyers sign-in completed',

@@ -1,7 +1,7 @@
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 
 /** Standard base64 of `bytes`, without padding. */
-const encode = (bytes: Uint8Array): string => {
+export const encodeBase64 = (bytes: Uint8Array): string => {
   let out = ''
   for (let i = 0; i < bytes.length; i += 3) {
     const a = bytes[i] ?? 0
@@ -30,7 +30,7 @@ export const base64Fragments = (bytes: Uint8Array): string[] => {
     shifted.set(bytes, offset)
     const start = Math.ceil((8 * offset) / 6)
     const end = Math.floor((8 * (offset + bytes.length)) / 6)
-    if (end > start) out.push(encode(shifted).slice(start, end))
+    if (end > start) out.push(encodeBase64(shifted).slice(start, end))
   }
   return out
 }

@@ -1,3 +1,5 @@
+import { encodeBase64, toBase64Url } from '../redact/base64.ts'
+
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
 /** Value of each url-safe base64 character; -1 for anything else. */
@@ -9,19 +11,8 @@ const VALUES = (() => {
 
 /** URL-safe base64 of `bytes`, with `=` padding (Python's `base64.urlsafe_b64encode`). */
 export const encodeBase64Url = (bytes: Uint8Array): string => {
-  let out = ''
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i] ?? 0
-    const b = bytes[i + 1] ?? 0
-    const c = bytes[i + 2] ?? 0
-    const n = (a << 16) | (b << 8) | c
-    const left = bytes.length - i
-    out += ALPHABET[(n >> 18) & 63]
-    out += ALPHABET[(n >> 12) & 63]
-    out += left > 1 ? ALPHABET[(n >> 6) & 63] : '='
-    out += left > 2 ? ALPHABET[n & 63] : '='
-  }
-  return out
+  const text = toBase64Url(encodeBase64(bytes))
+  return text.padEnd(Math.ceil(text.length / 4) * 4, '=')
 }
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Fernet } from '../../src/vault/fernet.ts'
 import { type StubControl, stubControl } from '../stubs/control.ts'
 import { generateStubKeys, stubOptionsFor } from '../stubs/fixtures.ts'
-import { appIdHash, startFyersStub, stubTokenExpiry } from '../stubs/fyers.ts'
+import { mintAccessToken, startFyersStub, stubTokenExpiry } from '../stubs/fyers.ts'
 import type { StartedStub } from '../stubs/stub-server.ts'
 import { describeRuntimes } from './harness/describe-runtimes.ts'
 
@@ -28,31 +28,17 @@ afterAll(async () => {
   await stub?.close()
 })
 
-/** A short-lived access token, minted by the stub's own refresh endpoint. */
-const mint = async (control: StubControl): Promise<string> => {
-  await control.keys({ accessTokenTtlSeconds: START_TTL_S })
-  return mintWith(control)
-}
-
-/** An access token of the stub's current lifetime; then the stub's defaults again. */
-const mintWith = async (control: StubControl): Promise<string> => {
-  const response = await fetch(`${control.url}/api/v3/validate-refresh-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      grant_type: 'refresh_token',
-      appIdHash: appIdHash(keys.fyers.clientId, keys.fyers.appSecret),
-      refresh_token: keys.fyers.refreshToken,
-      pin: keys.fyers.pin,
-    }),
-  })
-  const { access_token: token } = (await response.json()) as { access_token: string }
-  // Back to the stub's defaults (tokens keyline obtains last a day, as Fyers' do), with the
-  // short-lived one accepted and no requests recorded.
-  await control.reset()
-  await control.keys({ accept: [token] })
-  return token
-}
+/** The bindings of a keyline that can refresh its Fyers token, on the stub session `control`. */
+const refreshableBindings = (control: StubControl, token: string): Record<string, string> => ({
+  KEYLINE_CLIENT_TOKENS: CLIENT_TOKEN,
+  ADMIN_TOKEN: ADMIN,
+  FYERS_BASE_URL: control.url,
+  FYERS_CLIENT_ID: keys.fyers.clientId,
+  FYERS_ACCESS_TOKEN: token,
+  FYERS_APP_SECRET: keys.fyers.appSecret,
+  FYERS_REFRESH_TOKEN: keys.fyers.refreshToken,
+  FYERS_PIN: keys.fyers.pin,
+})
 
 describeRuntimes(
   'a Fyers access token that expires is refreshed, and quotes keep working',
@@ -112,18 +98,9 @@ describeRuntimes(
     startTimeoutMs: 60_000,
     bindings: async ({ runtime }) => {
       const control = await stubControl(stub.url).session()
-      const token = await mint(control)
+      const token = await mintAccessToken(control, keys, START_TTL_S)
       sessions.set(runtime, { control, token })
-      return {
-        KEYLINE_CLIENT_TOKENS: CLIENT_TOKEN,
-        ADMIN_TOKEN: ADMIN,
-        FYERS_BASE_URL: control.url,
-        FYERS_CLIENT_ID: keys.fyers.clientId,
-        FYERS_ACCESS_TOKEN: token,
-        FYERS_APP_SECRET: keys.fyers.appSecret,
-        FYERS_REFRESH_TOKEN: keys.fyers.refreshToken,
-        FYERS_PIN: keys.fyers.pin,
-      }
+      return refreshableBindings(control, token)
     },
   }
 )
@@ -173,20 +150,9 @@ describeRuntimes(
     startTimeoutMs: 60_000,
     bindings: async ({ runtime }) => {
       const control = await stubControl(stub.url).session()
-      await control.keys({ accessTokenTtlSeconds: 1 })
-      const token = await mintWith(control)
+      const token = await mintAccessToken(control, keys, 1)
       cronSessions.set(runtime, { control, token })
-      return {
-        KEYLINE_CLIENT_TOKENS: CLIENT_TOKEN,
-        ADMIN_TOKEN: ADMIN,
-        KEYLINE_VAULT_KEY: Fernet.generateKey(),
-        FYERS_BASE_URL: control.url,
-        FYERS_CLIENT_ID: keys.fyers.clientId,
-        FYERS_ACCESS_TOKEN: token,
-        FYERS_APP_SECRET: keys.fyers.appSecret,
-        FYERS_REFRESH_TOKEN: keys.fyers.refreshToken,
-        FYERS_PIN: keys.fyers.pin,
-      }
+      return { ...refreshableBindings(control, token), KEYLINE_VAULT_KEY: Fernet.generateKey() }
     },
   }
 )

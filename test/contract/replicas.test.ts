@@ -3,7 +3,7 @@ import { Fernet } from '../../src/vault/fernet.ts'
 import { startAnthropicStub } from '../stubs/anthropic.ts'
 import { type StubControl, stubControl } from '../stubs/control.ts'
 import { generateStubKeys, stubOptionsFor } from '../stubs/fixtures.ts'
-import { appIdHash, startFyersStub, stubTokenExpiry } from '../stubs/fyers.ts'
+import { mintAccessToken, startFyersStub, stubTokenExpiry } from '../stubs/fyers.ts'
 import type { StartedStub } from '../stubs/stub-server.ts'
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts'
 import { type RunningServer, startServer } from './harness/server.ts'
@@ -58,19 +58,7 @@ beforeAll(async () => {
     startAnthropicStub({ apiKeys: [keys.anthropic.apiKey, nextKey] }),
   ])
   fyers = stubControl(fyersStub.url)
-  await fyers.keys({ accessTokenTtlSeconds: TTL_S })
-  const minted = await fetch(`${fyers.url}/api/v3/validate-refresh-token`, {
-    method: 'POST',
-    body: JSON.stringify({
-      grant_type: 'refresh_token',
-      appIdHash: appIdHash(keys.fyers.clientId, keys.fyers.appSecret),
-      refresh_token: keys.fyers.refreshToken,
-      pin: keys.fyers.pin,
-    }),
-  })
-  token = ((await minted.json()) as { access_token: string }).access_token
-  await fyers.reset()
-  await fyers.keys({ accept: [token] })
+  token = await mintAccessToken(fyers, keys, TTL_S)
   const bindings = {
     KEYLINE_CLIENT_TOKENS: CLIENT_TOKEN,
     ADMIN_TOKEN: ADMIN,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { StubControl } from './control.ts'
 import { fyersMessageFor, KNOWN_SYMBOLS, PROFILE, quoteEntry } from './fyers-data.ts'
 import {
   destroySocket,
@@ -7,6 +8,7 @@ import {
   type StubContext,
   startStubServer,
 } from './stub-server.ts'
+import type { StubKeys } from './types.ts'
 
 export { KNOWN_SYMBOLS }
 
@@ -274,3 +276,31 @@ export const startFyersStub = (options: FyersStubOptions = {}): Promise<StartedS
       app.all('*', (c) => faultResponse(c) ?? fyersError(c, 404, -50, 'Not Found'))
     },
   })
+
+/**
+ * An access token the stub session `control` accepts, lasting `ttlSeconds` (a JWT with that
+ * `exp`), minted through the stub's own refresh endpoint. The session is then back at its
+ * defaults (tokens issued later last a day, as Fyers' do) with this token accepted, and no
+ * requests recorded.
+ */
+export const mintAccessToken = async (
+  control: StubControl,
+  keys: StubKeys,
+  ttlSeconds: number
+): Promise<string> => {
+  await control.keys({ accessTokenTtlSeconds: ttlSeconds })
+  const response = await fetch(`${control.url}/api/v3/validate-refresh-token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      grant_type: 'refresh_token',
+      appIdHash: appIdHash(keys.fyers.clientId, keys.fyers.appSecret),
+      refresh_token: keys.fyers.refreshToken,
+      pin: keys.fyers.pin,
+    }),
+  })
+  const { access_token: token } = (await response.json()) as { access_token: string }
+  await control.reset()
+  await control.keys({ accept: [token] })
+  return token
+}
