@@ -1,5 +1,4 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
-import * as z from 'zod/mini'
 import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { callScope, type SecretsVariables } from '../middleware/secrets.ts'
@@ -21,45 +20,93 @@ export interface AnthropicRoutesOptions {
 
 type Env = { Variables: SecretsVariables }
 
-/** One message of a Messages request: its role and its content, string or blocks. */
-const message = z.looseObject({
-  role: z.enum(['user', 'assistant'], { error: 'role must be "user" or "assistant"' }),
-  content: z.union([z.string(), z.array(z.unknown())], {
-    error: 'content must be a string or an array of content blocks',
-  }),
-})
+/** One thing wrong with a request body: where (a dotted path, `''` for the body) and what. */
+export interface BodyIssue {
+  readonly path: string
+  readonly message: string
+}
+
+/** Checks a parsed JSON body: the body as `T`, or every issue found. */
+export type BodyCheck<T> = (
+  value: unknown
+) => { readonly body: T } | { readonly issues: BodyIssue[] }
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const checkModel = (value: unknown, issues: BodyIssue[]): void => {
+  if (typeof value !== 'string') issues.push({ path: 'model', message: 'model must be a string' })
+  else if (value === '') issues.push({ path: 'model', message: 'model must not be empty' })
+}
+
+const checkMessages = (value: unknown, issues: BodyIssue[]): void => {
+  if (!Array.isArray(value)) {
+    issues.push({ path: 'messages', message: 'messages must be an array' })
+    return
+  }
+  if (value.length === 0) issues.push({ path: 'messages', message: 'messages must not be empty' })
+  for (const [i, message] of value.entries()) {
+    if (!isObject(message)) {
+      issues.push({ path: `messages.${i}`, message: 'each message must be an object' })
+      continue
+    }
+    if (message.role !== 'user' && message.role !== 'assistant') {
+      issues.push({ path: `messages.${i}.role`, message: 'role must be "user" or "assistant"' })
+    }
+    if (typeof message.content !== 'string' && !Array.isArray(message.content)) {
+      issues.push({
+        path: `messages.${i}.content`,
+        message: 'content must be a string or an array of content blocks',
+      })
+    }
+  }
+}
+
+/** Runs `checks` on an object body; anything else is one issue. Unknown fields pass through. */
+const objectBody =
+  <T>(checks: (body: Record<string, unknown>, issues: BodyIssue[]) => void): BodyCheck<T> =>
+  (value) => {
+    if (!isObject(value))
+      return { issues: [{ path: '', message: 'the body must be a JSON object' }] }
+    const issues: BodyIssue[] = []
+    checks(value, issues)
+    return issues.length > 0 ? { issues } : { body: value as T }
+  }
+
+/** A validated Messages request body (unknown fields pass through untouched). */
+export interface MessagesBody {
+  readonly model: string
+  readonly max_tokens: number
+  readonly messages: readonly { readonly role: 'user' | 'assistant'; readonly content: unknown }[]
+  readonly stream?: boolean
+  readonly [field: string]: unknown
+}
 
 /**
  * The basic shape of `POST /v1/messages`: `model`, `max_tokens`, `messages`, optional
  * `stream`. Unknown fields pass through untouched, so new API features keep working.
  */
-export const messagesBody = z.looseObject(
-  {
-    model: z
-      .string({ error: 'model must be a string' })
-      .check(z.minLength(1, { error: 'model must not be empty' })),
-    max_tokens: z
-      .int({ error: 'max_tokens must be an integer' })
-      .check(z.positive({ error: 'max_tokens must be positive' })),
-    messages: z
-      .array(message, { error: 'messages must be an array' })
-      .check(z.minLength(1, { error: 'messages must not be empty' })),
-    stream: z.optional(z.boolean({ error: 'stream must be a boolean' })),
-  },
-  { error: 'the body must be a JSON object' }
-)
+export const messagesBody: BodyCheck<MessagesBody> = objectBody((body, issues) => {
+  checkModel(body.model, issues)
+  const max = body.max_tokens
+  if (typeof max !== 'number' || !Number.isSafeInteger(max)) {
+    issues.push({ path: 'max_tokens', message: 'max_tokens must be an integer' })
+  } else if (max <= 0) {
+    issues.push({ path: 'max_tokens', message: 'max_tokens must be positive' })
+  }
+  checkMessages(body.messages, issues)
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
+    issues.push({ path: 'stream', message: 'stream must be a boolean' })
+  }
+})
 
 /** The basic shape of `POST /v1/messages/count_tokens`: `model` and `messages`, the rest passing through. */
-export const countTokensBody = z.looseObject(
-  {
-    model: messagesBody.shape.model,
-    messages: messagesBody.shape.messages,
-  },
-  { error: 'the body must be a JSON object' }
+export const countTokensBody: BodyCheck<Pick<MessagesBody, 'model' | 'messages'>> = objectBody(
+  (body, issues) => {
+    checkModel(body.model, issues)
+    checkMessages(body.messages, issues)
+  }
 )
-
-/** A validated Messages request body. */
-export type MessagesBody = z.infer<typeof messagesBody>
 
 /** What {@link jsonBody} puts on `c.var`. */
 export interface JsonBodyVariables<T> {
@@ -69,7 +116,7 @@ export interface JsonBodyVariables<T> {
   body: T
 }
 
-const invalid = (message: string, issues?: { path: string; message: string }[]): KeylineError =>
+const invalid = (message: string, issues?: readonly BodyIssue[]): KeylineError =>
   new KeylineError(400, 'invalid_request_error', message, issues ? { details: { issues } } : {})
 
 /** The request body as text, at most `maxBytes` of it, or a 413 `request_too_large`. */
@@ -101,12 +148,12 @@ const readLimited = async (request: Request, maxBytes: number): Promise<string> 
 /**
  * Reads a JSON body of at most `maxBytes` (a larger one is a 413 `request_too_large`, refused
  * by its `content-length` before a byte is read, or as soon as the stream passes the limit),
- * parses it and checks it against `schema`: malformed JSON, or a body that is not what the
- * schema says, is a 400 `invalid_request_error` whose `issues` name each bad field (paths and
+ * parses it and checks it with `check`: malformed JSON, or a body that is not what the
+ * check expects, is a 400 `invalid_request_error` whose `issues` name each bad field (paths and
  * messages, never values). Sets `c.var.rawBody` (sent upstream unchanged) and `c.var.body`.
  */
 export const jsonBody = <T>(
-  schema: z.ZodMiniType<T>,
+  check: BodyCheck<T>,
   maxBytes: number
 ): MiddlewareHandler<{ Variables: JsonBodyVariables<T> }> =>
   async function jsonBody(c, next) {
@@ -117,16 +164,10 @@ export const jsonBody = <T>(
     } catch {
       throw invalid('Malformed JSON in request body')
     }
-    const result = z.safeParse(schema, value)
-    if (!result.success) {
-      const issues = result.error.issues.map((issue) => ({
-        path: issue.path.map(String).join('.'),
-        message: issue.message,
-      }))
-      throw invalid('The request is invalid', issues)
-    }
+    const result = check(value)
+    if ('issues' in result) throw invalid('The request is invalid', result.issues)
     c.set('rawBody', text)
-    c.set('body', result.data)
+    c.set('body', result.body)
     await next()
   }
 
