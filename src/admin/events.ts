@@ -1,3 +1,4 @@
+import { within } from '../bounded-wait.ts'
 import type { EnvRecord } from '../secrets/read-value.ts'
 import { memoryStore } from '../store/memory-store.ts'
 import type { SharedStore } from '../store/shared-store.ts'
@@ -82,6 +83,8 @@ export const MAX_EVENTS_PAGE = 100
 
 const LOCK_TTL_MS = 5_000
 const LOCK_TRIES = 10
+/** How long recording an event may hold up an answer. */
+const RECORD_WAIT_MS = 1_000
 const ID = /^[0-9a-z]{9,}-[0-9a-f]{8}$/
 
 const isEvent = (value: unknown): value is RotationEvent => {
@@ -139,13 +142,16 @@ export class RotationEvents {
     return this.#store(env) ?? this.#memory
   }
 
-  /** Appends events (in order); resolves once they are stored. Never throws. */
+  /**
+   * Appends events (in order); resolves once they are stored, or after a second at most (the
+   * append goes on): a slow store delays no answer longer. Never throws.
+   */
   record(env: EnvRecord, ...inputs: readonly RotationEventInput[]): Promise<void> {
     if (inputs.length === 0) return Promise.resolve()
     const events = inputs.map((input) => this.#event(input))
-    const run = this.#queue.then(() => this.#append(this.#storeOf(env), events))
+    const run = this.#queue.then(() => this.#append(env, events))
     this.#queue = run
-    return run
+    return within(run, RECORD_WAIT_MS).then(() => undefined)
   }
 
   #event(input: RotationEventInput): RotationEvent {
@@ -160,10 +166,12 @@ export class RotationEvents {
     }
   }
 
-  async #append(store: SharedStore, events: readonly RotationEvent[]): Promise<void> {
+  async #append(env: EnvRecord, events: readonly RotationEvent[]): Promise<void> {
     const owner = randomHex()
     let locked = false
+    let store: SharedStore | undefined
     try {
+      store = this.#storeOf(env)
       for (let i = 0; i < LOCK_TRIES && !locked; i++) {
         locked = await store.lock(EVENTS_LOCK, owner, LOCK_TTL_MS)
         if (!locked) await new Promise((resolve) => setTimeout(resolve, 50))
@@ -176,7 +184,7 @@ export class RotationEvents {
     } catch {
       this.#log({ level: 'warn', msg: 'rotation event not stored: the shared store failed' })
     } finally {
-      if (locked) await store.unlock(EVENTS_LOCK, owner).catch(() => undefined)
+      if (locked) await store?.unlock(EVENTS_LOCK, owner).catch(() => undefined)
     }
   }
 
@@ -188,7 +196,7 @@ export class RotationEvents {
     env: EnvRecord,
     page: { before?: string; limit?: number } = {}
   ): Promise<RotationEventsPage> {
-    await this.#queue
+    await within(this.#queue, RECORD_WAIT_MS)
     const limit = Math.min(Math.max(1, page.limit ?? 50), MAX_EVENTS_PAGE)
     const all = parse(await this.#storeOf(env).get(EVENTS_KEY))
     const { before } = page

@@ -7,6 +7,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { sha256 } from '../auth/constant-time.ts'
+import { within } from '../bounded-wait.ts'
 import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import type { EnvRecord } from '../secrets/read-value.ts'
@@ -213,22 +214,6 @@ const digestOf = (value: string | undefined): string | undefined =>
   value === undefined
     ? undefined
     : Array.from(sha256(value), (b) => b.toString(16).padStart(2, '0')).join('')
-
-/** Settles with `promise`, or with `undefined` after `ms` (a promise another request owns). */
-const within = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(undefined), ms)
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      }
-    )
-  })
 
 const missingOf = (
   snapshot: Snapshot,

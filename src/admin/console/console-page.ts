@@ -58,11 +58,12 @@ export const consolePage = (): HtmlEscapedString | Promise<HtmlEscapedString> =>
           h('h2', { id: 'signin-title' }, 'Sign in'),
           h(
             'form',
-            { id: 'signin-form', autocomplete: 'off' },
+            // POST, and no field name: should the script not run, submitting sends nothing
+            // (the token never lands in a URL); the button waits for the script.
+            { id: 'signin-form', autocomplete: 'off', method: 'post' },
             h('label', { for: 'token' }, 'Admin token'),
             h('input', {
               id: 'token',
-              name: 'token',
               type: 'password',
               required: true,
               autocomplete: 'off',
@@ -74,7 +75,11 @@ export const consolePage = (): HtmlEscapedString | Promise<HtmlEscapedString> =>
               { id: 'token-help', class: 'help' },
               'ADMIN_TOKEN or ADMIN_TOKEN_NEW. It stays in this tab’s memory (never in a URL, cookie or storage) and is sent only as an Authorization header; reloading the page signs you out.'
             ),
-            h('button', { type: 'submit', class: 'primary', id: 'signin-button' }, 'Sign in')
+            h(
+              'button',
+              { type: 'submit', class: 'primary', id: 'signin-button', disabled: true },
+              'Sign in'
+            )
           )
         ),
         h('p', { id: 'error', class: 'error', role: 'alert', hidden: true }),

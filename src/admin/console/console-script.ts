@@ -11,6 +11,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
   var busy = false;
   var lastStatus = null;
   var olderCursor = null;
+  var olderShown = false;
   var $ = function (id) { return document.getElementById(id); };
   var refreshMs = Number(document.body.getAttribute('data-refresh-ms')) || 5000;
   var NAMES = { anthropic: 'Anthropic', fyers: 'Fyers' };
@@ -78,6 +79,9 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       token = null;
       lastStatus = null;
       shown = '';
+      olderShown = false;
+      olderCursor = null;
+      $('events-body').textContent = '';
       if (timer) clearInterval(timer);
       timer = null;
       $('providers').textContent = '';
@@ -155,12 +159,21 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       return el('td', { 'data-label': c[0], text: c[1], className: c[0] === 'Result' ? (e.result === 'ok' ? 'ok' : 'bad') : null });
     }));
   }
-  function renderEvents(page, append) {
+  // mode: 'replace' (the newest page), 'older' (a page appended below) or 'newer' (the periodic
+  // refresh once older pages are shown: only events above the first row are added).
+  function renderEvents(page, mode) {
     var body = $('events-body');
-    if (!append) body.textContent = '';
-    page.events.forEach(function (e) { body.appendChild(eventRow(e)); });
+    if (mode === 'newer' && olderShown) {
+      var first = body.firstElementChild && body.firstElementChild.getAttribute('data-event');
+      page.events.filter(function (e) { return !first || e.id > first; }).reverse()
+        .forEach(function (e) { body.insertBefore(eventRow(e), body.firstElementChild); });
+    } else {
+      if (mode !== 'older') body.textContent = '';
+      page.events.forEach(function (e) { body.appendChild(eventRow(e)); });
+      olderShown = mode === 'older';
+      olderCursor = page.next;
+    }
     $('events-empty').hidden = body.children.length > 0;
-    olderCursor = page.next;
     $('events-more').hidden = olderCursor === null;
   }
 
@@ -168,7 +181,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     if (!token || busy) return Promise.resolve();
     busy = true;
     return Promise.all([call('GET', '/admin/keys/status'), call('GET', '/admin/events?limit=20')])
-      .then(function (r) { renderStatus(r[0]); renderEvents(r[1], false); showError(''); })
+      .then(function (r) { renderStatus(r[0]); renderEvents(r[1], 'newer'); showError(''); })
       .catch(failed)
       .then(function () { busy = false; });
   }
@@ -258,6 +271,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
   }
 
   document.addEventListener('DOMContentLoaded', function () {
+    $('signin-button').disabled = false;
     $('signin-form').addEventListener('submit', function (event) {
       event.preventDefault();
       var input = $('token');
@@ -284,7 +298,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     });
     $('events-more').addEventListener('click', function () {
       if (!olderCursor) return;
-      call('GET', '/admin/events?limit=20&before=' + encodeURIComponent(olderCursor)).then(function (page) { renderEvents(page, true); }, failed);
+      call('GET', '/admin/events?limit=20&before=' + encodeURIComponent(olderCursor)).then(function (page) { renderEvents(page, 'older'); }, failed);
     });
   });
 })();
