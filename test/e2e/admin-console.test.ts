@@ -287,6 +287,10 @@ describeRuntimes(
       await expect
         .poll(() => page.locator('#result').textContent())
         .toMatch(/^The Fyers sign-in page opened in a new window/)
+      // A blocked pop-up leaves a link to the same page.
+      const link = page.locator('#result a')
+      expect(await link.getAttribute('href')).toContain('/api/v3/generate-authcode?')
+      expect(await link.getAttribute('rel')).toBe('noopener noreferrer')
       await expect
         .poll(() => page.locator('#events-body tr').first().textContent())
         .toContain('fyers-login')

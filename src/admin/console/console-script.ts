@@ -33,7 +33,15 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     return isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
   }
   function showError(text) { var e = $('error'); e.textContent = text; e.hidden = !text; }
-  function showResult(text) { $('result').textContent = text; }
+  function showResult(result) {
+    var box = $('result');
+    if (result && typeof result === 'object') {
+      box.textContent = result.text;
+      if (/^https?:\/\//.test(result.link)) box.appendChild(el('a', { href: result.link, target: '_blank', rel: 'noopener noreferrer', text: 'Fyers sign-in' }));
+    } else {
+      box.textContent = result;
+    }
+  }
 
   /** A sentence for a failed call: never a stack, never the token. */
   function sentence(res, body) {
@@ -246,7 +254,12 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       run: function () {
         return call('POST', '/admin/fyers/login').then(function (r) {
           window.open(r.url, '_blank', 'noopener,noreferrer');
-          return 'The Fyers sign-in page opened in a new window (allow pop-ups if it did not); its link works until ' + when(r.expiresAt) + '.';
+          // A blocked pop-up leaves the link below to follow (it holds no secret: the client id
+          // is public, the state is signed and single use).
+          return {
+            text: 'The Fyers sign-in page opened in a new window; if it did not, use this link (it works until ' + when(r.expiresAt) + '): ',
+            link: r.url
+          };
         });
       }
     }
