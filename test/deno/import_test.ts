@@ -1,5 +1,6 @@
 /// <reference lib="deno.ns" />
 import assert from 'node:assert/strict'
+import { type DenoUpstream, startUpstream } from './support/upstream.ts'
 
 /**
  * A Deno app that imports keyline as the README shows: through its `deno.json` import map
@@ -33,29 +34,7 @@ app.onError(onError)
 Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: ({ port }) => console.log('port=' + port) }, app.fetch)
 `
 
-const upstream = () => {
-  const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: () => {} }, (request) => {
-    if (new URL(request.url).pathname !== '/v1/messages') {
-      return new Response('not found', { status: 404 })
-    }
-    if (request.headers.get('x-api-key') !== KEY) {
-      const error = { type: 'authentication_error', message: 'invalid x-api-key' }
-      return Response.json({ type: 'error', error, request_id: 'req_1' }, { status: 401 })
-    }
-    return Response.json({
-      id: 'msg_01',
-      type: 'message',
-      role: 'assistant',
-      model: 'claude-sonnet-5-5',
-      content: [{ type: 'text', text: 'Markets are calm.' }],
-      stop_reason: 'end_turn',
-      stop_sequence: null,
-      usage: { input_tokens: 5, output_tokens: 4 },
-    })
-  })
-  const { port } = server.addr as Deno.NetAddr
-  return { url: `http://127.0.0.1:${port}`, close: () => server.shutdown() }
-}
+const upstream = (): DenoUpstream => startUpstream({ key: KEY })
 
 const run = async (command: string, args: string[], cwd: string) => {
   const result = await new Deno.Command(command, {

@@ -4,6 +4,7 @@ import { Hono } from 'hono'
 import { onError, type SecretsVariables, secrets } from '../../src/index.ts'
 import { providerDefinitions } from '../../src/providers/index.ts'
 import { variablesOf } from '../../src/secrets/definitions.ts'
+import { type DenoUpstream, startUpstream } from './support/upstream.ts'
 
 /**
  * A user's own Deno app, written as the README shows it (`app.use(secrets())`, no options):
@@ -15,38 +16,7 @@ const KEY = `sk-ant-test-${crypto.randomUUID()}`
 const CLIENT_ID = 'TESTAPP-100'
 const TOKEN = `test-token-${crypto.randomUUID()}`
 
-const upstream = (): { url: string; seen: string[]; close: () => Promise<void> } => {
-  const seen: string[] = []
-  const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: () => {} }, (request) => {
-    const url = new URL(request.url)
-    seen.push(url.pathname)
-    if (url.pathname === '/v1/messages') {
-      if (request.headers.get('x-api-key') !== KEY) {
-        const error = { type: 'authentication_error', message: 'invalid x-api-key' }
-        return Response.json({ type: 'error', error, request_id: 'req_1' }, { status: 401 })
-      }
-      return Response.json({
-        id: 'msg_01',
-        type: 'message',
-        role: 'assistant',
-        model: 'claude-sonnet-5-5',
-        content: [{ type: 'text', text: 'Markets are calm.' }],
-        stop_reason: 'end_turn',
-        stop_sequence: null,
-        usage: { input_tokens: 5, output_tokens: 4 },
-      })
-    }
-    if (url.pathname === '/data/quotes') {
-      if (request.headers.get('authorization') !== `${CLIENT_ID}:${TOKEN}`) {
-        return Response.json({ s: 'error', code: -17, message: 'token is invalid' })
-      }
-      return Response.json({ s: 'ok', code: 200, d: [{ n: 'NSE:SBIN-EQ', s: 'ok', v: {} }] })
-    }
-    return new Response('not found', { status: 404 })
-  })
-  const { port } = server.addr as Deno.NetAddr
-  return { url: `http://127.0.0.1:${port}`, seen, close: () => server.shutdown() }
-}
+const upstream = (): DenoUpstream => startUpstream({ key: KEY, clientId: CLIENT_ID, token: TOKEN })
 
 const VARIABLES = Object.values(providerDefinitions).flatMap((d) => variablesOf(d))
 

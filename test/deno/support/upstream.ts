@@ -1,0 +1,48 @@
+/// <reference lib="deno.ns" />
+/**
+ * A minimal Anthropic + Fyers upstream for the Deno tests, on `Deno.serve` (the Node stubs in
+ * test/stubs run under vitest): `POST /v1/messages` accepts `key` as `x-api-key`,
+ * `GET /data/quotes` accepts `Authorization: <clientId>:<token>`; `seen` lists the paths asked.
+ */
+export interface DenoUpstream {
+  readonly url: string
+  readonly seen: string[]
+  close(): Promise<void>
+}
+
+export const startUpstream = (credentials: {
+  key: string
+  clientId?: string
+  token?: string
+}): DenoUpstream => {
+  const seen: string[] = []
+  const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: () => {} }, (request) => {
+    const url = new URL(request.url)
+    seen.push(url.pathname)
+    if (url.pathname === '/v1/messages') {
+      if (request.headers.get('x-api-key') !== credentials.key) {
+        const error = { type: 'authentication_error', message: 'invalid x-api-key' }
+        return Response.json({ type: 'error', error, request_id: 'req_1' }, { status: 401 })
+      }
+      return Response.json({
+        id: 'msg_01',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-5-5',
+        content: [{ type: 'text', text: 'Markets are calm.' }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: 5, output_tokens: 4 },
+      })
+    }
+    if (url.pathname === '/data/quotes' && credentials.token !== undefined) {
+      if (request.headers.get('authorization') !== `${credentials.clientId}:${credentials.token}`) {
+        return Response.json({ s: 'error', code: -17, message: 'token is invalid' })
+      }
+      return Response.json({ s: 'ok', code: 200, d: [{ n: 'NSE:SBIN-EQ', s: 'ok', v: {} }] })
+    }
+    return new Response('not found', { status: 404 })
+  })
+  const { port } = server.addr as Deno.NetAddr
+  return { url: `http://127.0.0.1:${port}`, seen, close: () => server.shutdown() }
+}
