@@ -106,7 +106,8 @@ export const callScope = (c: Context, env: EnvReader): CallScope => ({
   env: env(c),
   redactor: () => redactorOf(c, env),
   signal: c.req.raw.signal,
-  client: c.var.clientName,
+  // `c.get`, not `c.var`: Hono's `c.var` copies every variable into a new object per read.
+  client: c.get('clientName'),
 })
 
 /**
