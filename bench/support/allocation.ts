@@ -11,10 +11,7 @@
 import { GCProfiler, getHeapStatistics } from 'node:v8'
 
 /** Average bytes allocated on the V8 heap per call of `fn`, over `count` sequential calls. */
-export const bytesPerCall = async (
-  fn: () => Promise<unknown>,
-  count: number
-): Promise<number> => {
+export const bytesPerCall = async (fn: () => Promise<unknown>, count: number): Promise<number> => {
   const profiler = new GCProfiler()
   profiler.start()
   const before = getHeapStatistics().used_heap_size
