@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import type {} from 'hono/request-id'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { type ErrorBody, KeylineError } from '../errors/keyline-error.ts'
 import type { Logger } from '../log/logger.ts'
@@ -30,7 +31,7 @@ export const errorResponse = (
   body: ErrorBody,
   headers: Record<string, string> = {}
 ): Response => {
-  const requestId = c.get('requestId' as never) as string | undefined
+  const requestId = c.get('requestId') as string | undefined
   if (requestId && !body.request_id) body.request_id = requestId
   const redactor = redactorOf(c)
   const safe = redactor.redact(body) as unknown as ErrorBody
@@ -82,7 +83,7 @@ const toResponse = (err: unknown, c: Context): Response => {
 const logUnexpected = (err: unknown, c: Context): void => {
   if (keylineErrorIn(err) || err instanceof HTTPException || clientGone(c)) return
   try {
-    const logger = c.get('logger' as never) as Logger | undefined
+    const logger = c.get('logger') as Logger | undefined
     const error = redactorOf(c).redactError(err)
     if (logger) logger.error('unhandled error', { error })
     else console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', error }))

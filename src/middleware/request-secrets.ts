@@ -2,10 +2,27 @@ import type { CredentialDefinition } from '../catalog/definitions.ts'
 import { CLIENT_TOKENS_VARIABLE } from '../catalog/keyline.ts'
 import { providerDefinitions } from '../catalog/providers.ts'
 import type { EnvRecord } from '../env.ts'
+import type { Logger } from '../log/logger.ts'
 import { collectSecretValues, isSecretEnvName } from '../redact/collect-secrets.ts'
 import type { Redactor } from '../redact/redactor.ts'
 import type { CredentialState, SecretsSnapshot } from '../secrets/registry.ts'
 import { clientTokenValues } from './client-auth.ts'
+
+declare module 'hono' {
+  /**
+   * What keyline's middleware puts on `c.var` for the code after it, declared once here at the
+   * bottom of `middleware/` so every reader is typed: `secrets()` sets `secrets`; `redaction()`
+   * sets `redactor` and `logger`.
+   */
+  interface ContextVariableMap {
+    /** Every provider's configuration for this request: fingerprints and issues, never values. */
+    secrets: SecretsSnapshot
+    /** The redactor of this request: it knows every secret the request may hold. */
+    redactor: () => Redactor
+    /** The logger of this request, at `LOG_LEVEL`, redacting with its redactor. */
+    logger: Logger
+  }
+}
 
 /** The tokens of the last client token list seen: it changes rarely, and is read per request. */
 let lastClientTokens: { raw: string; tokens: readonly string[] } = { raw: '', tokens: [] }
