@@ -2,9 +2,10 @@ import { type Context, Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import type { EnvReader } from '../../env.ts'
 import { adminTokens, noSuchRoute } from '../admin-auth.ts'
-import { consolePage } from './console-page.ts'
-import { CONSOLE_SCRIPT } from './console-script.ts'
-import { CONSOLE_STYLE } from './console-style.ts'
+// Generated from console-page.ts, console-script.ts and console-style.ts (minified at build:
+// `npx node scripts/generate-console.ts`), so the Worker carries neither a JSX runtime nor the
+// readable sources.
+import { CONSOLE_PAGE, CONSOLE_SCRIPT, CONSOLE_STYLE } from './console-assets.ts'
 
 /**
  * The console's Content-Security-Policy: only keyline's own script and style sheet, calls to
@@ -59,7 +60,7 @@ export const consoleRoutes = (env: EnvReader): Hono => {
   app.use('/console.css', headers)
   app.get('/', (c) => {
     on(c)
-    return c.html(consolePage(), 200, { 'cache-control': 'no-store' })
+    return c.html(CONSOLE_PAGE, 200, { 'cache-control': 'no-store' })
   })
   app.get('/console.js', (c) => asset(c, CONSOLE_SCRIPT, 'text/javascript; charset=utf-8'))
   app.get('/console.css', (c) => asset(c, CONSOLE_STYLE, 'text/css; charset=utf-8'))
