@@ -1,45 +1,16 @@
-import { type Context, Hono } from 'hono'
-import { secureHeaders } from 'hono/secure-headers'
+import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import type { EnvReader } from '../../env.ts'
 import { adminTokens, noSuchRoute } from '../admin-auth.ts'
 // Generated from console-page.ts, console-script.ts and console-style.ts (minified at build:
 // `npx node scripts/generate-console.ts`), so the Worker carries neither a JSX runtime nor the
 // readable sources.
-import { CONSOLE_PAGE, CONSOLE_SCRIPT, CONSOLE_STYLE } from './console-assets.ts'
+import { CONSOLE_HEADERS, CONSOLE_PAGE, CONSOLE_SCRIPT, CONSOLE_STYLE } from './console-assets.ts'
 
-/**
- * The console's Content-Security-Policy: only keyline's own script and style sheet, calls to
- * keyline only, no framing, no inline script or style, no plugins, no form posts elsewhere.
- */
-export const CONSOLE_CSP = {
-  defaultSrc: ["'none'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'"],
-  connectSrc: ["'self'"],
-  imgSrc: ["'self'"],
-  formAction: ["'self'"],
-  frameAncestors: ["'none'"],
-  baseUri: ["'none'"],
-  objectSrc: ["'none'"],
-} as const
-
-const headers = secureHeaders({
-  contentSecurityPolicy: {
-    defaultSrc: [...CONSOLE_CSP.defaultSrc],
-    scriptSrc: [...CONSOLE_CSP.scriptSrc],
-    styleSrc: [...CONSOLE_CSP.styleSrc],
-    connectSrc: [...CONSOLE_CSP.connectSrc],
-    imgSrc: [...CONSOLE_CSP.imgSrc],
-    formAction: [...CONSOLE_CSP.formAction],
-    frameAncestors: [...CONSOLE_CSP.frameAncestors],
-    baseUri: [...CONSOLE_CSP.baseUri],
-    objectSrc: [...CONSOLE_CSP.objectSrc],
-  },
-  xFrameOptions: 'DENY',
-  referrerPolicy: 'no-referrer',
-  crossOriginResourcePolicy: 'same-origin',
-  crossOriginOpenerPolicy: 'same-origin',
-})
+/** Sets the console's security headers (generated from console-headers.ts) on every answer. */
+const headers: MiddlewareHandler = async (c, next) => {
+  await next()
+  for (const [name, value] of CONSOLE_HEADERS) c.res.headers.set(name, value)
+}
 
 /**
  * `GET /` (the console page, mounted at `/admin`), `GET /console.js` and `GET /console.css`:
