@@ -1,9 +1,10 @@
-import { Hono } from 'hono'
+import type { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
 import { type AdminOptions, adminRoutes } from './admin/admin-routes.ts'
 import { RotationEvents } from './admin/events.ts'
 import type { EnvRecord } from './env.ts'
 import { readEnv } from './env.ts'
+import { honoApp } from './hono-app.ts'
 import { accessLog } from './log/access-log.ts'
 import { createLogger, type LoggerOptions } from './log/logger.ts'
 import { clientAuth } from './middleware/client-auth.ts'
@@ -151,7 +152,7 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
         detail: `${failover.credential} from: ${failover.from}, to: ${failover.to}`,
       }),
   }
-  const app = new Hono<KeylineEnv>()
+  const app = honoApp<KeylineEnv>()
   const validator = new NextSecretValidator({ fetch: options.fetch })
   app.use(otelFlush())
   app.use(requestId())

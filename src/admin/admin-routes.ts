@@ -1,8 +1,9 @@
-import { type Context, Hono } from 'hono'
-import { validator as jsonValidator } from 'hono/validator'
+import type { Context, Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
+import { honoApp } from '../hono-app.ts'
 import { type AdminLogger, consoleJsonLogger } from '../log/sink.ts'
 import { clientTokensStatus } from '../middleware/client-auth.ts'
 import type { FyersTokens } from '../providers/fyers/tokens.ts'
@@ -75,6 +76,20 @@ export interface AdminOptions extends AdminAuthOptions {
 }
 
 /** The Hono environment of the admin routes. */
+/**
+ * A JSON request body, read as `hono/validator`'s `json` target reads it: `{}` unless the
+ * content type is JSON, a 400 when it does not parse.
+ */
+const jsonOf = async (c: Context): Promise<unknown> => {
+  const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() ?? ''
+  if (!/^application\/([\w.-]+\+)?json$/.test(type)) return {}
+  try {
+    return await c.req.json()
+  } catch {
+    throw new HTTPException(400, { message: 'Malformed JSON in request body' })
+  }
+}
+
 /** The body of `POST /admin/keys/reload`: the new status and what was published. */
 export interface ReloadResult extends KeyStatus {
   readonly reload: { readonly epoch: string | null; readonly propagated: boolean }
@@ -144,7 +159,29 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
     return publishEpoch(kv, epochKey, registry, change, now())
   }
 
-  const app = new Hono<AdminEnv>()
+  /** The `provider` of a validate or promote body; a 400 (audited) for anything else. */
+  function providerOf(
+    value: unknown,
+    c: Context<AdminEnv>,
+    action: 'validate'
+  ): ProviderId | undefined
+  function providerOf(value: unknown, c: Context<AdminEnv>, action: 'promote'): ProviderId
+  function providerOf(
+    value: unknown,
+    c: Context<AdminEnv>,
+    action: 'validate' | 'promote'
+  ): ProviderId | undefined {
+    const provider = (value as { provider?: unknown } | null)?.provider
+    if (isProviderId(provider) || (provider === undefined && action === 'validate')) {
+      return provider
+    }
+    writeAudit(log, c, action, null, 'rejected', now(), { error: 'invalid_request' })
+    throw new KeylineError(400, 'invalid_request', `provider must be one of: ${providerList}`, {
+      details: { valid_providers: PROVIDER_IDS },
+    })
+  }
+
+  const app = honoApp<AdminEnv>()
   // Every audited action but the status is a rotation event, stored before the answer goes.
   app.use(async function rotationEventsMiddleware(c, next) {
     try {
@@ -176,33 +213,20 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
     return c.json(body, 200, { 'cache-control': 'no-store' })
   })
 
-  app.post(
-    '/keys/validate',
-    jsonValidator('json', (value: unknown, c): { provider?: ProviderId } => {
-      const provider = (value as { provider?: unknown } | null)?.provider
-      if (provider === undefined || isProviderId(provider)) return provider ? { provider } : {}
-      writeAudit(log, c as Context<AdminEnv>, 'validate', null, 'rejected', now(), {
-        error: 'invalid_request',
-      })
-      throw new KeylineError(400, 'invalid_request', `provider must be one of: ${providerList}`, {
-        details: { valid_providers: PROVIDER_IDS },
-      })
-    }),
-    async (c) => {
-      const { provider } = c.req.valid('json')
-      const body = await audited(log, c, 'validate', provider ?? null, now, async () => {
-        const snapshot = await registry.resolve(readRequestEnv(c))
-        const checked = provider ? [provider] : PROVIDER_IDS
-        for (const id of checked) validator.forget(id)
-        const result = await statusOf(c, snapshot)
-        const verdicts = checked
-          .map((id) => `${id}: ${result.providers[id].next?.validity ?? 'not staged'}`)
-          .join(', ')
-        return { result, extra: { next: verdicts } }
-      })
-      return c.json(body, 200, { 'cache-control': 'no-store' })
-    }
-  )
+  app.post('/keys/validate', async (c) => {
+    const provider = providerOf(await jsonOf(c), c, 'validate')
+    const body = await audited(log, c, 'validate', provider ?? null, now, async () => {
+      const snapshot = await registry.resolve(readRequestEnv(c))
+      const checked = provider ? [provider] : PROVIDER_IDS
+      for (const id of checked) validator.forget(id)
+      const result = await statusOf(c, snapshot)
+      const verdicts = checked
+        .map((id) => `${id}: ${result.providers[id].next?.validity ?? 'not staged'}`)
+        .join(', ')
+      return { result, extra: { next: verdicts } }
+    })
+    return c.json(body, 200, { 'cache-control': 'no-store' })
+  })
 
   app.get('/events', async (c) => {
     const before = c.req.query('before')
@@ -254,79 +278,66 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
     return c.json(body, 200, { 'cache-control': 'no-store' })
   })
 
-  app.post(
-    '/keys/promote',
-    jsonValidator('json', (value: unknown, c): { provider: ProviderId } => {
-      const provider = (value as { provider?: unknown } | null)?.provider
-      if (isProviderId(provider)) return { provider }
-      writeAudit(log, c as Context<AdminEnv>, 'promote', null, 'rejected', now(), {
-        error: 'invalid_request',
+  app.post('/keys/promote', async (c) => {
+    const provider = providerOf(await jsonOf(c), c, 'promote')
+    const body = await audited(log, c, 'promote', provider, now, async () => {
+      const env = readRequestEnv(c)
+      const snapshot = await registry.resolveProvider(env, provider)
+      const { name, definition } = rotatingCredential(provider)
+      const { current, next } = rotatingState(snapshot)
+      const label = `${providerDefinitions[provider].name} ${definition.label}`
+      if (!next) {
+        throw new KeylineError(
+          409,
+          'next_not_staged',
+          `No next ${label} is staged: set ${definition.next} and reload`,
+          { details: { provider } }
+        )
+      }
+      const validity = await validator.validate(snapshot)
+      if (validity?.state !== 'valid') {
+        throw new KeylineError(
+          409,
+          'next_not_valid',
+          `The next ${label} is ${validity?.state ?? 'unknown'}, not valid: it cannot be promoted`,
+          {
+            details: {
+              provider,
+              validity: validity?.state ?? 'unknown',
+              reason: validity?.reason,
+            },
+          }
+        )
+      }
+      registry.promote(next, current)
+      const record = await publish(c, {
+        action: 'promote',
+        promotion: {
+          provider,
+          credential: name,
+          next: next.fingerprint,
+          replaced: current?.fingerprint ?? null,
+          at: now(),
+        },
       })
-      throw new KeylineError(400, 'invalid_request', `provider must be one of: ${providerList}`, {
-        details: { valid_providers: PROVIDER_IDS },
-      })
-    }),
-    async (c) => {
-      const { provider } = c.req.valid('json')
-      const body = await audited(log, c, 'promote', provider, now, async () => {
-        const env = readRequestEnv(c)
-        const snapshot = await registry.resolveProvider(env, provider)
-        const { name, definition } = rotatingCredential(provider)
-        const { current, next } = rotatingState(snapshot)
-        const label = `${providerDefinitions[provider].name} ${definition.label}`
-        if (!next) {
-          throw new KeylineError(
-            409,
-            'next_not_staged',
-            `No next ${label} is staged: set ${definition.next} and reload`,
-            { details: { provider } }
-          )
-        }
-        const validity = await validator.validate(snapshot)
-        if (validity?.state !== 'valid') {
-          throw new KeylineError(
-            409,
-            'next_not_valid',
-            `The next ${label} is ${validity?.state ?? 'unknown'}, not valid: it cannot be promoted`,
-            {
-              details: {
-                provider,
-                validity: validity?.state ?? 'unknown',
-                reason: validity?.reason,
-              },
-            }
-          )
-        }
-        registry.promote(next, current)
-        const record = await publish(c, {
-          action: 'promote',
-          promotion: {
-            provider,
-            credential: name,
-            next: next.fingerprint,
-            replaced: current?.fingerprint ?? null,
-            at: now(),
-          },
-        })
-        const status = await statusOf(c, await registry.resolve(env))
-        const result: PromoteResult = {
-          ...status,
-          promoted: {
-            provider,
-            credential: name,
-            fingerprint: next.fingerprint,
-            replaced: current?.fingerprint ?? null,
-            propagated: record !== undefined,
-          },
-        }
-        return {
-          result,
-          extra: { from: current?.fingerprint ?? null, to: next.fingerprint },
-        }
-      })
-      return c.json(body, 200, { 'cache-control': 'no-store' })
-    }
-  )
+      const status = await statusOf(c, await registry.resolve(env))
+      const result: PromoteResult = {
+        ...status,
+        promoted: {
+          provider,
+          credential: name,
+          fingerprint: next.fingerprint,
+          replaced: current?.fingerprint ?? null,
+          propagated: record !== undefined,
+        },
+      }
+      return {
+        result,
+        extra: { from: current?.fingerprint ?? null, to: next.fingerprint },
+      }
+    })
+    return c.json(body, 200, { 'cache-control': 'no-store' })
+  })
 
   return app
 }

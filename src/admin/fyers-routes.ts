@@ -1,7 +1,8 @@
-import { type Context, Hono } from 'hono'
+import type { Context, Hono } from 'hono'
 import { html } from 'hono/html'
 import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
+import { honoApp } from '../hono-app.ts'
 import type { AdminLogger } from '../log/sink.ts'
 import type { FyersTokens } from '../providers/fyers/tokens.ts'
 import { adminTokens, noSuchRoute } from './admin-auth.ts'
@@ -42,7 +43,7 @@ const wantsHtml = (c: Context): boolean => (c.req.header('accept') ?? '').includ
  */
 export const fyersCallbackRoute = (options: FyersAdminOptions): Hono<AdminEnv> => {
   const { tokens, env, log, now } = options
-  const app = new Hono<AdminEnv>()
+  const app = honoApp<AdminEnv>()
   app.get('/fyers/callback', async (c) => {
     if (adminTokens(env(c)).length === 0) throw noSuchRoute()
     const code = c.req.query('auth_code') ?? ''
@@ -84,7 +85,7 @@ export const fyersCallbackRoute = (options: FyersAdminOptions): Hono<AdminEnv> =
  */
 export const fyersAdminRoutes = (options: FyersAdminOptions): Hono<AdminEnv> => {
   const { tokens, env, log, now } = options
-  const app = new Hono<AdminEnv>()
+  const app = honoApp<AdminEnv>()
   app.post('/fyers/login', async (c) => {
     const body = await audited(log, c, 'fyers-login', 'fyers', now, async () => {
       const { url, expiresAt } = await tokens.startSignIn(env(c))

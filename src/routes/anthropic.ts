@@ -1,6 +1,7 @@
-import { type Context, Hono, type MiddlewareHandler } from 'hono'
+import type { Context, Hono, MiddlewareHandler } from 'hono'
 import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
+import { honoApp } from '../hono-app.ts'
 import { callScope, type SecretsVariables } from '../middleware/secrets.ts'
 import { type AnthropicRequest, callAnthropic } from '../providers/anthropic/call.ts'
 import type { CallDeps } from '../providers/call.ts'
@@ -190,7 +191,7 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
     throw new RangeError('maxBodyBytes must be a positive integer')
   }
   const { deps, env } = options
-  const app = new Hono<Env>()
+  const app = honoApp<Env>()
 
   const forward = async (
     c: Context,

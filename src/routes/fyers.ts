@@ -1,7 +1,8 @@
-import { Hono } from 'hono'
+import type { Hono } from 'hono'
 import { MAX_SYMBOLS } from '../catalog/fyers.ts'
 import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
+import { honoApp } from '../hono-app.ts'
 import { callScope, type SecretsVariables } from '../middleware/secrets.ts'
 import type { CallDeps } from '../providers/call.ts'
 import { fyersQuotes } from '../providers/fyers/call.ts'
@@ -64,7 +65,7 @@ export const parseSymbols = (raw: string | undefined): string[] => {
  */
 export const fyersRoutes = (options: FyersRoutesOptions): Hono<Env> => {
   const { deps, env } = options
-  const app = new Hono<Env>()
+  const app = honoApp<Env>()
 
   app.get('/v1/quotes', async (c) => {
     const symbols = parseSymbols(c.req.query('symbols'))

@@ -1,5 +1,6 @@
-import { type Context, Hono, type MiddlewareHandler } from 'hono'
+import type { Context, Hono, MiddlewareHandler } from 'hono'
 import type { EnvReader } from '../../env.ts'
+import { honoApp } from '../../hono-app.ts'
 import { adminTokens, noSuchRoute } from '../admin-auth.ts'
 // Generated from console-page.ts, console-script.ts and console-style.ts (minified at build:
 // `npx node scripts/generate-console.ts`), so the Worker carries neither a JSX runtime nor the
@@ -18,7 +19,7 @@ const headers: MiddlewareHandler = async (c, next) => {
  * like the rest of `/admin`. Mount before the admin bearer check.
  */
 export const consoleRoutes = (env: EnvReader): Hono => {
-  const app = new Hono()
+  const app = honoApp()
   const on = (c: Context): void => {
     if (adminTokens(env(c)).length === 0) throw noSuchRoute()
   }
