@@ -91,12 +91,33 @@ const judge = (header: string | undefined, tokens: readonly AdminToken[]): Verdi
 }
 
 /**
+ * Whether a browser says the request comes from another site: `Sec-Fetch-Site: cross-site` or
+ * `same-site` (every current browser sends it); without that header, an `Origin` whose host is
+ * not the request's `Host` (the scheme is not compared, so TLS ending at a proxy in front is
+ * fine). keyline's console is same-origin and the CLI sends neither header, so such a request
+ * is a third-party page's (a `no-cors` form or `<img>`).
+ */
+const crossSite = (c: Context): boolean => {
+  const site = c.req.header('sec-fetch-site')?.toLowerCase()
+  if (site) return site === 'cross-site' || site === 'same-site'
+  const origin = c.req.header('origin')
+  if (!origin) return false
+  try {
+    return new URL(origin).host !== (c.req.header('host') ?? new URL(c.req.url).host)
+  } catch {
+    return true // `null` or garbage: an opaque origin, never keyline's own page
+  }
+}
+
+/**
  * Guards `/admin/*`: `Authorization: Bearer <ADMIN_TOKEN>` (or `ADMIN_TOKEN_NEW` while the admin
  * token rotates), compared in constant time. Without any admin token configured it answers 404,
- * as for an unknown route. Every request counts against its client address's failure limit
- * before its token is judged (and is forgotten when it succeeds), so parallel guesses cannot
- * outrun the limit: a client whose window is spent gets 429 with `retry-after`, unjudged. Every
- * failure is logged without the presented token.
+ * as for an unknown route. A cross-site request is refused (403) unjudged, and a request with
+ * no admin credential at all is a 401: neither counts toward the failure limit, so no other
+ * website can lock the admins out. Every request that presents a token counts against its
+ * client address's failure limit before its token is judged (and is forgotten when it
+ * succeeds), so parallel guesses cannot outrun the limit: a client whose window is spent gets
+ * 429 with `retry-after`, unjudged. Every failure is logged without the presented token.
  */
 export const adminAuth = (
   options: AdminAuthOptions = {}
@@ -121,6 +142,21 @@ export const adminAuth = (
     const tokens = adminTokens(readRequestEnv(c))
     if (tokens.length === 0) throw noSuchRoute()
     const client = clientAddress(c)
+    if (crossSite(c)) {
+      logLine(c, 'admin request refused: cross-site', { client })
+      throw new KeylineError(403, 'forbidden', 'Cross-site requests to the admin API are refused')
+    }
+    const header = c.req.header('authorization')
+    if (!header?.trim()) {
+      // Nothing was guessed: a 401 that says what to send, outside the failure limit.
+      logLine(c, 'admin authentication failed', { reason: 'missing_token', client })
+      throw new KeylineError(
+        401,
+        'authentication_error',
+        'An admin token is required: Authorization: Bearer <ADMIN_TOKEN>',
+        { headers: { 'www-authenticate': REALM } }
+      )
+    }
     // Counted before it is judged: nothing between this line and the verdict awaits.
     const wait = limiter.attempt(client, now())
     if (wait !== undefined) {
@@ -129,7 +165,7 @@ export const adminAuth = (
         headers: { 'retry-after': String(wait) },
       })
     }
-    const verdict = judge(c.req.header('authorization'), tokens)
+    const verdict = judge(header, tokens)
     if (!('token' in verdict)) {
       logLine(c, 'admin authentication failed', { reason: verdict.reason, client })
       throw new KeylineError(

@@ -129,3 +129,42 @@ describe('admin authentication', () => {
     expect(leaks(text, env.ADMIN_TOKEN)).toBeUndefined()
   })
 })
+
+describe('no other website can lock the admins out', () => {
+  it('requests without a token, and cross-site ones, never count toward the failure limit', async () => {
+    const { request } = adminHarness({ rateLimit: { maxFailures: 3, windowMs: 60_000 } })
+    const env = generatedEnv()
+    const ip = { 'cf-connecting-ip': '192.0.2.44' }
+    for (let i = 0; i < 12; i++) {
+      // what a third-party page's no-cors POSTs look like: no token, cross-site
+      const noToken = await request('/admin/keys/reload', env, {
+        method: 'POST',
+        headers: { ...ip, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+      })
+      expect(noToken.status).toBe(403)
+      expect((await noToken.json()).error.type).toBe('forbidden')
+      expect((await request('/admin/keys/status', env, { headers: ip })).status).toBe(401)
+    }
+    // a cross-site request is refused unjudged, even with the right token
+    const crossWithToken = await request('/admin/keys/status', env, {
+      token: env.ADMIN_TOKEN,
+      headers: { ...ip, origin: 'https://evil.example' },
+    })
+    expect(crossWithToken.status).toBe(403)
+    // the signed-in console (same origin) still gets in
+    const same = await request('/admin/keys/status', env, {
+      token: env.ADMIN_TOKEN,
+      headers: { ...ip, 'sec-fetch-site': 'same-origin', origin: 'http://localhost' },
+    })
+    expect(same.status).toBe(200)
+    // wrong tokens still count: the 4th attempt after 3 failures is 429
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await request('/admin/keys/status', env, { token: 'wrong-token', headers: ip })).status
+      ).toBe(401)
+    }
+    expect(
+      (await request('/admin/keys/status', env, { token: env.ADMIN_TOKEN, headers: ip })).status
+    ).toBe(429)
+  })
+})
