@@ -6,6 +6,7 @@ import { KeylineError } from '../errors/keyline-error.ts'
 import { honoApp } from '../hono-app.ts'
 import { type AdminLogger, consoleJsonLogger } from '../log/sink.ts'
 import { clientTokensStatus } from '../middleware/client-auth.ts'
+import { redactorOf } from '../middleware/redaction.ts'
 import type { FyersTokens } from '../providers/fyers/tokens.ts'
 import {
   DEFAULT_EPOCH_BINDING,
@@ -182,6 +183,20 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
   }
 
   const app = honoApp<AdminEnv>()
+  // Every JSON answer passes the proxy's redactor, which knows every credential the request's
+  // environment holds (AWS keys included): a store's error text echoing one shows a fingerprint.
+  app.use(async function redactAdminAnswers(c, next) {
+    await next()
+    const type = c.res.headers.get('content-type')
+    if (!type?.startsWith('application/json')) return
+    const text = await c.res.text()
+    const headers = new Headers(c.res.headers)
+    headers.delete('content-length')
+    c.res = new Response(redactorOf(c, readRequestEnv).redactBody(text), {
+      status: c.res.status,
+      headers,
+    })
+  })
   // Every audited action but the status is a rotation event, stored before the answer goes.
   app.use(async function rotationEventsMiddleware(c, next) {
     try {

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { createApp } from '../../src/app.ts'
+import { bindingsOnly } from '../../src/env.ts'
+import { SecretRegistry } from '../../src/secrets/registry.ts'
 import { adminHarness, generatedEnv, leaks, randomValue } from './admin-harness.ts'
 
 describe('GET /admin/keys/status', () => {
@@ -115,5 +118,47 @@ describe('GET /admin/keys/status', () => {
     expect(audit).toMatchObject({ action: 'status', provider: null, result: 'ok' })
     expect(typeof audit?.time).toBe('string')
     expect(leaks(JSON.stringify(h.lines), env.ADMIN_TOKEN)).toBeUndefined()
+  })
+})
+
+describe('admin answers are redacted like the proxy’s', () => {
+  it('an AWS error that echoes the session token, a key and the admin token shows fingerprints only', async () => {
+    const env = generatedEnv()
+    const session = randomValue('aws-session', 150)
+    const secretKey = randomValue('aws-secret', 40)
+    // AWS answering an error whose message quotes what it was sent (a proxy or stub may).
+    const awsFetch: typeof fetch = async () =>
+      Response.json(
+        {
+          __type: 'AccessDeniedException',
+          message: `denied: session ${session}, key ${secretKey}, admin ${env.ADMIN_TOKEN}`,
+        },
+        { status: 400 }
+      )
+    const app = createApp({
+      env: bindingsOnly,
+      registry: new SecretRegistry({ stores: { fetch: awsFetch } }),
+    })
+    const bindings = {
+      ...env,
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: randomValue('aws-id', 20),
+      AWS_SECRET_ACCESS_KEY: secretKey,
+      AWS_SESSION_TOKEN: session,
+      FYERS_ACCESS_TOKEN_AWS_SECRET: 'prod/fyers',
+      LOG_LEVEL: 'silent',
+    }
+    const status = () =>
+      app.request(
+        '/admin/keys/status',
+        { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } },
+        bindings
+      )
+    expect((await status()).status).toBe(200)
+    const text = await (await status()).text()
+    expect(text).toContain('AccessDeniedException')
+    for (const value of [session, secretKey, env.ADMIN_TOKEN]) {
+      expect(leaks(text, value)).toBeUndefined()
+    }
   })
 })
