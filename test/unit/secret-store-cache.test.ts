@@ -11,7 +11,13 @@ import { RequestRedactors } from '../../src/middleware/request-secrets.ts'
 import { envSecretValues } from '../../src/redact/collect-secrets.ts'
 import { createRedactor } from '../../src/redact/redactor.ts'
 import { STORE_BACKED_VARIABLES } from '../../src/secrets/index.ts'
-import { awsEndpoint, awsRegion } from '../../src/secrets/stores/aws-request.ts'
+import {
+  AwsStoreError,
+  awsEndpoint,
+  awsJsonCall,
+  awsRegion,
+  MAX_AWS_ANSWER_BYTES,
+} from '../../src/secrets/stores/aws-request.ts'
 import { StoreCache, type StoreFetchOutcome } from '../../src/secrets/stores/store-cache.ts'
 import type { StoreFetched, StoreRef } from '../../src/secrets/stores/store-fetch.ts'
 import { StoreSources } from '../../src/secrets/stores/store-sources.ts'
@@ -225,5 +231,62 @@ describe('store fetch metric and variables', () => {
     for (const name of ADMIN_TOKEN_VARIABLES) expect(STORE_BACKED_VARIABLES.has(name)).toBe(true)
     expect(STORE_BACKED_VARIABLES.get('ANTHROPIC_API_KEY')).toBe('ANTHROPIC_API_KEY_NEW')
     expect(STORE_BACKED_VARIABLES.get('FYERS_ACCESS_TOKEN')).toBe('FYERS_ACCESS_TOKEN_NEW')
+  })
+})
+
+describe('what an AWS answer and an ARN may do', () => {
+  const call = (env: Record<string, string>, answer: () => Response, arn?: string) => {
+    const seen: string[] = []
+    const fetch: typeof globalThis.fetch = async (input) => {
+      seen.push(new Request(input).url)
+      return answer()
+    }
+    const result = awsJsonCall({
+      env: { AWS_ACCESS_KEY_ID: 'test-access-id', AWS_SECRET_ACCESS_KEY: 'test-secret', ...env },
+      service: 'secretsmanager',
+      target: 'secretsmanager.GetSecretValue',
+      body: { SecretId: 'x' },
+      arn,
+      credentials: undefined,
+      fetch,
+      signal: new AbortController().signal,
+    })
+    return { result, seen }
+  }
+
+  it('an ARN whose region is not a region name never names a host', async () => {
+    const ok = () => Response.json({ SecretString: 'v' })
+    for (const region of ['evil.example.com#', 'a/b', 'us-east-1.attacker', '127.0.0.1:80', '']) {
+      const arn = `arn:aws:secretsmanager:${region}:123456789012:secret:x`
+      const { result, seen } = call({}, ok, arn)
+      await expect(result).rejects.toBeInstanceOf(AwsStoreError)
+      expect(seen).toEqual([])
+    }
+    const { result, seen } = call({}, ok, 'arn:aws:secretsmanager:us-gov-west-1:1:secret:x')
+    await expect(result).resolves.toEqual({ SecretString: 'v' })
+    expect(seen[0]).toBe('https://secretsmanager.us-gov-west-1.amazonaws.com/')
+  })
+
+  it('an answer over 64 KiB is refused, declared or streamed', async () => {
+    const big = 'x'.repeat(MAX_AWS_ANSWER_BYTES + 1)
+    const declared = call({ AWS_REGION: 'eu-west-1' }, () => new Response(big))
+    await expect(declared.result).rejects.toMatchObject({
+      message: expect.stringContaining('64 KiB'),
+    })
+    const streamed = call({ AWS_REGION: 'eu-west-1' }, () => {
+      const chunk = new TextEncoder().encode('y'.repeat(16_384))
+      let sent = 0
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (sent++ < 8) controller.enqueue(chunk)
+            else controller.close()
+          },
+        })
+      )
+    })
+    await expect(streamed.result).rejects.toMatchObject({
+      message: expect.stringContaining('64 KiB'),
+    })
   })
 })

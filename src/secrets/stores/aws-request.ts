@@ -50,6 +50,41 @@ export const awsRegion = (env: EnvRecord, arn?: string): string | undefined =>
   text(env, 'AWS_DEFAULT_REGION') ??
   (arn?.startsWith('arn:') ? arn.split(':')[3] || undefined : undefined)
 
+/** What an AWS region name looks like (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`). */
+const REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/
+
+/** Whether `region` is an AWS region name: only then may it name a host. */
+export const isAwsRegion = (region: string): boolean => REGION_NAME.test(region)
+
+/** The largest AWS answer read: Secrets Manager's own limit on a secret value, 64 KiB. */
+export const MAX_AWS_ANSWER_BYTES = 65_536
+
+/** The text of an AWS answer, read no further than {@link MAX_AWS_ANSWER_BYTES}. */
+const boundedText = async (response: Response, target: string): Promise<string> => {
+  const declared = Number(response.headers.get('content-length'))
+  const tooLarge = (): AwsStoreError =>
+    new AwsStoreError('answer_too_large', `${target} answered more than 64 KiB`, response.status)
+  if (declared > MAX_AWS_ANSWER_BYTES) {
+    await response.body?.cancel().catch(() => undefined)
+    throw tooLarge()
+  }
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const decoder = new TextDecoder()
+  let size = 0
+  let text = ''
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return text + decoder.decode()
+    size += value.byteLength
+    if (size > MAX_AWS_ANSWER_BYTES) {
+      await reader.cancel().catch(() => undefined)
+      throw tooLarge()
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+}
+
 /** The service endpoint: `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, or AWS's own. */
 export const awsEndpoint = (env: EnvRecord, service: AwsService, region: string): string =>
   text(env, ENDPOINT_VARIABLE[service]) ??
@@ -104,6 +139,12 @@ export const awsJsonCall = async (call: AwsCall): Promise<Record<string, unknown
   if (!region) {
     throw new AwsStoreError('missing_region', 'no AWS region: set AWS_REGION or AWS_DEFAULT_REGION')
   }
+  if (!isAwsRegion(region)) {
+    throw new AwsStoreError(
+      'invalid_region',
+      'the AWS region (AWS_REGION, AWS_DEFAULT_REGION or the ARN) is not a region name such as eu-west-1'
+    )
+  }
   const credentials = staticAwsCredentials(call.env) ?? (await call.credentials?.())
   if (!credentials) {
     throw new AwsStoreError(
@@ -133,7 +174,7 @@ export const awsJsonCall = async (call: AwsCall): Promise<Record<string, unknown
         : `${call.target} could not reach ${new URL(endpoint).host}`
     )
   }
-  const body = await response.text()
+  const body = await boundedText(response, call.target)
   let parsed: Record<string, unknown> = {}
   try {
     parsed = body ? (JSON.parse(body) as Record<string, unknown>) : {}
