@@ -2,17 +2,19 @@ import type { StubKeys } from './types.ts'
 
 /**
  * Fresh random credentials for the stubs, generated at call time (never stored anywhere):
- * `sk-ant-test-<uuid>` for Anthropic, `test-token-<uuid>` and friends for Fyers.
+ * `sk-ant-<uuid>` for Anthropic, random hex for Fyers. No readable words in them: the
+ * redactor replaces any 8-character run of a secret, so a label such as `-refresh` inside a
+ * test secret would mangle keyline's own words (`fyers-refresh`) and a checkout path.
  */
 export const generateStubKeys = (): StubKeys => {
   const hex = () => crypto.randomUUID().replaceAll('-', '')
   return {
-    anthropic: { apiKey: `sk-ant-test-${crypto.randomUUID()}` },
+    anthropic: { apiKey: `sk-ant-${crypto.randomUUID()}` },
     fyers: {
       clientId: `TEST${hex().slice(0, 6).toUpperCase()}-100`,
-      accessToken: `test-token-${crypto.randomUUID()}`,
-      appSecret: `test-secret-${hex().slice(0, 10)}`,
-      refreshToken: `test-refresh-${crypto.randomUUID()}`,
+      accessToken: `t${hex()}`,
+      appSecret: `s${hex().slice(0, 20)}`,
+      refreshToken: `r${hex()}`,
       pin: String(1000 + ((crypto.getRandomValues(new Uint16Array(1))[0] as number) % 9000)),
     },
   }

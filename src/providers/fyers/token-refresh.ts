@@ -11,6 +11,7 @@ import { toHex } from '../../encoding.ts'
 import type { EnvRecord } from '../../env.ts'
 import { unrefTimer } from '../../runtime.ts'
 import type { Secret } from '../../secrets/secret.ts'
+import { type LockState, releaseLock, takeLock } from '../../store/lock.ts'
 import type { SharedStore } from '../../store/shared-store.ts'
 import { recordTokenRefresh } from '../../telemetry/record.ts'
 import {
@@ -175,13 +176,13 @@ export class FyersTokenRefresh {
     const had = before.credentials.accessToken.current?.reveal()
     const { store, vault } = this.#vault.vaultOf(env)
     const owner = lockOwner()
-    let lock = store ? await this.#tryLock(store, owner) : 'unavailable'
+    let lock: LockState = store ? await this.#lock(store, owner) : 'unavailable'
     if (store && lock === 'held') {
       // Another instance is refreshing: with a vault, take the token it stores; without one,
       // wait for the lock and refresh here.
       const theirs = vault ? await this.#waitForOther(env, had) : undefined
       if (theirs) return this.#tookOther(env, theirs, trigger)
-      lock = await this.#waitForLock(store, owner)
+      lock = await this.#lock(store, owner, WAIT_FOR_OTHER_MS)
       if (lock === 'held') return this.#failed(trigger, 'another instance holds the refresh lock')
     }
     try {
@@ -197,36 +198,29 @@ export class FyersTokenRefresh {
       }
       return await this.#callRefresh(env, before, trigger)
     } finally {
-      if (store && lock === 'taken') {
-        await store.unlock(FYERS_REFRESH_LOCK, owner).catch(() => undefined)
-      }
+      if (store && lock === 'taken') await releaseLock(store, FYERS_REFRESH_LOCK, owner)
     }
   }
 
   /**
-   * `taken` by this owner, `held` by another, or `unavailable` when the store failed: then this
-   * instance refreshes without the lock (a second refresh is better than none).
+   * `taken` by this owner, `held` by another (after waiting up to `waitMs`), or `unavailable`
+   * when the store failed: then this instance refreshes without the lock (a second refresh is
+   * better than none).
    */
-  async #tryLock(store: SharedStore, owner: string): Promise<'taken' | 'held' | 'unavailable'> {
-    try {
-      return (await store.lock(FYERS_REFRESH_LOCK, owner, LOCK_TTL_MS)) ? 'taken' : 'held'
-    } catch {
+  async #lock(store: SharedStore, owner: string, waitMs = 0): Promise<LockState> {
+    const state = await takeLock(store, FYERS_REFRESH_LOCK, owner, {
+      ttlMs: LOCK_TTL_MS,
+      waitMs,
+      pollMs: 200,
+      now: this.#context.now,
+    })
+    if (state === 'unavailable') {
       this.#context.log({
         level: 'warn',
         msg: 'fyers refresh lock unavailable: the shared store failed',
       })
-      return 'unavailable'
     }
-  }
-
-  async #waitForLock(store: SharedStore, owner: string): Promise<'taken' | 'held' | 'unavailable'> {
-    const deadline = this.#context.now() + WAIT_FOR_OTHER_MS
-    while (this.#context.now() < deadline) {
-      const lock = await this.#tryLock(store, owner)
-      if (lock !== 'held') return lock
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-    return 'held'
+    return state
   }
 
   /** Polls the vault until it holds an access token other than `had`. */
