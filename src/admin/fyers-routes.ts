@@ -8,6 +8,7 @@ import type { FyersTokens } from '../providers/fyers/tokens.ts'
 import { adminTokens, noSuchRoute } from './admin-auth.ts'
 import type { AdminEnv } from './audit.ts'
 import { audited, writeAudit } from './audit.ts'
+import { CONSOLE_HEADERS } from './console/console-assets.ts'
 
 /** What the Fyers admin routes need from the admin API around them. */
 export interface FyersAdminOptions {
@@ -25,13 +26,20 @@ export interface FyersLoginResult {
   readonly expiresAt: string
 }
 
+/** The console's security headers (its CSP, no framing), for the sign-in result page too. */
+const PAGE_HEADERS: Record<string, string> = {
+  ...Object.fromEntries(CONSOLE_HEADERS),
+  'cache-control': 'no-store',
+}
+
+/** The sign-in result page, under the console's CSP and security headers. */
 const page = (c: Context, status: 200 | 400 | 409 | 502, title: string, text: string) =>
   c.html(
     html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head>
 <body><main><h1>${title}</h1><p>${text}</p></main></body></html>`,
     status,
-    { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }
+    PAGE_HEADERS
   )
 
 const wantsHtml = (c: Context): boolean => (c.req.header('accept') ?? '').includes('text/html')

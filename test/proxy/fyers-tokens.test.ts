@@ -196,6 +196,10 @@ describe('Fyers sign-in', () => {
     expect(page.status).toBe(200)
     const html = await page.text()
     expect(html).toContain('Fyers sign-in complete')
+    // The console's CSP: no framing (clickjacking), nothing loaded from anywhere.
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'")
+    expect(page.headers.get('x-frame-options')).toBe('DENY')
     const status = await (await f.admin('/admin/keys/status')).json()
     const fyers = status.providers.fyers
     expect(fyers.source).toBe('fyers-sign-in')

@@ -84,6 +84,23 @@ describe('POST /v1/messages', () => {
     expect(await f.anthropic.requests()).toHaveLength(0)
   })
 
+  it('/v1/messages/ with a trailing slash gets the same validation and body limit', async () => {
+    const f = await proxyFixture()
+    const post = (body: unknown) =>
+      f.call('/v1/messages/', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    const invalid = await post({ model: '', max_tokens: -1, messages: [] })
+    expect(invalid.status).toBe(400)
+    expect(((await invalid.json()) as ErrorBody).error.issues?.length).toBe(3)
+    const huge = { ...MESSAGE, messages: [{ role: 'user', content: 'x'.repeat(1024 * 1024) }] }
+    expect((await post(huge)).status).toBe(413)
+    expect(await f.anthropic.requests()).toHaveLength(0)
+    expect((await post(MESSAGE)).status).toBe(200)
+  })
+
   it('answers 503 naming the variable when no key is configured', async () => {
     const f = await proxyFixture({ ANTHROPIC_API_KEY: '' })
     const res = await f.messages(MESSAGE)
