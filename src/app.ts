@@ -173,7 +173,8 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
       onApplied: (bindings) => fyersTokens.reload(bindings),
     })
   )
-  app.use(fyersTokens.loader(env))
+  // The vault is read before the first admin request; `/v1/*` has secrets() read it, once.
+  app.use('/admin/*', fyersTokens.loader(env))
   app.route(
     '/admin',
     adminRoutes({

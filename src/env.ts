@@ -24,8 +24,10 @@ export const readEnv: EnvReader = (c) => {
 /** One read per request: on Deno `Deno.env.toObject()` copies the whole environment. */
 const perRequest = new WeakMap<Context, EnvRecord>()
 
-const overlayBindings = (c: Context): EnvRecord => {
-  const base = (adapterEnv(c) ?? {}) as EnvRecord
+const overlayBindings = (
+  c: Context,
+  base: EnvRecord = (adapterEnv(c) ?? {}) as EnvRecord
+): EnvRecord => {
   const bindings = c.env as EnvRecord | undefined
   if (!bindings || base === bindings || typeof bindings !== 'object') return base
   const overlay: Record<string, unknown> = {}
@@ -37,6 +39,26 @@ const overlayBindings = (c: Context): EnvRecord => {
     }
   }
   return any ? { ...base, ...overlay } : base
+}
+
+/**
+ * The environment of a server entry, read once at start: a frozen copy of `base` (Node's
+ * `process.env` costs a native lookup per variable read, Deno's `Deno.env.toObject()` a copy
+ * per request), with the string bindings of `c.env` laid over it as {@link readEnv} does. Frozen,
+ * so what derives from it (the store plan, the registry snapshot) is computed once and reused.
+ */
+export const fixedEnv = (base: EnvRecord): EnvReader => {
+  const fixed: EnvRecord = Object.freeze({ ...base })
+  return (c) => {
+    const bindings = c.env as EnvRecord | undefined
+    if (!bindings || typeof bindings !== 'object') return fixed
+    let read = perRequest.get(c)
+    if (!read) {
+      read = overlayBindings(c, fixed)
+      perRequest.set(c, read)
+    }
+    return read
+  }
 }
 
 /** Reads only `c.env`: hermetic, for tests and for apps that pass their bindings explicitly. */

@@ -7,7 +7,7 @@
 import type { Context } from 'hono'
 import { clientAddressFromSocket } from '../admin/client-address.ts'
 import { type AppOptions, createApp, type KeylineApp } from '../app.ts'
-import type { EnvRecord } from '../env.ts'
+import { type EnvRecord, fixedEnv } from '../env.ts'
 import type { FileReader } from '../secrets/read-value.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
 import { sharedStoreFromEnv } from '../store/server-store.ts'
@@ -57,6 +57,8 @@ export const wireServer = async (
   const store: SharedStore | undefined = options.store ?? ownStore
   const app = createApp({
     runtime: runtime.name,
+    // Read once: a variable changed after start is not seen (as `HOST` and `PORT` are not).
+    env: fixedEnv(env),
     ...options,
     admin: { clientAddress: clientAddressFromSocket(env, runtime.getConnInfo), ...options.admin },
     registry,

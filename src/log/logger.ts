@@ -91,16 +91,21 @@ const currentRedactor = (source: RedactorSource | undefined): Redactor | undefin
   }
 }
 
-/** The last time formatted, and its millisecond: lines in the same millisecond share it. */
-let lastTime = { ms: Number.NaN, iso: '' }
+/** The last second formatted (`2026-12-03T07:56:04.`): lines in the same second share it. */
+let lastSecond = { second: Number.NaN, prefix: '' }
 
 const isoTime = (now: () => number): string => {
   try {
-    const ms = now()
-    if (ms === lastTime.ms) return lastTime.iso
-    const iso = new Date(ms).toISOString()
-    lastTime = { ms, iso }
-    return iso
+    const ms = Math.trunc(now())
+    const second = Math.floor(ms / 1000)
+    if (second !== lastSecond.second) {
+      const iso = new Date(ms).toISOString()
+      if (!Number.isSafeInteger(ms)) return iso
+      // Every ISO string ends in `.sssZ`, whatever the year's width.
+      lastSecond = { second, prefix: iso.slice(0, -4) }
+    }
+    const milli = ms - second * 1000
+    return `${lastSecond.prefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`
   } catch {
     return new Date().toISOString()
   }

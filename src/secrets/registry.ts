@@ -100,7 +100,13 @@ export class SecretRegistry {
   /** Bumped by every promotion and reload: a snapshot from before is not reused. */
   #version = 0
   #lastSnapshot:
-    | { values: readonly (string | undefined)[]; version: number; snapshot: SecretsSnapshot }
+    | {
+        values: readonly (string | undefined)[]
+        version: number
+        snapshot: SecretsSnapshot
+        /** The environment read, when frozen: the same one again holds the same values. */
+        frozen: EnvRecord | undefined
+      }
     | undefined
   /** Where store-backed credentials are fetched and cached. */
   readonly stores: StoreSources
@@ -222,7 +228,11 @@ export class SecretRegistry {
     const overlaid = this.stores.overlay(given)
     const env = overlaid instanceof Promise ? await overlaid : overlaid
     const last = this.#lastSnapshot
-    if (last && last.version === this.#version && sameValues(env, last.values)) {
+    if (
+      last &&
+      last.version === this.#version &&
+      (last.frozen === env || sameValues(env, last.values))
+    ) {
       return last.snapshot
     }
     const values = envValues(env)
@@ -231,7 +241,10 @@ export class SecretRegistry {
     const snapshot = Object.fromEntries(
       PROVIDER_IDS.map((id, index) => [id, providers[index]])
     ) as unknown as SecretsSnapshot
-    if (values !== undefined) this.#lastSnapshot = { values, version, snapshot }
+    if (values !== undefined) {
+      const frozen = Object.isFrozen(env) ? env : undefined
+      this.#lastSnapshot = { values, version, snapshot, frozen }
+    }
     return snapshot
   }
 

@@ -140,6 +140,7 @@ export class StoreSources {
     ms: DEFAULT_STORE_TTL_SECONDS * 1000,
   }
   #lastPlan: Plan | undefined
+  readonly #frozenPlans = new WeakMap<EnvRecord, Plan>()
 
   constructor(options: StoreSourcesOptions = {}) {
     const { credentials, fetch: doFetch, ...cache } = options
@@ -227,6 +228,10 @@ export class StoreSources {
 
   /** The store-backed variables `env` configures; one plan per distinct configuration. */
   #planOf(env: EnvRecord): Plan {
+    // A frozen environment (the server entries') cannot change: its plan is computed once.
+    const frozen = Object.isFrozen(env)
+    const known = frozen ? this.#frozenPlans.get(env) : undefined
+    if (known) return known
     let key = ''
     for (const [name, secretVariable, parameterVariable] of LOCATORS) {
       const secret = env[secretVariable]
@@ -242,6 +247,7 @@ export class StoreSources {
       plan = key === '' ? { sourced: [], refs: [] } : buildPlan(env)
       this.#plans.set(key, plan)
     }
+    if (frozen) this.#frozenPlans.set(env, plan)
     return plan
   }
 
