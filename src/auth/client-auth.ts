@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import type { EnvRecord } from '../secrets/read-value.ts'
+import { storeReadOf } from '../secrets/stores/store-read.ts'
 import { matchingDigest, sha256 } from './constant-time.ts'
 
 /** What {@link clientAuth} puts on `c.var`. */
@@ -15,7 +16,7 @@ declare module 'hono' {
 }
 
 /** Why `KEYLINE_CLIENT_TOKENS` configures no usable token. */
-export type ClientTokensProblem = 'missing' | 'invalid_entry' | 'unreadable'
+export type ClientTokensProblem = 'missing' | 'invalid_entry' | 'unreadable' | 'store_unavailable'
 
 /** The name every token without one goes by, in logs and metrics. */
 export const UNNAMED_CLIENT = 'unnamed'
@@ -106,8 +107,13 @@ export interface ClientTokensStatus {
   readonly configured: boolean
   /** Why it is closed, when it is. */
   readonly problem: ClientTokensProblem | null
-  /** Where the tokens were read from: `env:KEYLINE_CLIENT_TOKENS` or `file:<path>`. */
+  /**
+   * Where the tokens were read from: `env:KEYLINE_CLIENT_TOKENS`, `file:<path>` or a store
+   * (`aws-sm:<id>`, `aws-sm:<id>#<field>`, `aws-ssm:<name>`).
+   */
   readonly source: string | null
+  /** What the store said, when `problem` is `store_unavailable` (never a value). */
+  readonly message?: string
   /** How many tokens are accepted. */
   readonly count: number
   /** How many tokens each name has (`unnamed` counts the tokens without one). */
@@ -124,10 +130,23 @@ const readTokensText = async (
   env: EnvRecord,
   variable: string,
   files: ClientTokensSource | undefined
-): Promise<{ text: string | undefined; source: string | null; unreadable?: true }> => {
+): Promise<{
+  text: string | undefined
+  source: string | null
+  unreadable?: true
+  storeError?: string
+}> => {
   const direct = env[variable]
+  const stored = storeReadOf(env, variable)
   if (typeof direct === 'string' && direct.trim() !== '') {
-    return { text: direct, source: `env:${variable}` }
+    return { text: direct, source: stored && !stored.error ? stored.source : `env:${variable}` }
+  }
+  if (stored?.error !== undefined) {
+    return {
+      text: undefined,
+      source: stored.source,
+      storeError: `${stored.variable}: ${stored.error}`,
+    }
   }
   const path = env[`${variable}_FILE`]
   if (typeof path !== 'string' || path.trim() === '') return { text: undefined, source: null }
@@ -164,7 +183,9 @@ export const clientTokensStatus = async (
   const read = await readTokensText(env, variable, files)
   const tokens: ClientTokens = read.unreadable
     ? { digests: [], names: [], plaintext: [], problem: 'unreadable' }
-    : await tokensOf(read.text)
+    : read.storeError !== undefined
+      ? { digests: [], names: [], plaintext: [], problem: 'store_unavailable' }
+      : await tokensOf(read.text)
   const names: Record<string, number> = {}
   for (const name of tokens.names) names[name] = (names[name] ?? 0) + 1
   return {
@@ -173,6 +194,7 @@ export const clientTokensStatus = async (
     source: read.source,
     count: tokens.digests.length,
     names,
+    ...(read.storeError === undefined ? {} : { message: read.storeError }),
   }
 }
 
@@ -219,6 +241,9 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
     }
     const read = await readTokensText(env, variable, files)
     if (read.unreadable) return { digests: [], names: [], plaintext: [], problem: 'unreadable' }
+    if (read.storeError !== undefined) {
+      return { digests: [], names: [], plaintext: [], problem: 'store_unavailable' }
+    }
     return tokensOf(read.text)
   }
 
@@ -230,7 +255,9 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
           ? `The proxy is closed: no client tokens are configured. Set ${variable} to a comma-separated list of tokens (or sha256:<hex> digests of them, each optionally name=…)`
           : tokens.problem === 'unreadable'
             ? `The proxy is closed: ${variable}_FILE names a file keyline cannot read`
-            : `The proxy is closed: ${variable} has an entry that is neither a token of 16+ characters nor sha256:<64 hex digits> (each optionally name=…)`
+            : tokens.problem === 'store_unavailable'
+              ? `The proxy is closed: ${variable} comes from a secure store that gave no usable value (GET /admin/keys/status and the start-up log say why)`
+              : `The proxy is closed: ${variable} has an entry that is neither a token of 16+ characters nor sha256:<64 hex digits> (each optionally name=…)`
       throw new KeylineError(401, 'authentication_error', message, { headers: CHALLENGE })
     }
     const match = BEARER.exec(c.req.header('authorization') ?? '')

@@ -10,6 +10,7 @@ import { socketClientAddress } from './client-address.ts'
 import { httpLayerCheck, httpLayerResponse } from './http-errors.ts'
 import { startFailure } from './listen-error.ts'
 import { type ListenOptions, listenOptions } from './listen-options.ts'
+import { startupWarnings } from './startup-report.ts'
 
 /** Ends the process with the one sentence of a start failure, or rethrows a bug. */
 const failToStart = (error: unknown, target?: ListenOptions): never => {
@@ -48,6 +49,13 @@ const serve = (): Deno.HttpServer => {
           const url = `http://${host}:${port}`
           console.log(
             JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'deno', url })
+          )
+          // Configuration problems (a store's JSON secret read whole, a placeholder…), at start.
+          startupWarnings(registry, Deno.env.toObject()).then(
+            (lines) => {
+              for (const line of lines) console.log(JSON.stringify(line))
+            },
+            () => undefined
           )
         },
       },

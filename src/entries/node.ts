@@ -15,11 +15,14 @@ import { socketClientAddress } from './client-address.ts'
 import { startFailure } from './listen-error.ts'
 import { listenOptions } from './listen-options.ts'
 import { createNodeServer } from './node-http.ts'
+import { startupWarnings } from './startup-report.ts'
 
 /** A running Node server. */
 export interface NodeServer {
   readonly server: ServerType
   readonly url: string
+  /** The registry the server reads its credentials with. */
+  readonly registry: SecretRegistry
   /** Stops accepting connections and resolves once in-flight requests have finished. */
   close(): Promise<void>
 }
@@ -80,7 +83,7 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
     })
     return closing
   }
-  return { server, url, close }
+  return { server, url, registry, close }
 }
 
 /** Whether this file is what `node` was started with (through a symlink too, e.g. pnpm's). */
@@ -127,6 +130,13 @@ if (isMain) {
   const metrics = telemetry.prometheusUrl ? { metrics_url: telemetry.prometheusUrl } : {}
   console.log(
     JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'node', url, ...metrics })
+  )
+  // Configuration problems (a store's JSON secret read whole, a placeholder…), once, at start.
+  startupWarnings(started.registry, process.env).then(
+    (lines) => {
+      for (const line of lines) console.log(JSON.stringify(line))
+    },
+    () => undefined
   )
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
