@@ -4,9 +4,10 @@
  * at start, so a newcomer sees a full round trip (streaming included), the admin API and the
  * CLI without real keys or a network.
  */
+
+import { EXAMPLE_MODEL } from '../src/catalog/anthropic.ts'
 import { runCli } from '../src/cli/run.ts'
 import { serveNode } from '../src/entries/node.ts'
-import { EXAMPLE_MODEL } from '../src/providers/anthropic.ts'
 import {
   generateStubKeys,
   startAnthropicStub,

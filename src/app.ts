@@ -3,11 +3,11 @@ import { requestId } from 'hono/request-id'
 import { type AdminOptions, adminRoutes } from './admin/admin-routes.ts'
 import { RotationEvents } from './admin/events.ts'
 import { clientAuth } from './auth/client-auth.ts'
+import type { EnvRecord } from './env.ts'
 import { readEnv } from './env.ts'
-import { errorResponse, onError } from './errors/on-error.ts'
-import { HealthTracker } from './health/provider-health.ts'
 import { accessLog } from './log/access-log.ts'
 import { createLogger, type LoggerOptions } from './log/logger.ts'
+import { errorResponse, onError } from './middleware/on-error.ts'
 import { type RedactionVariables, redaction } from './middleware/redaction.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
 import { storeAwareEnv, storeEnvironment } from './middleware/store-environment.ts'
@@ -19,12 +19,13 @@ import { publishEpoch, reloadEpoch } from './rotation/reload-epoch.ts'
 import { anthropicRoutes } from './routes/anthropic.ts'
 import { fyersRoutes } from './routes/fyers.ts'
 import { healthRoutes } from './routes/health.ts'
-import type { EnvRecord } from './secrets/read-value.ts'
 import { SecretRegistry } from './secrets/registry.ts'
 import { kvStoreFromEnv } from './store/kv-store.ts'
 import type { SharedStore } from './store/shared-store.ts'
 import { callReporter } from './telemetry/call-reporter.ts'
 import { otelFlush } from './telemetry/export/otel-flush.ts'
+import { HealthTracker } from './telemetry/provider-health.ts'
+import { recordStoreFetch } from './telemetry/record.ts'
 import { retryPolicy } from './upstream/retry-policy.ts'
 import { vaultFromEnv } from './vault/token-vault.ts'
 
@@ -94,6 +95,8 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
     throw new TypeError('createApp(): pass readFile to the registry, not beside it')
   }
   const registry = given ?? new SecretRegistry({ readFile })
+  // Store fetches are counted in the metrics (`keyline.secrets.store.fetches`).
+  registry.stores.observe(recordStoreFetch)
   const health = sharedHealth ?? new HealthTracker()
   const requestEnv = options.env ?? readEnv
   // Every reader after storeEnvironment() sees store-backed credentials as variables.

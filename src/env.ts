@@ -1,6 +1,8 @@
 import type { Context } from 'hono'
 import { env as adapterEnv } from 'hono/adapter'
-import type { EnvRecord } from './secrets/read-value.ts'
+
+/** The environment a request sees: Workers bindings, `process.env` or `Deno.env`. */
+export type EnvRecord = Readonly<Record<string, unknown>>
 
 /** Reads the environment a request sees. */
 export type EnvReader = (c: Context) => EnvRecord

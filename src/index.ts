@@ -26,9 +26,8 @@ export const secrets = (
 export { type ClientAuthOptions, clientAuth } from './auth/client-auth.ts'
 export { bindingsOnly, type EnvReader, readEnv } from './env.ts'
 export { type ErrorBody, KeylineError } from './errors/keyline-error.ts'
-export { errorResponse, onError, redactErrors } from './errors/on-error.ts'
 export { ProviderNotConfiguredError } from './errors/provider-not-configured.ts'
-export { HealthTracker, type ProviderHealth } from './health/provider-health.ts'
+export { errorResponse, onError, redactErrors } from './middleware/on-error.ts'
 export {
   type RedactionOptions,
   type RedactionVariables,
@@ -56,5 +55,6 @@ export {
   type FyersQuotesResponse,
 } from './providers/fyers.ts'
 export * from './secrets/index.ts'
+export { HealthTracker, type ProviderHealth } from './telemetry/provider-health.ts'
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './upstream/retry-policy.ts'
 export type { AppOptions, KeylineEnv, SecretsOptions, SecretsVariables }

@@ -1,4 +1,4 @@
-import { FYERS_AUTH_CODES, FYERS_RATE_LIMIT_CODES } from '../../src/providers/fyers.ts'
+import { FYERS_AUTH_CODES, FYERS_RATE_LIMIT_CODES } from '../../src/catalog/fyers.ts'
 import { ATTR } from '../../src/telemetry/attributes.ts'
 import { PROM, prometheusLabelName } from '../../src/telemetry/prometheus-names.ts'
 import {

@@ -1,19 +1,14 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { constantTimeEqual, sha256 } from '../auth/constant-time.ts'
+import { ADMIN_TOKEN_VARIABLES, MIN_ADMIN_TOKEN_LENGTH } from '../catalog/keyline.ts'
+import type { EnvRecord } from '../env.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
+import { type AdminLogger, consoleJsonLogger } from '../log/sink.ts'
 import { fingerprint } from '../secrets/fingerprint.ts'
 import { unusableReason } from '../secrets/placeholder.ts'
-import type { EnvRecord } from '../secrets/read-value.ts'
-import { type AdminLogger, consoleJsonLogger } from './audit.ts'
 import { type ClientAddressReader, cloudflareClientAddress } from './client-address.ts'
 import { FailureLimiter, type RateLimitOptions } from './failure-limiter.ts'
-
-/** The variables that hold the admin token: the current one, and the next one during its rotation. */
-export const ADMIN_TOKEN_VARIABLES = ['ADMIN_TOKEN', 'ADMIN_TOKEN_NEW'] as const
-
-/** Shortest admin token accepted: a shorter one leaves the admin API off. */
-export const MIN_ADMIN_TOKEN_LENGTH = 16
 
 /** A configured admin token and the variable it came from. */
 export interface AdminToken {

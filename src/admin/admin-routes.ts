@@ -2,11 +2,11 @@ import { type Context, Hono } from 'hono'
 import { getRuntimeKey } from 'hono/adapter'
 import { validator as jsonValidator } from 'hono/validator'
 import { clientTokensStatus } from '../auth/client-auth.ts'
+import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
-import { HealthTracker } from '../health/provider-health.ts'
+import { type AdminLogger, consoleJsonLogger } from '../log/sink.ts'
 import type { FyersTokens } from '../providers/fyers-token.ts'
-import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../providers/index.ts'
 import {
   DEFAULT_EPOCH_BINDING,
   DEFAULT_EPOCH_KEY,
@@ -18,15 +18,10 @@ import { NextSecretValidator } from '../rotation/next-validator.ts'
 import { type EpochChange, publishEpoch } from '../rotation/reload-epoch.ts'
 import { rotatingCredential, rotatingState } from '../rotation/rotating-credential.ts'
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
+import { HealthTracker } from '../telemetry/provider-health.ts'
 import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, type AdminAuthVariables, adminAuth } from './admin-auth.ts'
-import {
-  type AdminLogger,
-  type AuditVariables,
-  audited,
-  consoleJsonLogger,
-  writeAudit,
-} from './audit.ts'
+import { type AuditVariables, audited, writeAudit } from './audit.ts'
 import { consoleRoutes } from './console/console-routes.ts'
 import { isEventId, isRotationAction, MAX_EVENTS_PAGE, RotationEvents } from './events.ts'
 import { fyersAdminRoutes, fyersCallbackRoute } from './fyers-routes.ts'

@@ -1,14 +1,7 @@
 import type { Context } from 'hono'
 import { KeylineError } from '../errors/keyline-error.ts'
+import type { AdminLogger } from '../log/sink.ts'
 import type { AdminAuthVariables } from './admin-auth.ts'
-
-/** Receives one structured log line (audit lines and failed admin attempts); never a secret. */
-export type AdminLogger = (line: Record<string, unknown>) => void
-
-/** Writes the line as one JSON line on the console. */
-export const consoleJsonLogger: AdminLogger = (line) => {
-  console.log(JSON.stringify(line))
-}
 
 /** An admin action that is audited. */
 export type AdminAction =

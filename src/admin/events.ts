@@ -1,5 +1,5 @@
 import { within } from '../bounded-wait.ts'
-import type { EnvRecord } from '../secrets/read-value.ts'
+import type { EnvRecord } from '../env.ts'
 import { memoryStore } from '../store/memory-store.ts'
 import type { SharedStore } from '../store/shared-store.ts'
 

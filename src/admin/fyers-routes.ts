@@ -2,10 +2,11 @@ import { type Context, Hono } from 'hono'
 import { html } from 'hono/html'
 import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
+import type { AdminLogger } from '../log/sink.ts'
 import type { FyersTokens } from '../providers/fyers-token.ts'
 import { adminTokens, noSuchRoute } from './admin-auth.ts'
 import type { AdminEnv } from './admin-routes.ts'
-import { type AdminLogger, audited, writeAudit } from './audit.ts'
+import { audited, writeAudit } from './audit.ts'
 
 /** What the Fyers admin routes need from the admin API around them. */
 export interface FyersAdminOptions {

@@ -1,3 +1,4 @@
+export { type AdminLogger, consoleJsonLogger } from '../log/sink.ts'
 export { NextSecretValidator, type NextSecretValidatorOptions } from '../rotation/next-validator.ts'
 export { type ReloadEpochOptions, reloadEpoch } from '../rotation/reload-epoch.ts'
 export { type AdminAuthOptions, type AdminCaller, adminAuth } from './admin-auth.ts'
@@ -9,7 +10,6 @@ export {
   type PromoteResult,
   type ReloadResult,
 } from './admin-routes.ts'
-export { type AdminLogger, consoleJsonLogger } from './audit.ts'
 export {
   type ClientAddressReader,
   cloudflareClientAddress,

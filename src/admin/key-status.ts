@@ -1,18 +1,13 @@
 import type { ClientTokensStatus } from '../auth/client-auth.ts'
-import type { ProviderHealth } from '../health/provider-health.ts'
+import type { SecretIssue, SecretIssueReason } from '../catalog/definitions.ts'
+import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
 import type { FyersTokenStatus } from '../providers/fyers-token.ts'
-import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
 import type { NextValidity, NextValidityState } from '../rotation/next-validator.ts'
 import { rotatingCredential } from '../rotation/rotating-credential.ts'
-import type {
-  CredentialState,
-  ProviderSnapshot,
-  SecretIssue,
-  SecretIssueReason,
-  SecretsSnapshot,
-} from '../secrets/registry.ts'
+import type { CredentialState, ProviderSnapshot, SecretsSnapshot } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
 import type { StoreSourceStatus } from '../secrets/stores/store-sources.ts'
+import type { ProviderHealth } from '../telemetry/provider-health.ts'
 
 /** A secret as the status shows it: where it came from, its fingerprint and generation. */
 export interface SecretView {

@@ -1,7 +1,12 @@
 import type { MiddlewareHandler } from 'hono'
+import {
+  CLIENT_TOKENS_VARIABLE,
+  MIN_CLIENT_TOKEN_LENGTH,
+  UNNAMED_CLIENT,
+} from '../catalog/keyline.ts'
+import type { EnvRecord } from '../env.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
-import type { EnvRecord } from '../secrets/read-value.ts'
 import { storeReadOf } from '../secrets/stores/store-read.ts'
 import { matchingDigest, sha256 } from './constant-time.ts'
 
@@ -18,12 +23,6 @@ declare module 'hono' {
 /** Why `KEYLINE_CLIENT_TOKENS` configures no usable token. */
 export type ClientTokensProblem = 'missing' | 'invalid_entry' | 'unreadable' | 'store_unavailable'
 
-/** The name every token without one goes by, in logs and metrics. */
-export const UNNAMED_CLIENT = 'unnamed'
-
-/** What a client token's name may be: a letter, then letters, digits, `.`, `_` or `-`. */
-export const CLIENT_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/
-
 /** The accepted client tokens, held as SHA-256 digests only. */
 export interface ClientTokens {
   readonly digests: readonly Uint8Array[]
@@ -36,17 +35,14 @@ export interface ClientTokens {
 
 const HEX_DIGEST = /^sha256:([0-9a-f]{64})$/i
 const NAMED = /^([A-Za-z][A-Za-z0-9._-]{0,63})=(.+)$/
-const MIN_PLAINTEXT_LENGTH = 16
 
 const fromHex = (hex: string): Uint8Array =>
   Uint8Array.from(hex.match(/../g) ?? [], (byte) => Number.parseInt(byte, 16))
 
 /** Whether an entry (without its name) is a token keyline accepts. */
 const isToken = (entry: string): boolean =>
-  HEX_DIGEST.test(entry) || (!entry.startsWith('sha256:') && entry.length >= MIN_PLAINTEXT_LENGTH)
-
-/** The variable of the client tokens, unless `clientAuth` is told another. */
-export const CLIENT_TOKENS_VARIABLE = 'KEYLINE_CLIENT_TOKENS'
+  HEX_DIGEST.test(entry) ||
+  (!entry.startsWith('sha256:') && entry.length >= MIN_CLIENT_TOKEN_LENGTH)
 
 /** Splits one entry into its name ({@link UNNAMED_CLIENT} when it has none) and its token. */
 const splitEntry = (entry: string): [name: string, token: string] => {
@@ -178,7 +174,7 @@ const tokensOf = (text: string | undefined): Promise<ClientTokens> => {
 export const clientTokensStatus = async (
   env: EnvRecord,
   files?: ClientTokensSource,
-  variable = 'KEYLINE_CLIENT_TOKENS'
+  variable: string = CLIENT_TOKENS_VARIABLE
 ): Promise<ClientTokensStatus> => {
   const read = await readTokensText(env, variable, files)
   const tokens: ClientTokens = read.unreadable

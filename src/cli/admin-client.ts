@@ -1,6 +1,6 @@
 import type { FyersLoginResult } from '../admin/fyers-routes.ts'
 import type { KeyStatus, PromoteResult, ReloadResult } from '../admin/index.ts'
-import type { ProviderId } from '../providers/index.ts'
+import type { ProviderId } from '../catalog/providers.ts'
 import { refusal, unreachable } from './call-failure.ts'
 import { CliError } from './cli-error.ts'
 

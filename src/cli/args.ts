@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
+import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
 import { CliError } from './cli-error.ts'
 
 /** Where a deployment keeps its secrets, which decides how `rotate` stages and promotes. */

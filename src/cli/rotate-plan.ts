@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { ProviderStatus } from '../admin/key-status.ts'
-import { type ProviderId, providerDefinitions } from '../providers/index.ts'
+import { type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import { rotatingCredential } from '../rotation/rotating-credential.ts'
 import { REDACTED } from '../secrets/fingerprint.ts'
 import type { AdminClient } from './admin-client.ts'

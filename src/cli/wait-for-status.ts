@@ -1,5 +1,5 @@
 import type { KeyStatus, ProviderStatus } from '../admin/index.ts'
-import type { ProviderId } from '../providers/index.ts'
+import type { ProviderId } from '../catalog/providers.ts'
 import type { AdminClient } from './admin-client.ts'
 import { CliError } from './cli-error.ts'
 

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { type ClientAddressReader, forwardedClientAddress } from '../admin/client-address.ts'
-import type { EnvRecord } from '../secrets/read-value.ts'
+import type { EnvRecord } from '../env.ts'
 
 /**
  * The Node and Deno entries' client address: the socket's peer, read by the runtime's

@@ -1,4 +1,4 @@
-import { errorTypeForStatus } from '../errors/on-error.ts'
+import { errorTypeForStatus } from '../middleware/on-error.ts'
 
 /** An error answered before (or without) the app: status, keyline's JSON body, headers. */
 export interface HttpLayerError {

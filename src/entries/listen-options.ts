@@ -1,4 +1,4 @@
-import type { EnvRecord } from '../secrets/read-value.ts'
+import type { EnvRecord } from '../env.ts'
 
 /** Where a Node or Deno server listens and how long it drains on shutdown. */
 export interface ListenOptions {

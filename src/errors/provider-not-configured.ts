@@ -1,4 +1,4 @@
-import type { SecretIssue } from '../secrets/registry.ts'
+import type { SecretIssue } from '../catalog/definitions.ts'
 import { KeylineError } from './keyline-error.ts'
 
 /**

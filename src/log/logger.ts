@@ -2,16 +2,10 @@ import { UNREDACTABLE } from '../redact/markers.ts'
 import { createRedactor, type Redactor } from '../redact/redactor.ts'
 import type { RedactedValue } from '../redact/types.ts'
 import { setKey } from '../redact/walk-context.ts'
+import { type LineLevel, LOG_LEVELS, type LogLevel, type LogRecord } from './record.ts'
 import { consoleSink, type LogSink } from './sink.ts'
 
-/** Every `LOG_LEVEL` value, quietest last. */
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
-
-/** A `LOG_LEVEL` value: the least severe level written, or `silent` for none. */
-export type LogLevel = (typeof LOG_LEVELS)[number]
-
-/** The level of one log line. */
-export type LineLevel = Exclude<LogLevel, 'silent'>
+export { type LineLevel, LOG_LEVELS, type LogLevel, type LogRecord }
 
 /** The level used when `LOG_LEVEL` is unset or invalid. */
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info'
@@ -34,14 +28,6 @@ export const isLevelEnabled = (threshold: LogLevel, line: LineLevel): boolean =>
 
 /** Extra fields of a log line, e.g. `request_id`, `method`, `route`, `status`, `duration_ms`. */
 export type LogFields = Record<string, unknown>
-
-/** One structured log line, already redacted: `level`, `time` (ISO 8601), `msg`, then fields. */
-export interface LogRecord {
-  level: LineLevel
-  time: string
-  msg: string
-  [field: string]: RedactedValue
-}
 
 /** A redactor, or a function returning the current one (secrets rotate). */
 export type RedactorSource = Redactor | (() => Redactor)

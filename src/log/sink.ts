@@ -1,4 +1,4 @@
-import type { LogRecord } from './logger.ts'
+import type { LogRecord } from './record.ts'
 
 /** Where log lines go. It receives each line as a redacted plain object. */
 export type LogSink = (record: LogRecord) => void
@@ -88,4 +88,12 @@ export const batchedSink = (options: BatchedSinkOptions): BatchedSink => {
     else timer ??= setTimeout(flush, 0)
   }
   return Object.assign(sink, { flush })
+}
+
+/** Receives one structured log line (audit lines and failed admin attempts); never a secret. */
+export type AdminLogger = (line: Record<string, unknown>) => void
+
+/** Writes the line as one JSON line on the console. */
+export const consoleJsonLogger: AdminLogger = (line) => {
+  console.log(JSON.stringify(line))
 }

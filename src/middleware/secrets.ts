@@ -2,7 +2,6 @@ import type Anthropic from '@anthropic-ai/sdk'
 import type { Context, MiddlewareHandler } from 'hono'
 import { type EnvReader, readEnv } from '../env.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
-import { HealthTracker } from '../health/provider-health.ts'
 import type { AnthropicClientFactory, AnthropicClientOptions } from '../providers/anthropic-sdk.ts'
 import type { CallDeps, CallScope } from '../providers/call.ts'
 import { type FyersClient, fyersClientFor } from '../providers/fyers.ts'
@@ -10,6 +9,8 @@ import type { FyersTokens } from '../providers/fyers-token.ts'
 import type { FileReader } from '../secrets/read-value.ts'
 import { type ProviderSnapshot, SecretRegistry, type SecretsSnapshot } from '../secrets/registry.ts'
 import { callReporter } from '../telemetry/call-reporter.ts'
+import { HealthTracker } from '../telemetry/provider-health.ts'
+import { recordStoreFetch } from '../telemetry/record.ts'
 import { type RetryPolicy, retryPolicy } from '../upstream/retry-policy.ts'
 import { redactorOf } from './redaction.ts'
 
@@ -123,6 +124,7 @@ export const secrets = (
     throw new TypeError('secrets(): pass readFile to the registry, not beside it')
   }
   const registry = options.registry ?? new SecretRegistry({ readFile: options.readFile })
+  registry.stores.observe(recordStoreFetch)
   const readRequestEnv = options.env ?? readEnv
   const deps: CallDeps = {
     registry,

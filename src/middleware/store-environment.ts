@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import type { EnvRecord } from '../env.ts'
 import { type EnvReader, readEnv } from '../env.ts'
-import type { EnvRecord } from '../secrets/read-value.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 
 /** Options of {@link storeEnvironment}. */

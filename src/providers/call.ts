@@ -1,78 +1,15 @@
+import type { CallEnd, FailureFacts } from '../catalog/outcomes.ts'
+import type { EnvRecord } from '../env.ts'
 import type { Redactor } from '../redact/redactor.ts'
-import type { EnvRecord } from '../secrets/read-value.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
+import type { CallReport, CallReporter } from '../telemetry/call-reporter.ts'
 import { UpstreamError } from '../upstream/fetch.ts'
 import type { RetryPolicy } from '../upstream/retry-policy.ts'
-
-/** What is known about a failed upstream call; every field is optional. */
-export interface FailureFacts {
-  /** HTTP status of the upstream answer, when there was one. */
-  httpStatus?: number
-  /** Anthropic's `error.type` from the error body, when there was one. */
-  apiErrorType?: string
-  /** Fyers' `code` from the error envelope, when there was one. */
-  fyersCode?: number
-  /** The call never got an answer: it timed out or the network failed. */
-  transport?: 'timeout' | 'network'
-  /** The upstream answered, but not with a body keyline can read. */
-  invalidResponse?: boolean
-}
-
-/** Failures that never got an answer: the call timed out or the network failed. */
-export const TRANSPORT_ERROR_TYPES = ['timeout', 'network'] as const
-
-/** Token usage seen in an answer, streamed or not. */
-export interface TokenUsage {
-  input: number
-  output: number
-}
-
-/** How an upstream call ended, as far as health and metrics care. */
-export type CallEnd = { ok: true; usage?: TokenUsage } | { ok: false; facts: FailureFacts }
 
 /** The failure facts of a call that got no usable answer. */
 export const transportFacts = (error: UpstreamError): FailureFacts =>
   error.kind === 'redirect' ? {} : { transport: error.kind }
-
-/** What a validity probe concluded about a key. */
-export interface ProbeVerdict {
-  readonly state: 'valid' | 'invalid' | 'unknown'
-  readonly reason?: string
-}
-
-/**
- * The verdict of a probe answered with HTTP `status`: valid iff 200; a 429 or 5xx says nothing
- * about the credential (the upstream is busy or failing).
- */
-export const verdictOfStatus = (status: number): ProbeVerdict =>
-  status === 200
-    ? { state: 'valid' }
-    : { state: status === 429 || status >= 500 ? 'unknown' : 'invalid', reason: `http_${status}` }
-
-/** One finished upstream call, as a provider module reports it. */
-export interface CallReport {
-  readonly provider: 'anthropic' | 'fyers'
-  /** The operation, e.g. `chat`, `models`, `quotes`. */
-  readonly operation: string
-  /** The requested model, for AI calls. */
-  readonly model?: string
-  /** The name of the client token the request came with (see `clientAuth`), for metrics. */
-  readonly client?: string
-  /** The upstream base URL. */
-  readonly baseUrl: string
-  /** When the call started (epoch ms). */
-  readonly startedAt: number
-  readonly end: CallEnd
-}
-
-/** Where provider modules report their calls: the health tracker and the metrics. */
-export interface CallReporter {
-  /** A finished call. */
-  call(report: CallReport): void
-  /** A rejected current secret was replaced by a working next one. */
-  failover(provider: 'anthropic' | 'fyers'): void
-}
 
 /** What a provider call needs from the app around it, the same for every request. */
 export interface CallDeps {

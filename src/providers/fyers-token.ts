@@ -8,9 +8,9 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { sha256 } from '../auth/constant-time.ts'
 import { within } from '../bounded-wait.ts'
-import type { EnvReader } from '../env.ts'
+import { fyersDefinition, jwtExpiry } from '../catalog/fyers.ts'
+import type { EnvReader, EnvRecord } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
-import type { EnvRecord } from '../secrets/read-value.ts'
 import type { ProviderSnapshot, SecretRegistry } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
 import type { SharedStore } from '../store/shared-store.ts'
@@ -21,11 +21,9 @@ import {
   FyersApiError,
   type FyersAppCredentials,
   type FyersTokenGrant,
-  fyersDefinition,
   fyersExchangeAuthCode,
   fyersRefreshAccessToken,
   fyersSignInUrl,
-  jwtExpiry,
 } from './fyers.ts'
 
 /** Where the tokens are kept encrypted: the part of the token vault this module uses. */

@@ -4,140 +4,22 @@
  * wire client, the cheap call that proves a token works, and the one upstream call with
  * failover that the quotes route and `c.var.fyers` both take.
  */
+
 import { sha256 } from '../auth/constant-time.ts'
+import {
+  FYERS_DEFAULT_BASE_URL,
+  FYERS_PROFILE_PATH,
+  type FyersErrorType,
+  fyersErrorType,
+} from '../catalog/fyers.ts'
+import { type FailureFacts, type ProbeVerdict, verdictOfStatus } from '../catalog/outcomes.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
-import type { ProviderDefinition } from '../secrets/definitions.ts'
 import type { ProviderSnapshot } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
 import { upstreamFetch } from '../upstream/fetch.ts'
 import { readBody } from '../upstream/stream.ts'
-import {
-  type CallDeps,
-  type CallScope,
-  type FailureFacts,
-  type ProbeVerdict,
-  TRANSPORT_ERROR_TYPES,
-  traced,
-  verdictOfStatus,
-  withFailover,
-} from './call.ts'
-
-// ── Configuration ────────────────────────────────────────────────────────────────────────────
-
-/** Fyers API hosts that may appear as `server.address`; the first is the default upstream. */
-export const FYERS_HOSTS = ['api-t1.fyers.in', 'api.fyers.in', 'api-t2.fyers.in'] as const
-/** The host of the default Fyers upstream. */
-export const FYERS_DEFAULT_HOST: string = FYERS_HOSTS[0]
-
-/**
- * Fyers API v3: the app's client id, the access token and its next token, the base URL; and
- * for the token lifecycle (sign-in and refresh, all optional) the app secret, the refresh token,
- * the PIN and the sign-in redirect URI.
- */
-export const fyersDefinition = {
-  id: 'fyers',
-  name: 'Fyers',
-  credentials: {
-    clientId: { env: ['FYERS_CLIENT_ID'], label: 'client id' },
-    accessToken: {
-      env: ['FYERS_ACCESS_TOKEN'],
-      next: 'FYERS_ACCESS_TOKEN_NEW',
-      label: 'access token',
-      expiresAt: (value: string) => jwtExpiry(value),
-    },
-    appSecret: { env: ['FYERS_APP_SECRET'], label: 'app secret', optional: true },
-    refreshToken: {
-      env: ['FYERS_REFRESH_TOKEN'],
-      label: 'refresh token',
-      optional: true,
-      expiresAt: (value: string) => jwtExpiry(value),
-    },
-    pin: { env: ['FYERS_PIN'], label: 'PIN', optional: true, redact: false },
-  },
-  settings: {
-    baseUrl: { env: 'FYERS_BASE_URL', default: `https://${FYERS_HOSTS[0]}`, kind: 'url' },
-    redirectUri: { env: 'FYERS_REDIRECT_URI', default: '', kind: 'url', optional: true },
-  },
-} as const satisfies ProviderDefinition<
-  'clientId' | 'accessToken' | 'appSecret' | 'refreshToken' | 'pin',
-  'baseUrl' | 'redirectUri'
->
-
-/** The default Fyers API host. */
-export const FYERS_DEFAULT_BASE_URL: string = fyersDefinition.settings.baseUrl.default
-
-/** `keyline.operation` values of Fyers calls. */
-export const FYERS_OPERATIONS = ['quotes'] as const
-export type FyersOperation = (typeof FYERS_OPERATIONS)[number]
-
-/** Most symbols one quotes request may name (Fyers' own limit). */
-export const MAX_SYMBOLS = 50
-
-// ── Classification ───────────────────────────────────────────────────────────────────────────
-
-/**
- * Every Fyers error code keyline knows, by the `error.type` it means. Authentication codes
- * (the access token is expired, invalid or not for this app) fail over to the next token and
- * reach the client as `upstream_auth_failed`; rate-limit codes as a 429.
- */
-const CODES = {
-  authentication_error: [-8, -15, -16, -17],
-  rate_limit_error: [-353, -429],
-  invalid_symbol: [-300],
-  invalid_request_error: [-50, -51, -53, -99, -352],
-} as const satisfies Record<string, readonly number[]>
-
-/** Fyers codes meaning the access token is expired, invalid or not for this app. */
-export const FYERS_AUTH_CODES: readonly number[] = CODES.authentication_error
-/** Fyers codes meaning too many requests. */
-export const FYERS_RATE_LIMIT_CODES: readonly number[] = CODES.rate_limit_error
-/** Every Fyers code that may appear as `fyers.error_code`; anything else becomes `_OTHER`. */
-export const FYERS_ERROR_CODES: readonly number[] = Object.values(CODES).flat()
-
-/** Every `error.type` of a failed Fyers call (`keyline.fyers.quote.failures`). */
-export const FYERS_ERROR_TYPES = [
-  'authentication_error',
-  'rate_limit_error',
-  'invalid_symbol',
-  'invalid_request_error',
-  'api_error',
-  'invalid_response',
-  ...TRANSPORT_ERROR_TYPES,
-] as const
-export type FyersErrorType = (typeof FYERS_ERROR_TYPES)[number]
-
-/** Fyers error types the client's own request causes (an unknown symbol, a bad parameter). */
-export const FYERS_CLIENT_ERROR_TYPES: readonly string[] = [
-  'invalid_symbol',
-  'invalid_request_error',
-]
-
-const typeOfCode = new Map<number, keyof typeof CODES>(
-  Object.entries(CODES).flatMap(([type, codes]) =>
-    codes.map((code) => [code, type as keyof typeof CODES] as const)
-  )
-)
-
-/**
- * The bounded `error.type` of a failed Fyers call: authentication (HTTP 401 or an
- * authentication code), rate limiting (429 or a rate-limit code), an unknown symbol, an
- * unusable answer, an upstream error (5xx, whatever code its body carries), a bad request
- * (other 4xx or a request code), a transport failure, or `_OTHER`.
- */
-export const fyersErrorType = (facts: FailureFacts): FyersErrorType | '_OTHER' => {
-  const { httpStatus: status } = facts
-  if (facts.transport) return facts.transport
-  const byCode = facts.fyersCode === undefined ? undefined : typeOfCode.get(facts.fyersCode)
-  if (status === 401 || byCode === 'authentication_error') return 'authentication_error'
-  if (status === 429 || byCode === 'rate_limit_error') return 'rate_limit_error'
-  if (byCode === 'invalid_symbol') return 'invalid_symbol'
-  if (facts.invalidResponse) return 'invalid_response'
-  if (status !== undefined && status >= 500 && status <= 599) return 'api_error'
-  if (byCode === 'invalid_request_error') return 'invalid_request_error'
-  if (status !== undefined && status >= 400 && status <= 499) return 'invalid_request_error'
-  return '_OTHER'
-}
+import { type CallDeps, type CallScope, traced, withFailover } from './call.ts'
 
 // ── Wire client ──────────────────────────────────────────────────────────────────────────────
 
@@ -265,7 +147,6 @@ const quotesPath = (symbols: readonly string[]): string => {
   if (symbols.length === 0) throw new TypeError('quotes() needs at least one symbol')
   return `/data/quotes?${new URLSearchParams({ symbols: symbols.join(',') })}`
 }
-const PROFILE_PATH = '/api/v3/profile'
 
 const checkQuotes = (outcome: Outcome<FyersEnvelope>): Outcome<FyersQuotesResponse> => {
   if ('error' in outcome || Array.isArray(outcome.ok.d)) {
@@ -330,7 +211,7 @@ export const createFyersClient = (options: FyersClientOptions): FyersClient => {
   return {
     quotes: async (symbols, callOptions) =>
       unwrap(checkQuotes(await call(quotesPath(symbols), callOptions?.signal))),
-    profile: async (callOptions) => unwrap(await call(PROFILE_PATH, callOptions?.signal)),
+    profile: async (callOptions) => unwrap(await call(FYERS_PROFILE_PATH, callOptions?.signal)),
   }
 }
 
@@ -349,7 +230,7 @@ export const probeFyers = async (
 ): Promise<ProbeVerdict> => {
   const clientId = snapshot.credentials.clientId.current
   if (!clientId) return { state: 'unknown', reason: 'client_id_missing' }
-  const response = await doFetch(`${snapshot.settings.baseUrl}${PROFILE_PATH}`, {
+  const response = await doFetch(`${snapshot.settings.baseUrl}${FYERS_PROFILE_PATH}`, {
     method: 'GET',
     headers: authorization(clientId.reveal(), token.reveal()),
     redirect: 'manual',
@@ -367,31 +248,6 @@ export const probeFyers = async (
 }
 
 // ── Tokens: sign-in and refresh ──────────────────────────────────────────────────────────────
-
-const expiries = new Map<string, number | undefined>()
-
-/**
- * The `exp` claim of a JWT (Fyers access and refresh tokens are JWTs), in epoch milliseconds;
- * `undefined` for anything that is not a JWT with a numeric `exp`. Remembered per token, since
- * the registry asks on every fresh read.
- */
-export const jwtExpiry = (token: string): number | undefined => {
-  if (expiries.has(token)) return expiries.get(token)
-  const parts = token.split('.')
-  let exp: number | undefined
-  if (parts.length === 3 && /^[A-Za-z0-9_-]+$/.test(parts[1] ?? '')) {
-    try {
-      const json = atob((parts[1] as string).replace(/-/g, '+').replace(/_/g, '/'))
-      const claim = (JSON.parse(json) as { exp?: unknown } | null)?.exp
-      if (typeof claim === 'number' && Number.isFinite(claim)) exp = claim * 1000
-    } catch {
-      exp = undefined
-    }
-  }
-  if (expiries.size >= 64) expiries.clear()
-  expiries.set(token, exp)
-  return exp
-}
 
 /** Fyers' `appIdHash`: lower-case hex SHA-256 of `<client_id>:<app_secret>`. */
 export const fyersAppIdHash = (clientId: string, appSecret: string): string =>
@@ -583,7 +439,7 @@ export const fyersClientFor = (
     quotes: async (symbols, options) =>
       (await fyersQuotes(deps, within(options), snapshot, symbols)).quotes,
     profile: async (options) =>
-      (await callFyers(deps, within(options), snapshot, 'profile', PROFILE_PATH, (o) => o))
+      (await callFyers(deps, within(options), snapshot, 'profile', FYERS_PROFILE_PATH, (o) => o))
         .envelope,
   }
 }

@@ -1,4 +1,4 @@
-import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
+import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
 
 /** The KV key that holds the reload epoch. */
 export const DEFAULT_EPOCH_KEY = 'keyline:reload-epoch'

@@ -1,4 +1,5 @@
-import { type ProviderId, probes } from '../providers/index.ts'
+import type { ProviderId } from '../catalog/providers.ts'
+import { probes } from '../providers/index.ts'
 import type { ProviderSnapshot } from '../secrets/registry.ts'
 import { rotatingState } from './rotating-credential.ts'
 

@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { type AdminLogger, consoleJsonLogger } from '../admin/audit.ts'
+import type { EnvRecord } from '../env.ts'
 import { type EnvReader, readEnv } from '../env.ts'
+import { type AdminLogger, consoleJsonLogger } from '../log/sink.ts'
 import { REDACTED } from '../secrets/fingerprint.ts'
-import type { EnvRecord } from '../secrets/read-value.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import { recordReload } from '../telemetry/record.ts'
 import {

@@ -1,5 +1,5 @@
-import { type ProviderId, providerDefinitions } from '../providers/index.ts'
-import type { CredentialDefinition } from '../secrets/definitions.ts'
+import type { CredentialDefinition } from '../catalog/definitions.ts'
+import { type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import type { CredentialState, ProviderSnapshot } from '../secrets/registry.ts'
 
 /** The credential of a provider that has a next value: its name and definition. */

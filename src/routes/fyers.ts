@@ -1,9 +1,10 @@
 import { Hono } from 'hono'
+import { MAX_SYMBOLS } from '../catalog/fyers.ts'
 import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { callScope, type SecretsVariables } from '../middleware/secrets.ts'
 import type { CallDeps } from '../providers/call.ts'
-import { fyersQuotes, MAX_SYMBOLS } from '../providers/fyers.ts'
+import { fyersQuotes } from '../providers/fyers.ts'
 
 /** Options of {@link fyersRoutes}. */
 export interface FyersRoutesOptions {

@@ -1,24 +1,21 @@
-export {
-  anthropicDefinition,
-  fyersDefinition,
-  PROVIDER_IDS,
-  type ProviderId,
-  providerDefinitions,
-} from '../providers/index.ts'
+export { anthropicDefinition } from '../catalog/anthropic.ts'
 export {
   type CredentialDefinition,
   type ProviderDefinition,
+  type SecretIssue,
+  type SecretIssueReason,
   type SettingDefinition,
   variablesOf,
-} from './definitions.ts'
+} from '../catalog/definitions.ts'
+export { fyersDefinition } from '../catalog/fyers.ts'
+export { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
+export type { EnvRecord } from '../env.ts'
 export { FINGERPRINT_MIN_LENGTH, fingerprint, REDACTED } from './fingerprint.ts'
 export { type UnusableReason, unusableReason } from './placeholder.ts'
-export type { EnvRecord, FileReader } from './read-value.ts'
+export type { FileReader } from './read-value.ts'
 export {
   type CredentialState,
   type ProviderSnapshot,
-  type SecretIssue,
-  type SecretIssueReason,
   SecretRegistry,
   type SecretRegistryOptions,
   type SecretsSnapshot,

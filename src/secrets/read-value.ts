@@ -1,9 +1,7 @@
+import type { SecretIssue } from '../catalog/definitions.ts'
+import type { EnvRecord } from '../env.ts'
 import { unusableReason } from './placeholder.ts'
-import type { SecretIssue } from './registry.ts'
 import { storeReadOf } from './stores/store-sources.ts'
-
-/** The environment a request sees: Workers bindings, `process.env` or `Deno.env`. */
-export type EnvRecord = Readonly<Record<string, unknown>>
 
 /** Reads a mounted secret file (`NAME_FILE`). */
 export type FileReader = (path: string) => Promise<string>

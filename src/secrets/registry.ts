@@ -1,45 +1,24 @@
-import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../providers/index.ts'
+import type { SecretIssue } from '../catalog/definitions.ts'
 import {
   type CredentialDefinition,
   type ProviderDefinition,
   type SettingDefinition,
   variablesOf,
-} from './definitions.ts'
+} from '../catalog/definitions.ts'
 import {
-  type EnvRecord,
-  type FileReader,
-  type FoundValue,
-  readValue,
-  runtimeFileReader,
-} from './read-value.ts'
+  credentialDefinition,
+  PROVIDER_IDS,
+  type ProviderId,
+  providerDefinitions,
+} from '../catalog/providers.ts'
+import type { EnvRecord } from '../env.ts'
+import { type FileReader, type FoundValue, readValue, runtimeFileReader } from './read-value.ts'
 import { Secret, type SecretSlot } from './secret.ts'
 import {
   type StoreSourceStatus,
   StoreSources,
   type StoreSourcesOptions,
 } from './stores/store-sources.ts'
-
-/** Why a credential or setting is not usable, or what is odd about it. */
-export type SecretIssueReason =
-  | 'missing'
-  | 'empty'
-  | 'placeholder'
-  | 'invalid_characters'
-  | 'alias_conflict'
-  | 'file_unreadable'
-  | 'file_unsupported'
-  | 'store_unavailable'
-  | 'invalid_url'
-
-/** A reason kept beside the snapshot, naming the variable concerned and never its value. */
-export interface SecretIssue {
-  readonly reason: SecretIssueReason
-  /** The variable the issue is about, e.g. `CLAUDE_API_KEY` or `ANTHROPIC_API_KEY_FILE`. */
-  readonly variable: string
-  /** `true` when the issue stops the provider from being configured. */
-  readonly blocking: boolean
-  readonly message: string
-}
 
 /** The current and next values of one credential, with what was odd about them. */
 export interface CredentialState {
@@ -445,16 +424,6 @@ interface Override {
   replaced: string | undefined
   pending: boolean
 }
-
-const credentialDefinition = (
-  provider: string,
-  credential: string
-): CredentialDefinition | undefined =>
-  (
-    providerDefinitions[provider as ProviderId]?.credentials as
-      | Record<string, CredentialDefinition>
-      | undefined
-  )?.[credential]
 
 /** Every variable any provider reads, `_FILE` forms included. */
 const ALL_VARIABLES: readonly string[] = PROVIDER_IDS.flatMap((id) =>

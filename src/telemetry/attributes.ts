@@ -4,7 +4,6 @@
  * anything unknown to {@link OTHER}.
  */
 
-import { CLIENT_NAME, UNNAMED_CLIENT } from '../auth/client-auth.ts'
 import {
   AI_ERROR_TYPES,
   AI_OPERATIONS,
@@ -13,7 +12,7 @@ import {
   ANTHROPIC_CLIENT_ERROR_TYPES,
   ANTHROPIC_MODELS,
   type AnthropicModel,
-} from '../providers/anthropic.ts'
+} from '../catalog/anthropic.ts'
 import {
   FYERS_CLIENT_ERROR_TYPES,
   FYERS_ERROR_CODES,
@@ -22,9 +21,9 @@ import {
   FYERS_OPERATIONS,
   type FyersErrorType,
   type FyersOperation,
-} from '../providers/fyers.ts'
-import { PROVIDER_IDS, type ProviderId } from '../providers/index.ts'
-import { STORE_KINDS, type StoreKind } from '../secrets/stores/store-fetch.ts'
+} from '../catalog/fyers.ts'
+import { CLIENT_NAME, STORE_KINDS, type StoreKind, UNNAMED_CLIENT } from '../catalog/keyline.ts'
+import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
 
 // The provider facts the metrics are bounded by, re-exported for the telemetry API.
 export {
@@ -34,7 +33,7 @@ export {
   type AiOperation,
   ANTHROPIC_MODELS,
   type AnthropicModel,
-} from '../providers/anthropic.ts'
+} from '../catalog/anthropic.ts'
 export {
   FYERS_ERROR_CODES,
   FYERS_ERROR_TYPES,
@@ -42,7 +41,7 @@ export {
   FYERS_OPERATIONS,
   type FyersErrorType,
   type FyersOperation,
-} from '../providers/fyers.ts'
+} from '../catalog/fyers.ts'
 
 /** The value every normaliser uses for an unknown input, as in the OTel semantic conventions. */
 export const OTHER = '_OTHER'

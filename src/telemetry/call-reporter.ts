@@ -1,9 +1,32 @@
-import type { HealthTracker } from '../health/provider-health.ts'
-import { anthropicErrorType } from '../providers/anthropic.ts'
-import type { CallReport, CallReporter } from '../providers/call.ts'
-import { fyersErrorType } from '../providers/fyers.ts'
+import type { CallEnd } from '../catalog/outcomes.ts'
+import { errorTypeOf, type ProviderId } from '../catalog/providers.ts'
 import { isClientErrorType } from './attributes.ts'
+import type { HealthTracker } from './provider-health.ts'
 import { recordAiCall, recordFailover, recordFyersQuote } from './record.ts'
+
+/** One finished upstream call, as a provider module reports it. */
+export interface CallReport {
+  readonly provider: ProviderId
+  /** The operation, e.g. `chat`, `models`, `quotes`. */
+  readonly operation: string
+  /** The requested model, for AI calls. */
+  readonly model?: string
+  /** The name of the client token the request came with (see `clientAuth`), for metrics. */
+  readonly client?: string
+  /** The upstream base URL. */
+  readonly baseUrl: string
+  /** When the call started (epoch ms). */
+  readonly startedAt: number
+  readonly end: CallEnd
+}
+
+/** Where provider modules report their calls: the health tracker and the metrics. */
+export interface CallReporter {
+  /** A finished call. */
+  call(report: CallReport): void
+  /** A rejected current secret was replaced by a working next one. */
+  failover(provider: ProviderId): void
+}
 
 const hostOf = new Map<string, string>()
 /** The host of a base URL, parsed once per URL. */
@@ -27,11 +50,7 @@ export const callReporter = (health: HealthTracker): CallReporter => ({
     const durationS = (Date.now() - report.startedAt) / 1000
     const { end, provider } = report
     if (end.ok) health.success(provider)
-    const errorType = end.ok
-      ? undefined
-      : provider === 'anthropic'
-        ? anthropicErrorType(end.facts)
-        : fyersErrorType(end.facts)
+    const errorType = end.ok ? undefined : errorTypeOf[provider](end.facts)
     if (errorType !== undefined && !isClientErrorType(errorType)) {
       health.failure(provider, errorType)
     }

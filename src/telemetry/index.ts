@@ -1,8 +1,8 @@
 /** Metric definitions, the recording API and the Web-API exporters (Workers, Deno). */
 
-export { anthropicErrorType } from '../providers/anthropic.ts'
-export type { FailureFacts } from '../providers/call.ts'
-export { fyersErrorType } from '../providers/fyers.ts'
+export { anthropicErrorType } from '../catalog/anthropic.ts'
+export { fyersErrorType } from '../catalog/fyers.ts'
+export type { FailureFacts } from '../catalog/outcomes.ts'
 export * from './attributes.ts'
 export * from './definitions.ts'
 export { startDenoTelemetry } from './export/deno.ts'

@@ -7,7 +7,7 @@ import {
   type ObservableGauge,
   type ObservableResult,
 } from '@opentelemetry/api'
-import { FYERS_AUTH_CODES } from '../providers/fyers.ts'
+import { FYERS_AUTH_CODES } from '../catalog/fyers.ts'
 import {
   ATTR,
   normaliseFyersCode,

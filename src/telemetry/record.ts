@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api'
-import { FYERS_DEFAULT_HOST } from '../providers/fyers.ts'
+import { FYERS_DEFAULT_HOST } from '../catalog/fyers.ts'
 import {
   type AiErrorType,
   type AiOperation,

@@ -1,10 +1,10 @@
 /// <reference lib="deno.ns" />
 import assert from 'node:assert/strict'
 import { Hono } from 'hono'
+import { variablesOf } from '../../src/catalog/definitions.ts'
+import { providerDefinitions } from '../../src/catalog/providers.ts'
 import { createApp } from '../../src/index.ts'
 import { type SecretsVariables, secrets } from '../../src/middleware/secrets.ts'
-import { providerDefinitions } from '../../src/providers/index.ts'
-import { variablesOf } from '../../src/secrets/definitions.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
 
 const newValue = (): string => `sk-test-${crypto.randomUUID()}`

@@ -1,9 +1,9 @@
 /// <reference lib="deno.ns" />
 import assert from 'node:assert/strict'
 import { Hono } from 'hono'
+import { variablesOf } from '../../src/catalog/definitions.ts'
+import { providerDefinitions } from '../../src/catalog/providers.ts'
 import { onError, type SecretsVariables, secrets } from '../../src/index.ts'
-import { providerDefinitions } from '../../src/providers/index.ts'
-import { variablesOf } from '../../src/secrets/definitions.ts'
 import { type DenoUpstream, startUpstream } from './support/upstream.ts'
 
 /**

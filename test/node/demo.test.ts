@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { EXAMPLE_MODEL } from '../../src/providers/anthropic.ts'
+import { EXAMPLE_MODEL } from '../../src/catalog/anthropic.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { ANTHROPIC_MODELS, EXAMPLE_MODEL } from '../../src/providers/anthropic.ts'
+import { ANTHROPIC_MODELS, EXAMPLE_MODEL } from '../../src/catalog/anthropic.ts'
 import { STUB_MODELS } from '../stubs/anthropic-wire.ts'
 
 const read = (path: string): string =>

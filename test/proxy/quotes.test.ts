@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FYERS_AUTH_CODES } from '../../src/providers/fyers.ts'
+import { FYERS_AUTH_CODES } from '../../src/catalog/fyers.ts'
 import { proxyFixture } from './fixture.ts'
 
 type ErrorBody = {

@@ -7,13 +7,13 @@ import { adminRoutes } from '../../src/admin/admin-routes.ts'
 import type { ClientAddressReader } from '../../src/admin/client-address.ts'
 import type { RateLimitOptions } from '../../src/admin/failure-limiter.ts'
 import { bindingsOnly } from '../../src/env.ts'
-import { errorResponse, onError } from '../../src/errors/on-error.ts'
-import { HealthTracker } from '../../src/health/provider-health.ts'
+import { errorResponse, onError } from '../../src/middleware/on-error.ts'
 import { secrets } from '../../src/middleware/secrets.ts'
 import type { KvLike } from '../../src/rotation/epoch-record.ts'
 import { NextSecretValidator } from '../../src/rotation/next-validator.ts'
 import { reloadEpoch } from '../../src/rotation/reload-epoch.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
+import { HealthTracker } from '../../src/telemetry/provider-health.ts'
 
 /**
  * A random value of `length` characters, unlike any real credential (no prefix: every

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { callAnthropic } from '../../src/providers/anthropic.ts'
-import type { CallDeps, CallReport } from '../../src/providers/call.ts'
+import type { CallDeps } from '../../src/providers/call.ts'
 import { createRedactor } from '../../src/redact/redactor.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
+import type { CallReport } from '../../src/telemetry/call-reporter.ts'
 import { retryPolicy } from '../../src/upstream/retry-policy.ts'
 
 /**

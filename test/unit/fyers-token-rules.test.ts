@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { jwtExpiry } from '../../src/providers/fyers.ts'
+import { jwtExpiry } from '../../src/catalog/fyers.ts'
 import { FyersTokens } from '../../src/providers/fyers-token.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
 

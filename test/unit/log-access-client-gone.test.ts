@@ -1,8 +1,8 @@
 import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
 import { describe, expect, it } from 'vitest'
-import { onError } from '../../src/errors/on-error.ts'
 import { accessLog, createLogger, type LogRecord } from '../../src/log/index.ts'
+import { onError } from '../../src/middleware/on-error.ts'
 
 const setup = () => {
   const lines: LogRecord[] = []

@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { bindingsOnly } from '../../src/env.ts'
 import { KeylineError } from '../../src/errors/keyline-error.ts'
-import { redactErrors } from '../../src/errors/on-error.ts'
+import { redactErrors } from '../../src/middleware/on-error.ts'
 import { redaction } from '../../src/middleware/redaction.ts'
 import { secrets } from '../../src/middleware/secrets.ts'
 

@@ -5,17 +5,19 @@
  * `keyline.secrets.store.fetches` counter by store and outcome.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ADMIN_TOKEN_VARIABLES } from '../../src/admin/admin-auth.ts'
+import type { StoreKind } from '../../src/catalog/keyline.ts'
+import { ADMIN_TOKEN_VARIABLES } from '../../src/catalog/keyline.ts'
 import { envSecretValues } from '../../src/redact/collect-secrets.ts'
 import { createRedactor } from '../../src/redact/redactor.ts'
 import { RequestRedactors } from '../../src/redact/request-secrets.ts'
 import { STORE_BACKED_VARIABLES } from '../../src/secrets/index.ts'
 import { awsEndpoint, awsRegion } from '../../src/secrets/stores/aws-request.ts'
 import { StoreCache, type StoreFetchOutcome } from '../../src/secrets/stores/store-cache.ts'
-import type { StoreFetched, StoreKind, StoreRef } from '../../src/secrets/stores/store-fetch.ts'
+import type { StoreFetched, StoreRef } from '../../src/secrets/stores/store-fetch.ts'
 import { StoreSources } from '../../src/secrets/stores/store-sources.ts'
 import { METRICS } from '../../src/telemetry/definitions.ts'
 import { resetTelemetryState } from '../../src/telemetry/instruments.ts'
+import { recordStoreFetch } from '../../src/telemetry/record.ts'
 import { installTestMetrics, type TestMetrics } from './telemetry/collect.ts'
 
 const TTL = 60_000
@@ -196,8 +198,10 @@ describe('store fetch metric and variables', () => {
     await t.shutdown()
   })
 
-  it('counts fetches by store and outcome', async () => {
+  it('counts fetches by store and outcome, through the hook the app passes', async () => {
     const sources = new StoreSources({ timeoutMs: 200 })
+    sources.observe(recordStoreFetch)
+    sources.observe(recordStoreFetch) // added once: nothing is counted twice
     const binding = { get: async () => 'secrets-store-value-for-test' }
     const failing = {
       get: async () => {

@@ -1,5 +1,5 @@
 import { AwsClient } from 'aws4fetch'
-import type { EnvRecord } from '../read-value.ts'
+import type { EnvRecord } from '../../env.ts'
 
 /** AWS credentials, as the AWS SDKs' credential providers resolve them. */
 export interface AwsCredentials {

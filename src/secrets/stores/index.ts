@@ -1,3 +1,4 @@
+export { STORE_KINDS, type StoreKind } from '../../catalog/keyline.ts'
 export { parameterStoreRef } from './aws-parameter-store.ts'
 export {
   type AwsCredentials,
@@ -13,7 +14,7 @@ export {
   secretsStoreRef,
 } from './secrets-store.ts'
 export { StoreCache, type StoreCacheOptions, type StoreFetchOutcome } from './store-cache.ts'
-export { STORE_KINDS, type StoreKind, type StoreRef } from './store-fetch.ts'
+export type { StoreRef } from './store-fetch.ts'
 export {
   AWS_PARAMETER_SUFFIX,
   AWS_SECRET_SUFFIX,

@@ -1,5 +1,6 @@
+import type { StoreKind } from '../../catalog/keyline.ts'
 import { AwsStoreError } from './aws-request.ts'
-import type { StoreFetchContext, StoreFetched, StoreKind, StoreRef } from './store-fetch.ts'
+import type { StoreFetchContext, StoreFetched, StoreRef } from './store-fetch.ts'
 
 /** How a store fetch ended: a value, a failure while an older value is served, or nothing. */
 export type StoreFetchOutcome = 'success' | 'stale' | 'failure'
@@ -64,7 +65,7 @@ export class StoreCache {
   readonly #timeoutMs: number
   readonly #backoffBaseMs: number
   readonly #backoffMaxMs: number
-  readonly #onFetch: StoreCacheOptions['onFetch']
+  readonly #listeners = new Set<NonNullable<StoreCacheOptions['onFetch']>>()
   readonly #now: () => number
   readonly #random: () => number
   /** Bumped whenever an entry's value or error changes. */
@@ -78,9 +79,18 @@ export class StoreCache {
     this.#timeoutMs = timeoutMs
     this.#backoffBaseMs = options.backoffBaseMs ?? 1000
     this.#backoffMaxMs = options.backoffMaxMs ?? 300_000
-    this.#onFetch = options.onFetch
+    if (options.onFetch) this.#listeners.add(options.onFetch)
     this.#now = options.now ?? Date.now
     this.#random = options.random ?? Math.random
+  }
+
+  /** Tells `listener` of every fetch from now on (the metrics); a listener is added once. */
+  observe(listener: NonNullable<StoreCacheOptions['onFetch']>): void {
+    this.#listeners.add(listener)
+  }
+
+  #told(kind: StoreKind, outcome: StoreFetchOutcome): void {
+    for (const listener of this.#listeners) listener(kind, outcome)
   }
 
   /** The entry of `ref`, if it was ever read. */
@@ -138,7 +148,7 @@ export class StoreCache {
       if (message !== entry.lastError) this.version++
       entry.lastError = message
       entry.lastErrorAt = now
-      this.#onFetch?.(ref.kind, entry.fetched ? 'stale' : 'failure')
+      this.#told(ref.kind, entry.fetched ? 'stale' : 'failure')
       return
     }
     if (entry.attempt !== attempt) return
@@ -159,7 +169,7 @@ export class StoreCache {
     entry.retryAt = 0
     entry.failures = 0
     entry.lastError = undefined
-    this.#onFetch?.(ref.kind, 'success')
+    this.#told(ref.kind, 'success')
   }
 
   /** Waits for `promise`, at most `ms`. */

@@ -1,10 +1,6 @@
-import type { EnvRecord } from '../read-value.ts'
+import type { StoreKind } from '../../catalog/keyline.ts'
+import type { EnvRecord } from '../../env.ts'
 import type { AwsCredentialsProvider } from './aws-request.ts'
-
-/** The stores keyline reads secrets from, as the status and the metrics name them. */
-export const STORE_KINDS = ['aws-sm', 'aws-ssm', 'secrets-store'] as const
-/** One of {@link STORE_KINDS}. */
-export type StoreKind = (typeof STORE_KINDS)[number]
 
 /** What one fetch from a store returned. */
 export interface StoreFetched {

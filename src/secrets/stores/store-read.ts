@@ -1,4 +1,4 @@
-import type { EnvRecord } from '../read-value.ts'
+import type { EnvRecord } from '../../env.ts'
 
 // Apart from store-sources.ts (which imports the providers and the telemetry), so that what only
 // reads an overlaid environment (client auth) imports nothing else.

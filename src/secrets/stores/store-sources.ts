@@ -1,13 +1,14 @@
-import { PROVIDER_IDS, providerDefinitions } from '../../providers/index.ts'
-import { recordStoreFetch } from '../../telemetry/record.ts'
-import type { CredentialDefinition } from '../definitions.ts'
-import type { EnvRecord } from '../read-value.ts'
+import type { CredentialDefinition } from '../../catalog/definitions.ts'
+import type { StoreKind } from '../../catalog/keyline.ts'
+import { keylineCredentials } from '../../catalog/keyline.ts'
+import { PROVIDER_IDS, providerDefinitions } from '../../catalog/providers.ts'
+import type { EnvRecord } from '../../env.ts'
 import { parameterStoreRef } from './aws-parameter-store.ts'
 import type { AwsCredentialsProvider } from './aws-request.ts'
 import { AWS_CURRENT, AWS_PENDING, secretsManagerRef } from './aws-secrets-manager.ts'
 import { isSecretsStoreBinding, secretsStoreRef } from './secrets-store.ts'
 import { StoreCache, type StoreCacheOptions, type StoreEntry } from './store-cache.ts'
-import type { StoreKind, StoreRef } from './store-fetch.ts'
+import type { StoreRef } from './store-fetch.ts'
 import { READS, type StoreRead } from './store-read.ts'
 
 /** `NAME_AWS_SECRET=<secret id or ARN>[#<json field>]`: the value of `NAME` in Secrets Manager. */
@@ -24,25 +25,17 @@ export const STORE_TTL_VARIABLE = 'KEYLINE_STORE_TTL_SECONDS'
 /** @default 3600, as in AWS's caching libraries */
 export const DEFAULT_STORE_TTL_SECONDS = 3600
 
-/**
- * Credentials keyline reads besides the providers': the admin tokens (`ADMIN_TOKEN_VARIABLES`
- * of src/admin/admin-auth.ts, a test checks they agree) and the client tokens.
- */
-const OTHER_CREDENTIALS: readonly (readonly [string, string?])[] = [
-  ['ADMIN_TOKEN', 'ADMIN_TOKEN_NEW'],
-  ['ADMIN_TOKEN_NEW'],
-  ['KEYLINE_CLIENT_TOKENS'],
-]
-
 /** Every credential variable that may come from a store, with its next-slot variable. */
 export const STORE_BACKED_VARIABLES: ReadonlyMap<string, string | undefined> = new Map([
-  ...PROVIDER_IDS.flatMap((id) =>
-    Object.values<CredentialDefinition>(providerDefinitions[id].credentials).flatMap((c) => [
-      ...c.env.map((name, index) => [name, index === 0 ? c.next : undefined] as const),
-      ...(c.next ? [[c.next, undefined] as const] : []),
-    ])
-  ),
-  ...OTHER_CREDENTIALS.map(([name, next]) => [name, next] as const),
+  ...[
+    ...PROVIDER_IDS.flatMap((id) =>
+      Object.values<CredentialDefinition>(providerDefinitions[id].credentials)
+    ),
+    ...Object.values<CredentialDefinition>(keylineCredentials),
+  ].flatMap((c) => [
+    ...c.env.map((name, index) => [name, index === 0 ? c.next : undefined] as const),
+    ...(c.next ? [[c.next, undefined] as const] : []),
+  ]),
 ])
 
 /** Each store-backed variable with its two locator variables, named once (no per-request strings). */
@@ -104,7 +97,7 @@ export interface StoreSourceStatus {
 }
 
 /** Options of {@link StoreSources}. */
-export interface StoreSourcesOptions extends Omit<StoreCacheOptions, 'onFetch'> {
+export interface StoreSourcesOptions extends StoreCacheOptions {
   /**
    * AWS credentials when no static `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` is set: the Node
    * and Deno entries pass `@aws-sdk/credential-providers`' chain.
@@ -158,9 +151,14 @@ export class StoreSources {
 
   constructor(options: StoreSourcesOptions = {}) {
     const { credentials, fetch: doFetch, ...cache } = options
-    this.#cache = new StoreCache({ ...cache, onFetch: recordStoreFetch })
+    this.#cache = new StoreCache(cache)
     this.#credentials = credentials
     this.#fetch = doFetch
+  }
+
+  /** Tells `listener` of every store fetch and its outcome (the app passes the metrics). */
+  observe(listener: NonNullable<StoreCacheOptions['onFetch']>): void {
+    this.#cache.observe(listener)
   }
 
   /** Makes every store value due: the next {@link overlay} refetches them all at once. */

@@ -1,8 +1,9 @@
 import type { Model } from '@anthropic-ai/sdk/resources/messages/messages'
 import fc from 'fast-check'
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { anthropicErrorType } from '../../../src/providers/anthropic.ts'
-import { FYERS_AUTH_CODES, FyersApiError, fyersErrorType } from '../../../src/providers/fyers.ts'
+import { anthropicErrorType } from '../../../src/catalog/anthropic.ts'
+import { FYERS_AUTH_CODES, fyersErrorType } from '../../../src/catalog/fyers.ts'
+import { FyersApiError } from '../../../src/providers/fyers.ts'
 import {
   AI_ERROR_TYPES,
   type AnthropicModel,

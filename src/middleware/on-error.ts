@@ -1,10 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { type ErrorBody, KeylineError } from '../errors/keyline-error.ts'
 import type { Logger } from '../log/logger.ts'
-import { redactorOf } from '../middleware/redaction.ts'
 import { headerValue } from '../redact/header-value.ts'
-import { type ErrorBody, KeylineError } from './keyline-error.ts'
+import { redactorOf } from './redaction.ts'
 
 const GENERIC_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
