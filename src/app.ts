@@ -188,7 +188,11 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
       events,
     })
   )
-  app.use('/v1/*', clientAuth({ env, files: registry }))
+  // Anthropic's routes take the client token as `x-api-key` too (as Anthropic's docs send a key).
+  app.use(
+    '/v1/*',
+    clientAuth({ env, files: registry, apiKeyHeader: (path) => path !== '/v1/quotes' })
+  )
   app.use(secrets({ ...secretsOptions, env, registry, health, fyersTokens }))
   // Fyers first: every other `/v1/*` path is Anthropic's (its passthrough catches the rest).
   app.route('/', fyersRoutes({ deps, env }))

@@ -204,6 +204,13 @@ export interface ClientAuthOptions {
   /** How the request's environment is read. @default readEnv */
   env?: EnvReader
   /**
+   * Whether the token may also come as `x-api-key: <token>` (how Anthropic's own docs and SDK
+   * examples send a key), for the routes a request decides: `true` for every route, or a test of
+   * the request path. `Authorization: Bearer` is always accepted and wins when both are sent.
+   * @default false: `Authorization: Bearer` only
+   */
+  apiKeyHeader?: boolean | ((path: string) => boolean)
+  /**
    * Reads `<variable>_FILE`; pass the secret registry, so `POST /admin/keys/reload` re-reads
    * the file at once (a removed token is refused from the next request on).
    * @default none: `_FILE` is not read
@@ -226,6 +233,7 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
   if (!/^[A-Z_][A-Z0-9_]*$/.test(variable)) throw new TypeError('variable must be an env name')
   const readRequestEnv = options.env ?? readEnv
   const files = options.files
+  const apiKeyHeader = options.apiKeyHeader ?? false
   let cached: { raw: string; tokens: Promise<ClientTokens> } | undefined
 
   const tokensFor = async (env: EnvRecord): Promise<ClientTokens> => {
@@ -257,11 +265,16 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
       throw new KeylineError(401, 'authentication_error', message, { headers: CHALLENGE })
     }
     const match = BEARER.exec(c.req.header('authorization') ?? '')
-    const index = match?.[1] ? matchingDigest(match[1], tokens.digests) : -1
+    const apiKeyAllowed =
+      typeof apiKeyHeader === 'function' ? apiKeyHeader(c.req.path) : apiKeyHeader
+    const apiKey = apiKeyAllowed && !match ? c.req.header('x-api-key')?.trim() : undefined
+    const presented = match?.[1] ?? apiKey
+    const index = presented ? matchingDigest(presented, tokens.digests) : -1
     if (index < 0) {
-      throw new KeylineError(401, 'authentication_error', 'Missing or invalid bearer token', {
-        headers: CHALLENGE,
-      })
+      const message = apiKeyAllowed
+        ? 'Missing or invalid client token: send it as Authorization: Bearer <token> or as x-api-key: <token>'
+        : 'Missing or invalid bearer token: send the client token as Authorization: Bearer <token>'
+      throw new KeylineError(401, 'authentication_error', message, { headers: CHALLENGE })
     }
     c.set('clientName', tokens.names[index] ?? UNNAMED_CLIENT)
     await next()
