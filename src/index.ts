@@ -23,10 +23,10 @@ export const secrets = (
 ): MiddlewareHandler<{ Variables: SecretsVariables }> =>
   secretsWithout({ anthropicClient: anthropicSdkClient, ...options })
 
-export { type ClientAuthOptions, clientAuth } from './auth/client-auth.ts'
 export { bindingsOnly, type EnvReader, readEnv } from './env.ts'
 export { type ErrorBody, KeylineError } from './errors/keyline-error.ts'
 export { ProviderNotConfiguredError } from './errors/provider-not-configured.ts'
+export { type ClientAuthOptions, clientAuth } from './middleware/client-auth.ts'
 export { errorResponse, onError, redactErrors } from './middleware/on-error.ts'
 export {
   type RedactionOptions,

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { constantTimeEqual, sha256 } from '../auth/constant-time.ts'
 import { ADMIN_TOKEN_VARIABLES, MIN_ADMIN_TOKEN_LENGTH } from '../catalog/keyline.ts'
+import { constantTimeEqual, sha256 } from '../digest.ts'
 import type { EnvRecord } from '../env.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'

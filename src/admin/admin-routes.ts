@@ -1,11 +1,11 @@
 import { type Context, Hono } from 'hono'
 import { getRuntimeKey } from 'hono/adapter'
 import { validator as jsonValidator } from 'hono/validator'
-import { clientTokensStatus } from '../auth/client-auth.ts'
 import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { type AdminLogger, consoleJsonLogger } from '../log/sink.ts'
+import { clientTokensStatus } from '../middleware/client-auth.ts'
 import type { FyersTokens } from '../providers/fyers-token.ts'
 import {
   DEFAULT_EPOCH_BINDING,
@@ -20,8 +20,8 @@ import { rotatingCredential, rotatingState } from '../rotation/rotating-credenti
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
 import { HealthTracker } from '../telemetry/provider-health.ts'
 import { recordReload } from '../telemetry/record.ts'
-import { type AdminAuthOptions, type AdminAuthVariables, adminAuth } from './admin-auth.ts'
-import { type AuditVariables, audited, writeAudit } from './audit.ts'
+import { type AdminAuthOptions, adminAuth } from './admin-auth.ts'
+import { type AdminEnv, audited, writeAudit } from './audit.ts'
 import { consoleRoutes } from './console/console-routes.ts'
 import { isEventId, isRotationAction, MAX_EVENTS_PAGE, RotationEvents } from './events.ts'
 import { fyersAdminRoutes, fyersCallbackRoute } from './fyers-routes.ts'
@@ -75,8 +75,6 @@ export interface AdminOptions extends AdminAuthOptions {
 }
 
 /** The Hono environment of the admin routes. */
-export type AdminEnv = { Variables: AdminAuthVariables & AuditVariables }
-
 /** The body of `POST /admin/keys/reload`: the new status and what was published. */
 export interface ReloadResult extends KeyStatus {
   readonly reload: { readonly epoch: string | null; readonly propagated: boolean }

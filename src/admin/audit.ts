@@ -32,6 +32,9 @@ export interface AuditVariables {
   auditTrail: readonly AuditEntry[]
 }
 
+/** The Hono environment of the admin routes: the caller and the request's audit trail. */
+export type AdminEnv = { Variables: AdminAuthVariables & AuditVariables }
+
 /** The short detail an event keeps of an audit line's extra fields (never a secret). */
 const detailOf = (extra: Record<string, unknown>): string | null => {
   const parts = Object.entries(extra)

@@ -1,4 +1,5 @@
 import { within } from '../bounded-wait.ts'
+import { toHex } from '../encoding.ts'
 import type { EnvRecord } from '../env.ts'
 import { memoryStore } from '../store/memory-store.ts'
 import type { SharedStore } from '../store/shared-store.ts'
@@ -104,7 +105,7 @@ const parse = (text: string | null): RotationEvent[] => {
 
 const randomHex = (): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(4))
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+  return toHex(bytes)
 }
 
 /** Whether `value` is a well-formed event id (a `before` cursor). */

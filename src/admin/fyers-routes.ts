@@ -5,7 +5,7 @@ import { KeylineError } from '../errors/keyline-error.ts'
 import type { AdminLogger } from '../log/sink.ts'
 import type { FyersTokens } from '../providers/fyers-token.ts'
 import { adminTokens, noSuchRoute } from './admin-auth.ts'
-import type { AdminEnv } from './admin-routes.ts'
+import type { AdminEnv } from './audit.ts'
 import { audited, writeAudit } from './audit.ts'
 
 /** What the Fyers admin routes need from the admin API around them. */

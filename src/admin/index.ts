@@ -3,13 +3,13 @@ export { NextSecretValidator, type NextSecretValidatorOptions } from '../rotatio
 export { type ReloadEpochOptions, reloadEpoch } from '../rotation/reload-epoch.ts'
 export { type AdminAuthOptions, type AdminCaller, adminAuth } from './admin-auth.ts'
 export {
-  type AdminEnv,
   type AdminEpochOptions,
   type AdminOptions,
   adminRoutes,
   type PromoteResult,
   type ReloadResult,
 } from './admin-routes.ts'
+export type { AdminEnv } from './audit.ts'
 export {
   type ClientAddressReader,
   cloudflareClientAddress,

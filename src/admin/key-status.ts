@@ -1,6 +1,6 @@
-import type { ClientTokensStatus } from '../auth/client-auth.ts'
 import type { SecretIssue, SecretIssueReason } from '../catalog/definitions.ts'
 import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
+import type { ClientTokensStatus } from '../middleware/client-auth.ts'
 import type { FyersTokenStatus } from '../providers/fyers-token.ts'
 import type { NextValidity, NextValidityState } from '../rotation/next-validator.ts'
 import { rotatingCredential } from '../rotation/rotating-credential.ts'

@@ -1,6 +1,6 @@
-import { clientTokensStatus } from '../auth/client-auth.ts'
 import { PROVIDER_IDS } from '../catalog/providers.ts'
 import type { EnvRecord } from '../env.ts'
+import { clientTokensStatus } from '../middleware/client-auth.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 
 /** One line of the start-up log (a JSON log line). */

@@ -2,8 +2,8 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { type EnvReader, readEnv } from '../env.ts'
 import { createLogger, type Logger, type LoggerOptions } from '../log/logger.ts'
 import { createRedactor, type Redactor } from '../redact/redactor.ts'
-import { RequestRedactors } from '../redact/request-secrets.ts'
 import type { SecretsSnapshot } from '../secrets/registry.ts'
+import { RequestRedactors } from './request-secrets.ts'
 
 /** Options of {@link redaction}. */
 export interface RedactionOptions {

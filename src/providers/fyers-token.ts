@@ -5,10 +5,12 @@
  * across restarts and shares them between instances. The wire calls are in `fyers.ts`; this
  * module decides when to make them and what to do with their answers.
  */
+
 import type { Context, MiddlewareHandler } from 'hono'
-import { sha256 } from '../auth/constant-time.ts'
 import { within } from '../bounded-wait.ts'
 import { fyersDefinition, jwtExpiry } from '../catalog/fyers.ts'
+import { sha256Hex } from '../digest.ts'
+import { decodeBase64Url, encodeBase64Url, toHex } from '../encoding.ts'
 import type { EnvReader, EnvRecord } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import type { ProviderSnapshot, SecretRegistry } from '../secrets/registry.ts'
@@ -16,7 +18,6 @@ import type { Secret } from '../secrets/secret.ts'
 import type { SharedStore } from '../store/shared-store.ts'
 import { recordTokenRefresh, setRefreshTokenExpiry } from '../telemetry/record.ts'
 import { unrefTimer } from '../unref-timer.ts'
-import { decodeBase64Url, encodeBase64Url } from '../vault/base64url.ts'
 import {
   FyersApiError,
   type FyersAppCredentials,
@@ -166,10 +167,7 @@ type Snapshot = ProviderSnapshot<'fyers'>
 const iso = (ms: number | undefined): string | null =>
   ms === undefined ? null : new Date(ms).toISOString()
 
-const randomId = (): string =>
-  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
-    b.toString(16).padStart(2, '0')
-  ).join('')
+const randomId = (): string => toHex(crypto.getRandomValues(new Uint8Array(16)))
 
 const parseRecord = (text: string | undefined): FyersTokenRecord | undefined => {
   if (!text) return undefined
@@ -209,9 +207,7 @@ const failureReason = (error: unknown): string => {
 const unpadded = (bytes: Uint8Array): string => encodeBase64Url(bytes).replace(/=+$/, '')
 
 const digestOf = (value: string | undefined): string | undefined =>
-  value === undefined
-    ? undefined
-    : Array.from(sha256(value), (b) => b.toString(16).padStart(2, '0')).join('')
+  value === undefined ? undefined : sha256Hex(value)
 
 const missingOf = (
   snapshot: Snapshot,

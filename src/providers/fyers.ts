@@ -5,7 +5,6 @@
  * failover that the quotes route and `c.var.fyers` both take.
  */
 
-import { sha256 } from '../auth/constant-time.ts'
 import {
   FYERS_DEFAULT_BASE_URL,
   FYERS_PROFILE_PATH,
@@ -13,6 +12,7 @@ import {
   fyersErrorType,
 } from '../catalog/fyers.ts'
 import { type FailureFacts, type ProbeVerdict, verdictOfStatus } from '../catalog/outcomes.ts'
+import { sha256Hex } from '../digest.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
 import type { ProviderSnapshot } from '../secrets/registry.ts'
@@ -251,7 +251,7 @@ export const probeFyers = async (
 
 /** Fyers' `appIdHash`: lower-case hex SHA-256 of `<client_id>:<app_secret>`. */
 export const fyersAppIdHash = (clientId: string, appSecret: string): string =>
-  Array.from(sha256(`${clientId}:${appSecret}`), (b) => b.toString(16).padStart(2, '0')).join('')
+  sha256Hex(`${clientId}:${appSecret}`)
 
 /** The URL that starts a Fyers sign-in: the user signs in there and returns to `redirectUri`. */
 export const fyersSignInUrl = (

@@ -1,21 +1,4 @@
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-
-/** Standard base64 of `bytes`, without padding. */
-export const encodeBase64 = (bytes: Uint8Array): string => {
-  let out = ''
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i] ?? 0
-    const b = bytes[i + 1] ?? 0
-    const c = bytes[i + 2] ?? 0
-    const n = (a << 16) | (b << 8) | c
-    const chars = i + 2 < bytes.length ? 4 : i + 1 < bytes.length ? 3 : 2
-    for (let k = 0; k < chars; k++) out += ALPHABET[(n >> (18 - 6 * k)) & 63]
-  }
-  return out
-}
-
-/** Standard base64 to base64url: `+` → `-`, `/` → `_`. */
-export const toBase64Url = (text: string): string => text.replace(/\+/g, '-').replace(/\//g, '_')
+import { encodeBase64 } from '../encoding.ts'
 
 /**
  * The base64 characters that encode `bytes` wherever they sit in a larger blob: for each of the

@@ -1,3 +1,4 @@
+import { toHex } from '../encoding.ts'
 import { fingerprint } from '../secrets/fingerprint.ts'
 import { secretForms } from './secret-forms.ts'
 
@@ -81,8 +82,7 @@ const isBreak = (code: number): boolean => code === 10 || code === 13
 /** `n` or `r` after a backslash: a line break as JSON and most string literals escape it. */
 const isEscapedBreak = (char: string | undefined): boolean => char === 'n' || char === 'r'
 
-const lowerHexOf = (text: string): string =>
-  Array.from(new TextEncoder().encode(text), (byte) => byte.toString(16).padStart(2, '0')).join('')
+const lowerHexOf = (text: string): string => toHex(new TextEncoder().encode(text))
 
 /** A text a run is searched in: a secret's value, or its hex form; lower-cased. */
 interface RunSource {

@@ -1,4 +1,5 @@
-import { base64Fragments, toBase64Url } from './base64.ts'
+import { toBase64Url } from '../encoding.ts'
+import { base64Fragments } from './base64.ts'
 import { jsonEscapedForms } from './json-escape.ts'
 import { lowerHex, percentEncodedForms } from './percent-encode.ts'
 

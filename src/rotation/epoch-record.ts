@@ -1,4 +1,5 @@
 import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
+import { toHex } from '../encoding.ts'
 
 /** The KV key that holds the reload epoch. */
 export const DEFAULT_EPOCH_KEY = 'keyline:reload-epoch'
@@ -65,7 +66,7 @@ export const parseEpochRecord = (text: string | null): EpochRecord | undefined =
 /** A fresh, unique epoch: the time and 64 random bits. */
 export const newEpoch = (now: number): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(8))
-  const random = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+  const random = toHex(bytes)
   return `${now}-${random}`
 }
 

@@ -5,7 +5,7 @@
  * HMAC-SHA256 (32)`, the HMAC taken over everything before it with the key's first 16 bytes,
  * the cipher keyed with its last 16. Tokens interoperate with Python in both directions.
  */
-import { decodeBase64Url, encodeBase64Url } from './base64url.ts'
+import { decodeBase64Url, encodeBase64Url } from '../encoding.ts'
 
 /**
  * Every reason a token is refused — not base64, wrong version, too short, a bad HMAC, bad

@@ -1,5 +1,6 @@
 import { expect } from 'vitest'
-import { base64Fragments, toBase64Url } from '../../src/redact/base64.ts'
+import { toBase64Url } from '../../src/encoding.ts'
+import { base64Fragments } from '../../src/redact/base64.ts'
 
 /**
  * Asserts `raw` (what a store holds) shows neither `secret` nor its base64 / base64url, at any

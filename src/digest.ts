@@ -1,6 +1,11 @@
+/** Digests and constant-time comparison of secrets. */
 import { sha256 as sha256Bytes } from '@noble/hashes/sha2.js'
+import { toHex } from './encoding.ts'
 
 const encoder = new TextEncoder()
+
+/** Lower-case hex SHA-256 of a UTF-8 string. */
+export const sha256Hex = (value: string): string => toHex(sha256(value))
 
 /**
  * SHA-256 of a UTF-8 string, computed synchronously in JavaScript (`@noble/hashes`): for a token
@@ -15,17 +20,6 @@ export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => {
   const length = Math.max(a.length, b.length)
   for (let i = 0; i < length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0)
   return diff === 0
-}
-
-/**
- * Whether `presented` matches any of `digests` (SHA-256 digests of the accepted tokens). Every
- * digest is compared in full, so the time taken tells nothing of which one matched, or how much.
- */
-export const matchesAnyDigest = (presented: string, digests: readonly Uint8Array[]): boolean => {
-  const digest = sha256(presented)
-  let match = false
-  for (const candidate of digests) match = constantTimeEqual(digest, candidate) || match
-  return match
 }
 
 /**

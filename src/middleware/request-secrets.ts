@@ -1,11 +1,11 @@
-import { clientTokenValues } from '../auth/client-auth.ts'
 import type { CredentialDefinition } from '../catalog/definitions.ts'
 import { CLIENT_TOKENS_VARIABLE } from '../catalog/keyline.ts'
 import { providerDefinitions } from '../catalog/providers.ts'
 import type { EnvRecord } from '../env.ts'
+import { collectSecretValues, isSecretEnvName } from '../redact/collect-secrets.ts'
+import type { Redactor } from '../redact/redactor.ts'
 import type { CredentialState, SecretsSnapshot } from '../secrets/registry.ts'
-import { collectSecretValues, isSecretEnvName } from './collect-secrets.ts'
-import type { Redactor } from './redactor.ts'
+import { clientTokenValues } from './client-auth.ts'
 
 /** The tokens of the last client token list seen: it changes rarely, and is read per request. */
 let lastClientTokens: { raw: string; tokens: readonly string[] } = { raw: '', tokens: [] }

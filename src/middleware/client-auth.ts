@@ -4,11 +4,12 @@ import {
   MIN_CLIENT_TOKEN_LENGTH,
   UNNAMED_CLIENT,
 } from '../catalog/keyline.ts'
+import { matchingDigest, sha256 } from '../digest.ts'
+import { fromHex } from '../encoding.ts'
 import type { EnvRecord } from '../env.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { storeReadOf } from '../secrets/stores/store-read.ts'
-import { matchingDigest, sha256 } from './constant-time.ts'
 
 /** What {@link clientAuth} puts on `c.var`. */
 export interface ClientAuthVariables {
@@ -35,9 +36,6 @@ export interface ClientTokens {
 
 const HEX_DIGEST = /^sha256:([0-9a-f]{64})$/i
 const NAMED = /^([A-Za-z][A-Za-z0-9._-]{0,63})=(.+)$/
-
-const fromHex = (hex: string): Uint8Array =>
-  Uint8Array.from(hex.match(/../g) ?? [], (byte) => Number.parseInt(byte, 16))
 
 /** Whether an entry (without its name) is a token keyline accepts. */
 const isToken = (entry: string): boolean =>
