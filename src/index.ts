@@ -5,7 +5,7 @@ import {
   type SecretsVariables,
   secrets as secretsWithout,
 } from './middleware/secrets.ts'
-import { anthropicSdkClient } from './providers/anthropic-sdk.ts'
+import { anthropicSdkClient } from './providers/anthropic/sdk.ts'
 
 /**
  * Composes keyline's middleware and routes into one Hono app (see `src/app.ts`), with
@@ -44,7 +44,7 @@ export {
   type AnthropicClientOptions,
   anthropicSdkClient,
   createAnthropicClient,
-} from './providers/anthropic-sdk.ts'
+} from './providers/anthropic/sdk.ts'
 export {
   createFyersClient,
   FyersApiError,
@@ -53,7 +53,7 @@ export {
   type FyersEnvelope,
   type FyersQuote,
   type FyersQuotesResponse,
-} from './providers/fyers.ts'
+} from './providers/fyers/client.ts'
 export * from './secrets/index.ts'
 export { HealthTracker, type ProviderHealth } from './telemetry/provider-health.ts'
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './upstream/retry-policy.ts'

@@ -6,7 +6,7 @@ import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { type AdminLogger, consoleJsonLogger } from '../log/sink.ts'
 import { clientTokensStatus } from '../middleware/client-auth.ts'
-import type { FyersTokens } from '../providers/fyers-token.ts'
+import type { FyersTokens } from '../providers/fyers/tokens.ts'
 import {
   DEFAULT_EPOCH_BINDING,
   DEFAULT_EPOCH_KEY,

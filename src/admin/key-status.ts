@@ -1,7 +1,7 @@
 import type { SecretIssue, SecretIssueReason } from '../catalog/definitions.ts'
 import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
 import type { ClientTokensStatus } from '../middleware/client-auth.ts'
-import type { FyersTokenStatus } from '../providers/fyers-token.ts'
+import type { FyersTokenStatus } from '../providers/fyers/tokens.ts'
 import type { NextValidity, NextValidityState } from '../rotation/next-validator.ts'
 import { rotatingCredential } from '../rotation/rotating-credential.ts'
 import type { CredentialState, ProviderSnapshot, SecretsSnapshot } from '../secrets/registry.ts'

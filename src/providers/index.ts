@@ -7,8 +7,8 @@ import type { ProbeVerdict } from '../catalog/outcomes.ts'
 import type { ProviderId } from '../catalog/providers.ts'
 import type { ProviderSnapshot } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
-import { probeAnthropic } from './anthropic.ts'
-import { probeFyers } from './fyers.ts'
+import { probeAnthropic } from './anthropic/call.ts'
+import { probeFyers } from './fyers/call.ts'
 
 /** Each provider's validity probe: the cheap authenticated call that proves a credential works. */
 export const probes: {

@@ -2,7 +2,7 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { callScope, type SecretsVariables } from '../middleware/secrets.ts'
-import { type AnthropicRequest, callAnthropic } from '../providers/anthropic.ts'
+import { type AnthropicRequest, callAnthropic } from '../providers/anthropic/call.ts'
 import type { CallDeps } from '../providers/call.ts'
 
 /** Options of {@link anthropicRoutes}. */

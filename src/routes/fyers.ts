@@ -4,7 +4,7 @@ import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { callScope, type SecretsVariables } from '../middleware/secrets.ts'
 import type { CallDeps } from '../providers/call.ts'
-import { fyersQuotes } from '../providers/fyers.ts'
+import { fyersQuotes } from '../providers/fyers/call.ts'
 
 /** Options of {@link fyersRoutes}. */
 export interface FyersRoutesOptions {

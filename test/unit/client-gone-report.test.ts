@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { callAnthropic } from '../../src/providers/anthropic.ts'
+import { callAnthropic } from '../../src/providers/anthropic/call.ts'
 import type { CallDeps } from '../../src/providers/call.ts'
 import { createRedactor } from '../../src/redact/redactor.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'

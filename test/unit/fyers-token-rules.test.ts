@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { jwtExpiry } from '../../src/catalog/fyers.ts'
-import { FyersTokens } from '../../src/providers/fyers-token.ts'
+import { FyersTokens } from '../../src/providers/fyers/tokens.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
 
 /** A JWT-shaped token whose `exp` is `exp` (seconds); unsigned, as only `exp` is read. */

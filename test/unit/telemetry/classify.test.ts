@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { anthropicErrorType } from '../../../src/catalog/anthropic.ts'
 import { FYERS_AUTH_CODES, fyersErrorType } from '../../../src/catalog/fyers.ts'
-import { FyersApiError } from '../../../src/providers/fyers.ts'
+import { FyersApiError } from '../../../src/providers/fyers/client.ts'
 import {
   AI_ERROR_TYPES,
   type AnthropicModel,

@@ -13,18 +13,18 @@ import {
   type AnthropicErrorBody,
   aiOperationOf,
   anthropicRejectsKey,
-} from '../catalog/anthropic.ts'
-import { type ProbeVerdict, type TokenUsage, verdictOfStatus } from '../catalog/outcomes.ts'
-import { KeylineError } from '../errors/keyline-error.ts'
-import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
-import { headerValue } from '../redact/header-value.ts'
-import type { Redactor } from '../redact/redactor.ts'
-import type { ProviderSnapshot } from '../secrets/registry.ts'
-import type { Secret } from '../secrets/secret.ts'
-import { UpstreamError, upstreamFetch } from '../upstream/fetch.ts'
-import { REPLAY_LIMIT_BYTES, ReplayableBody } from '../upstream/replayable-body.ts'
-import { guardStream, readBody } from '../upstream/stream.ts'
-import { type CallDeps, type CallScope, traced, transportFacts, withFailover } from './call.ts'
+} from '../../catalog/anthropic.ts'
+import { type ProbeVerdict, type TokenUsage, verdictOfStatus } from '../../catalog/outcomes.ts'
+import { KeylineError } from '../../errors/keyline-error.ts'
+import { ProviderNotConfiguredError } from '../../errors/provider-not-configured.ts'
+import { headerValue } from '../../redact/header-value.ts'
+import type { Redactor } from '../../redact/redactor.ts'
+import type { ProviderSnapshot } from '../../secrets/registry.ts'
+import type { Secret } from '../../secrets/secret.ts'
+import { UpstreamError, upstreamFetch } from '../../upstream/fetch.ts'
+import { REPLAY_LIMIT_BYTES, ReplayableBody } from '../../upstream/replayable-body.ts'
+import { guardStream, readBody } from '../../upstream/stream.ts'
+import { type CallDeps, type CallScope, traced, transportFacts, withFailover } from '../call.ts'
 
 /** Whether a comma-separated header value (lower-cased) lists `token`. */
 const listsToken = (list: string, token: string): boolean =>

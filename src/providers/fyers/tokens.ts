@@ -7,17 +7,17 @@
  */
 
 import type { Context, MiddlewareHandler } from 'hono'
-import { within } from '../bounded-wait.ts'
-import { fyersDefinition, jwtExpiry } from '../catalog/fyers.ts'
-import { sha256Hex } from '../digest.ts'
-import { decodeBase64Url, encodeBase64Url, toHex } from '../encoding.ts'
-import type { EnvReader, EnvRecord } from '../env.ts'
-import { KeylineError } from '../errors/keyline-error.ts'
-import type { ProviderSnapshot, SecretRegistry } from '../secrets/registry.ts'
-import type { Secret } from '../secrets/secret.ts'
-import type { SharedStore } from '../store/shared-store.ts'
-import { recordTokenRefresh, setRefreshTokenExpiry } from '../telemetry/record.ts'
-import { unrefTimer } from '../unref-timer.ts'
+import { within } from '../../bounded-wait.ts'
+import { fyersDefinition, jwtExpiry } from '../../catalog/fyers.ts'
+import { sha256Hex } from '../../digest.ts'
+import { decodeBase64Url, encodeBase64Url, toHex } from '../../encoding.ts'
+import type { EnvReader, EnvRecord } from '../../env.ts'
+import { KeylineError } from '../../errors/keyline-error.ts'
+import type { ProviderSnapshot, SecretRegistry } from '../../secrets/registry.ts'
+import type { Secret } from '../../secrets/secret.ts'
+import type { SharedStore } from '../../store/shared-store.ts'
+import { recordTokenRefresh, setRefreshTokenExpiry } from '../../telemetry/record.ts'
+import { unrefTimer } from '../../unref-timer.ts'
 import {
   FyersApiError,
   type FyersAppCredentials,
@@ -25,7 +25,7 @@ import {
   fyersExchangeAuthCode,
   fyersRefreshAccessToken,
   fyersSignInUrl,
-} from './fyers.ts'
+} from './client.ts'
 
 /** Where the tokens are kept encrypted: the part of the token vault this module uses. */
 export interface TokenVaultLike {

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk'
-import type { ProviderSnapshot } from '../secrets/registry.ts'
-import { callAnthropic } from './anthropic.ts'
-import type { CallDeps, CallScope } from './call.ts'
+import type { ProviderSnapshot } from '../../secrets/registry.ts'
+import type { CallDeps, CallScope } from '../call.ts'
+import { callAnthropic } from './call.ts'
 
 /** Options passed through to every `@anthropic-ai/sdk` client keyline builds. */
 export interface AnthropicClientOptions {
