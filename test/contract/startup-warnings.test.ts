@@ -8,7 +8,7 @@ import { describeRuntimes } from './harness/describe-runtimes.ts'
  * Issue 22, item 2, on the entries that have a start (node, deno): a JSON secret read whole
  * (`KEYLINE_CLIENT_TOKENS_AWS_SECRET=<id>#clients` unquoted in a `.env` file loses `#clients`)
  * is a start-up warning naming `NAME_AWS_SECRET_FIELD`, the proxy stays closed (never two
- * wrong "unnamed" tokens), and no value shows in the output.
+ * wrong "unnamed" tokens), and no value shows in the output. Item 9: the output is JSON lines only.
  */
 let awsStub: StartedAwsStub
 const tokens = new Map<string, string[]>()
@@ -46,6 +46,20 @@ describeRuntimes(
       for (const token of [first, second]) {
         expect(ctx.server.output()).not.toContain(token.slice(0, 12))
       }
+    })
+
+    it('the log is JSON lines only, after requests too (no Deno request.signal warning)', async () => {
+      for (const path of ['/healthz', '/v1/models', '/nowhere']) {
+        const res = await ctx.fetch(path)
+        await res.body?.cancel()
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const lines = ctx.server
+        .output()
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+      expect(lines.length).toBeGreaterThan(3)
+      for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow()
     })
   },
   {
