@@ -84,12 +84,40 @@ describe('POST /v1/messages', () => {
     expect(await f.anthropic.requests()).toHaveLength(0)
   })
 
+  it("keyline's own errors are Anthropic-shaped, naming the field (issue 22 item 4)", async () => {
+    const f = await proxyFixture()
+    const { max_tokens: _, ...withoutMax } = MESSAGE
+    const res = await f.messages(withoutMax)
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as Record<string, unknown>
+    expect(Object.keys(body)).toEqual(['type', 'error', 'request_id'])
+    expect(body).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'max_tokens: Field required' },
+      request_id: res.headers.get('x-request-id'),
+    })
+    // A 401 of the client auth too, and the 404 of an unknown path outside /v1/ keeps keyline's.
+    const denied = await f.call('/v1/models', { headers: { authorization: 'Bearer wrong' } })
+    expect(await denied.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'authentication_error' },
+    })
+    const quotes = await f.call('/v1/quotes?symbols=bad')
+    const fyers = (await quotes.json()) as Record<string, unknown>
+    expect(fyers.type).toBeUndefined()
+    expect(fyers).toMatchObject({ error: { type: 'invalid_request_error' } })
+  })
+
   it('answers 503 naming the variable when no key is configured', async () => {
     const f = await proxyFixture({ ANTHROPIC_API_KEY: '' })
     const res = await f.messages(MESSAGE)
     expect(res.status).toBe(503)
     const body = (await res.json()) as ErrorBody & { error: { provider: string } }
-    expect(body.error).toMatchObject({ type: 'provider_not_configured', provider: 'anthropic' })
+    expect(body.error).toMatchObject({
+      type: 'api_error',
+      keyline_type: 'provider_not_configured',
+      provider: 'anthropic',
+    })
     expect(body.error.message).toContain('ANTHROPIC_API_KEY')
   })
 
@@ -159,6 +187,7 @@ describe('streaming', () => {
     expect(text).toContain('event: message_start')
     expect(text).not.toContain('message_stop')
     expect(text).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"api_error"/)
+    expect(text).toContain('The upstream closed the stream before it ended')
   })
 
   it('ends a stream that falls silent with a timeout_error event', async () => {

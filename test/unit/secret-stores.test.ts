@@ -242,8 +242,11 @@ describe('secrets from AWS Secrets Manager and SSM Parameter Store', () => {
     const f = await fixture({ ANTHROPIC_API_KEY_AWS_SECRET: 'keyline/does-not-exist' })
     const response = await f.message()
     expect(response.status).toBe(503)
-    const error = (await response.json()) as { error: { type: string; message: string } }
-    expect(error.error.type).toBe('provider_not_configured')
+    const error = (await response.json()) as {
+      error: { type: string; keyline_type: string; message: string }
+    }
+    expect(error.error.type).toBe('api_error')
+    expect(error.error.keyline_type).toBe('provider_not_configured')
     expect(error.error.message).toContain('ANTHROPIC_API_KEY_AWS_SECRET')
     expect(error.error.message).toContain('ResourceNotFoundException')
     const { body } = await status(f)
