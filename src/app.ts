@@ -74,9 +74,9 @@ export type KeylineEnv = {
  * Composes keyline's middleware and routes into one Hono app. Runtime-free: the Node, Deno and
  * Workers entries pass what only they have (the runtime's name, the client address).
  *
- * This is the app without the `@anthropic-ai/sdk` client, as the proxy Worker runs it: pass
- * `anthropicClient` for `c.var.anthropic`, or use the `keyline` package's `createApp`, which
- * passes the SDK's.
+ * `c.var.anthropic` is the client that `anthropicClient` builds, else the one installed with
+ * `useAnthropicClient` (importing the `keyline` package installs `@anthropic-ai/sdk`'s); this
+ * module itself never imports the SDK, so the proxy Worker's bundle holds none.
  */
 export const createApp = (options: AppOptions = {}): KeylineApp => {
   const {

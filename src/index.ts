@@ -1,28 +1,14 @@
-import type { Hono, MiddlewareHandler } from 'hono'
-import { type AppOptions, createApp as createAppWithout, type KeylineEnv } from './app.ts'
-import {
-  type SecretsOptions,
-  type SecretsVariables,
-  secrets as secretsWithout,
-} from './middleware/secrets.ts'
+/**
+ * The `keyline` package: the app, the middleware and the provider clients. Importing it makes
+ * `c.var.anthropic` an `@anthropic-ai/sdk` client (see {@link useAnthropicClient}); the proxy
+ * Worker builds its app from `src/app.ts` alone and never loads the SDK.
+ */
+import { useAnthropicClient } from './middleware/secrets.ts'
 import { anthropicSdkClient } from './providers/anthropic/sdk.ts'
 
-/**
- * Composes keyline's middleware and routes into one Hono app (see `src/app.ts`), with
- * `c.var.anthropic` an `@anthropic-ai/sdk` client whose calls take keyline's Anthropic call.
- */
-export const createApp = (options: AppOptions = {}): Hono<KeylineEnv> =>
-  createAppWithout({ anthropicClient: anthropicSdkClient, ...options })
+useAnthropicClient(anthropicSdkClient)
 
-/**
- * Request-scoped provider clients (see `src/middleware/secrets.ts`), with `c.var.anthropic` an
- * `@anthropic-ai/sdk` client whose calls take keyline's Anthropic call.
- */
-export const secrets = (
-  options: SecretsOptions = {}
-): MiddlewareHandler<{ Variables: SecretsVariables }> =>
-  secretsWithout({ anthropicClient: anthropicSdkClient, ...options })
-
+export { type AppOptions, createApp, type KeylineApp, type KeylineEnv } from './app.ts'
 export { bindingsOnly, type EnvReader, readEnv } from './env.ts'
 export { type ErrorBody, KeylineError } from './errors/keyline-error.ts'
 export { ProviderNotConfiguredError } from './errors/provider-not-configured.ts'
@@ -34,6 +20,12 @@ export {
   redaction,
   redactorOf,
 } from './middleware/redaction.ts'
+export {
+  type SecretsOptions,
+  type SecretsVariables,
+  secrets,
+  useAnthropicClient,
+} from './middleware/secrets.ts'
 export {
   type StoreEnvironmentOptions,
   storeAwareEnv,
@@ -57,4 +49,3 @@ export {
 export * from './secrets/index.ts'
 export { HealthTracker, type ProviderHealth } from './telemetry/provider-health.ts'
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './upstream/retry-policy.ts'
-export type { AppOptions, KeylineEnv, SecretsOptions, SecretsVariables }

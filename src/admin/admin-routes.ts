@@ -1,5 +1,4 @@
 import { type Context, Hono } from 'hono'
-import { getRuntimeKey } from 'hono/adapter'
 import { validator as jsonValidator } from 'hono/validator'
 import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import { type EnvReader, readEnv } from '../env.ts'
@@ -17,6 +16,7 @@ import {
 import { NextSecretValidator } from '../rotation/next-validator.ts'
 import { type EpochChange, publishEpoch } from '../rotation/reload-epoch.ts'
 import { rotatingCredential, rotatingState } from '../rotation/rotating-credential.ts'
+import { runtimeName } from '../runtime.ts'
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
 import { HealthTracker } from '../telemetry/provider-health.ts'
 import { recordReload } from '../telemetry/record.ts'
@@ -50,7 +50,7 @@ export interface AdminOptions extends AdminAuthOptions {
   fetch?: typeof fetch
   /** How the request's environment is read. @default readEnv */
   env?: EnvReader
-  /** Runtime name shown in the status. @default hono/adapter's getRuntimeKey() */
+  /** Runtime name shown in the status. @default hono/adapter's runtimeName() */
   runtime?: string
   /** Where audit lines and failed attempts go. @default consoleJsonLogger */
   log?: AdminLogger
@@ -109,7 +109,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
   const health = options.health ?? new HealthTracker()
   const validator = options.validator ?? new NextSecretValidator({ fetch: options.fetch })
   const readRequestEnv = options.env ?? readEnv
-  const runtime = options.runtime ?? getRuntimeKey()
+  const runtime = options.runtime ?? runtimeName()
   const log = options.log ?? consoleJsonLogger
   const now = options.now ?? Date.now
   const binding = options.epoch?.binding ?? DEFAULT_EPOCH_BINDING

@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import type { EnvRecord } from '../env.ts'
 
 /** Names the client of a request, for rate limiting and logs. */
 export type ClientAddressReader = (c: Context) => string
@@ -23,3 +24,22 @@ export const forwardedClientAddress =
     c.req.header('x-forwarded-for')?.split(',')[0]?.trim() ||
     c.req.header('x-real-ip')?.trim() ||
     fallback(c)
+
+/**
+ * The Node and Deno entries' client address: the socket's peer, read by the runtime's
+ * `getConnInfo`; the first `x-forwarded-for` hop instead only with `KEYLINE_TRUST_PROXY=true`
+ * (behind a reverse proxy that sets it).
+ */
+export const clientAddressFromSocket = (
+  env: EnvRecord,
+  getConnInfo: (c: Context) => { remote: { address?: string } }
+): ClientAddressReader => {
+  const socket: ClientAddressReader = (c) => {
+    try {
+      return getConnInfo(c).remote.address ?? 'unknown'
+    } catch {
+      return 'unknown'
+    }
+  }
+  return env.KEYLINE_TRUST_PROXY === 'true' ? forwardedClientAddress(socket) : socket
+}

@@ -4,17 +4,15 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { ServerType } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
-import { type AppOptions, createApp } from '../app.ts'
+import type { AppOptions } from '../app.ts'
 import { batchedSink } from '../log/sink.ts'
-import { SecretRegistry } from '../secrets/registry.ts'
-import { sharedStoreFromEnv } from '../store/server-store.ts'
+import type { SecretRegistry } from '../secrets/registry.ts'
 import { startNodeTelemetry } from '../telemetry/export/node.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
-import { awsCredentialChain } from './aws-credentials.ts'
-import { socketClientAddress } from './client-address.ts'
 import { startFailure } from './listen-error.ts'
 import { listenOptions } from './listen-options.ts'
 import { createNodeServer } from './node-http.ts'
+import { drain, listeningUrl, type ServerRuntime, wireServer } from './serve.ts'
 import { startupWarnings } from './startup-report.ts'
 
 /** A running Node server. */
@@ -29,61 +27,50 @@ export interface NodeServer {
 
 /**
  * Starts keyline on Node with `@hono/node-server` (see {@link createNodeServer}: HTTP-layer
- * rejections as JSON errors, unread bodies discarded), reading `_FILE` secrets from disk and AWS
- * stores with the AWS SDK's credential chain when no static AWS keys are set. On
- * SIGTERM/SIGINT it stops accepting, drains in-flight requests, and exits.
+ * rejections as JSON errors, unread bodies discarded), over the one server wiring
+ * ({@link wireServer}: `_FILE` secrets from disk, AWS stores with the AWS SDK's credential chain
+ * when no static AWS keys are set, the shared store, the Fyers refresh timer). `close()` stops
+ * accepting, drains in-flight requests for at most `SHUTDOWN_TIMEOUT_MS`, then closes the store.
  */
 export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> => {
-  const listen = listenOptions(process.env)
-  const registry =
-    options.registry ??
-    new SecretRegistry({
-      readFile: (path) => readFile(path, 'utf8'),
-      stores: { credentials: awsCredentialChain() },
-    })
-  const clientAddress = socketClientAddress(process.env, getConnInfo)
-  // Redis (KEYLINE_REDIS_URL), a file (KEYLINE_VAULT_FILE) or memory: vault, lock, reload epoch.
-  const ownStore = options.store ? undefined : await sharedStoreFromEnv(process.env)
-  const app = createApp({
-    runtime: 'node',
-    ...options,
-    admin: { clientAddress, ...options.admin },
-    registry,
-    store: options.store ?? ownStore,
-  })
-  const stopRefreshTimer = app.fyersTokens.startTimer(() => process.env)
+  const { app, registry, listen, release } = await wireServer(NODE, options)
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = createNodeServer(app.fetch, listen.hostname)
-    s.once('error', reject)
+    s.once('error', (error) => {
+      release().finally(() => reject(error))
+    })
     s.listen(listen.port, listen.hostname, () => resolve(s))
   })
   const address = server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  const url = `http://${host}:${address.port}`
+  const url = listeningUrl(address.address, address.port)
 
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
+    closing ??= (() => {
       const closeIdle = (): void => {
         if ('closeIdleConnections' in server) server.closeIdleConnections()
       }
       // Connections that finish their last response while draining go idle: close them too.
       const sweep = setInterval(closeIdle, 100)
-      const force = setTimeout(() => {
-        if ('closeAllConnections' in server) server.closeAllConnections()
-      }, listen.shutdownTimeoutMs)
-      force.unref()
-      stopRefreshTimer()
-      server.close(() => {
-        clearTimeout(force)
-        clearInterval(sweep)
-        ;(ownStore?.close() ?? Promise.resolve()).catch(() => undefined).then(resolve)
-      })
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
       closeIdle()
-    })
+      return drain(stopped, listen.shutdownTimeoutMs, async () => {
+        clearInterval(sweep)
+        if ('closeAllConnections' in server) server.closeAllConnections()
+        await release()
+      })
+    })()
     return closing
   }
   return { server, url, registry, close }
+}
+
+/** What Node gives the wiring. */
+const NODE: ServerRuntime = {
+  name: 'node',
+  env: () => process.env,
+  readFile: (path) => readFile(path, 'utf8'),
+  getConnInfo,
 }
 
 /** Whether this file is what `node` was started with (through a symlink too, e.g. pnpm's). */

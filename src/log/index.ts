@@ -1,4 +1,6 @@
 /** Structured, redacted JSON logging and the access-log middleware. */
+
+export { isWorkersRuntime } from '../runtime.ts'
 export { type AccessLogOptions, accessLog } from './access-log.ts'
 export {
   createLogger,
@@ -14,4 +16,4 @@ export {
   parseLogLevel,
   type RedactorSource,
 } from './logger.ts'
-export { type ConsoleSinkOptions, consoleSink, isWorkersRuntime, type LogSink } from './sink.ts'
+export { type ConsoleSinkOptions, consoleSink, type LogSink } from './sink.ts'

@@ -1,3 +1,4 @@
+import { isWorkersRuntime } from '../runtime.ts'
 import type { LogRecord } from './record.ts'
 
 /** Where log lines go. It receives each line as a redacted plain object. */
@@ -13,15 +14,6 @@ export interface ConsoleSinkOptions {
   workers?: boolean
   /** The console to write to. @default globalThis.console */
   console?: Pick<Console, 'log' | 'error'>
-}
-
-/** Whether the code runs on Cloudflare Workers (`navigator.userAgent === 'Cloudflare-Workers'`). */
-export const isWorkersRuntime = (): boolean => {
-  try {
-    return globalThis.navigator?.userAgent === 'Cloudflare-Workers'
-  } catch {
-    return false
-  }
 }
 
 /**

@@ -37,10 +37,10 @@ export interface SecretsOptions {
   /** Options for every Anthropic SDK client. @default {} */
   anthropic?: AnthropicClientOptions
   /**
-   * Builds the `@anthropic-ai/sdk` client of `c.var.anthropic`. The `keyline` package's
-   * `secrets()` passes the SDK's; without one, touching `c.var.anthropic` throws, and the SDK is
-   * never loaded (the proxy Worker).
-   * @default undefined
+   * Builds the `@anthropic-ai/sdk` client of `c.var.anthropic`.
+   * @default the one installed with {@link useAnthropicClient}: importing the `keyline` package
+   * installs `@anthropic-ai/sdk`'s; the proxy Worker imports only `src/app.ts` and installs none
+   * (its bundle holds no SDK), so there touching `c.var.anthropic` throws
    */
   anthropicClient?: AnthropicClientFactory
   /** Timeouts and retries of every upstream call. @default DEFAULT_RETRY_POLICY */
@@ -52,6 +52,17 @@ export interface SecretsOptions {
    * access token is refreshed once. @default none
    */
   fyersTokens?: FyersTokens
+}
+
+let installedAnthropicClient: AnthropicClientFactory | undefined
+
+/**
+ * Makes `factory` the `anthropicClient` of every {@link secrets} (and `createApp`) not given
+ * one. The `keyline` package entry installs `@anthropic-ai/sdk`'s ({@link anthropicSdkClient}),
+ * so the SDK is loaded only where that entry is.
+ */
+export const useAnthropicClient = (factory: AnthropicClientFactory): void => {
+  installedAnthropicClient = factory
 }
 
 /** What {@link secrets} puts on `c.var`. */
@@ -139,7 +150,6 @@ export const secrets = (
     ...options.anthropic,
     fetch: options.anthropic?.fetch ?? options.fetch,
   }
-  const buildAnthropic = options.anthropicClient
   // One client per generation; it calls with the scope of the latest request that touched it.
   let anthropic: { generation: number; client: Anthropic; latest: { scope: CallScope } } | undefined
 
@@ -152,9 +162,10 @@ export const secrets = (
       lazy(() => {
         const s = snapshot.anthropic
         requireConfigured(s)
+        const buildAnthropic = options.anthropicClient ?? installedAnthropicClient
         if (!buildAnthropic) {
           throw new TypeError(
-            'c.var.anthropic needs the Anthropic SDK: use createApp() or secrets() from "keyline", or pass anthropicClient'
+            'c.var.anthropic needs the Anthropic SDK: import createApp() or secrets() from "keyline", or pass anthropicClient'
           )
         }
         const scope = callScope(c, readRequestEnv)

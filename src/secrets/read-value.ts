@@ -1,5 +1,6 @@
 import type { SecretIssue } from '../catalog/definitions.ts'
 import type { EnvRecord } from '../env.ts'
+import { isWorkersRuntime } from '../runtime.ts'
 import { unusableReason } from './placeholder.ts'
 import { storeReadOf } from './stores/store-sources.ts'
 
@@ -9,7 +10,6 @@ export type FileReader = (path: string) => Promise<string>
 interface RuntimeGlobals {
   Deno?: { readTextFile?: (path: string) => Promise<string> }
   process?: { getBuiltinModule?: (id: string) => unknown }
-  navigator?: { userAgent?: string }
 }
 
 /**
@@ -19,7 +19,7 @@ interface RuntimeGlobals {
  */
 export const runtimeFileReader = (): FileReader | undefined => {
   const runtime = globalThis as RuntimeGlobals
-  if (runtime.navigator?.userAgent === 'Cloudflare-Workers') return undefined
+  if (isWorkersRuntime()) return undefined
   const deno = runtime.Deno?.readTextFile
   if (typeof deno === 'function') return (path) => deno(path)
   const fs = runtime.process?.getBuiltinModule?.('node:fs/promises') as

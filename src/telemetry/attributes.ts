@@ -18,9 +18,7 @@ import {
   FYERS_ERROR_CODES,
   FYERS_ERROR_TYPES,
   FYERS_HOSTS,
-  FYERS_OPERATIONS,
   type FyersErrorType,
-  type FyersOperation,
 } from '../catalog/fyers.ts'
 import { CLIENT_NAME, STORE_KINDS, type StoreKind, UNNAMED_CLIENT } from '../catalog/keyline.ts'
 import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
@@ -130,9 +128,6 @@ export const normaliseProvider: (value: unknown) => Provider | typeof OTHER = on
 /** A known `gen_ai.operation.name` or `_OTHER`. */
 export const normaliseAiOperation: (value: unknown) => AiOperation | typeof OTHER =
   oneOf(AI_OPERATIONS)
-/** A known Fyers operation or `_OTHER`. */
-export const normaliseFyersOperation: (value: unknown) => FyersOperation | typeof OTHER =
-  oneOf(FYERS_OPERATIONS)
 /** A model id from {@link ANTHROPIC_MODELS} or `_OTHER`. */
 export const normaliseModel: (value: unknown) => AnthropicModel | typeof OTHER =
   oneOf(ANTHROPIC_MODELS)
@@ -142,8 +137,6 @@ export const normaliseAiErrorType: (value: unknown) => AiErrorType | typeof OTHE
 /** A known Fyers `error.type` or `_OTHER`. */
 export const normaliseFyersErrorType: (value: unknown) => FyersErrorType | typeof OTHER =
   oneOf(FYERS_ERROR_TYPES)
-/** `input`, `output` or `_OTHER`. */
-export const normaliseTokenType: (value: unknown) => TokenType | typeof OTHER = oneOf(TOKEN_TYPES)
 /** A known reload outcome or `_OTHER`. */
 export const normaliseReloadOutcome: (value: unknown) => ReloadOutcome | typeof OTHER =
   oneOf(RELOAD_OUTCOMES)

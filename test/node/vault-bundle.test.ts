@@ -27,3 +27,12 @@ describe('keyline/vault in a Worker bundle', () => {
     expect(gzip).toBeLessThan(6 * 1024)
   })
 })
+
+describe('the proxy Worker bundle', () => {
+  it('holds no @anthropic-ai/sdk: one createApp, and the SDK only where the package entry installs it', async () => {
+    const { inputs } = await bundle('../../src/entries/worker.ts')
+    expect(inputs.some((path) => path.includes('src/app.ts'))).toBe(true)
+    expect(inputs.filter((path) => path.includes('@anthropic-ai/sdk'))).toEqual([])
+    expect(inputs.some((path) => path.endsWith('src/index.ts'))).toBe(false)
+  })
+})

@@ -13,11 +13,11 @@ import { sha256Hex } from '../../digest.ts'
 import { decodeBase64Url, encodeBase64Url, toHex } from '../../encoding.ts'
 import type { EnvReader, EnvRecord } from '../../env.ts'
 import { KeylineError } from '../../errors/keyline-error.ts'
+import { unrefTimer } from '../../runtime.ts'
 import type { ProviderSnapshot, SecretRegistry } from '../../secrets/registry.ts'
 import type { Secret } from '../../secrets/secret.ts'
 import type { SharedStore } from '../../store/shared-store.ts'
 import { recordTokenRefresh, setRefreshTokenExpiry } from '../../telemetry/record.ts'
-import { unrefTimer } from '../../unref-timer.ts'
 import {
   FyersApiError,
   type FyersAppCredentials,

@@ -1,4 +1,4 @@
-import { unrefTimer } from '../../unref-timer.ts'
+import { unrefTimer } from '../../runtime.ts'
 import { type OtelEnv, readOtelConfig } from './config.ts'
 import { createWebExporter, type FlushResult, type WebExporter } from './web-exporter.ts'
 import { ensureWebMeterProvider } from './web-provider.ts'

@@ -1,5 +1,5 @@
 import type { Context, ExecutionContext, MiddlewareHandler } from 'hono'
-import { getRuntimeKey } from 'hono/adapter'
+import { isWorkersRuntime } from '../../runtime.ts'
 import type { OtelEnv } from './config.ts'
 import {
   createWebExporter,
@@ -51,7 +51,7 @@ export const otelFlush = (options: OtelFlushOptions = {}): MiddlewareHandler => 
           ...(intervalMs === undefined ? {} : { intervalMs }),
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
         }))
-  if (getRuntimeKey() !== 'workerd') {
+  if (!isWorkersRuntime()) {
     return async function otelFlush(_c, next): Promise<void> {
       await next()
     }
