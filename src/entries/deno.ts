@@ -52,7 +52,8 @@ export const serveDeno = async (options: AppOptions = {}): Promise<DenoServer> =
             port: listen.port,
             onListen: ({ hostname, port }) => {
               url = listeningUrl(hostname, port)
-              resolve(s)
+              // onListen may run before Deno.serve returns (s is not assigned yet).
+              queueMicrotask(() => resolve(s))
             },
           },
           (request, info) => {
