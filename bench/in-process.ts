@@ -4,13 +4,15 @@
  * body and answers a fixed Anthropic Message), timed by tinybench. keyline gets its
  * configuration as bindings (`app.request`'s third argument, read with `bindingsOnly` as the
  * proxy tests do) with `LOG_LEVEL=info`; its log lines are serialised as the console sink
- * would, then dropped.
+ * would, then dropped. A second row gives the bytes each allocates per request on the V8
+ * heap, counted by GC accounting over 5000 requests (support/allocation.ts).
  */
 import { Bench } from 'tinybench'
 import { createApp } from '../src/app.ts'
 import { bindingsOnly } from '../src/env.ts'
 import { buildMessage } from '../test/stubs/anthropic-wire.ts'
 import { generateStubKeys } from '../test/stubs/index.ts'
+import { bytesPerCall } from './support/allocation.ts'
 import { bareProxyApp } from './support/bare-proxy-app.ts'
 import { clientHeaders, messagesBody } from './support/requests.ts'
 import { fmt, median } from './support/stats.ts'
@@ -95,6 +97,16 @@ export const inProcess = async (ctx: BenchContext): Promise<Row[]> => {
   if (logBytes === 0) throw new Error('keyline wrote no log line: LOG_LEVEL=info not applied')
   const k = median(means.keyline)
   const b = median(means.bare)
+  // Bytes allocated per request on the V8 heap, by GC accounting (support/allocation.ts).
+  const count = ctx.quick ? 200 : 5000
+  ctx.progress('in process: bytes allocated per request')
+  const allocated = { keyline: [] as number[], bare: [] as number[] }
+  for (let round = 1; round <= rounds; round++) {
+    allocated.keyline.push(await bytesPerCall(() => call(keyline, bindings), count))
+    allocated.bare.push(await bytesPerCall(() => call(bare), count))
+  }
+  const ka = median(allocated.keyline) / 1024
+  const ba = median(allocated.bare) / 1024
   return [
     {
       bench: 3,
@@ -103,6 +115,14 @@ export const inProcess = async (ctx: BenchContext): Promise<Row[]> => {
       comparator: `bare Hono app ${fmt(b)}`,
       ratio: ratio(k, b),
       target: verdict('≤ 2×', k <= 2 * b),
+    },
+    {
+      bench: 3,
+      measurement: 'in process, V8 heap KiB allocated per request',
+      keyline: fmt(ka),
+      comparator: `bare Hono app ${fmt(ba)}`,
+      ratio: ratio(ka, ba),
+      target: '—',
     },
   ]
 }

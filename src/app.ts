@@ -157,7 +157,7 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   app.use(requestId())
   app.use(storeEnvironment({ registry, env: requestEnv }))
   app.use(redaction({ env, sink: logSink }))
-  app.use(accessLog({ logger: (c) => c.var.logger }))
+  app.use(accessLog({ logger: (c) => c.get('logger'), client: (c) => c.get('clientName') }))
   app.route('/', healthRoutes(runtime))
   app.use(
     reloadEpoch({

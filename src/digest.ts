@@ -1,6 +1,6 @@
 /** Digests and constant-time comparison of secrets. */
-import { sha256 as sha256Bytes } from '@noble/hashes/sha2.js'
 import { toHex } from './encoding.ts'
+import { sha256Bytes } from './sha256.ts'
 
 const encoder = new TextEncoder()
 
@@ -8,7 +8,7 @@ const encoder = new TextEncoder()
 export const sha256Hex = (value: string): string => toHex(sha256(value))
 
 /**
- * SHA-256 of a UTF-8 string, computed synchronously in JavaScript (`@noble/hashes`): for a token
+ * SHA-256 of a UTF-8 string, computed synchronously in JavaScript (`./sha256.ts`): for a token
  * a few dozen bytes long this costs a few microseconds, where `crypto.subtle.digest` is an
  * asynchronous round trip (on Node, through the thread pool) on every request.
  */

@@ -1,6 +1,7 @@
 import { within } from '../bounded-wait.ts'
 import { toHex } from '../encoding.ts'
 import type { EnvRecord } from '../env.ts'
+import { type LockState, releaseLock, takeLock } from '../store/lock.ts'
 import { memoryStore } from '../store/memory-store.ts'
 import type { SharedStore } from '../store/shared-store.ts'
 
@@ -169,14 +170,15 @@ export class RotationEvents {
 
   async #append(env: EnvRecord, events: readonly RotationEvent[]): Promise<void> {
     const owner = randomHex()
-    let locked = false
+    let lock: LockState = 'unavailable'
     let store: SharedStore | undefined
     try {
       store = this.#storeOf(env)
-      for (let i = 0; i < LOCK_TRIES && !locked; i++) {
-        locked = await store.lock(EVENTS_LOCK, owner, LOCK_TTL_MS)
-        if (!locked) await new Promise((resolve) => setTimeout(resolve, 50))
-      }
+      lock = await takeLock(store, EVENTS_LOCK, owner, {
+        ttlMs: LOCK_TTL_MS,
+        waitMs: (LOCK_TRIES - 1) * 50,
+        pollMs: 50,
+      })
       // Without the lock after a while, append anyway: a lost race beats a lost event.
       const list = parse(await store.get(EVENTS_KEY))
       const merged = [...events].reverse().concat(list)
@@ -185,7 +187,7 @@ export class RotationEvents {
     } catch {
       this.#log({ level: 'warn', msg: 'rotation event not stored: the shared store failed' })
     } finally {
-      if (locked) await store?.unlock(EVENTS_LOCK, owner).catch(() => undefined)
+      if (store && lock === 'taken') await releaseLock(store, EVENTS_LOCK, owner)
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import type {} from 'hono/request-id'
 import { routePath } from 'hono/route'
 import { createLogger, type Logger } from './logger.ts'
 
@@ -10,6 +11,11 @@ export interface AccessLogOptions {
    * @default createLogger() — console, level `info`
    */
   logger?: Logger | ((c: Context) => Logger)
+  /**
+   * Who called, for the line's `client` field: the name of the client token (never the token).
+   * @default none: no `client` field
+   */
+  client?: (c: Context) => string | undefined
   /** Monotonic clock in milliseconds for `duration_ms`. @default performance.now */
   now?: () => number
 }
@@ -117,14 +123,14 @@ export const accessLog = (options: AccessLogOptions = {}): MiddlewareHandler => 
   const write = (c: Context, start: number, status: number, error: unknown): void => {
     try {
       const fields: Record<string, unknown> = {
-        request_id: safe(() => c.get('requestId' as never) as unknown, undefined),
+        request_id: safe(() => c.get('requestId') as unknown, undefined),
         method: safe(() => c.req.method, ''),
         route: safe(() => routePath(c), ''),
         status,
         duration_ms: Math.round((now() - start) * 1000) / 1000,
       }
       // Who called: the name of the client token (`clientAuth`), never the token.
-      const client = safe(() => c.get('clientName' as never) as unknown, undefined)
+      const client = options.client && safe(() => options.client?.(c), undefined)
       if (typeof client === 'string') fields.client = client
       if (error !== undefined) fields.error = summarize(error)
       pick(c).log(status >= 500 ? 'error' : 'info', 'request', fields)

@@ -91,11 +91,104 @@ const currentRedactor = (source: RedactorSource | undefined): Redactor | undefin
   }
 }
 
+/** The last time formatted, and its millisecond: lines in the same millisecond share it. */
+let lastTime = { ms: Number.NaN, iso: '' }
+
 const isoTime = (now: () => number): string => {
   try {
-    return new Date(now()).toISOString()
+    const ms = now()
+    if (ms === lastTime.ms) return lastTime.iso
+    const iso = new Date(ms).toISOString()
+    lastTime = { ms, iso }
+    return iso
   } catch {
     return new Date().toISOString()
+  }
+}
+
+/** What every logger of one {@link createLogger} call shares. */
+interface LoggerShared {
+  readonly level: LogLevel
+  readonly sink: LogSink
+  readonly now: () => number
+}
+
+/**
+ * One logger: its fields and redactor over what its family shares. A class, so that a child per
+ * request (the access log's) costs one small object, not a set of closures.
+ */
+class StructuredLogger implements Logger {
+  readonly #shared: LoggerShared
+  readonly #base: LogFields
+  readonly #source: RedactorSource | undefined
+
+  constructor(shared: LoggerShared, base: LogFields, source: RedactorSource | undefined) {
+    this.#shared = shared
+    this.#base = base
+    this.#source = source
+  }
+
+  get level(): LogLevel {
+    return this.#shared.level
+  }
+
+  enabled(line: LineLevel): boolean {
+    return isLevelEnabled(this.#shared.level, line)
+  }
+
+  log(line: LineLevel, msg: string, fields?: LogFields): void {
+    const { level, sink, now } = this.#shared
+    if (!isLevelEnabled(level, line)) return
+    let record: LogRecord
+    try {
+      const redactor = currentRedactor(this.#source)
+      if (!redactor) throw new TypeError('no redactor')
+      const redacted = redactor.redact({
+        ...this.#base,
+        ...fields,
+        msg: typeof msg === 'string' ? msg : String(msg),
+      })
+      record = { level: line, time: isoTime(now), msg: UNREDACTABLE }
+      if (redacted && typeof redacted === 'object' && !Array.isArray(redacted)) {
+        const fieldsOut = redacted as Record<string, RedactedValue>
+        record.msg = typeof fieldsOut.msg === 'string' ? fieldsOut.msg : UNREDACTABLE
+        for (const key of Object.keys(fieldsOut)) {
+          if (!CORE.has(key)) setKey(record, key, fieldsOut[key] as RedactedValue)
+        }
+      }
+    } catch {
+      record = { level: line, time: isoTime(now), msg: UNREDACTABLE }
+    }
+    try {
+      sink(record)
+    } catch {
+      // A failing sink must not fail the request; there is nowhere safe left to report it.
+    }
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.log('debug', msg, fields)
+  }
+
+  info(msg: string, fields?: LogFields): void {
+    this.log('info', msg, fields)
+  }
+
+  warn(msg: string, fields?: LogFields): void {
+    this.log('warn', msg, fields)
+  }
+
+  error(msg: string, fields?: LogFields): void {
+    this.log('error', msg, fields)
+  }
+
+  child(fields: LogFields = {}, redactor?: RedactorSource): Logger {
+    let base = this.#base
+    for (const _ in fields) {
+      base = { ...this.#base, ...fields }
+      break
+    }
+    return new StructuredLogger(this.#shared, base, redactor ?? this.#source)
   }
 }
 
@@ -103,51 +196,13 @@ const isoTime = (now: () => number): string => {
  * Creates a structured JSON logger: each line is `{level, time, msg, ...fields}` with every
  * field (and `msg`) redacted, written to the sink when its level is enabled.
  */
-export const createLogger = (options: LoggerOptions = {}): Logger => {
-  const level = parseLogLevel(options.level)
-  const sink = options.sink ?? consoleSink()
-  const now = options.now ?? Date.now
-
-  const make = (base: LogFields, source: RedactorSource | undefined): Logger => {
-    const write = (line: LineLevel, msg: string, fields?: LogFields): void => {
-      if (!isLevelEnabled(level, line)) return
-      let record: LogRecord
-      try {
-        const redactor = currentRedactor(source)
-        if (!redactor) throw new TypeError('no redactor')
-        const redacted = redactor.redact({
-          ...base,
-          ...fields,
-          msg: typeof msg === 'string' ? msg : String(msg),
-        })
-        record = { level: line, time: isoTime(now), msg: UNREDACTABLE }
-        if (redacted && typeof redacted === 'object' && !Array.isArray(redacted)) {
-          const fieldsOut = redacted as Record<string, RedactedValue>
-          record.msg = typeof fieldsOut.msg === 'string' ? fieldsOut.msg : UNREDACTABLE
-          for (const [key, value] of Object.entries(fieldsOut)) {
-            if (!CORE.has(key)) setKey(record, key, value)
-          }
-        }
-      } catch {
-        record = { level: line, time: isoTime(now), msg: UNREDACTABLE }
-      }
-      try {
-        sink(record)
-      } catch {
-        // A failing sink must not fail the request; there is nowhere safe left to report it.
-      }
-    }
-    return {
-      level,
-      enabled: (line) => isLevelEnabled(level, line),
-      log: write,
-      debug: (msg, fields) => write('debug', msg, fields),
-      info: (msg, fields) => write('info', msg, fields),
-      warn: (msg, fields) => write('warn', msg, fields),
-      error: (msg, fields) => write('error', msg, fields),
-      child: (fields = {}, redactor) => make({ ...base, ...fields }, redactor ?? source),
-    }
-  }
-
-  return make({ ...options.fields }, options.redactor)
-}
+export const createLogger = (options: LoggerOptions = {}): Logger =>
+  new StructuredLogger(
+    {
+      level: parseLogLevel(options.level),
+      sink: options.sink ?? consoleSink(),
+      now: options.now ?? Date.now,
+    },
+    { ...options.fields },
+    options.redactor
+  )

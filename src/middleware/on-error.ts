@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import type {} from 'hono/request-id'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { anthropicErrorTypeOf } from '../catalog/anthropic.ts'
 import { type ErrorBody, KeylineError } from '../errors/keyline-error.ts'
@@ -21,14 +22,14 @@ const GENERIC_TYPES: Record<number, string> = {
 export const errorTypeForStatus = (status: number): string =>
   GENERIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error')
 
-const ANTHROPIC_SHAPE = 'keyline.errorShape'
+const anthropicShaped = new WeakSet<Context>()
 
 /**
  * Makes every keyline error of this request Anthropic-shaped (see {@link errorResponse}): what
  * the proxy does on its Anthropic routes, whose clients are written for Anthropic's errors.
  */
 export const useAnthropicErrorShape = (c: Context): void => {
-  c.set(ANTHROPIC_SHAPE as never, true as never)
+  anthropicShaped.add(c)
 }
 
 /**
@@ -45,13 +46,13 @@ export const errorResponse = (
   body: ErrorBody,
   headers: Record<string, string> = {}
 ): Response => {
-  let requestId = c.get('requestId' as never) as string | undefined
+  let requestId = c.get('requestId') as string | undefined
   if (!requestId && !body.request_id) {
     requestId = crypto.randomUUID()
     if (!c.res.headers.has('x-request-id')) headers = { ...headers, 'x-request-id': requestId }
   }
   if (requestId && !body.request_id) body.request_id = requestId
-  if (c.get(ANTHROPIC_SHAPE as never) === true) {
+  if (anthropicShaped.has(c)) {
     const type = anthropicErrorTypeOf(body.error.type, status)
     const error = {
       ...body.error,
@@ -110,7 +111,7 @@ const toResponse = (err: unknown, c: Context): Response => {
 const logUnexpected = (err: unknown, c: Context): void => {
   if (keylineErrorIn(err) || err instanceof HTTPException || clientGone(c)) return
   try {
-    const logger = c.get('logger' as never) as Logger | undefined
+    const logger = c.get('logger') as Logger | undefined
     const error = redactorOf(c).redactError(err)
     if (logger) logger.error('unhandled error', { error })
     else console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', error }))

@@ -31,10 +31,10 @@ const fallbackRedactors = new RequestRedactors(base)
  * request's environment and secrets when that middleware is not mounted. Never throws.
  */
 export const redactorOf = (c: Context, env: EnvReader = readEnv): Redactor => {
-  const installed = c.get('redactor' as never) as (() => Redactor) | undefined
+  const installed = c.get('redactor') as (() => Redactor) | undefined
   if (installed) return installed()
   try {
-    return fallbackRedactors.for(env(c), c.get('secrets' as never) as SecretsSnapshot | undefined)
+    return fallbackRedactors.for(env(c), c.get('secrets') as SecretsSnapshot | undefined)
   } catch {
     return base
   }
@@ -70,7 +70,7 @@ export const redaction = (
     let built: Redactor | undefined
     let builtFor: unknown
     const current = (): Redactor => {
-      const snapshot = c.get('secrets' as never) as SecretsSnapshot | undefined
+      const snapshot = c.get('secrets') as SecretsSnapshot | undefined
       if (!built || builtFor !== snapshot) {
         built = redactors.for(env, snapshot)
         builtFor = snapshot

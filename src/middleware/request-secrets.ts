@@ -2,13 +2,40 @@ import type { CredentialDefinition } from '../catalog/definitions.ts'
 import { CLIENT_TOKENS_VARIABLE } from '../catalog/keyline.ts'
 import { providerDefinitions } from '../catalog/providers.ts'
 import type { EnvRecord } from '../env.ts'
+import type { Logger } from '../log/logger.ts'
 import { collectSecretValues, isSecretEnvName } from '../redact/collect-secrets.ts'
 import type { Redactor } from '../redact/redactor.ts'
 import type { CredentialState, SecretsSnapshot } from '../secrets/registry.ts'
 import { clientTokenValues } from './client-auth.ts'
 
+declare module 'hono' {
+  /**
+   * What keyline's middleware puts on `c.var` for the code after it, declared once here at the
+   * bottom of `middleware/` so every reader is typed: `secrets()` sets `secrets`; `redaction()`
+   * sets `redactor` and `logger`.
+   */
+  interface ContextVariableMap {
+    /** Every provider's configuration for this request: fingerprints and issues, never values. */
+    secrets: SecretsSnapshot
+    /** The redactor of this request: it knows every secret the request may hold. */
+    redactor: () => Redactor
+    /** The logger of this request, at `LOG_LEVEL`, redacting with its redactor. */
+    logger: Logger
+  }
+}
+
 /** The tokens of the last client token list seen: it changes rarely, and is read per request. */
 let lastClientTokens: { raw: string; tokens: readonly string[] } = { raw: '', tokens: [] }
+
+/** Whether `env` holds `texts` in `names`, one to one. */
+const sameTexts = (
+  env: EnvRecord,
+  names: readonly string[],
+  texts: readonly unknown[]
+): boolean => {
+  for (let i = 0; i < names.length; i++) if (env[names[i] as string] !== texts[i]) return false
+  return true
+}
 
 /** Options of {@link RequestRedactors}. */
 export interface RequestRedactorsOptions {
@@ -39,6 +66,15 @@ export class RequestRedactors {
   readonly #now: () => number
   readonly #names = new WeakMap<object, { at: number; names: readonly string[] }>()
   readonly #redactors = new Map<string, Redactor>()
+  #last:
+    | {
+        env: EnvRecord
+        snapshot: SecretsSnapshot | undefined
+        names: readonly string[]
+        texts: readonly unknown[]
+        redactor: Redactor
+      }
+    | undefined
 
   constructor(base: Redactor, options: RequestRedactorsOptions = {}) {
     this.#base = base
@@ -47,13 +83,28 @@ export class RequestRedactors {
     this.#now = options.now ?? Date.now
   }
 
-  /** The redactor for a request that sees `env` and (once resolved) `snapshot`. */
+  /**
+   * The redactor for a request that sees `env` and (once resolved) `snapshot`. While the
+   * environment object, the snapshot (one per secret generation) and the text of each of its
+   * credential-named variables are those of the last call, the last redactor is returned with
+   * no allocation: per request this costs a read of those few variables.
+   */
   for(env: EnvRecord, snapshot?: SecretsSnapshot): Redactor {
+    const names = this.#secretNames(env)
+    const last = this.#last
+    if (
+      last?.env === env &&
+      last.snapshot === snapshot &&
+      last.names === names &&
+      sameTexts(env, names, last.texts)
+    ) {
+      return last.redactor
+    }
     const values = this.values(env, snapshot)
     const key = values.join('\u0000')
-    const hit = this.#redactors.get(key)
-    if (hit) return hit
-    const redactor = this.#base.withSecrets(values)
+    const redactor = this.#redactors.get(key) ?? this.#base.withSecrets(values)
+    this.#last = { env, snapshot, names, texts: names.map((name) => env[name]), redactor }
+    if (this.#redactors.has(key)) return redactor
     this.#redactors.set(key, redactor)
     if (this.#redactors.size > this.#size) {
       const oldest = this.#redactors.keys().next().value

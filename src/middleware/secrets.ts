@@ -82,33 +82,41 @@ declare module 'hono' {
   interface ContextVariableMap extends SecretsVariables {}
 }
 
+/** What a {@link lazy} stand-in holds: how to build the object, and the object once built. */
+interface LazyTarget {
+  readonly build: () => object
+  built?: object
+}
+
+const realOf = (target: LazyTarget): object => {
+  target.built ??= target.build()
+  return target.built
+}
+
+/** One handler for every stand-in (the state is in its target): a request allocates no traps. */
+const LAZY_HANDLER: ProxyHandler<LazyTarget> = {
+  get(target, prop) {
+    if (prop === 'then' && !target.built) return undefined
+    const real = realOf(target)
+    const value: unknown = Reflect.get(real, prop, real)
+    return typeof value === 'function' ? value.bind(real) : value
+  },
+  has: (target, prop) => Reflect.has(realOf(target), prop),
+  set: (target, prop, value) => Reflect.set(realOf(target), prop, value),
+  ownKeys: (target) => Reflect.ownKeys(realOf(target)),
+  getOwnPropertyDescriptor(target, prop) {
+    const descriptor = Reflect.getOwnPropertyDescriptor(realOf(target), prop)
+    return descriptor && { ...descriptor, configurable: true }
+  },
+  getPrototypeOf: (target) => Reflect.getPrototypeOf(realOf(target)),
+}
+
 /**
  * A stand-in for an object that is built on first use. Reading any property builds it (or
  * throws the builder's error); `then` reads as `undefined` so it is never taken for a promise.
  */
-const lazy = <T extends object>(build: () => T): T => {
-  let built: T | undefined
-  const target = (): T => {
-    built ??= build()
-    return built
-  }
-  return new Proxy({} as T, {
-    get(_, prop) {
-      if (prop === 'then' && !built) return undefined
-      const real = target()
-      const value: unknown = Reflect.get(real, prop, real)
-      return typeof value === 'function' ? value.bind(real) : value
-    },
-    has: (_, prop) => Reflect.has(target(), prop),
-    set: (_, prop, value) => Reflect.set(target(), prop, value),
-    ownKeys: () => Reflect.ownKeys(target()),
-    getOwnPropertyDescriptor(_, prop) {
-      const descriptor = Reflect.getOwnPropertyDescriptor(target(), prop)
-      return descriptor && { ...descriptor, configurable: true }
-    },
-    getPrototypeOf: () => Reflect.getPrototypeOf(target()),
-  })
-}
+const lazy = <T extends object>(build: () => T): T =>
+  new Proxy<LazyTarget>({ build }, LAZY_HANDLER) as unknown as T
 
 const requireConfigured = (snapshot: ProviderSnapshot): void => {
   if (!snapshot.configured) throw new ProviderNotConfiguredError(snapshot.provider, snapshot.issues)
@@ -119,7 +127,8 @@ export const callScope = (c: Context, env: EnvReader): CallScope => ({
   env: env(c),
   redactor: () => redactorOf(c, env),
   signal: c.req.raw.signal,
-  client: c.var.clientName,
+  // `c.get`, not `c.var`: Hono's `c.var` copies every variable into a new object per read.
+  client: c.get('clientName'),
 })
 
 /**

@@ -208,7 +208,7 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
     c: Context,
     request: Omit<AnthropicRequest, 'headers' | 'publicOrigin'>
   ): Promise<Response> => {
-    const answer = await callAnthropic(deps, callScope(c, env), c.var.secrets.anthropic, {
+    const answer = await callAnthropic(deps, callScope(c, env), c.get('secrets').anthropic, {
       ...request,
       headers: c.req.raw.headers,
       // Only a message batch names a URL of the upstream (`results_url`) to rewrite.
@@ -223,8 +223,8 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
     forward(c, {
       path: '/v1/messages',
       method: 'POST',
-      body: c.var.rawBody,
-      model: c.var.body.model,
+      body: c.get('rawBody'),
+      model: c.get('body').model,
     })
   )
 
@@ -232,8 +232,8 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
     forward(c, {
       path: '/v1/messages/count_tokens',
       method: 'POST',
-      body: c.var.rawBody,
-      model: c.var.body.model,
+      body: c.get('rawBody'),
+      model: c.get('body').model,
     })
   )
 

@@ -99,7 +99,9 @@ export class SecretRegistry {
   #counter = 0
   /** Bumped by every promotion and reload: a snapshot from before is not reused. */
   #version = 0
-  #lastSnapshot: { key: string; version: number; snapshot: SecretsSnapshot } | undefined
+  #lastSnapshot:
+    | { values: readonly (string | undefined)[]; version: number; snapshot: SecretsSnapshot }
+    | undefined
   /** Where store-backed credentials are fetched and cached. */
   readonly stores: StoreSources
 
@@ -219,33 +221,18 @@ export class SecretRegistry {
   async resolve(given: EnvRecord): Promise<SecretsSnapshot> {
     const overlaid = this.stores.overlay(given)
     const env = overlaid instanceof Promise ? await overlaid : overlaid
-    const key = this.#envKey(env)
     const last = this.#lastSnapshot
-    if (key !== undefined && last?.key === key && last.version === this.#version) {
+    if (last && last.version === this.#version && sameValues(env, last.values)) {
       return last.snapshot
     }
+    const values = envValues(env)
     const version = this.#version
     const providers = await Promise.all(PROVIDER_IDS.map((id) => this.#resolveProvider(env, id)))
     const snapshot = Object.fromEntries(
       PROVIDER_IDS.map((id, index) => [id, providers[index]])
     ) as unknown as SecretsSnapshot
-    if (key !== undefined) this.#lastSnapshot = { key, version, snapshot }
+    if (values !== undefined) this.#lastSnapshot = { values, version, snapshot }
     return snapshot
-  }
-
-  /** The text of every variable the registry reads, or `undefined` when a `_FILE` is set. */
-  #envKey(env: EnvRecord): string | undefined {
-    let key = ''
-    for (const name of ALL_VARIABLES) {
-      const value = env[name]
-      if (typeof value !== 'string') {
-        key += '\u0001'
-        continue
-      }
-      if (name.endsWith('_FILE') && value.trim() !== '') return undefined
-      key += `${value}\u0000`
-    }
-    return key
   }
 
   /** Reads one provider's configuration from `env`. */
@@ -429,6 +416,28 @@ interface Override {
 const ALL_VARIABLES: readonly string[] = PROVIDER_IDS.flatMap((id) =>
   variablesOf(providerDefinitions[id])
 )
+
+/** The text of every variable the registry reads (`undefined` for none), or `undefined` when a `_FILE` is set. */
+const envValues = (env: EnvRecord): (string | undefined)[] | undefined => {
+  const values: (string | undefined)[] = new Array(ALL_VARIABLES.length)
+  for (let i = 0; i < ALL_VARIABLES.length; i++) {
+    const name = ALL_VARIABLES[i] as string
+    const value = env[name]
+    if (typeof value !== 'string') continue
+    if (name.endsWith('_FILE') && value.trim() !== '') return undefined
+    values[i] = value
+  }
+  return values
+}
+
+/** Whether `env` holds the same text in every variable the registry reads as `values`: no allocation. */
+const sameValues = (env: EnvRecord, values: readonly (string | undefined)[]): boolean => {
+  for (let i = 0; i < ALL_VARIABLES.length; i++) {
+    const value = env[ALL_VARIABLES[i] as string]
+    if ((typeof value === 'string' ? value : undefined) !== values[i]) return false
+  }
+  return true
+}
 
 const sourceName = (found: FoundValue): string => found.source.replace(/^env:/, '')
 

@@ -20,7 +20,10 @@ export class FailureStreaks {
 
   /** Records a success: the pair's streak drops to 0. */
   success(provider: string, operation: string): void {
-    this.#streaks.set(this.#key(provider, operation), { provider, operation, count: 0 })
+    const key = this.#key(provider, operation)
+    // A pair already at 0 stays as it is: no new record per success.
+    if (this.#streaks.get(key)?.count === 0) return
+    this.#streaks.set(key, { provider, operation, count: 0 })
   }
 
   /** Records a failure and returns the pair's new streak. */

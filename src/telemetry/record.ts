@@ -70,14 +70,9 @@ const isMeasurement = (value: number): boolean => Number.isFinite(value) && valu
  */
 export const recordAiCall = (call: AiCall): void => {
   const m = getInstruments()
-  const operation = normaliseAiOperation(call.operation)
-  const base: Attributes = {
-    [ATTR.genAiProviderName]: PROVIDER_ANTHROPIC,
-    [ATTR.genAiOperationName]: operation,
-    ...(call.model === undefined ? {} : { [ATTR.genAiRequestModel]: normaliseModel(call.model) }),
-  }
-  const client = { [ATTR.clientName]: normaliseClientName(call.client) }
-  m.aiRequests.add(1, { ...base, ...client })
+  const sets = aiAttributeSets(call.operation, call.model, call.client)
+  const { base, operation } = sets
+  m.aiRequests.add(1, sets.requests)
   let durationAttributes = base
   if (call.outcome === 'success') {
     telemetryState.streaks.success(PROVIDER_ANTHROPIC, operation)
@@ -86,7 +81,7 @@ export const recordAiCall = (call: AiCall): void => {
       ...base,
       [ATTR.errorType]: normaliseAiErrorType(call.outcome.errorType),
     }
-    m.aiFailures.add(1, { ...durationAttributes, ...client })
+    m.aiFailures.add(1, { ...durationAttributes, ...sets.client })
     if (!isClientErrorType(String(durationAttributes[ATTR.errorType]))) {
       telemetryState.streaks.failure(PROVIDER_ANTHROPIC, operation)
     }
@@ -95,12 +90,62 @@ export const recordAiCall = (call: AiCall): void => {
     m.aiOperationDuration.record(call.durationS, durationAttributes)
   if (call.usage) {
     const { input, output } = call.usage
-    if (isMeasurement(input))
-      m.aiTokenUsage.record(input, { ...base, [ATTR.genAiTokenType]: 'input' })
-    if (isMeasurement(output)) {
-      m.aiTokenUsage.record(output, { ...base, [ATTR.genAiTokenType]: 'output' })
-    }
+    if (isMeasurement(input)) m.aiTokenUsage.record(input, sets.input)
+    if (isMeasurement(output)) m.aiTokenUsage.record(output, sets.output)
   }
+}
+
+/** The attribute sets of an Anthropic call, built once per (operation, model, client). */
+interface AiAttributeSets {
+  readonly operation: string
+  readonly base: Attributes
+  readonly client: Attributes
+  readonly requests: Attributes
+  readonly input: Attributes
+  readonly output: Attributes
+}
+
+/**
+ * Attribute sets by raw operation, model and client name. Their values are normalised into
+ * bounded sets, but the raw keys are not: each level is bounded and starts afresh when full.
+ */
+const aiSets = new Map<unknown, Map<unknown, Map<unknown, AiAttributeSets>>>()
+const AI_SETS_LIMIT = 256
+
+const levelOf = <K, V>(map: Map<K, V>, key: K, make: () => V): V => {
+  let found = map.get(key)
+  if (found === undefined) {
+    if (map.size >= AI_SETS_LIMIT) map.clear()
+    found = make()
+    map.set(key, found)
+  }
+  return found
+}
+
+/** The attribute sets of one call: the same objects for every call alike (never mutated). */
+const aiAttributeSets = (operation: unknown, model: unknown, client: unknown): AiAttributeSets => {
+  const byClient = levelOf(
+    levelOf(aiSets, operation, () => new Map()),
+    model,
+    () => new Map()
+  )
+  return levelOf(byClient, client, () => {
+    const normalised = normaliseAiOperation(operation)
+    const base: Attributes = {
+      [ATTR.genAiProviderName]: PROVIDER_ANTHROPIC,
+      [ATTR.genAiOperationName]: normalised,
+      ...(model === undefined ? {} : { [ATTR.genAiRequestModel]: normaliseModel(model) }),
+    }
+    const clientSet = { [ATTR.clientName]: normaliseClientName(client) }
+    return {
+      operation: normalised,
+      base,
+      client: clientSet,
+      requests: { ...base, ...clientSet },
+      input: { ...base, [ATTR.genAiTokenType]: 'input' },
+      output: { ...base, [ATTR.genAiTokenType]: 'output' },
+    }
+  })
 }
 
 /**

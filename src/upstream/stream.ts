@@ -10,27 +10,24 @@ const readWithin = (
   reader: ReadableStreamDefaultReader<Uint8Array>,
   idleTimeoutMs: number,
   signal: AbortSignal | undefined
-): Promise<ReadResult | 'idle'> => {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const idle = new Promise<'idle'>((resolve) => {
-    timer = setTimeout(() => resolve('idle'), idleTimeoutMs)
+): Promise<ReadResult | 'idle'> =>
+  // One promise and one timer per read (no race of two promises): whichever settles it first
+  // wins. When the timer wins, the read is left behind: its later failure is nobody's to report.
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve('idle'), idleTimeoutMs)
+    reader.read().then(
+      (result) => {
+        clearTimeout(timer)
+        resolve(result)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        // The client went away (its signal aborts the upstream body too): no upstream failure.
+        if (signal?.aborted) reject(signal.reason ?? error)
+        else reject(new UpstreamError('network', 1, error))
+      }
+    )
   })
-  const read = reader.read()
-  // When the timer wins, the read is left behind: its later failure is nobody's to report.
-  read.catch(() => {})
-  return Promise.race([read, idle]).then(
-    (result) => {
-      clearTimeout(timer)
-      return result
-    },
-    (error: unknown) => {
-      clearTimeout(timer)
-      // The client went away (its signal aborts the upstream body too): no upstream failure.
-      if (signal?.aborted) throw signal.reason ?? error
-      throw new UpstreamError('network', 1, error)
-    }
-  )
-}
 
 /** Options of {@link guardStream}. */
 export interface GuardStreamOptions {

@@ -126,7 +126,10 @@ describeRuntimes(
       const config = join(dir, 'wrangler.toml')
       await writeFile(
         config,
-        `${base.replace(/^main = ".*"$/m, `main = "${join(REPO_ROOT, 'src/entries/worker.ts')}"`)}
+        // `main` and the `[alias]` paths made absolute, so the copy works from this directory.
+        `${base
+          .replace(/^main = ".*"$/m, `main = "${join(REPO_ROOT, 'src/entries/worker.ts')}"`)
+          .replace(/= "\.\/([^"]+)"$/gm, (_, path: string) => `= "${join(REPO_ROOT, path)}"`)}
 [[secrets_store_secrets]]
 binding = "ANTHROPIC_API_KEY"
 store_id = "${STORE_ID}"

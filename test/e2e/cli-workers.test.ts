@@ -108,12 +108,17 @@ const CASES: readonly Case[] = [
   },
 ]
 
-/** The repo's wrangler.toml with `main` made absolute, so the copy works from any directory. */
+/** The repo's wrangler.toml with `main` and the `[alias]` paths made absolute, so the copy works from any directory. */
 const wranglerConfig = async (): Promise<string> => {
   const text = await readFile(join(REPO_ROOT, 'wrangler.toml'), 'utf8')
   const main = /^main\s*=\s*"([^"]+)"/m.exec(text)?.[1]
   if (!main) throw new Error('wrangler.toml has no main')
-  return text.replace(/^main\s*=\s*"[^"]+"/m, `main = ${JSON.stringify(join(REPO_ROOT, main))}`)
+  return text
+    .replace(/^main\s*=\s*"[^"]+"/m, `main = ${JSON.stringify(join(REPO_ROOT, main))}`)
+    .replace(
+      /= "\.\/([^"]+)"$/gm,
+      (_, path: string) => `= ${JSON.stringify(join(REPO_ROOT, path))}`
+    )
 }
 
 const envFileText = (bindings: Record<string, string>): string =>

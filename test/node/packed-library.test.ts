@@ -38,7 +38,7 @@ beforeAll(() => {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const [{ filename }] = JSON.parse(packed.slice(packed.indexOf('['))) as { filename: string }[]
+  const [{ filename }] = JSON.parse(packed.slice(packed.indexOf('['))) as [{ filename: string }]
   const target = join(app, 'node_modules', 'keyline')
   mkdirSync(target, { recursive: true })
   execFileSync('tar', ['-xzf', join(app, filename), '-C', target, '--strip-components=1'])

@@ -77,7 +77,7 @@ describe.runIf(getRuntimeKey() === 'workerd')('otelFlush (Workers export)', () =
       'service.name': service,
       'deployment.environment.name': 'test',
       team: 'edge ops',
-      'telemetry.sdk.name': 'opentelemetry',
+      'telemetry.sdk.name': 'keyline',
       'process.runtime.name': 'workerd',
     })
     expect(exported?.resource['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/)

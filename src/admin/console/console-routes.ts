@@ -1,44 +1,16 @@
-import { type Context, Hono } from 'hono'
-import { secureHeaders } from 'hono/secure-headers'
+import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import type { EnvReader } from '../../env.ts'
 import { adminTokens, noSuchRoute } from '../admin-auth.ts'
-import { consolePage } from './console-page.ts'
-import { CONSOLE_SCRIPT } from './console-script.ts'
-import { CONSOLE_STYLE } from './console-style.ts'
+// Generated from console-page.ts, console-script.ts and console-style.ts (minified at build:
+// `npx node scripts/generate-console.ts`), so the Worker carries neither a JSX runtime nor the
+// readable sources.
+import { CONSOLE_HEADERS, CONSOLE_PAGE, CONSOLE_SCRIPT, CONSOLE_STYLE } from './console-assets.ts'
 
-/**
- * The console's Content-Security-Policy: only keyline's own script and style sheet, calls to
- * keyline only, no framing, no inline script or style, no plugins, no form posts elsewhere.
- */
-export const CONSOLE_CSP = {
-  defaultSrc: ["'none'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'"],
-  connectSrc: ["'self'"],
-  imgSrc: ["'self'"],
-  formAction: ["'self'"],
-  frameAncestors: ["'none'"],
-  baseUri: ["'none'"],
-  objectSrc: ["'none'"],
-} as const
-
-const headers = secureHeaders({
-  contentSecurityPolicy: {
-    defaultSrc: [...CONSOLE_CSP.defaultSrc],
-    scriptSrc: [...CONSOLE_CSP.scriptSrc],
-    styleSrc: [...CONSOLE_CSP.styleSrc],
-    connectSrc: [...CONSOLE_CSP.connectSrc],
-    imgSrc: [...CONSOLE_CSP.imgSrc],
-    formAction: [...CONSOLE_CSP.formAction],
-    frameAncestors: [...CONSOLE_CSP.frameAncestors],
-    baseUri: [...CONSOLE_CSP.baseUri],
-    objectSrc: [...CONSOLE_CSP.objectSrc],
-  },
-  xFrameOptions: 'DENY',
-  referrerPolicy: 'no-referrer',
-  crossOriginResourcePolicy: 'same-origin',
-  crossOriginOpenerPolicy: 'same-origin',
-})
+/** Sets the console's security headers (generated from console-headers.ts) on every answer. */
+const headers: MiddlewareHandler = async (c, next) => {
+  await next()
+  for (const [name, value] of CONSOLE_HEADERS) c.res.headers.set(name, value)
+}
 
 /**
  * `GET /` (the console page, mounted at `/admin`), `GET /console.js` and `GET /console.css`:
@@ -59,7 +31,7 @@ export const consoleRoutes = (env: EnvReader): Hono => {
   app.use('/console.css', headers)
   app.get('/', (c) => {
     on(c)
-    return c.html(consolePage(), 200, { 'cache-control': 'no-store' })
+    return c.html(CONSOLE_PAGE, 200, { 'cache-control': 'no-store' })
   })
   app.get('/console.js', (c) => asset(c, CONSOLE_SCRIPT, 'text/javascript; charset=utf-8'))
   app.get('/console.css', (c) => asset(c, CONSOLE_STYLE, 'text/css; charset=utf-8'))

@@ -1,8 +1,9 @@
 /**
  * The console's script, served as `GET /admin/console.js` (the CSP allows scripts from keyline
- * only, none inline). Plain browser JavaScript, no build step. The admin token lives in one
- * closure variable: it is sent as `Authorization: Bearer` on same-origin calls and is never
- * written to a URL, a cookie, storage or the DOM. Everything shown is set with `textContent`.
+ * only, none inline). Plain browser JavaScript, served minified: edit it here, then run
+ * `npx node scripts/generate-console.ts` (it writes console-assets.ts). The admin token lives
+ * in one closure variable: it is sent as `Authorization: Bearer` on same-origin calls and is
+ * never written to a URL, a cookie, storage or the DOM. Everything shown is set with `textContent`.
  */
 export const CONSOLE_SCRIPT = String.raw`'use strict';
 (function () {

@@ -1,6 +1,7 @@
 /**
  * The console's style sheet, served as `GET /admin/console.css` (the CSP allows no inline
- * style). Readable from 320 px wide up; visible focus; respects reduced motion.
+ * style). Readable from 320 px wide up; visible focus; respects reduced motion. Served minified:
+ * edit it here, then run `npx node scripts/generate-console.ts` (it writes console-assets.ts).
  */
 export const CONSOLE_STYLE = `
 :root { color-scheme: light dark; --fg: #1b1f24; --bg: #fff; --muted: #57606a; --line: #d0d7de;

@@ -1,5 +1,4 @@
-import { JsonMetricsSerializer } from '@opentelemetry/otlp-transformer'
-import type { ResourceMetrics } from '@opentelemetry/sdk-metrics'
+import type { Collection } from './web-meter.ts'
 
 /** How one OTLP/HTTP JSON export is sent. */
 export interface OtlpSendOptions {
@@ -23,34 +22,23 @@ export type ExportResult =
       readonly error: string
     }
 
-/** Counts the data points in a collection, for results and logs. */
-export const countPoints = (resourceMetrics: ResourceMetrics): number => {
-  let points = 0
-  for (const scope of resourceMetrics.scopeMetrics) {
-    for (const metric of scope.metrics) points += metric.dataPoints.length
-  }
-  return points
-}
-
 /**
- * POSTs one collection as OTLP/HTTP JSON (`application/json`, encoded by
- * `@opentelemetry/otlp-transformer`, the SDK exporters' own encoder), bounded by
+ * POSTs one collection as OTLP/HTTP JSON (`application/json`, the request
+ * `WebMeterProvider.collect` encoded), bounded by
  * `AbortSignal.timeout`. Resolves with the outcome; never rejects, never retries (with
  * cumulative temporality the next export carries everything again).
  */
 export const sendOtlpJson = async (
-  resourceMetrics: ResourceMetrics,
+  collection: Pick<Collection, 'request' | 'points'>,
   options: OtlpSendOptions
 ): Promise<ExportResult> => {
-  const points = countPoints(resourceMetrics)
+  const { points } = collection
   try {
-    const body = JsonMetricsSerializer.serializeRequest(resourceMetrics)
-    if (!body) return { status: 'failed', points, error: 'serialisation produced no body' }
+    const body = JSON.stringify(collection.request)
     const response = await (options.fetch ?? fetch)(options.url, {
       method: 'POST',
       headers: { ...options.headers, 'content-type': 'application/json' },
-      // TextEncoder output: backed by a plain ArrayBuffer, as BodyInit requires.
-      body: body as Uint8Array<ArrayBuffer>,
+      body,
       signal: AbortSignal.timeout(options.timeoutMs),
     })
     // Always consume the body: Workers and Deno keep the connection (and a subrequest slot)

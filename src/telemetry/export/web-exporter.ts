@@ -1,7 +1,7 @@
-import type { Resource } from '@opentelemetry/resources'
+import type { Attributes } from '@opentelemetry/api'
 import { type OtelEnv, type OtelExportConfig, readOtelConfig } from './config.ts'
 import { type ExportResult, sendOtlpJson } from './otlp-http-json.ts'
-import { buildResource, type TelemetryRuntime } from './resource.ts'
+import type { TelemetryRuntime } from './resource.ts'
 import { ensureWebMeterProvider } from './web-provider.ts'
 
 /** Options of {@link createWebExporter}. */
@@ -67,6 +67,25 @@ const MAX_TIMEOUT_MS = 25_000
 // (Workers tore the context down): forget it, or this isolate would never export again.
 const STALE_AFTER_TIMEOUT_MS = 5_000
 
+/**
+ * The exported resource, lowest precedence first: the SDK's (`telemetry.sdk.*`: keyline's own
+ * metrics SDK, `web-meter.ts`), the runtime and instance id, `OTEL_RESOURCE_ATTRIBUTES`, then
+ * the service name (`OTEL_SERVICE_NAME`, default `keyline`). Node's (`buildResource`) has the
+ * same keys, with `@opentelemetry/sdk-metrics`' `telemetry.sdk.*`.
+ */
+const webResource = (
+  config: OtelExportConfig,
+  runtime: TelemetryRuntime,
+  instanceId: string
+): Attributes => ({
+  'telemetry.sdk.language': 'webjs',
+  'telemetry.sdk.name': 'keyline',
+  'process.runtime.name': runtime,
+  'service.instance.id': instanceId,
+  ...config.resourceAttributes,
+  'service.name': config.serviceName,
+})
+
 const warnOncePerOutage = (): ((result: FlushResult) => void) => {
   let failing = false
   return (result) => {
@@ -85,14 +104,14 @@ const warnOncePerOutage = (): ((result: FlushResult) => void) => {
 /**
  * Creates an exporter for runtimes without a long-lived process of their own (Workers) or that
  * should share that path (Deno). It collects on demand from {@link ensureWebMeterProvider}'s
- * reader, so it keeps no timer and no queue: with cumulative temporality a failed export is
+ * provider, so it keeps no timer and no queue: with cumulative temporality a failed export is
  * simply dropped and the next one carries the totals again. Web APIs only.
  */
 export const createWebExporter = (options: WebExporterOptions = {}): WebExporter => {
   const runtime = options.runtime ?? 'workerd'
   const onResult = options.onResult ?? warnOncePerOutage()
   let config: OtelExportConfig | undefined
-  let resource: Resource | undefined
+  let resource: Attributes | undefined
   let inFlight: Promise<FlushResult> | undefined
   let lastStartedAt = Number.NEGATIVE_INFINITY
 
@@ -121,18 +140,15 @@ export const createWebExporter = (options: WebExporterOptions = {}): WebExporter
     if (!web.isGlobal()) return { status: 'skipped', reason: 'not-global' }
     const otlp = cfg.otlp
     if (!otlp) return { status: 'skipped', reason: 'disabled' }
-    resource ??= buildResource(cfg, { runtime, instanceId: web.instanceId() })
-    const { resourceMetrics } = await web.reader.collect()
+    resource ??= webResource(cfg, runtime, web.instanceId())
+    const collection = await web.provider.collect(resource)
     const timeoutMs = timeoutFor(cfg)
-    const result = await sendOtlpJson(
-      { ...resourceMetrics, resource },
-      {
-        url: otlp.url,
-        headers: otlp.headers,
-        timeoutMs,
-        ...(options.fetch ? { fetch: options.fetch } : {}),
-      }
-    )
+    const result = await sendOtlpJson(collection, {
+      url: otlp.url,
+      headers: otlp.headers,
+      timeoutMs,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    })
     onResult(result)
     return result
   }

@@ -1,11 +1,10 @@
 import { metrics } from '@opentelemetry/api'
-import { MeterProvider } from '@opentelemetry/sdk-metrics'
-import { OnDemandMetricReader } from './on-demand-reader.ts'
+import { WebMeterProvider as WebMeters } from './web-meter.ts'
 
 /** The isolate-wide (or process-wide) meter provider of the Web-API exporters. */
 export interface WebMeterProvider {
-  readonly provider: MeterProvider
-  readonly reader: OnDemandMetricReader
+  /** The provider, collected on demand (`provider.collect(resource)`). */
+  readonly provider: WebMeters
   /**
    * This isolate's `service.instance.id`, made with `crypto.randomUUID()` at first call: Workers
    * refuse random values at global scope, so call it while handling a request.
@@ -18,13 +17,11 @@ export interface WebMeterProvider {
 let current: WebMeterProvider | undefined
 
 const create = (): WebMeterProvider => {
-  const reader = new OnDemandMetricReader()
   // No resource here: the exporter sets it per export, from configuration read at first use.
-  const provider = new MeterProvider({ readers: [reader] })
+  const provider = new WebMeters()
   let id: string | undefined
   return {
     provider,
-    reader,
     instanceId: () => {
       id ??= crypto.randomUUID()
       return id
@@ -34,11 +31,12 @@ const create = (): WebMeterProvider => {
 }
 
 /**
- * Creates (once) the meter provider that the Workers and Deno exporters collect from, and makes
- * it the global `@opentelemetry/api` meter provider unless another one is installed (for
- * example Node's, or Deno's built-in OpenTelemetry). Safe at global scope: no timers, no random
- * values, no I/O. Call it before anything records (`metrics.getMeter()` returns a no-op meter
- * until a provider is installed, and the API does not swap meters already handed out).
+ * Creates (once) the meter provider that the Workers and Deno exporters collect from (keyline's
+ * own small one, `web-meter.ts`, cumulative, collected on demand), and makes it the global
+ * `@opentelemetry/api` meter provider unless another one is installed (for example Node's, or
+ * Deno's built-in OpenTelemetry). Safe at global scope: no timers, no random values, no I/O.
+ * Call it before anything records (`metrics.getMeter()` returns a no-op meter until a provider
+ * is installed, and the API does not swap meters already handed out).
  *
  * If the global provider was removed (`metrics.disable()`, as tests do), it is installed again.
  */
