@@ -144,6 +144,18 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
     return publishEpoch(kv, epochKey, registry, change, now())
   }
 
+  /**
+   * Whether a published change reaches other instances: only through a store they share (KV,
+   * Redis); a file or memory store is this instance's own.
+   */
+  const propagates = (c: Context, record: EpochRecord | undefined): boolean => {
+    if (record === undefined) return false
+    if (!options.store) return kvBinding(c.env, binding) !== undefined
+    const kind = (options.store as { kind?: string }).kind
+    // A store without a kind is a KV namespace (the shape Workers bind).
+    return kind === undefined || kind === 'kv' || kind === 'redis'
+  }
+
   const app = new Hono<AdminEnv>()
   // Every audited action but the status is a rotation event, stored before the answer goes.
   app.use(async function rotationEventsMiddleware(c, next) {
@@ -247,7 +259,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
       const record = await publish(c, { action: 'reload' })
       const result: ReloadResult = {
         ...status,
-        reload: { epoch: record?.epoch ?? null, propagated: record !== undefined },
+        reload: { epoch: record?.epoch ?? null, propagated: propagates(c, record) },
       }
       return { result, extra: { epoch: record?.epoch ?? null } }
     })
@@ -316,7 +328,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
             credential: name,
             fingerprint: next.fingerprint,
             replaced: current?.fingerprint ?? null,
-            propagated: record !== undefined,
+            propagated: propagates(c, record),
           },
         }
         return {
