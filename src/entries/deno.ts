@@ -14,7 +14,7 @@ import { httpLayerCheck, httpLayerResponse } from './http-errors.ts'
 import { startFailure } from './listen-error.ts'
 import { listenOptions } from './listen-options.ts'
 import { drain, listeningUrl, type ServerRuntime, wireServer } from './serve.ts'
-import { startupWarnings } from './startup-report.ts'
+import { ENTRY_HELP, startupWarnings, wantsHelp } from './startup-report.ts'
 
 /** A running Deno server. */
 export interface DenoServer {
@@ -76,6 +76,11 @@ export const serveDeno = async (options: AppOptions = {}): Promise<DenoServer> =
     return closing
   }
   return { server, url, registry, close }
+}
+
+if (import.meta.main && wantsHelp(Deno.args)) {
+  console.log(ENTRY_HELP)
+  Deno.exit(0)
 }
 
 if (import.meta.main) {

@@ -13,7 +13,7 @@ import { startFailure } from './listen-error.ts'
 import { listenOptions } from './listen-options.ts'
 import { createNodeServer } from './node-http.ts'
 import { drain, listeningUrl, type ServerRuntime, wireServer } from './serve.ts'
-import { startupWarnings } from './startup-report.ts'
+import { ENTRY_HELP, startupWarnings, wantsHelp } from './startup-report.ts'
 
 /** A running Node server. */
 export interface NodeServer {
@@ -91,6 +91,11 @@ const safeListenTarget = () => {
   } catch {
     return undefined
   }
+}
+
+if (isMain && wantsHelp(process.argv.slice(2))) {
+  console.log(ENTRY_HELP)
+  process.exit(0)
 }
 
 if (isMain) {

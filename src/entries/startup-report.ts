@@ -58,3 +58,33 @@ export const startupWarnings = async (
   }
   return lines
 }
+
+/** What `--help` on the Node and Deno entries prints: the variables, one line each. */
+export const ENTRY_HELP = `keyline: the proxy server. Usage: node src/entries/node.ts | deno run … src/entries/deno.ts
+Configuration is read from the environment (and .env with npm start); every credential may also
+be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or NAME_AWS_PARAMETER.
+
+  HOST, PORT                       where to listen (default 127.0.0.1, 8787)
+  SHUTDOWN_TIMEOUT_MS              how long SIGTERM/SIGINT drains in-flight requests (default 10000)
+  KEYLINE_CLIENT_TOKENS            client bearer tokens, comma-separated (name=token, sha256:<hex>); unset: proxy closed
+  ADMIN_TOKEN, ADMIN_TOKEN_NEW     bearer token(s) of /admin/* and the console; unset: admin off
+  ANTHROPIC_API_KEY                Anthropic key (alias CLAUDE_API_KEY); ANTHROPIC_API_KEY_NEW stages the next
+  ANTHROPIC_BASE_URL               Anthropic upstream (default https://api.anthropic.com)
+  FYERS_CLIENT_ID                  Fyers API v3 app id
+  FYERS_ACCESS_TOKEN               Fyers access token; FYERS_ACCESS_TOKEN_NEW stages the next
+  FYERS_BASE_URL                   Fyers upstream (default https://api-t1.fyers.in)
+  FYERS_APP_SECRET, FYERS_PIN      with FYERS_REFRESH_TOKEN: keyline refreshes the access token itself
+  FYERS_REDIRECT_URI               https://<keyline>/admin/fyers/callback, for keyline fyers login
+  KEYLINE_REDIS_URL                the store replicas share (vault, refresh lock, reload epoch)
+  KEYLINE_VAULT_FILE               else a file for one instance (else memory)
+  KEYLINE_VAULT_KEY                Fernet key encrypting the tokens keyline stores (KEYLINE_VAULT_KEY_OLD: earlier ones)
+  AWS_REGION, AWS_ENDPOINT_URL     AWS Secrets Manager / SSM region and endpoint override
+  KEYLINE_STORE_TTL_SECONDS        how long a store value is used before it is fetched again (default 3600)
+  KEYLINE_TRUST_PROXY              true: the admin rate limit reads the first x-forwarded-for hop
+  LOG_LEVEL                        debug, info, warn, error, silent (default info)
+
+README.md ("Configuration") says more; .env.example lists them all.`
+
+/** Whether the entry was started with `--help` (or `-h`). */
+export const wantsHelp = (args: readonly string[]): boolean =>
+  args.includes('--help') || args.includes('-h')
