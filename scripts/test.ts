@@ -1,7 +1,8 @@
 /**
  * The whole test suite, as `npm test` runs it: lint and format check, type check (Node and
  * Deno), secret scan, every vitest project (Node, workerd, real servers on all three
- * runtimes; the built package's exports included), and Deno's own tests. Stages run in order;
+ * runtimes; the built package's exports included), Deno's own tests, and `npm publish` /
+ * `deno publish` dry runs. Stages run in order;
  * each one's output is shown as it comes; the last line sums up every test run as
  * `N passed, N failed, N skipped`.
  */
@@ -66,6 +67,13 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
       const skipped = (xml.match(/<skipped/g) ?? []).length
       return { passed: total - failed - skipped, failed, skipped }
     },
+  },
+  // The package publishes (issue 22 item 5): npm's tarball and JSR's (Hono's ContextVariableMap
+  // augmentations are ambient modules, which JSR counts as slow types: hence --allow-slow-types).
+  { name: 'publish:npm', command: ['npm', 'publish', '--dry-run'] },
+  {
+    name: 'publish:jsr',
+    command: ['deno', 'publish', '--dry-run', '--allow-dirty', '--allow-slow-types'],
   },
   // Every benchmark once with tiny counts: fails only when one cannot run, never on a timing.
   { name: 'bench:quick', command: ['node', 'bench/index.ts', '--quick'] },

@@ -8,7 +8,7 @@ import { honoApp } from './hono-app.ts'
 import { accessLog } from './log/access-log.ts'
 import { createLogger, type LoggerOptions } from './log/logger.ts'
 import { clientAuth } from './middleware/client-auth.ts'
-import { errorResponse, onError } from './middleware/on-error.ts'
+import { errorResponse, onError, useAnthropicErrorShape } from './middleware/on-error.ts'
 import { type RedactionVariables, redaction } from './middleware/redaction.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
 import { storeAwareEnv, storeEnvironment } from './middleware/store-environment.ts'
@@ -190,7 +190,16 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
       events,
     })
   )
-  app.use('/v1/*', clientAuth({ env, files: registry }))
+  // Anthropic's routes answer Anthropic-shaped errors, and take the client token as `x-api-key`
+  // too (as Anthropic's docs send a key).
+  app.use('/v1/*', async function anthropicErrors(c, next) {
+    if (c.req.path !== '/v1/quotes') useAnthropicErrorShape(c)
+    await next()
+  })
+  app.use(
+    '/v1/*',
+    clientAuth({ env, files: registry, apiKeyHeader: (path) => path !== '/v1/quotes' })
+  )
   app.use(secrets({ ...secretsOptions, env, registry, health, fyersTokens }))
   // Fyers first: every other `/v1/*` path is Anthropic's (its passthrough catches the rest).
   app.route('/', fyersRoutes({ deps, env }))

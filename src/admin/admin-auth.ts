@@ -58,8 +58,12 @@ export interface AdminAuthOptions {
   now?: () => number
 }
 
-/** The 404 of a route that does not exist: what `/admin/*` answers while no admin token is set. */
-export const noSuchRoute = (): KeylineError => new KeylineError(404, 'not_found', 'No such route')
+/** What `/admin` and every `/admin/*` route answer while no admin token is set. */
+export const ADMIN_OFF_MESSAGE =
+  'The admin API and its console (/admin) are off: set ADMIN_TOKEN to a token of your own to turn them on, then restart keyline (Workers: wrangler secret put ADMIN_TOKEN)'
+
+/** The 404 of `/admin/*` while no admin token is set: it says how to turn the admin API on. */
+export const noSuchRoute = (): KeylineError => new KeylineError(404, 'not_found', ADMIN_OFF_MESSAGE)
 
 const TOKEN = /^[A-Za-z0-9._~+/-]+=*$/
 const REALM = 'Bearer realm="keyline-admin"'

@@ -182,6 +182,18 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
     })
   }
 
+  /**
+   * Whether a published change reaches other instances: only through a store they share (KV,
+   * Redis); a file or memory store is this instance's own.
+   */
+  const propagates = (c: Context, record: EpochRecord | undefined): boolean => {
+    if (record === undefined) return false
+    if (!options.store) return kvBinding(c.env, binding) !== undefined
+    const kind = (options.store as { kind?: string }).kind
+    // A store without a kind is a KV namespace (the shape Workers bind).
+    return kind === undefined || kind === 'kv' || kind === 'redis'
+  }
+
   const app = honoApp<AdminEnv>()
   // Every JSON answer passes the proxy's redactor, which knows every credential the request's
   // environment holds (AWS keys included): a store's error text echoing one shows a fingerprint.
@@ -286,7 +298,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
       const record = await publish(c, { action: 'reload' })
       const result: ReloadResult = {
         ...status,
-        reload: { epoch: record?.epoch ?? null, propagated: record !== undefined },
+        reload: { epoch: record?.epoch ?? null, propagated: propagates(c, record) },
       }
       return { result, extra: { epoch: record?.epoch ?? null } }
     })
@@ -343,7 +355,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
           credential: name,
           fingerprint: next.fingerprint,
           replaced: current?.fingerprint ?? null,
-          propagated: record !== undefined,
+          propagated: propagates(c, record),
         },
       }
       return {

@@ -120,6 +120,22 @@ const ERRORS = {
 
 /** Anthropic's own `error.type` values (the `type` of an error body). */
 export const ANTHROPIC_API_ERROR_TYPES = Object.keys(ERRORS) as (keyof typeof ERRORS)[]
+/** One of {@link ANTHROPIC_API_ERROR_TYPES}. */
+export type AnthropicApiErrorType = (typeof ANTHROPIC_API_ERROR_TYPES)[number]
+
+/**
+ * The Anthropic `error.type` keyline's own error answers carry on Anthropic routes, so that a
+ * client written for Anthropic (its SDKs) reads them as it reads Anthropic's: an Anthropic type
+ * stays, any other keyline type (`provider_not_configured`, `upstream_unreachable`, …) becomes
+ * the type Anthropic documents for its status (`api_error` for a 5xx without one, else
+ * `invalid_request_error`).
+ */
+export const anthropicErrorTypeOf = (type: string, status: number): AnthropicApiErrorType => {
+  if (type in ERRORS) return type as AnthropicApiErrorType
+  const known = ANTHROPIC_API_ERROR_TYPES.find((t) => ERRORS[t].status === status)
+  if (known) return known
+  return status >= 500 ? 'api_error' : 'invalid_request_error'
+}
 
 /** Every `error.type` of a failed Anthropic call (`keyline.ai.failures`). */
 export const AI_ERROR_TYPES = [...ANTHROPIC_API_ERROR_TYPES, ...TRANSPORT_ERROR_TYPES] as const

@@ -7,17 +7,21 @@
  */
 import { getConnInfo } from 'hono/deno'
 import type { AppOptions } from '../app.ts'
+import type { SecretRegistry } from '../secrets/registry.ts'
 import { startDenoTelemetry } from '../telemetry/export/deno.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { httpLayerCheck, httpLayerResponse } from './http-errors.ts'
 import { startFailure } from './listen-error.ts'
 import { listenOptions } from './listen-options.ts'
 import { drain, listeningUrl, type ServerRuntime, wireServer } from './serve.ts'
+import { ENTRY_HELP, startupWarnings, wantsHelp } from './startup-report.ts'
 
 /** A running Deno server. */
 export interface DenoServer {
   readonly server: Deno.HttpServer
   readonly url: string
+  /** The registry the server reads its credentials with. */
+  readonly registry: SecretRegistry
   /** Stops accepting connections and resolves once in-flight requests have finished (bounded). */
   close(): Promise<void>
 }
@@ -36,7 +40,7 @@ const DENO: ServerRuntime = {
  * `SHUTDOWN_TIMEOUT_MS`, then closes the shared store.
  */
 export const serveDeno = async (options: AppOptions = {}): Promise<DenoServer> => {
-  const { app, listen, release } = await wireServer(DENO, options)
+  const { app, registry, listen, release } = await wireServer(DENO, options)
   let url = listeningUrl(listen.hostname, listen.port)
   let server: Deno.HttpServer
   try {
@@ -48,7 +52,8 @@ export const serveDeno = async (options: AppOptions = {}): Promise<DenoServer> =
             port: listen.port,
             onListen: ({ hostname, port }) => {
               url = listeningUrl(hostname, port)
-              resolve(s)
+              // onListen may run before Deno.serve returns (s is not assigned yet).
+              queueMicrotask(() => resolve(s))
             },
           },
           (request, info) => {
@@ -70,7 +75,12 @@ export const serveDeno = async (options: AppOptions = {}): Promise<DenoServer> =
     closing ??= drain(server.shutdown(), listen.shutdownTimeoutMs, release)
     return closing
   }
-  return { server, url, close }
+  return { server, url, registry, close }
+}
+
+if (import.meta.main && wantsHelp(Deno.args)) {
+  console.log(ENTRY_HELP)
+  Deno.exit(0)
 }
 
 if (import.meta.main) {
@@ -94,6 +104,13 @@ if (import.meta.main) {
   }
   console.log(
     JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'deno', url: started.url })
+  )
+  // Configuration problems (a store's JSON secret read whole, a placeholder…), once, at start.
+  startupWarnings(started.registry, Deno.env.toObject()).then(
+    (lines) => {
+      for (const line of lines) console.log(JSON.stringify(line))
+    },
+    () => undefined
   )
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     Deno.addSignalListener(signal, () => {

@@ -6,17 +6,21 @@ import type { ServerType } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { AppOptions } from '../app.ts'
 import { batchedSink } from '../log/sink.ts'
+import type { SecretRegistry } from '../secrets/registry.ts'
 import { startNodeTelemetry } from '../telemetry/export/node.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { startFailure } from './listen-error.ts'
 import { listenOptions } from './listen-options.ts'
 import { createNodeServer } from './node-http.ts'
 import { drain, listeningUrl, type ServerRuntime, wireServer } from './serve.ts'
+import { ENTRY_HELP, startupWarnings, wantsHelp } from './startup-report.ts'
 
 /** A running Node server. */
 export interface NodeServer {
   readonly server: ServerType
   readonly url: string
+  /** The registry the server reads its credentials with. */
+  readonly registry: SecretRegistry
   /** Stops accepting connections and resolves once in-flight requests have finished. */
   close(): Promise<void>
 }
@@ -29,7 +33,7 @@ export interface NodeServer {
  * accepting, drains in-flight requests for at most `SHUTDOWN_TIMEOUT_MS`, then closes the store.
  */
 export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> => {
-  const { app, listen, release } = await wireServer(NODE, options)
+  const { app, registry, listen, release } = await wireServer(NODE, options)
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = createNodeServer(app.fetch, listen.hostname)
     s.once('error', (error) => {
@@ -58,7 +62,7 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
     })()
     return closing
   }
-  return { server, url, close }
+  return { server, url, registry, close }
 }
 
 /** What Node gives the wiring. */
@@ -89,6 +93,11 @@ const safeListenTarget = () => {
   }
 }
 
+if (isMain && wantsHelp(process.argv.slice(2))) {
+  console.log(ENTRY_HELP)
+  process.exit(0)
+}
+
 if (isMain) {
   const telemetry = await startNodeTelemetry(process.env)
   registerKeylineMetrics()
@@ -113,6 +122,13 @@ if (isMain) {
   const metrics = telemetry.prometheusUrl ? { metrics_url: telemetry.prometheusUrl } : {}
   console.log(
     JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'node', url, ...metrics })
+  )
+  // Configuration problems (a store's JSON secret read whole, a placeholder…), once, at start.
+  startupWarnings(started.registry, process.env).then(
+    (lines) => {
+      for (const line of lines) console.log(JSON.stringify(line))
+    },
+    () => undefined
   )
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

@@ -29,6 +29,8 @@ export interface ServerRuntime {
 /** A wired keyline, before it listens. */
 export interface ServerWiring {
   readonly app: KeylineApp
+  /** The registry the app reads its credentials with (the start-up report reads it too). */
+  readonly registry: SecretRegistry
   /** `HOST`, `PORT`, `SHUTDOWN_TIMEOUT_MS`. */
   readonly listen: ListenOptions
   /** What shutdown does after the server stopped: the refresh timer, the store's connection. */
@@ -67,6 +69,7 @@ export const wireServer = async (
   const stopRefreshTimer = app.fyersTokens.startTimer(runtime.env)
   return {
     app,
+    registry,
     listen,
     release: async () => {
       stopRefreshTimer()

@@ -9,6 +9,7 @@ import { fromHex } from '../encoding.ts'
 import type { EnvRecord } from '../env.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
+import { storeReadOf } from '../secrets/stores/store-read.ts'
 
 /** What {@link clientAuth} puts on `c.var`. */
 export interface ClientAuthVariables {
@@ -21,7 +22,7 @@ declare module 'hono' {
 }
 
 /** Why `KEYLINE_CLIENT_TOKENS` configures no usable token. */
-export type ClientTokensProblem = 'missing' | 'invalid_entry' | 'unreadable'
+export type ClientTokensProblem = 'missing' | 'invalid_entry' | 'unreadable' | 'store_unavailable'
 
 /** The accepted client tokens, held as SHA-256 digests only. */
 export interface ClientTokens {
@@ -100,8 +101,13 @@ export interface ClientTokensStatus {
   readonly configured: boolean
   /** Why it is closed, when it is. */
   readonly problem: ClientTokensProblem | null
-  /** Where the tokens were read from: `env:KEYLINE_CLIENT_TOKENS` or `file:<path>`. */
+  /**
+   * Where the tokens were read from: `env:KEYLINE_CLIENT_TOKENS`, `file:<path>` or a store
+   * (`aws-sm:<id>`, `aws-sm:<id>#<field>`, `aws-ssm:<name>`).
+   */
   readonly source: string | null
+  /** What the store said, when `problem` is `store_unavailable` (never a value). */
+  readonly message?: string
   /** How many tokens are accepted. */
   readonly count: number
   /** How many tokens each name has (`unnamed` counts the tokens without one). */
@@ -118,10 +124,23 @@ const readTokensText = async (
   env: EnvRecord,
   variable: string,
   files: ClientTokensSource | undefined
-): Promise<{ text: string | undefined; source: string | null; unreadable?: true }> => {
+): Promise<{
+  text: string | undefined
+  source: string | null
+  unreadable?: true
+  storeError?: string
+}> => {
   const direct = env[variable]
+  const stored = storeReadOf(env, variable)
   if (typeof direct === 'string' && direct.trim() !== '') {
-    return { text: direct, source: `env:${variable}` }
+    return { text: direct, source: stored && !stored.error ? stored.source : `env:${variable}` }
+  }
+  if (stored?.error !== undefined) {
+    return {
+      text: undefined,
+      source: stored.source,
+      storeError: `${stored.variable}: ${stored.error}`,
+    }
   }
   const path = env[`${variable}_FILE`]
   if (typeof path !== 'string' || path.trim() === '') return { text: undefined, source: null }
@@ -158,7 +177,9 @@ export const clientTokensStatus = async (
   const read = await readTokensText(env, variable, files)
   const tokens: ClientTokens = read.unreadable
     ? { digests: [], names: [], plaintext: [], problem: 'unreadable' }
-    : await tokensOf(read.text)
+    : read.storeError !== undefined
+      ? { digests: [], names: [], plaintext: [], problem: 'store_unavailable' }
+      : await tokensOf(read.text)
   const names: Record<string, number> = {}
   for (const name of tokens.names) names[name] = (names[name] ?? 0) + 1
   return {
@@ -167,6 +188,7 @@ export const clientTokensStatus = async (
     source: read.source,
     count: tokens.digests.length,
     names,
+    ...(read.storeError === undefined ? {} : { message: read.storeError }),
   }
 }
 
@@ -179,6 +201,13 @@ export interface ClientAuthOptions {
   variable?: string
   /** How the request's environment is read. @default readEnv */
   env?: EnvReader
+  /**
+   * Whether the token may also come as `x-api-key: <token>` (how Anthropic's own docs and SDK
+   * examples send a key), for the routes a request decides: `true` for every route, or a test of
+   * the request path. `Authorization: Bearer` is always accepted and wins when both are sent.
+   * @default false: `Authorization: Bearer` only
+   */
+  apiKeyHeader?: boolean | ((path: string) => boolean)
   /**
    * Reads `<variable>_FILE`; pass the secret registry, so `POST /admin/keys/reload` re-reads
    * the file at once (a removed token is refused from the next request on).
@@ -202,6 +231,7 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
   if (!/^[A-Z_][A-Z0-9_]*$/.test(variable)) throw new TypeError('variable must be an env name')
   const readRequestEnv = options.env ?? readEnv
   const files = options.files
+  const apiKeyHeader = options.apiKeyHeader ?? false
   let cached: { raw: string; tokens: Promise<ClientTokens> } | undefined
 
   const tokensFor = async (env: EnvRecord): Promise<ClientTokens> => {
@@ -213,6 +243,9 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
     }
     const read = await readTokensText(env, variable, files)
     if (read.unreadable) return { digests: [], names: [], plaintext: [], problem: 'unreadable' }
+    if (read.storeError !== undefined) {
+      return { digests: [], names: [], plaintext: [], problem: 'store_unavailable' }
+    }
     return tokensOf(read.text)
   }
 
@@ -224,15 +257,22 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
           ? `The proxy is closed: no client tokens are configured. Set ${variable} to a comma-separated list of tokens (or sha256:<hex> digests of them, each optionally name=…)`
           : tokens.problem === 'unreadable'
             ? `The proxy is closed: ${variable}_FILE names a file keyline cannot read`
-            : `The proxy is closed: ${variable} has an entry that is neither a token of 16+ characters nor sha256:<64 hex digits> (each optionally name=…)`
+            : tokens.problem === 'store_unavailable'
+              ? `The proxy is closed: ${variable} comes from a secure store that gave no usable value (GET /admin/keys/status and the start-up log say why)`
+              : `The proxy is closed: ${variable} has an entry that is neither a token of 16+ characters nor sha256:<64 hex digits> (each optionally name=…)`
       throw new KeylineError(401, 'authentication_error', message, { headers: CHALLENGE })
     }
     const match = BEARER.exec(c.req.header('authorization') ?? '')
-    const index = match?.[1] ? matchingDigest(match[1], tokens.digests) : -1
+    const apiKeyAllowed =
+      typeof apiKeyHeader === 'function' ? apiKeyHeader(c.req.path) : apiKeyHeader
+    const apiKey = apiKeyAllowed && !match ? c.req.header('x-api-key')?.trim() : undefined
+    const presented = match?.[1] ?? apiKey
+    const index = presented ? matchingDigest(presented, tokens.digests) : -1
     if (index < 0) {
-      throw new KeylineError(401, 'authentication_error', 'Missing or invalid bearer token', {
-        headers: CHALLENGE,
-      })
+      const message = apiKeyAllowed
+        ? 'Missing or invalid client token: send it as Authorization: Bearer <token> or as x-api-key: <token>'
+        : 'Missing or invalid bearer token: send the client token as Authorization: Bearer <token>'
+      throw new KeylineError(401, 'authentication_error', message, { headers: CHALLENGE })
     }
     c.set('clientName', tokens.names[index] ?? UNNAMED_CLIENT)
     await next()

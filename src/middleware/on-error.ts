@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type {} from 'hono/request-id'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { anthropicErrorTypeOf } from '../catalog/anthropic.ts'
 import { type ErrorBody, KeylineError } from '../errors/keyline-error.ts'
 import type { Logger } from '../log/logger.ts'
 import { headerValue } from '../redact/header-value.ts'
@@ -21,9 +22,23 @@ const GENERIC_TYPES: Record<number, string> = {
 export const errorTypeForStatus = (status: number): string =>
   GENERIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error')
 
+const anthropicShaped = new WeakSet<Context>()
+
+/**
+ * Makes every keyline error of this request Anthropic-shaped (see {@link errorResponse}): what
+ * the proxy does on its Anthropic routes, whose clients are written for Anthropic's errors.
+ */
+export const useAnthropicErrorShape = (c: Context): void => {
+  anthropicShaped.add(c)
+}
+
 /**
  * Builds the error response every keyline surface answers with: the body redacted with the
- * request's redactor, and `request_id` set from `x-request-id`.
+ * request's redactor, and `request_id` set from `x-request-id` (a fresh one, also sent as
+ * `x-request-id`, where no request id middleware runs). On a request marked with
+ * {@link useAnthropicErrorShape} the body is Anthropic's:
+ * `{"type":"error","error":{"type":<Anthropic's type>,"message",…},"request_id"}`, keyline's
+ * own type kept as `error.keyline_type` when it differs.
  */
 export const errorResponse = (
   c: Context,
@@ -31,8 +46,21 @@ export const errorResponse = (
   body: ErrorBody,
   headers: Record<string, string> = {}
 ): Response => {
-  const requestId = c.get('requestId') as string | undefined
+  let requestId = c.get('requestId') as string | undefined
+  if (!requestId && !body.request_id) {
+    requestId = crypto.randomUUID()
+    if (!c.res.headers.has('x-request-id')) headers = { ...headers, 'x-request-id': requestId }
+  }
   if (requestId && !body.request_id) body.request_id = requestId
+  if (anthropicShaped.has(c)) {
+    const type = anthropicErrorTypeOf(body.error.type, status)
+    const error = {
+      ...body.error,
+      type,
+      ...(type === body.error.type ? {} : { keyline_type: body.error.type }),
+    }
+    body = { type: 'error', error, request_id: body.request_id } as ErrorBody
+  }
   const redactor = redactorOf(c)
   const safe = redactor.redact(body) as unknown as ErrorBody
   const safeHeaders = Object.fromEntries(

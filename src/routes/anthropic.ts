@@ -35,12 +35,21 @@ export type BodyCheck<T> = (
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
+/** Anthropic's words for a field the body lacks. */
+const required = (path: string): BodyIssue => ({ path, message: `${path}: Field required` })
+
 const checkModel = (value: unknown, issues: BodyIssue[]): void => {
-  if (typeof value !== 'string') issues.push({ path: 'model', message: 'model must be a string' })
+  if (value === undefined) issues.push(required('model'))
+  else if (typeof value !== 'string')
+    issues.push({ path: 'model', message: 'model must be a string' })
   else if (value === '') issues.push({ path: 'model', message: 'model must not be empty' })
 }
 
 const checkMessages = (value: unknown, issues: BodyIssue[]): void => {
+  if (value === undefined) {
+    issues.push(required('messages'))
+    return
+  }
   if (!Array.isArray(value)) {
     issues.push({ path: 'messages', message: 'messages must be an array' })
     return
@@ -90,7 +99,9 @@ export interface MessagesBody {
 export const messagesBody: BodyCheck<MessagesBody> = objectBody((body, issues) => {
   checkModel(body.model, issues)
   const max = body.max_tokens
-  if (typeof max !== 'number' || !Number.isSafeInteger(max)) {
+  if (max === undefined) {
+    issues.push(required('max_tokens'))
+  } else if (typeof max !== 'number' || !Number.isSafeInteger(max)) {
     issues.push({ path: 'max_tokens', message: 'max_tokens must be an integer' })
   } else if (max <= 0) {
     issues.push({ path: 'max_tokens', message: 'max_tokens must be positive' })
@@ -166,7 +177,8 @@ export const jsonBody = <T>(
       throw invalid('Malformed JSON in request body')
     }
     const result = check(value)
-    if ('issues' in result) throw invalid('The request is invalid', result.issues)
+    if ('issues' in result)
+      throw invalid(result.issues.map((issue) => issue.message).join('; '), result.issues)
     c.set('rawBody', text)
     c.set('body', result.body)
     await next()

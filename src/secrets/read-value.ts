@@ -102,6 +102,8 @@ export const readValue = async (
     }
     const value = text.trim()
     const reason = unusableReason(value)
+    // `NAME=` (a blank line copied from .env.example) is not set, not an issue; an empty file is.
+    if (reason === 'empty' && candidate.variable === name) continue
     if (reason) {
       issues.push({
         reason,

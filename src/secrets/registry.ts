@@ -398,7 +398,12 @@ export class SecretRegistry {
   #trackProvider(provider: string, signature: string): ProviderTrack {
     const previous = this.#providers.get(provider)
     if (previous && previous.signature === signature) return previous
-    const track = { signature, generation: ++this.#counter, loadedAt: this.#now() }
+    // Each provider counts its own generations: a fresh start shows generation 1.
+    const track = {
+      signature,
+      generation: (previous?.generation ?? 0) + 1,
+      loadedAt: this.#now(),
+    }
     this.#providers.set(provider, track)
     return track
   }

@@ -25,6 +25,17 @@ describeRuntimes('basics', (ctx) => {
     expect(response.headers.get('x-request-id')).toBe(body.request_id)
   })
 
+  it('with no ADMIN_TOKEN, /admin answers a JSON 404 that says how to turn it on', async () => {
+    for (const path of ['/admin', '/admin/keys/status']) {
+      const res = await ctx.fetch(path)
+      expect(res.status).toBe(404)
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+      const body = (await res.json()) as { error: { type: string; message: string } }
+      expect(body.error.type).toBe('not_found')
+      expect(body.error.message).toContain('set ADMIN_TOKEN')
+    }
+  })
+
   it('each request gets its own request id', async () => {
     const ids = await Promise.all(
       [1, 2].map(async () => {

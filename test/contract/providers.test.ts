@@ -40,7 +40,7 @@ describeRuntimes(
   'provider routes without keys',
   (ctx) => {
     describe('POST /v1/messages', () => {
-      it('with no keys, answers 503 provider_not_configured naming the variable to set', async () => {
+      it('with no keys, answers 503 (api_error, keyline_type provider_not_configured) naming the variable to set', async () => {
         const response = await authorized(ctx, '/v1/messages', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -48,8 +48,11 @@ describeRuntimes(
         })
         expect(response.status).toBe(503)
         const body = await errorOf(response)
+        // Anthropic-shaped (issue 22 item 4): Anthropic's type, keyline's kept beside it.
+        expect(body).toMatchObject({ type: 'error' })
         expect(body.error).toEqual({
-          type: 'provider_not_configured',
+          type: 'api_error',
+          keyline_type: 'provider_not_configured',
           provider: 'anthropic',
           message: expect.stringContaining('ANTHROPIC_API_KEY'),
         })

@@ -4,8 +4,10 @@ import { format, inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
 import { Secret } from '../../src/secrets/secret.ts'
+import { leakedPiece, randomSecret } from '../support/secret-pieces.ts'
 
-const newValue = (): string => `sk-test-${crypto.randomUUID()}`
+/** Random, with no fixed word: a checkout path such as `/tmp/keyline-test` cannot hold a piece. */
+const newValue = (): string => randomSecret()
 
 const secretOf = (value: string): Secret =>
   new Secret(value, {
@@ -16,13 +18,25 @@ const secretOf = (value: string): Secret =>
     generation: 1,
   })
 
-/** Fails when `text` holds any 5 consecutive characters of `value` outside the fingerprint. */
+/**
+ * Fails when `text` holds any 5 consecutive characters of `value` outside the fingerprint (the
+ * checkout path, which a stack trace prints, is left out of the search).
+ */
 const expectNoLeak = (text: string, value: string): void => {
-  const hidden = value.slice(0, -4)
-  for (let i = 0; i + 5 <= hidden.length; i++) expect(text).not.toContain(hidden.slice(i, i + 5))
+  expect(leakedPiece(text, value)).toBeUndefined()
 }
 
 describe('Secret under node:util', () => {
+  it('the leak check holds wherever the checkout sits (a path with test- or -test in it)', () => {
+    const value = newValue()
+    // What a stack trace prints from a clone at such a path, beside the fingerprint.
+    for (const root of ['/tmp/keyline-test-clone', '/home/me/test-keyline', process.cwd()]) {
+      const trace = `Error: failed\n    at Object.<anonymous> (file://${root}/test/node/x.test.ts:1:2)\n    at ${root}/node_modules/vitest/dist/index.js:3:4 …${value.slice(-4)}`
+      expectNoLeak(trace, value)
+    }
+    expect(leakedPiece(`${process.cwd()}/${value.slice(0, 8)}`, value)).toBe(value.slice(0, 5))
+  })
+
   it('util.inspect shows the fingerprint, whatever the options', () => {
     const value = newValue()
     const secret = secretOf(value)

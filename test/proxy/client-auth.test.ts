@@ -37,6 +37,25 @@ describe('client authentication', () => {
     expect(res.status).toBe(200)
   })
 
+  it('accepts the client token as x-api-key on Anthropic routes (timing-safe, same rules), Bearer only on Fyers', async () => {
+    const f = await proxyFixture()
+    const apiKey = (token: string) => ({ headers: { authorization: '', 'x-api-key': token } })
+    expect((await f.call('/v1/models', apiKey(f.clientToken))).status).toBe(200)
+    const sent = await f.anthropic.requests()
+    // The upstream gets keyline's key, never the client token.
+    expect(sent.at(-1)?.headers['x-api-key']).not.toBe(f.clientToken)
+    const wrong = await f.call('/v1/models', apiKey(`${f.clientToken}x`))
+    expect(wrong.status).toBe(401)
+    const body = (await wrong.json()) as { error: { type: string; message: string } }
+    expect(body.error.type).toBe('authentication_error')
+    expect(body.error.message).toContain('Authorization: Bearer <token>')
+    expect(body.error.message).toContain('x-api-key: <token>')
+    // Fyers' route is keyline's own: Bearer only, and its 401 says so.
+    const quotes = await f.call('/v1/quotes?symbols=NSE:SBIN-EQ', apiKey(f.clientToken))
+    expect(quotes.status).toBe(401)
+    expect(await quotes.text()).toContain('Authorization: Bearer <token>')
+  })
+
   it('treats a malformed entry as no tokens at all', async () => {
     const f = await proxyFixture()
     const env = { ...f.env, KEYLINE_CLIENT_TOKENS: `${f.clientToken},sha256:xyz` }

@@ -60,7 +60,10 @@ describe('upstream faults', () => {
     await f.anthropic.mode({ kind: 'reset' })
     const res = await f.messages(MESSAGE)
     expect(res.status).toBe(502)
-    expect(((await res.json()) as ErrorBody).error.type).toBe('upstream_unreachable')
+    expect(((await res.json()) as ErrorBody).error).toMatchObject({
+      type: 'api_error',
+      keyline_type: 'upstream_unreachable',
+    })
   })
 
   it('a client that goes away mid-call is a quiet 499, not a logged 500', async () => {
@@ -86,7 +89,10 @@ describe('upstream faults', () => {
     await f.anthropic.fault({ kind: 'malformed' })
     const res = await f.messages(MESSAGE)
     expect(res.status).toBe(502)
-    expect(((await res.json()) as ErrorBody).error.type).toBe('upstream_malformed')
+    expect(((await res.json()) as ErrorBody).error).toMatchObject({
+      type: 'api_error',
+      keyline_type: 'upstream_malformed',
+    })
   })
 
   it('never follows a redirect, to another path or another host', async () => {
@@ -95,7 +101,10 @@ describe('upstream faults', () => {
       await f.anthropic.fault({ kind: 'redirect', target })
       const res = await f.messages(MESSAGE)
       expect(res.status).toBe(502)
-      expect(((await res.json()) as ErrorBody).error.type).toBe('upstream_redirect')
+      expect(((await res.json()) as ErrorBody).error).toMatchObject({
+        type: 'api_error',
+        keyline_type: 'upstream_redirect',
+      })
     }
     expect((await f.anthropic.state()).evilHits).toBe(0)
     expect(await f.anthropic.requests()).toHaveLength(2)

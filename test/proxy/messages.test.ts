@@ -94,11 +94,35 @@ describe('POST /v1/messages', () => {
       })
     const invalid = await post({ model: '', max_tokens: -1, messages: [] })
     expect(invalid.status).toBe(400)
-    expect(((await invalid.json()) as ErrorBody).error.issues?.length).toBe(3)
+    expect(((await invalid.json()) as ErrorBody).error.type).toBe('invalid_request_error')
     const huge = { ...MESSAGE, messages: [{ role: 'user', content: 'x'.repeat(1024 * 1024) }] }
     expect((await post(huge)).status).toBe(413)
     expect(await f.anthropic.requests()).toHaveLength(0)
     expect((await post(MESSAGE)).status).toBe(200)
+  })
+
+  it("keyline's own errors are Anthropic-shaped, naming the field (issue 22 item 4)", async () => {
+    const f = await proxyFixture()
+    const { max_tokens: _, ...withoutMax } = MESSAGE
+    const res = await f.messages(withoutMax)
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as Record<string, unknown>
+    expect(Object.keys(body)).toEqual(['type', 'error', 'request_id'])
+    expect(body).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'max_tokens: Field required' },
+      request_id: res.headers.get('x-request-id'),
+    })
+    // A 401 of the client auth too, and the 404 of an unknown path outside /v1/ keeps keyline's.
+    const denied = await f.call('/v1/models', { headers: { authorization: 'Bearer wrong' } })
+    expect(await denied.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'authentication_error' },
+    })
+    const quotes = await f.call('/v1/quotes?symbols=bad')
+    const fyers = (await quotes.json()) as Record<string, unknown>
+    expect(fyers.type).toBeUndefined()
+    expect(fyers).toMatchObject({ error: { type: 'invalid_request_error' } })
   })
 
   it('answers 503 naming the variable when no key is configured', async () => {
@@ -106,7 +130,11 @@ describe('POST /v1/messages', () => {
     const res = await f.messages(MESSAGE)
     expect(res.status).toBe(503)
     const body = (await res.json()) as ErrorBody & { error: { provider: string } }
-    expect(body.error).toMatchObject({ type: 'provider_not_configured', provider: 'anthropic' })
+    expect(body.error).toMatchObject({
+      type: 'api_error',
+      keyline_type: 'provider_not_configured',
+      provider: 'anthropic',
+    })
     expect(body.error.message).toContain('ANTHROPIC_API_KEY')
   })
 
@@ -176,6 +204,7 @@ describe('streaming', () => {
     expect(text).toContain('event: message_start')
     expect(text).not.toContain('message_stop')
     expect(text).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"api_error"/)
+    expect(text).toContain('The upstream closed the stream before it ended')
   })
 
   it('ends a stream that falls silent with a timeout_error event', async () => {

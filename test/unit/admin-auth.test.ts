@@ -3,13 +3,20 @@ import { cloudflareClientAddress, forwardedClientAddress } from '../../src/admin
 import { adminHarness, generatedEnv, leaks, randomValue } from './admin-harness.ts'
 
 describe('admin authentication', () => {
-  it('answers 404 like an unknown route when no admin token is configured', async () => {
+  it('answers a JSON 404 that says how to turn the admin API on when no admin token is configured', async () => {
     const { request } = adminHarness()
     const env = { ...generatedEnv(), ADMIN_TOKEN: undefined }
-    for (const token of [undefined, 'anything']) {
-      const res = await request('/admin/keys/status', env, { token })
+    for (const [path, token] of [
+      ['/admin/keys/status', undefined],
+      ['/admin/keys/status', 'anything'],
+      ['/admin', undefined],
+    ] as const) {
+      const res = await request(path, env, { token })
       expect(res.status).toBe(404)
-      expect(await res.json()).toEqual({ error: { type: 'not_found', message: 'No such route' } })
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+      const body = (await res.json()) as { error: { type: string; message: string } }
+      expect(body.error.type).toBe('not_found')
+      expect(body.error.message).toContain('set ADMIN_TOKEN')
     }
     const unknown = await request('/nowhere', env)
     expect(unknown.status).toBe(404)

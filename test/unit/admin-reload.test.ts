@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { createApp } from '../../src/app.ts'
+import { bindingsOnly } from '../../src/env.ts'
+import { memoryStore } from '../../src/store/memory-store.ts'
 import { adminHarness, generatedEnv, leaks, memoryKv, randomValue } from './admin-harness.ts'
 
 describe('POST /admin/keys/reload', () => {
@@ -66,5 +69,20 @@ describe('POST /admin/keys/reload', () => {
     expect(body.reload.propagated).toBe(true)
     const record = JSON.parse(kv.data.get('keyline:reload-epoch') ?? 'null')
     expect(record).toMatchObject({ epoch: body.reload.epoch, action: 'reload', promotions: [] })
+  })
+})
+
+describe('a reload without a shared store (issue 22 item 8)', () => {
+  it('on one process with a memory or file store, says it reached this instance only', async () => {
+    const adminToken = randomValue('admin token')
+    const app = createApp({ env: bindingsOnly, store: memoryStore(), logSink: () => {} })
+    const res = await app.request(
+      '/admin/keys/reload',
+      { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } },
+      { ADMIN_TOKEN: adminToken }
+    )
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { reload: { epoch: string | null; propagated: boolean } }
+    expect(body.reload.propagated).toBe(false)
   })
 })

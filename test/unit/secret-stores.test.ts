@@ -242,8 +242,11 @@ describe('secrets from AWS Secrets Manager and SSM Parameter Store', () => {
     const f = await fixture({ ANTHROPIC_API_KEY_AWS_SECRET: 'keyline/does-not-exist' })
     const response = await f.message()
     expect(response.status).toBe(503)
-    const error = (await response.json()) as { error: { type: string; message: string } }
-    expect(error.error.type).toBe('provider_not_configured')
+    const error = (await response.json()) as {
+      error: { type: string; keyline_type: string; message: string }
+    }
+    expect(error.error.type).toBe('api_error')
+    expect(error.error.keyline_type).toBe('provider_not_configured')
     expect(error.error.message).toContain('ANTHROPIC_API_KEY_AWS_SECRET')
     expect(error.error.message).toContain('ResourceNotFoundException')
     const { body } = await status(f)
@@ -289,6 +292,74 @@ describe('secrets from AWS Secrets Manager and SSM Parameter Store', () => {
     await f.aws.putParameter(parameter, f.values[0] as string)
     expect((await f.admin('/keys/reload', 'POST')).status).toBe(200)
     expect((await f.message({ KEYLINE_CLIENT_TOKENS: '' })).status).toBe(200)
+  })
+
+  it('NAME_AWS_SECRET_FIELD picks a field of a JSON secret (it survives .env files); the status names aws-sm:<id>#<field>', async () => {
+    const id = `keyline/${crypto.randomUUID()}`
+    const key = anthropicKey()
+    const f = await fixture({
+      KEYLINE_CLIENT_TOKENS: '',
+      KEYLINE_CLIENT_TOKENS_AWS_SECRET: id,
+      KEYLINE_CLIENT_TOKENS_AWS_SECRET_FIELD: 'clients',
+      ANTHROPIC_API_KEY_AWS_SECRET: id,
+      ANTHROPIC_API_KEY_AWS_SECRET_FIELD: 'anthropic',
+    })
+    f.values.push(key)
+    await f.aws.putSecret(id, JSON.stringify({ clients: `ci=${f.values[0]}`, anthropic: key }))
+    await f.anthropic.keys({ accept: [key] })
+    expect((await f.message({ KEYLINE_CLIENT_TOKENS: '' })).status).toBe(200)
+    const { body, text } = await status(f)
+    const clients = (body as unknown as { clients: Record<string, unknown> }).clients
+    expect(clients).toMatchObject({
+      configured: true,
+      source: `aws-sm:${id}#clients`,
+      names: { ci: 1 },
+    })
+    expect(body.providers.anthropic.source).toBe(`aws-sm:${id}#anthropic`)
+    expect(body.stores.find((s) => s.variable === 'KEYLINE_CLIENT_TOKENS')?.source).toBe(
+      `aws-sm:${id}#clients`
+    )
+    expect(await secretCalls(f.aws)).toBe(1)
+    expectNoLeak(f, text)
+  })
+
+  it('a JSON secret used whole (its #field lost to a .env comment) is an issue naming the field syntax, never a wrong value', async () => {
+    const id = `keyline/${crypto.randomUUID()}`
+    const key = anthropicKey()
+    const f = await fixture({
+      KEYLINE_CLIENT_TOKENS: '',
+      // What dotenv and node --env-file make of an unquoted `NAME_AWS_SECRET=<id>#clients`.
+      KEYLINE_CLIENT_TOKENS_AWS_SECRET: id,
+      ANTHROPIC_API_KEY_AWS_SECRET: id,
+    })
+    f.values.push(key)
+    // A comma inside: read whole, it used to become two "unnamed" client tokens.
+    const other = randomValue('another client token')
+    f.values.push(other)
+    await f.aws.putSecret(
+      id,
+      JSON.stringify({ clients: `${f.values[0]},${other}`, anthropic: key })
+    )
+    const denied = await f.message({ KEYLINE_CLIENT_TOKENS: '' })
+    expect(denied.status).toBe(401)
+    const deniedText = await denied.text()
+    expect(deniedText).toContain('secure store')
+    const { body, text } = await status(f)
+    const clients = (body as unknown as { clients: Record<string, unknown> }).clients
+    expect(clients).toMatchObject({
+      configured: false,
+      problem: 'store_unavailable',
+      source: `aws-sm:${id}`,
+      count: 0,
+    })
+    expect(String(clients.message)).toContain('KEYLINE_CLIENT_TOKENS_AWS_SECRET_FIELD=<field>')
+    expect(String(clients.message)).toContain('fields: clients, anthropic')
+    expect(body.providers.anthropic.configured).toBe(false)
+    expect(body.providers.anthropic.reasons).toEqual(['store_unavailable'])
+    expect(body.providers.anthropic.issues[0]?.message).toContain(
+      'ANTHROPIC_API_KEY_AWS_SECRET_FIELD=<field>'
+    )
+    expectNoLeak(f, text, deniedText)
   })
 
   it('rotation staged in Secrets Manager: AWSPENDING is next, reload validates it, promote, AWSCURRENT moves, no failed request', async () => {

@@ -45,27 +45,54 @@ describe('unusableReason', () => {
 })
 
 describe('placeholders in the registry', () => {
-  it.each([
-    ...PLACEHOLDERS.map((value) => [value, 'placeholder'] as const),
-    ['', 'empty'] as const,
-    ['   \n\t', 'empty'] as const,
-  ])('ANTHROPIC_API_KEY=%j configures nothing and keeps the reason %s', async (value, reason) => {
-    const snapshot = await new SecretRegistry().resolveProvider(
-      { ANTHROPIC_API_KEY: value },
+  it.each(['', '   \n\t'])(
+    'ANTHROPIC_API_KEY=%j (a blank line copied from .env.example) is not set: missing, no "empty" issue',
+    async (value) => {
+      const snapshot = await new SecretRegistry().resolveProvider(
+        { ANTHROPIC_API_KEY: value, FYERS_APP_SECRET: '' },
+        'anthropic'
+      )
+      expect(snapshot.configured).toBe(false)
+      expect(snapshot.issues.map((i) => i.reason)).toEqual(['missing'])
+      expect(snapshot.generation).toBe(1)
+    }
+  )
+
+  it('an empty NAME_FILE is still an "empty" issue', async () => {
+    const registry = new SecretRegistry({ readFile: async () => '  \n' })
+    const snapshot = await registry.resolveProvider(
+      { ANTHROPIC_API_KEY_FILE: '/run/secrets/anthropic' },
       'anthropic'
     )
-    expect(snapshot.configured).toBe(false)
-    expect(snapshot.credentials.apiKey.current).toBeUndefined()
     expect(snapshot.issues).toContainEqual(
-      expect.objectContaining({ reason, variable: 'ANTHROPIC_API_KEY', blocking: false })
+      expect.objectContaining({ reason: 'empty', variable: 'ANTHROPIC_API_KEY_FILE' })
     )
-    expect(snapshot.issues).toContainEqual(
-      expect.objectContaining({ reason: 'missing', variable: 'ANTHROPIC_API_KEY', blocking: true })
-    )
-    for (const issue of snapshot.issues) {
-      if (value.trim().length > 3) expect(issue.message).not.toContain(value)
-    }
   })
+
+  it.each([...PLACEHOLDERS.map((value) => [value, 'placeholder'] as const)])(
+    'ANTHROPIC_API_KEY=%j configures nothing and keeps the reason %s',
+    async (value, reason) => {
+      const snapshot = await new SecretRegistry().resolveProvider(
+        { ANTHROPIC_API_KEY: value },
+        'anthropic'
+      )
+      expect(snapshot.configured).toBe(false)
+      expect(snapshot.credentials.apiKey.current).toBeUndefined()
+      expect(snapshot.issues).toContainEqual(
+        expect.objectContaining({ reason, variable: 'ANTHROPIC_API_KEY', blocking: false })
+      )
+      expect(snapshot.issues).toContainEqual(
+        expect.objectContaining({
+          reason: 'missing',
+          variable: 'ANTHROPIC_API_KEY',
+          blocking: true,
+        })
+      )
+      for (const issue of snapshot.issues) {
+        if (value.trim().length > 3) expect(issue.message).not.toContain(value)
+      }
+    }
+  )
 
   it('a placeholder canonical variable falls back to a usable alias, the reason kept', async () => {
     const value = newValue()

@@ -323,7 +323,9 @@ export const callAnthropic = async (
         filter: redactor.bodyFilter(usage && ((text) => usage.push(text))),
         failureTail: sse
           ? (error) =>
-              sseError(error.kind === 'timeout' ? 'timeout_error' : 'api_error', error.message)
+              error.kind === 'timeout'
+                ? sseError('timeout_error', 'The upstream went silent in the middle of the stream')
+                : sseError('api_error', 'The upstream closed the stream before it ended')
           : undefined,
         onEnd: (why) =>
           report(

@@ -9,9 +9,15 @@ import { AWS_CURRENT, AWS_PENDING, secretsManagerRef } from './aws-secrets-manag
 import { isSecretsStoreBinding, secretsStoreRef } from './secrets-store.ts'
 import { StoreCache, type StoreCacheOptions, type StoreEntry } from './store-cache.ts'
 import type { StoreRef } from './store-fetch.ts'
+import { READS, type StoreRead } from './store-read.ts'
 
 /** `NAME_AWS_SECRET=<secret id or ARN>[#<json field>]`: the value of `NAME` in Secrets Manager. */
 export const AWS_SECRET_SUFFIX = '_AWS_SECRET'
+/**
+ * `NAME_AWS_SECRET_FIELD=<json field>`: the field of the JSON secret `NAME_AWS_SECRET` names.
+ * The same as `#<field>`, but it survives `.env` files, where an unquoted `#` starts a comment.
+ */
+export const AWS_SECRET_FIELD_SUFFIX = '_AWS_SECRET_FIELD'
 /** `NAME_AWS_PARAMETER=<parameter name>`: the value of `NAME` in SSM Parameter Store. */
 export const AWS_PARAMETER_SUFFIX = '_AWS_PARAMETER'
 /** How long a fetched store value is used before it is refreshed, in seconds. */
@@ -33,9 +39,20 @@ export const STORE_BACKED_VARIABLES: ReadonlyMap<string, string | undefined> = n
 ])
 
 /** Each store-backed variable with its two locator variables, named once (no per-request strings). */
-const LOCATORS: readonly (readonly [name: string, secret: string, parameter: string])[] = [
-  ...STORE_BACKED_VARIABLES.keys(),
-].map((name) => [name, `${name}${AWS_SECRET_SUFFIX}`, `${name}${AWS_PARAMETER_SUFFIX}`] as const)
+const LOCATORS: readonly (readonly [
+  name: string,
+  secret: string,
+  parameter: string,
+  field: string,
+])[] = [...STORE_BACKED_VARIABLES.keys()].map(
+  (name) =>
+    [
+      name,
+      `${name}${AWS_SECRET_SUFFIX}`,
+      `${name}${AWS_PARAMETER_SUFFIX}`,
+      `${name}${AWS_SECRET_FIELD_SUFFIX}`,
+    ] as const
+)
 
 /** One variable whose value comes from a store. */
 interface Sourced {
@@ -44,6 +61,8 @@ interface Sourced {
   /** The variable that configures it, e.g. `ANTHROPIC_API_KEY_AWS_SECRET`. */
   readonly variable: string
   readonly ref: StoreRef
+  /** The ref's source, with `#<field>` when one field of a JSON secret is read. */
+  readonly source: string
   readonly field?: string
   /** For an `AWSPENDING` read: the current one, whose version it must differ from. */
   readonly currentOf?: StoreRef
@@ -54,14 +73,6 @@ interface Plan {
   readonly refs: readonly StoreRef[]
 }
 
-/** Where a variable's value came from, kept on the environment {@link StoreSources.overlay} returns. */
-export interface StoreRead {
-  readonly source: string
-  readonly variable: string
-  /** Why no value is there: the store's error, redacted. */
-  readonly error?: string
-}
-
 /** One store-backed variable in `GET /admin/keys/status`: where it is read, never its value. */
 export interface StoreSourceStatus {
   /** The variable the value fills, e.g. `ANTHROPIC_API_KEY`. */
@@ -69,7 +80,7 @@ export interface StoreSourceStatus {
   /** The variable that names the store, e.g. `ANTHROPIC_API_KEY_AWS_SECRET`. */
   readonly configuredBy: string
   readonly store: StoreKind
-  /** `aws-sm:<id>`, `aws-ssm:<name>` or `secrets-store:<binding>`. */
+  /** `aws-sm:<id>` (`aws-sm:<id>#<field>` for a JSON field), `aws-ssm:<name>` or `secrets-store:<binding>`. */
   readonly source: string
   readonly stage: string | null
   readonly versionId: string | null
@@ -98,14 +109,11 @@ export interface StoreSourcesOptions extends StoreCacheOptions {
 }
 
 /** The global fetch, late-bound and called unbound (workerd rejects another `this`). */
+export { type StoreRead, storeReadOf } from './store-read.ts'
+
 const globalFetch: typeof fetch = (input, init) => fetch(input, init)
 
 const RAW = Symbol('keyline.rawEnv')
-const READS = Symbol('keyline.storeReads')
-
-/** Where `name`'s value in an environment from {@link StoreSources.overlay} came from. */
-export const storeReadOf = (env: EnvRecord, name: string): StoreRead | undefined =>
-  (env as { [READS]?: Map<string, StoreRead> })[READS]?.get(name)
 
 const stringAt = (env: EnvRecord, name: string): string | undefined => {
   const value = env[name]
@@ -199,7 +207,7 @@ export class StoreSources {
         variable: s.name,
         configuredBy: s.variable,
         store: s.ref.kind,
-        source: s.ref.source,
+        source: s.source,
         stage: entry?.fetched?.stage ?? null,
         versionId: entry?.fetched?.versionId ?? null,
         present: entry?.fetched ? entry.fetched.value !== undefined : false,
@@ -233,13 +241,14 @@ export class StoreSources {
     const known = frozen ? this.#frozenPlans.get(env) : undefined
     if (known) return known
     let key = ''
-    for (const [name, secretVariable, parameterVariable] of LOCATORS) {
+    for (const [name, secretVariable, parameterVariable, fieldVariable] of LOCATORS) {
       const secret = env[secretVariable]
       const parameter = env[parameterVariable]
       const value = env[name]
       const bound = typeof value === 'object' && value !== null && isSecretsStoreBinding(value)
       if (typeof secret !== 'string' && typeof parameter !== 'string' && !bound) continue
-      key += `${name}\u0000${typeof secret === 'string' ? secret : ''}\u0000${typeof parameter === 'string' ? parameter : ''}\u0000${bound ? 1 : 0}\u0001`
+      const field = env[fieldVariable]
+      key += `${name}\u0000${typeof secret === 'string' ? secret : ''}\u0000${typeof parameter === 'string' ? parameter : ''}\u0000${bound ? 1 : 0}\u0000${typeof field === 'string' ? field : ''}\u0001`
     }
     let plan = this.#plans.get(key)
     if (!plan) {
@@ -260,14 +269,14 @@ export class StoreSources {
       if (read.skip) continue
       if (read.value !== undefined) {
         overlaid[s.name] = read.value
-        reads.set(s.name, { source: s.ref.source, variable: s.variable })
+        reads.set(s.name, { source: s.source, variable: s.variable })
       } else {
         // No value: a Secrets Store binding must not be read as one.
         if (isSecretsStoreBinding(base[s.name])) overlaid[s.name] = undefined
         reads.set(s.name, {
-          source: s.ref.source,
+          source: s.source,
           variable: s.variable,
-          error: read.error ?? `${s.ref.source}: not fetched yet`,
+          error: read.error ?? `${s.source}: not fetched yet`,
         })
       }
     }
@@ -284,33 +293,36 @@ const buildPlan = (env: EnvRecord): Plan => {
     const secret = stringAt(env, `${name}${AWS_SECRET_SUFFIX}`)
     const parameter = stringAt(env, `${name}${AWS_PARAMETER_SUFFIX}`)
     if (secret) {
-      const { id, field } = splitField(secret)
+      const split = splitField(secret)
+      const id = split.id
+      const field = stringAt(env, `${name}${AWS_SECRET_FIELD_SUFFIX}`) ?? split.field
       const current = secretsManagerRef(id, AWS_CURRENT)
       const variable = `${name}${AWS_SECRET_SUFFIX}`
-      sourced.push({ name, variable, ref: current, ...(field ? { field } : {}) })
+      const source = field ? `${current.source}#${field}` : current.source
+      sourced.push({ name, variable, ref: current, source, ...(field ? { field } : {}) })
       // The rotation staged in Secrets Manager is the next value, unless the next slot has a store of its own.
       if (
         next &&
         !stringAt(env, `${next}${AWS_SECRET_SUFFIX}`) &&
         !stringAt(env, `${next}${AWS_PARAMETER_SUFFIX}`)
       ) {
+        const pending = secretsManagerRef(id, AWS_PENDING)
         sourced.push({
           name: next,
           variable,
-          ref: secretsManagerRef(id, AWS_PENDING),
+          ref: pending,
+          source: field ? `${pending.source}#${field}` : pending.source,
           currentOf: current,
           ...(field ? { field } : {}),
         })
         filled.add(next)
       }
     } else if (parameter) {
-      sourced.push({
-        name,
-        variable: `${name}${AWS_PARAMETER_SUFFIX}`,
-        ref: parameterStoreRef(parameter),
-      })
+      const ref = parameterStoreRef(parameter)
+      sourced.push({ name, variable: `${name}${AWS_PARAMETER_SUFFIX}`, ref, source: ref.source })
     } else if (isSecretsStoreBinding(env[name]) && !filled.has(name)) {
-      sourced.push({ name, variable: name, ref: secretsStoreRef(name) })
+      const ref = secretsStoreRef(name)
+      sourced.push({ name, variable: name, ref, source: ref.source })
     }
   }
   const refs = [...new Map(sourced.map((s) => [s.ref.key, s.ref])).values()]
@@ -334,7 +346,10 @@ const sourcedValue = (
   ) {
     return { skip: true }
   }
-  if (!s.field) return { value: fetched.value }
+  if (!s.field) {
+    const whole = jsonObjectProblem(s, fetched.value)
+    return whole ? { error: whole } : { value: fetched.value }
+  }
   let parsed: unknown
   try {
     parsed = JSON.parse(fetched.value)
@@ -345,4 +360,30 @@ const sourcedValue = (
   if (typeof field === 'string') return { value: field }
   if (typeof field === 'number') return { value: String(field) }
   return { error: `${s.ref.source}: the secret has no string field ${s.field}` }
+}
+
+/** A field name that is shown in a message: an identifier, never anything that could be a value. */
+const SHOWN_FIELD = /^[A-Za-z_][A-Za-z0-9_.-]{0,39}$/
+
+/**
+ * Why a store value that is a JSON object cannot stand for one credential (it is one only by
+ * mistake: a `#<field>` lost to a `.env` comment, say), naming the way to pick a field; or
+ * `undefined` for any other value.
+ */
+const jsonObjectProblem = (s: Sourced, value: string): string | undefined => {
+  const text = value.trim()
+  if (!text.startsWith('{')) return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined
+  const fields = Object.keys(parsed).filter((k) => SHOWN_FIELD.test(k))
+  const named = fields.length ? ` (fields: ${fields.slice(0, 8).join(', ')})` : ''
+  const what = `${s.ref.source}: the value is a JSON object${named}, not a single ${s.name} value`
+  if (s.ref.kind !== 'aws-sm') return `${what}; store the value itself`
+  const base = s.variable.slice(0, -AWS_SECRET_SUFFIX.length)
+  return `${what}; name its field with ${base}${AWS_SECRET_FIELD_SUFFIX}=<field> (or ${s.variable}="<id>#<field>", quoted in a .env file, where an unquoted # starts a comment)`
 }
