@@ -91,6 +91,9 @@ const jsonOf = async (c: Context): Promise<unknown> => {
   }
 }
 
+/** Status fields that hold free text, redacted before an answer goes out. */
+const FREE_TEXT: ReadonlySet<string> = new Set(['message', 'lastError', 'reason', 'detail'])
+
 /** The body of `POST /admin/keys/reload`: the new status and what was published. */
 export interface ReloadResult extends KeyStatus {
   readonly reload: { readonly epoch: string | null; readonly propagated: boolean }
@@ -140,18 +143,47 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
       clientTokensStatus(env, registry),
       ...PROVIDER_IDS.map((id) => validator.validate(snapshot[id])),
     ])
-    return {
+    return redactFreeText(c, {
       ...keyStatus(
         snapshot,
         (id) => validator.peek(snapshot[id]),
         (id) => health.get(id),
         runtime,
         now(),
-        registry.storeStatus(),
+        // A store's error is its own words: the request's redactor (every credential the
+        // environment holds, AWS keys included) takes out any secret it quotes.
+        registry
+          .storeStatus()
+          .map((store) =>
+            store.lastError === null
+              ? store
+              : { ...store, lastError: redactorOf(c, readRequestEnv).redactString(store.lastError) }
+          ),
         fyersTokens && { fyers: fyersTokens.status(env, snapshot.fyers) }
       ),
       clients,
+    })
+  }
+
+  /**
+   * The status with its free text (issue messages, store errors: a store's own words may quote
+   * what it was sent) passed through the request's redactor, which knows every credential the
+   * environment holds, AWS keys included. Names, sources and fingerprints are keyline's own and
+   * stay as they are (a JSON secret's field names would otherwise match them).
+   */
+  const redactFreeText = <T>(c: Context, status: T): T => {
+    const redactor = redactorOf(c, readRequestEnv)
+    const walk = (value: unknown, key: string | undefined): unknown => {
+      if (typeof value === 'string') {
+        return key !== undefined && FREE_TEXT.has(key) ? redactor.redactString(value) : value
+      }
+      if (Array.isArray(value)) return value.map((item) => walk(item, key))
+      if (value && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]))
+      }
+      return value
     }
+    return walk(status, undefined) as T
   }
 
   const publish = async (c: Context, change: EpochChange): Promise<EpochRecord | undefined> => {
@@ -195,20 +227,6 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
   }
 
   const app = honoApp<AdminEnv>()
-  // Every JSON answer passes the proxy's redactor, which knows every credential the request's
-  // environment holds (AWS keys included): a store's error text echoing one shows a fingerprint.
-  app.use(async function redactAdminAnswers(c, next) {
-    await next()
-    const type = c.res.headers.get('content-type')
-    if (!type?.startsWith('application/json')) return
-    const text = await c.res.text()
-    const headers = new Headers(c.res.headers)
-    headers.delete('content-length')
-    c.res = new Response(redactorOf(c, readRequestEnv).redactBody(text), {
-      status: c.res.status,
-      headers,
-    })
-  })
   // Every audited action but the status is a rotation event, stored before the answer goes.
   app.use(async function rotationEventsMiddleware(c, next) {
     try {
