@@ -5,9 +5,11 @@
  * CLI without real keys or a network.
  */
 
+import { createServer } from 'node:net'
 import { EXAMPLE_MODEL } from '../src/catalog/anthropic.ts'
 import { runCli } from '../src/cli/run.ts'
 import { serveNode } from '../src/entries/node.ts'
+import { listeningUrl } from '../src/entries/serve.ts'
 import {
   generateStubKeys,
   startAnthropicStub,
@@ -22,12 +24,30 @@ const [anthropic, fyers] = await Promise.all([
   startAnthropicStub(options.anthropic),
   startFyersStub(options.fyers),
 ])
+/** A port the OS says is free now (for `PORT=0`): the Fyers redirect URI must name it before start. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+const port = process.env.PORT && process.env.PORT !== '0' ? process.env.PORT : '8787'
+const chosenPort = process.env.PORT === '0' ? String(await freePort()) : port
 const clientToken = `demo-client-${crypto.randomUUID()}`
 const adminToken = `demo-admin-${crypto.randomUUID()}`
 Object.assign(process.env, {
   // A named client token: the access log and the metrics say `demo` called.
   ...stubBindings(keys, { anthropic: anthropic.url, fyers: fyers.url }, `demo=${clientToken}`),
   ADMIN_TOKEN: adminToken,
+  // What the stub Fyers needs for `keyline fyers refresh` and `keyline fyers login`.
+  FYERS_APP_SECRET: keys.fyers.appSecret,
+  FYERS_PIN: keys.fyers.pin,
+  FYERS_REFRESH_TOKEN: keys.fyers.refreshToken,
+  FYERS_REDIRECT_URI: `${listeningUrl(process.env.HOST || '127.0.0.1', Number(chosenPort))}/admin/fyers/callback`,
+  PORT: chosenPort,
 })
 const { url, close } = await serveNode()
 const auth = `-H 'authorization: Bearer ${clientToken}'`
@@ -63,6 +83,8 @@ The CLI (the same admin API):
   export KEYLINE_URL=${url} KEYLINE_ADMIN_TOKEN=${adminToken}
   npm run -s cli -- status
   npm run -s cli -- reload
+  npm run -s cli -- fyers refresh   # a new Fyers access token from the refresh token and PIN
+  npm run -s cli -- fyers login     # open the URL it prints: the stub Fyers signs you in at once
 
 The Anthropic SDK:
   new Anthropic({ baseURL: '${url}', apiKey: '${clientToken}' })

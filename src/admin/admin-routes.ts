@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
+import { setHint } from '../catalog/set-hint.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { honoApp } from '../hono-app.ts'
@@ -335,7 +336,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
         throw new KeylineError(
           409,
           'next_not_staged',
-          `No next ${label} is staged: set ${definition.next} and reload`,
+          `No next ${label} is staged: ${setHint([definition.next], runtime)}`,
           { details: { provider } }
         )
       }

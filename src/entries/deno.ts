@@ -8,13 +8,14 @@
 import { getConnInfo } from 'hono/deno'
 import type { AppOptions } from '../app.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
+import type { SharedStore } from '../store/shared-store.ts'
 import { startDenoTelemetry } from '../telemetry/export/deno.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { httpLayerCheck, httpLayerResponse } from './http-errors.ts'
 import { startFailure } from './listen-error.ts'
 import { listenOptions } from './listen-options.ts'
 import { drain, listeningUrl, type ServerRuntime, wireServer } from './serve.ts'
-import { ENTRY_HELP, startupWarnings, wantsHelp } from './startup-report.ts'
+import { ENTRY_HELP, startupReport, startupWarnings, wantsHelp } from './startup-report.ts'
 
 /** A running Deno server. */
 export interface DenoServer {
@@ -22,6 +23,8 @@ export interface DenoServer {
   readonly url: string
   /** The registry the server reads its credentials with. */
   readonly registry: SecretRegistry
+  /** The shared store it uses (Redis, a file or memory). */
+  readonly store: SharedStore
   /** Stops accepting connections and resolves once in-flight requests have finished (bounded). */
   close(): Promise<void>
 }
@@ -40,7 +43,7 @@ const DENO: ServerRuntime = {
  * `SHUTDOWN_TIMEOUT_MS`, then closes the shared store.
  */
 export const serveDeno = async (options: AppOptions = {}): Promise<DenoServer> => {
-  const { app, registry, listen, release } = await wireServer(DENO, options)
+  const { app, registry, listen, store, release } = await wireServer(DENO, options)
   let url = listeningUrl(listen.hostname, listen.port)
   let server: Deno.HttpServer
   try {
@@ -75,7 +78,7 @@ export const serveDeno = async (options: AppOptions = {}): Promise<DenoServer> =
     closing ??= drain(server.shutdown(), listen.shutdownTimeoutMs, release)
     return closing
   }
-  return { server, url, registry, close }
+  return { server, url, registry, store, close }
 }
 
 if (import.meta.main && wantsHelp(Deno.args)) {
@@ -102,8 +105,17 @@ if (import.meta.main) {
     console.error(sentence)
     Deno.exit(1)
   }
+  // One banner: a few lines on a terminal, else one JSON line (`msg: 'keyline listening'`).
   console.log(
-    JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'deno', url: started.url })
+    await startupReport(
+      started,
+      Deno.env.toObject(),
+      {
+        runtime: 'deno',
+        url: started.url,
+      },
+      { tty: Deno.stdout.isTerminal() }
+    )
   )
   // Configuration problems (a store's JSON secret read whole, a placeholder…), once, at start.
   startupWarnings(started.registry, Deno.env.toObject()).then(

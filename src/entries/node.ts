@@ -7,13 +7,14 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import type { AppOptions } from '../app.ts'
 import { batchedSink } from '../log/sink.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
+import type { SharedStore } from '../store/shared-store.ts'
 import { startNodeTelemetry } from '../telemetry/export/node.ts'
 import { registerKeylineMetrics } from '../telemetry/record.ts'
 import { startFailure } from './listen-error.ts'
 import { listenOptions } from './listen-options.ts'
 import { createNodeServer } from './node-http.ts'
 import { drain, listeningUrl, type ServerRuntime, wireServer } from './serve.ts'
-import { ENTRY_HELP, startupWarnings, wantsHelp } from './startup-report.ts'
+import { ENTRY_HELP, startupReport, startupWarnings, wantsHelp } from './startup-report.ts'
 
 /** A running Node server. */
 export interface NodeServer {
@@ -21,6 +22,8 @@ export interface NodeServer {
   readonly url: string
   /** The registry the server reads its credentials with. */
   readonly registry: SecretRegistry
+  /** The shared store it uses (Redis, a file or memory). */
+  readonly store: SharedStore
   /** Stops accepting connections and resolves once in-flight requests have finished. */
   close(): Promise<void>
 }
@@ -33,7 +36,7 @@ export interface NodeServer {
  * accepting, drains in-flight requests for at most `SHUTDOWN_TIMEOUT_MS`, then closes the store.
  */
 export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> => {
-  const { app, registry, listen, release } = await wireServer(NODE, options)
+  const { app, registry, listen, store, release } = await wireServer(NODE, options)
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = createNodeServer(app.fetch, listen.hostname)
     s.once('error', (error) => {
@@ -62,7 +65,7 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
     })()
     return closing
   }
-  return { server, url, registry, close }
+  return { server, url, registry, store, close }
 }
 
 /** What Node gives the wiring. */
@@ -119,9 +122,18 @@ if (isMain) {
     process.exit(1)
   }
   const { url, close } = started
-  const metrics = telemetry.prometheusUrl ? { metrics_url: telemetry.prometheusUrl } : {}
+  // One banner: a few lines on a terminal, else one JSON line (`msg: 'keyline listening'`).
   console.log(
-    JSON.stringify({ level: 'info', msg: 'keyline listening', runtime: 'node', url, ...metrics })
+    await startupReport(
+      started,
+      process.env,
+      {
+        runtime: 'node',
+        url,
+        ...(telemetry.prometheusUrl ? { metricsUrl: telemetry.prometheusUrl } : {}),
+      },
+      { tty: process.stdout.isTTY === true }
+    )
   )
   // Configuration problems (a store's JSON secret read whole, a placeholder…), once, at start.
   startupWarnings(started.registry, process.env).then(

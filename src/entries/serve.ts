@@ -33,6 +33,8 @@ export interface ServerWiring {
   readonly registry: SecretRegistry
   /** `HOST`, `PORT`, `SHUTDOWN_TIMEOUT_MS`. */
   readonly listen: ListenOptions
+  /** The shared store the app uses (the start-up banner names its kind). */
+  readonly store: SharedStore
   /** What shutdown does after the server stopped: the refresh timer, the store's connection. */
   release(): Promise<void>
 }
@@ -56,7 +58,7 @@ export const wireServer = async (
     })
   // Redis (KEYLINE_REDIS_URL), a file (KEYLINE_VAULT_FILE) or memory: vault, lock, reload epoch.
   const ownStore = options.store ? undefined : await sharedStoreFromEnv(env)
-  const store: SharedStore | undefined = options.store ?? ownStore
+  const store = (options.store ?? ownStore) as SharedStore
   const app = createApp({
     runtime: runtime.name,
     // Read once: a variable changed after start is not seen (as `HOST` and `PORT` are not).
@@ -71,6 +73,7 @@ export const wireServer = async (
     app,
     registry,
     listen,
+    store,
     release: async () => {
       stopRefreshTimer()
       await ownStore?.close().catch(() => undefined)

@@ -1,7 +1,10 @@
-import { PROVIDER_IDS } from '../catalog/providers.ts'
+import { adminTokens } from '../admin/admin-auth.ts'
+import { CLIENT_TOKENS_VARIABLE } from '../catalog/keyline.ts'
+import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import type { EnvRecord } from '../env.ts'
 import { clientTokensStatus } from '../middleware/client-auth.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
+import type { SharedStore } from '../store/shared-store.ts'
 
 /** One line of the start-up log (a JSON log line). */
 export interface StartupLine {
@@ -88,3 +91,175 @@ README.md ("Configuration") says more; .env.example lists them all.`
 /** Whether the entry was started with `--help` (or `-h`). */
 export const wantsHelp = (args: readonly string[]): boolean =>
   args.includes('--help') || args.includes('-h')
+
+/** One provider as the start-up banner shows it: configured or not, and where from. */
+export interface ProviderFacts {
+  readonly configured: boolean
+  /** Where each credential with a value was read (`env:NAME`, `file:/path`, `aws-sm:<id>`…). */
+  readonly sources: readonly string[]
+  /** The variables whose absence or problem keeps it unconfigured. */
+  readonly missing: readonly string[]
+}
+
+/** What the start-up banner says: never a value, nor a fingerprint. */
+export interface StartupFacts {
+  readonly runtime: string
+  readonly url: string
+  readonly providers: { readonly [P in ProviderId]: ProviderFacts }
+  /** The proxy: open with client tokens, else closed (`KEYLINE_CLIENT_TOKENS` opens it). */
+  readonly proxy: {
+    readonly open: boolean
+    readonly clientTokens: number
+    readonly source: string | null
+    readonly problem: string | null
+  }
+  /** The admin API and the console (`<url>/admin`): on with an admin token. */
+  readonly admin: { readonly on: boolean; readonly consoleUrl: string | null }
+  /** The shared store: its kind and, for Redis and a file, where (a Redis URL without its password). */
+  readonly store: { readonly kind: SharedStore['kind']; readonly location: string | null }
+  readonly metricsUrl?: string
+}
+
+/** A Redis URL without its user and password. */
+const redisLocation = (raw: string): string => {
+  try {
+    const url = new URL(raw)
+    url.username = ''
+    url.password = ''
+    return url.toString().replace(/\/$/, '')
+  } catch {
+    return 'redis'
+  }
+}
+
+const text = (value: unknown): string | null =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim() : null
+
+/** Reads what the banner says from the wiring: the registry's snapshot, the client and admin tokens, the store. */
+export const startupFacts = async (
+  wiring: { readonly registry: SecretRegistry; readonly store: Pick<SharedStore, 'kind'> },
+  env: EnvRecord,
+  listening: { readonly runtime: string; readonly url: string; readonly metricsUrl?: string }
+): Promise<StartupFacts> => {
+  const { registry, store } = wiring
+  const laid = await registry.environment(env)
+  const [snapshot, clients] = await Promise.all([
+    registry.resolve(laid),
+    clientTokensStatus(laid, registry),
+  ])
+  const providers = {} as Record<ProviderId, ProviderFacts>
+  for (const id of PROVIDER_IDS) {
+    const provider = snapshot[id]
+    const sources: string[] = []
+    for (const state of Object.values(provider.credentials)) {
+      const source = (state as { current?: { source: string } }).current?.source
+      if (source && !sources.includes(source)) sources.push(source)
+    }
+    const missing = [
+      ...new Set(provider.issues.filter((issue) => issue.blocking).map((i) => i.variable)),
+    ]
+    providers[id] = { configured: provider.configured, sources, missing }
+  }
+  const admin = adminTokens(env).length > 0
+  const location =
+    store.kind === 'redis'
+      ? redisLocation(text(env.KEYLINE_REDIS_URL) ?? '')
+      : store.kind === 'file'
+        ? text(env.KEYLINE_VAULT_FILE)
+        : null
+  return {
+    runtime: listening.runtime,
+    url: listening.url,
+    providers,
+    proxy: {
+      open: clients.configured,
+      clientTokens: clients.count,
+      source: clients.source,
+      problem: clients.problem,
+    },
+    admin: { on: admin, consoleUrl: admin ? `${listening.url}/admin` : null },
+    store: { kind: store.kind, location },
+    ...(listening.metricsUrl ? { metricsUrl: listening.metricsUrl } : {}),
+  }
+}
+
+const STORE_WORDS: Record<SharedStore['kind'], string> = {
+  redis: 'Redis, shared by every replica',
+  file: 'a file, for this one instance',
+  memory: 'memory: nothing survives a restart (set KEYLINE_REDIS_URL or KEYLINE_VAULT_FILE)',
+  kv: 'Workers KV',
+}
+
+const providerLine = (id: ProviderId, facts: ProviderFacts): string => {
+  const name = providerDefinitions[id].name
+  const from = facts.sources.length > 0 ? ` from ${facts.sources.join(', ')}` : ''
+  return facts.configured
+    ? `${name}: configured${from}`
+    : `${name}: not configured${facts.missing.length > 0 ? ` (set ${facts.missing.join(', ')})` : ''}`
+}
+
+/**
+ * The one start-up line of the Node and Deno entries: on a terminal (`tty`), a few lines a
+ * person reads; else one JSON log line (`msg: 'keyline listening'`, `runtime`, `url`, and the
+ * facts as fields) that tests and log pipelines parse.
+ */
+export const startupBanner = (facts: StartupFacts, { tty }: { tty: boolean }): string => {
+  if (!tty) {
+    const providers: Record<string, ProviderFacts> = {}
+    for (const id of PROVIDER_IDS) providers[id] = facts.providers[id]
+    return JSON.stringify({
+      level: 'info',
+      msg: 'keyline listening',
+      runtime: facts.runtime,
+      url: facts.url,
+      ...(facts.metricsUrl ? { metrics_url: facts.metricsUrl } : {}),
+      providers,
+      proxy: {
+        open: facts.proxy.open,
+        client_tokens: facts.proxy.clientTokens,
+        source: facts.proxy.source,
+        ...(facts.proxy.open
+          ? {}
+          : { problem: facts.proxy.problem, opened_by: CLIENT_TOKENS_VARIABLE }),
+      },
+      admin: { on: facts.admin.on, console_url: facts.admin.consoleUrl },
+      store: facts.store,
+    })
+  }
+  const { proxy, admin, store } = facts
+  const lines = [
+    `keyline listening on ${facts.url} (${facts.runtime})`,
+    ...PROVIDER_IDS.map((id) => `  ${providerLine(id, facts.providers[id])}`),
+    proxy.open
+      ? `  Proxy: open, ${proxy.clientTokens} client token${proxy.clientTokens === 1 ? '' : 's'} from ${proxy.source}`
+      : proxy.problem === 'missing' || proxy.problem === null
+        ? `  Proxy: closed, no client tokens (set ${CLIENT_TOKENS_VARIABLE} to open it)`
+        : `  Proxy: closed, ${CLIENT_TOKENS_VARIABLE}${proxy.source ? ` (${proxy.source})` : ''} is not usable: ${proxy.problem} (see the warning below)`,
+    admin.on
+      ? `  Admin API and console: on, console at ${admin.consoleUrl}`
+      : '  Admin API and console: off (set ADMIN_TOKEN to turn them on)',
+    `  Shared store: ${STORE_WORDS[store.kind]}${store.location ? ` (${store.location})` : ''}`,
+    ...(facts.metricsUrl ? [`  Metrics: ${facts.metricsUrl}`] : []),
+  ]
+  return lines.join('\n')
+}
+
+/**
+ * The banner of a started server ({@link startupFacts}, {@link startupBanner}); should reading
+ * the facts fail, the URL alone, so the start is always reported.
+ */
+export const startupReport = async (
+  wiring: Parameters<typeof startupFacts>[0],
+  env: EnvRecord,
+  listening: Parameters<typeof startupFacts>[2],
+  options: { tty: boolean }
+): Promise<string> => {
+  try {
+    return startupBanner(await startupFacts(wiring, env, listening), options)
+  } catch {
+    const { runtime, url } = listening
+    return options.tty
+      ? `keyline listening on ${url} (${runtime})`
+      : JSON.stringify({ level: 'info', msg: 'keyline listening', runtime, url })
+  }
+}

@@ -5,9 +5,11 @@
  */
 
 import { fyersDefinition, jwtExpiry } from '../../catalog/fyers.ts'
+import { setHint } from '../../catalog/set-hint.ts'
 import { decodeBase64Url, encodeBase64Url } from '../../encoding.ts'
 import type { EnvRecord } from '../../env.ts'
 import { KeylineError } from '../../errors/keyline-error.ts'
+import { runtimeName } from '../../runtime.ts'
 import {
   FyersApiError,
   type FyersAppCredentials,
@@ -97,7 +99,7 @@ export class FyersSignIn {
       throw new KeylineError(
         409,
         'fyers_sign_in_unavailable',
-        `Fyers sign-in needs ${missing.join(', ')}: set ${missing.length > 1 ? 'them' : 'it'} and reload`,
+        `Fyers sign-in needs ${missing.join(', ')}: ${setHint(missing, runtimeName())}`,
         { details: { missing } }
       )
     }
