@@ -6,6 +6,7 @@ import { rotatingCredential } from '../rotation/rotating-credential.ts'
 import { REDACTED } from '../secrets/fingerprint.ts'
 import type { AdminClient } from './admin-client.ts'
 import { CliError } from './cli-error.ts'
+import { reloadOutcome } from './reach.ts'
 import { type Verdict, type WaitOptions, waitForStatus } from './wait-for-status.ts'
 import type { WranglerRunner } from './wrangler.ts'
 
@@ -56,17 +57,21 @@ const checkStep = (onFailure: string): RotateStep => ({
   },
 })
 
-/** `POST /admin/keys/reload`. */
-const reloadStep = (onFailure: string): RotateStep => ({
+/**
+ * `POST /admin/keys/reload`; its outcome says how far the reload reached (`others`: how the
+ * other instances see the change without a shared store).
+ */
+const reloadStep = (onFailure: string, others: string): RotateStep => ({
   title: 'Reload: POST /admin/keys/reload',
   onFailure,
   async run({ client }) {
-    const result = await client.reload()
-    return result.reload.propagated
-      ? `reloaded; epoch ${result.reload.epoch} published to every isolate`
-      : 'reloaded'
+    const { runtime, reload } = await client.reload()
+    return reloadOutcome(runtime, reload.propagated, reload.epoch, others)
   },
 })
+
+const WORKERS_OTHERS = "other isolates see the new secret once wrangler's deployment reaches them"
+const NODE_OTHERS = 'other processes re-read the files within 5 s on their own'
 
 /** Polls until the staged key is seen and validated upstream; `invalid` fails at once. */
 const waitNextValidStep = (onFailure: string): RotateStep => ({
@@ -164,7 +169,7 @@ export const workersPlan = (provider: ProviderId, wrangler: WranglerRunner): Rot
         return `${next} put; a new deployment carries it`
       },
     },
-    reloadStep(staged),
+    reloadStep(staged, WORKERS_OTHERS),
     waitNextValidStep(staged),
     {
       title: `Promote: wrangler secret put ${main} (value on stdin)`,
@@ -183,7 +188,7 @@ export const workersPlan = (provider: ProviderId, wrangler: WranglerRunner): Rot
         return `${next} deleted`
       },
     },
-    reloadStep(promoted),
+    reloadStep(promoted, WORKERS_OTHERS),
     finalCheckStep(promoted),
   ]
 }
@@ -211,7 +216,7 @@ export const nodePlan = (
         return `${files.next} written (mode 0600)`
       },
     },
-    reloadStep(staged),
+    reloadStep(staged, NODE_OTHERS),
     waitNextValidStep(staged),
     {
       title: `Promote: write ${files.current} (${main}_FILE), atomically`,
@@ -229,7 +234,7 @@ export const nodePlan = (
         return `${files.next} emptied`
       },
     },
-    reloadStep(promoted),
+    reloadStep(promoted, NODE_OTHERS),
     finalCheckStep(promoted),
   ]
 }

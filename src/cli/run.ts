@@ -3,6 +3,7 @@ import { fingerprint } from '../secrets/fingerprint.ts'
 import { type AdminClient, createAdminClient } from './admin-client.ts'
 import { type CliCommand, type CliGlobals, parseCli, type RotateTarget, USAGE } from './args.ts'
 import { CliError } from './cli-error.ts'
+import { reachSentence } from './reach.ts'
 import { nodeManualSteps, nodePlan, type RotateStep, workersPlan } from './rotate-plan.ts'
 import { waitForStatus } from './wait-for-status.ts'
 import { wranglerRunner } from './wrangler.ts'
@@ -199,12 +200,22 @@ const execute = async (argv: readonly string[], io: CliIo): Promise<number> => {
         ? JSON.stringify(result, null, 2)
         : `Promoted ${promoted.provider} ${promoted.credential}: current ${promoted.fingerprint}` +
             (promoted.replaced ? ` (was ${promoted.replaced})` : '') +
-            (promoted.propagated ? ', published to every instance' : '') +
+            `.\n${reachSentence('The promotion', result.runtime, promoted.propagated)}` +
             `\n${formatStatus(result)}`
     )
     return 0
   }
-  const body = command.command === 'status' ? await client.status() : await client.reload()
+  if (command.command === 'reload') {
+    const result = await client.reload()
+    const { propagated, epoch } = result.reload
+    io.out(
+      command.json
+        ? JSON.stringify(result, null, 2)
+        : `${reachSentence('The reload', result.runtime, propagated, epoch)}\n${formatStatus(result)}`
+    )
+    return 0
+  }
+  const body = await client.status()
   io.out(command.json ? JSON.stringify(body, null, 2) : formatStatus(body))
   return 0
 }

@@ -1,0 +1,97 @@
+import { PassThrough } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { runCli as runCliInProcess } from '../../src/cli/run.ts'
+import { stubControl } from '../stubs/control.ts'
+import { randomValue } from '../unit/admin-harness.ts'
+import { type NodeDeployment, startNodeDeployment } from './support/node-deployment.ts'
+import { runCli } from './support/run-cli.ts'
+
+/** A stand-in admin API: every call answers `body` (a real status, reshaped by the test). */
+const stubAdmin = async (argv: string[], body: unknown) => {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await runCliInProcess([...argv, '--url', 'http://keyline.test'], {
+    env: { KEYLINE_ADMIN_TOKEN: randomValue('admin', 32) },
+    stdin: new PassThrough(),
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    fetch: (async () =>
+      new Response(JSON.stringify(body), {
+        headers: { 'content-type': 'application/json' },
+      })) as typeof fetch,
+  })
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') }
+}
+
+describe('the CLI says how far a reload or promotion reached', { timeout: 30_000 }, () => {
+  const token = randomValue('admin', 32)
+  let deployment: NodeDeployment
+  let env: Record<string, string>
+  let current: string
+  let next: string
+
+  beforeAll(async () => {
+    const upstream = await stubControl(inject('stubs').anthropic).session()
+    current = randomValue('old', 40)
+    next = randomValue('new', 40)
+    await upstream.keys({ replace: [current, next] })
+    // One Node process, no KEYLINE_REDIS_URL: nothing carries a change to another instance.
+    deployment = await startNodeDeployment({
+      ADMIN_TOKEN: token,
+      KEYLINE_CLIENT_TOKENS: randomValue('client', 32),
+      ANTHROPIC_API_KEY: current,
+      ANTHROPIC_API_KEY_NEW: next,
+      ANTHROPIC_BASE_URL: upstream.url,
+    })
+    env = { PATH: process.env.PATH ?? '', KEYLINE_ADMIN_TOKEN: token, KEYLINE_URL: deployment.url }
+  })
+  afterAll(async () => {
+    await deployment?.stop()
+  })
+
+  it('reload on one Node process without a shared store: this instance only', async () => {
+    const json = await runCli(['reload', '--json'], env)
+    expect(JSON.parse(json.stdout).reload.propagated).toBe(false)
+    const run = await runCli(['reload'], env)
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout.split('\n')[0]).toBe(
+      'The reload reached this instance only: no shared store carries it to other instances (set KEYLINE_REDIS_URL for that).'
+    )
+    expect(run.stdout).not.toMatch(/every (instance|isolate)/)
+  })
+
+  it('reload through a shared store: every instance follows', async () => {
+    const real = JSON.parse((await runCli(['reload', '--json'], env)).stdout)
+    const run = await stubAdmin(['reload'], {
+      ...real,
+      runtime: 'workerd',
+      reload: { epoch: 'e-42', propagated: true },
+    })
+    expect(run.code).toBe(0)
+    expect(run.stdout.split('\n')[0]).toBe(
+      'The reload reached this instance, and every instance follows within 5 s through the shared store (reload epoch e-42).'
+    )
+    const alone = await stubAdmin(['reload'], {
+      ...real,
+      runtime: 'workerd',
+      reload: { epoch: null, propagated: false },
+    })
+    expect(alone.stdout.split('\n')[0]).toContain('(bind KEYLINE_KV for that)')
+  })
+
+  it('promote on one Node process without a shared store: this instance only', async () => {
+    const run = await runCli(['promote', 'anthropic'], env)
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    const [first, second] = run.stdout.split('\n')
+    expect(first).toBe(
+      `Promoted anthropic apiKey: current …${next.slice(-4)} (was …${current.slice(-4)}).`
+    )
+    expect(second).toBe(
+      'The promotion reached this instance only: no shared store carries it to other instances (set KEYLINE_REDIS_URL for that).'
+    )
+    expect(run.stdout).not.toMatch(/every (instance|isolate)/)
+    expect(run.stdout).not.toContain(next)
+  })
+})
