@@ -6,6 +6,7 @@ import { rotatingCredential } from '../rotation/rotating-credential.ts'
 import { REDACTED } from '../secrets/fingerprint.ts'
 import type { AdminClient } from './admin-client.ts'
 import { CliError } from './cli-error.ts'
+import { commandLine } from './command-line.ts'
 import { reloadOutcome } from './reach.ts'
 import { type Verdict, type WaitOptions, waitForStatus } from './wait-for-status.ts'
 import type { WranglerRunner } from './wrangler.ts'
@@ -240,9 +241,10 @@ export const nodePlan = (
 }
 
 /** The steps an operator follows by hand on a Node deployment when no file paths were given. */
-export const nodeManualSteps = (provider: ProviderId, url: string): string => {
+export const nodeManualSteps = (provider: ProviderId, url: string | undefined): string => {
   const { main, next } = rotationVariables(provider)
-  const cli = `keyline --url ${url}`
+  // The URL as the user gave it: their --url, else nothing (KEYLINE_URL serves the next run too).
+  const cli = url === undefined ? 'keyline' : commandLine(['--url', url])
   return [
     `To rotate the ${label(provider)} of a Node or Deno deployment:`,
     `  1. Write the new key to the file named by ${next}_FILE (mode 0600). Without _FILE variables,`,
@@ -255,6 +257,6 @@ export const nodeManualSteps = (provider: ProviderId, url: string): string => {
     `  7. ${cli} status   and check that current shows the new key's fingerprint and no next key.`,
     `Behind a process manager or cluster, every process re-reads the files within 5 s on its own;`,
     `\`reload\` reaches only the process that answers it.`,
-    `Or let keyline do it: keyline rotate ${provider} --target node --current-file <path> --next-file <path>`,
+    `Or let keyline do it: ${cli} rotate ${provider} --target node --current-file <path> --next-file <path>`,
   ].join('\n')
 }

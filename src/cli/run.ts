@@ -3,6 +3,7 @@ import { fingerprint } from '../secrets/fingerprint.ts'
 import { type AdminClient, createAdminClient } from './admin-client.ts'
 import { type CliCommand, type CliGlobals, parseCli, type RotateTarget, USAGE } from './args.ts'
 import { CliError } from './cli-error.ts'
+import { commandLine, withoutPassword } from './command-line.ts'
 import { reachSentence } from './reach.ts'
 import { nodeManualSteps, nodePlan, type RotateStep, workersPlan } from './rotate-plan.ts'
 import { waitForStatus } from './wait-for-status.ts'
@@ -103,20 +104,24 @@ const planOf = (command: Rotate, target: RotateTarget): RotateStep[] | undefined
   return undefined
 }
 
-const rotate = async (command: Rotate, io: CliIo): Promise<number> => {
+const rotate = async (command: Rotate, argv: readonly string[], io: CliIo): Promise<number> => {
   const client = adminClient(command.url, io)
   const target = await targetOf(command, client)
   const steps = planOf(command, target)
   if (!steps) {
-    io.out(nodeManualSteps(command.provider, client.url))
+    io.out(nodeManualSteps(command.provider, command.url))
     io.out('Nothing was changed.')
     return 0
   }
   if (command.dryRun) {
+    io.out(`Dry run of: ${commandLine(argv)}`)
     io.out(
-      `Plan to rotate ${command.provider} on ${client.url} (${target}); dry run, nothing changes:`
+      `Plan to rotate ${command.provider} on ${withoutPassword(client.url)} (${target}); nothing changes:`
     )
     for (const [i, step] of steps.entries()) io.out(`  ${i + 1}. ${step.title}`)
+    io.out(
+      `To run it, pipe the new value in: printf %s "$NEW_VALUE" | ${commandLine(argv, ['--dry-run'])}`
+    )
     return 0
   }
   const secret = await readSecretFromStdin(io.stdin)
@@ -127,7 +132,9 @@ const rotate = async (command: Rotate, io: CliIo): Promise<number> => {
     expected: fingerprint(secret),
     wait: { timeoutMs: command.timeoutMs, intervalMs: command.intervalMs },
   }
-  io.out(`Rotating ${command.provider} on ${client.url} (${target}) to ${context.expected}`)
+  io.out(
+    `Rotating ${command.provider} on ${withoutPassword(client.url)} (${target}) to ${context.expected}`
+  )
   for (const [i, step] of steps.entries()) {
     io.out(`[${i + 1}/${steps.length}] ${step.title}`)
     try {
@@ -189,7 +196,7 @@ const execute = async (argv: readonly string[], io: CliIo): Promise<number> => {
     io.out(USAGE)
     return 0
   }
-  if (command.command === 'rotate') return rotate(command, io)
+  if (command.command === 'rotate') return rotate(command, argv, io)
   if (command.command === 'fyers') return fyers(command, io)
   const client = adminClient(command.url, io)
   if (command.command === 'promote') {

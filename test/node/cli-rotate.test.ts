@@ -198,7 +198,7 @@ export default ({ argv, stdin }) => {
   it('prints the plan with --dry-run and changes nothing', async () => {
     const run = await runCli(['rotate', 'fyers', '--target', 'workers', '--dry-run'], env)
     expect(run.code).toBe(0)
-    expect(run.stdout).toContain('dry run, nothing changes')
+    expect(run.stdout).toContain('Dry run of: keyline rotate fyers --target workers --dry-run')
     expect(run.stdout).toContain(
       '2. Stage the new Fyers access token: wrangler secret put FYERS_ACCESS_TOKEN_NEW'
     )

@@ -95,3 +95,74 @@ describe('the CLI says how far a reload or promotion reached', { timeout: 30_000
     expect(run.stdout).not.toContain(next)
   })
 })
+
+describe('keyline rotate --dry-run prints the command as the user ran it', () => {
+  const cli = async (argv: string[], extraEnv: Record<string, string> = {}) => {
+    const out: string[] = []
+    const code = await runCliInProcess(argv, {
+      env: { KEYLINE_ADMIN_TOKEN: randomValue('admin', 32), ...extraEnv },
+      stdin: new PassThrough(),
+      out: (line) => out.push(line),
+      err: (line) => out.push(line),
+      // A dry run with --target needs no call: any call fails the test.
+      fetch: (async () => {
+        throw new Error('a dry run called the deployment')
+      }) as typeof fetch,
+    })
+    return { code, lines: out.join('\n').split('\n') }
+  }
+
+  it('its own arguments, in its order, quoted where a shell needs it', async () => {
+    const argv = ['rotate', 'anthropic', '--dry-run', '--target', 'workers']
+    const typed = [...argv, '--name', 'my worker', '--url', 'https://keyline.example']
+    const run = await cli(typed)
+    expect(run.code).toBe(0)
+    expect(run.lines[0]).toBe(
+      "Dry run of: keyline rotate anthropic --dry-run --target workers --name 'my worker' --url https://keyline.example"
+    )
+    expect(run.lines[1]).toBe(
+      'Plan to rotate anthropic on https://keyline.example/ (workers); nothing changes:'
+    )
+    expect(run.lines.at(-1)).toBe(
+      `To run it, pipe the new value in: printf %s "$NEW_VALUE" | keyline rotate anthropic --target workers --name 'my worker' --url https://keyline.example`
+    )
+  })
+
+  it('a password in a typed URL is never printed', async () => {
+    const password = randomValue('pw', 24)
+    const run = await cli([
+      'rotate',
+      'fyers',
+      '--target',
+      'workers',
+      '--dry-run',
+      '--url',
+      `https://ops:${password}@keyline.example`,
+    ])
+    expect(run.code).toBe(0)
+    expect(run.lines[0]).toBe(
+      "Dry run of: keyline rotate fyers --target workers --dry-run --url 'https://ops:***@keyline.example'"
+    )
+    expect(run.lines.join('\n')).not.toContain(password)
+  })
+
+  it('the Node steps name the URL as given: --url as typed, else none (KEYLINE_URL)', async () => {
+    const fromEnv = await cli(['rotate', 'anthropic', '--target', 'node', '--dry-run'], {
+      KEYLINE_URL: 'https://keyline.example',
+    })
+    expect(fromEnv.lines).toContain('  2. keyline reload')
+    expect(fromEnv.lines.join('\n')).not.toContain('--url')
+    const typed = await cli([
+      'rotate',
+      'anthropic',
+      '--target',
+      'node',
+      '--url',
+      'https://keyline.example',
+    ])
+    expect(typed.lines).toContain('  2. keyline --url https://keyline.example reload')
+    expect(typed.lines).toContain(
+      'Or let keyline do it: keyline --url https://keyline.example rotate anthropic --target node --current-file <path> --next-file <path>'
+    )
+  })
+})
