@@ -1,5 +1,7 @@
 import type { KeyStatus } from '../admin/index.ts'
+import type { FyersTokenStatus } from '../providers/fyers/token-status.ts'
 import { fingerprint } from '../secrets/fingerprint.ts'
+import type { StoreSourceStatus } from '../secrets/stores/store-sources.ts'
 import { type AdminClient, createAdminClient } from './admin-client.ts'
 import { type CliCommand, type CliGlobals, parseCli, type RotateTarget, USAGE } from './args.ts'
 import { CliError } from './cli-error.ts'
@@ -40,6 +42,41 @@ const readSecretFromStdin = async (
   return value
 }
 
+/** The Fyers token expiries of a status: one line each, no token. */
+const fyersTokenLines = (token: FyersTokenStatus): string[] => {
+  const { accessToken, refreshToken } = token
+  return [
+    `  access token expires: ${accessToken.expiresAt ?? 'unknown (not a JWT with an expiry)'}`,
+    `  refresh token: ${
+      refreshToken.daysLeft === null
+        ? 'expiry unknown'
+        : `${refreshToken.daysLeft} days left (until ${refreshToken.expiresAt})`
+    }`,
+  ]
+}
+
+/** The secure stores of a status: a line each, and one for its last error as the API redacted it. */
+const storeLines = (stores: readonly StoreSourceStatus[]): string[] => {
+  if (stores.length === 0) return ['stores: none (no secret comes from a secure store)']
+  const lines = [`stores: ${stores.length}`]
+  for (const s of stores) {
+    lines.push(
+      `  ${s.variable} from ${s.source}` +
+        (s.versionId ? ` (version ${s.versionId})` : s.stage ? ` (${s.stage})` : '') +
+        (s.present ? '' : ', not present in the store') +
+        `: fetched ${s.fetchedAt ?? 'never'}` +
+        (s.nextRefreshAt ? `, next fetch ${s.nextRefreshAt}` : '')
+    )
+    if (s.lastError) {
+      lines.push(
+        `    error:  ${s.consecutiveFailures} failed fetch${s.consecutiveFailures === 1 ? '' : 'es'} in a row` +
+          `${s.stale ? ' (an older value is served)' : ''}, last at ${s.lastErrorAt}: ${s.lastError}`
+      )
+    }
+  }
+  return lines
+}
+
 /** A short human summary of a status: one block per provider, fingerprints only. */
 const formatStatus = (status: KeyStatus): string => {
   const lines = [`runtime ${status.runtime} at ${status.time}`]
@@ -58,9 +95,11 @@ const formatStatus = (status: KeyStatus): string => {
       `  health:  ${h.consecutiveFailures} consecutive failures, ${h.failovers} failovers` +
         (h.lastErrorType ? `, last error ${h.lastErrorType} at ${h.lastFailureAt}` : '')
     )
+    if (p.token) lines.push(...fyersTokenLines(p.token))
     for (const issue of p.issues)
       lines.push(`  ${issue.blocking ? 'error' : 'note'}:    ${issue.message}`)
   }
+  lines.push(...storeLines(status.stores ?? []))
   const clients = status.clients
   if (clients) {
     const names = Object.entries(clients.names)

@@ -80,6 +80,64 @@ describe('the CLI says how far a reload or promotion reached', { timeout: 30_000
     expect(alone.stdout.split('\n')[0]).toContain('(bind KEYLINE_KV for that)')
   })
 
+  it('status without --json shows the secure stores and the Fyers token expiry', async () => {
+    const real = JSON.parse((await runCli(['status', '--json'], env)).stdout)
+    // The real deployment has neither: the lines say so.
+    const plain = await runCli(['status'], env)
+    expect(plain.stdout).toContain('stores: none (no secret comes from a secure store)')
+    const run = await stubAdmin(['status'], {
+      ...real,
+      providers: {
+        ...real.providers,
+        fyers: {
+          ...real.providers.fyers,
+          token: {
+            accessToken: { source: 'fyers-refresh', expiresAt: '2026-12-04T00:30:00.000Z' },
+            refreshToken: {
+              source: 'env:FYERS_REFRESH_TOKEN',
+              expiresAt: '2026-12-12T00:00:00.000Z',
+              daysLeft: 8.6,
+            },
+            refresh: { possible: true, missing: [], last: null, nextAt: null },
+            signIn: { possible: false, missing: ['FYERS_REDIRECT_URI'] },
+            vault: { persisted: false, store: null, reason: 'no shared store' },
+          },
+        },
+      },
+      stores: [
+        {
+          variable: 'ANTHROPIC_API_KEY',
+          configuredBy: 'ANTHROPIC_API_KEY_AWS_SECRET',
+          store: 'aws-sm',
+          source: 'aws-sm:prod/keyline#anthropic',
+          stage: 'AWSCURRENT',
+          versionId: 'v-7',
+          present: true,
+          fetchedAt: '2026-12-03T08:00:00.000Z',
+          nextRefreshAt: '2026-12-03T08:05:00.000Z',
+          stale: true,
+          consecutiveFailures: 2,
+          lastError: 'AccessDeniedException: not authorized (key …wxyz)',
+          lastErrorAt: '2026-12-03T08:04:00.000Z',
+        },
+      ],
+    })
+    expect(run.code).toBe(0)
+    const lines = run.stdout.split('\n')
+    expect(lines).toContain('  access token expires: 2026-12-04T00:30:00.000Z')
+    expect(lines).toContain('  refresh token: 8.6 days left (until 2026-12-12T00:00:00.000Z)')
+    expect(lines).toContain('stores: 1')
+    expect(lines).toContain(
+      '  ANTHROPIC_API_KEY from aws-sm:prod/keyline#anthropic (version v-7): fetched 2026-12-03T08:00:00.000Z, next fetch 2026-12-03T08:05:00.000Z'
+    )
+    expect(lines).toContain(
+      '    error:  2 failed fetches in a row (an older value is served), last at 2026-12-03T08:04:00.000Z: AccessDeniedException: not authorized (key …wxyz)'
+    )
+    // The Fyers lines sit in the Fyers block, after its header.
+    const fyers = lines.findIndex((line) => line.startsWith('fyers: '))
+    expect(lines.indexOf('  access token expires: 2026-12-04T00:30:00.000Z')).toBeGreaterThan(fyers)
+  })
+
   it('promote on one Node process without a shared store: this instance only', async () => {
     const run = await runCli(['promote', 'anthropic'], env)
     expect(run.stderr).toBe('')
