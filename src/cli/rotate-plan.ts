@@ -6,6 +6,8 @@ import { rotatingCredential } from '../rotation/rotating-credential.ts'
 import { REDACTED } from '../secrets/fingerprint.ts'
 import type { AdminClient } from './admin-client.ts'
 import { CliError } from './cli-error.ts'
+import { commandLine } from './command-line.ts'
+import { reloadOutcome } from './reach.ts'
 import { type Verdict, type WaitOptions, waitForStatus } from './wait-for-status.ts'
 import type { WranglerRunner } from './wrangler.ts'
 
@@ -56,17 +58,21 @@ const checkStep = (onFailure: string): RotateStep => ({
   },
 })
 
-/** `POST /admin/keys/reload`. */
-const reloadStep = (onFailure: string): RotateStep => ({
+/**
+ * `POST /admin/keys/reload`; its outcome says how far the reload reached (`others`: how the
+ * other instances see the change without a shared store).
+ */
+const reloadStep = (onFailure: string, others: string): RotateStep => ({
   title: 'Reload: POST /admin/keys/reload',
   onFailure,
   async run({ client }) {
-    const result = await client.reload()
-    return result.reload.propagated
-      ? `reloaded; epoch ${result.reload.epoch} published to every isolate`
-      : 'reloaded'
+    const { runtime, reload } = await client.reload()
+    return reloadOutcome(runtime, reload.propagated, reload.epoch, others)
   },
 })
+
+const WORKERS_OTHERS = "other isolates see the new secret once wrangler's deployment reaches them"
+const NODE_OTHERS = 'other processes re-read the files within 5 s on their own'
 
 /** Polls until the staged key is seen and validated upstream; `invalid` fails at once. */
 const waitNextValidStep = (onFailure: string): RotateStep => ({
@@ -164,7 +170,7 @@ export const workersPlan = (provider: ProviderId, wrangler: WranglerRunner): Rot
         return `${next} put; a new deployment carries it`
       },
     },
-    reloadStep(staged),
+    reloadStep(staged, WORKERS_OTHERS),
     waitNextValidStep(staged),
     {
       title: `Promote: wrangler secret put ${main} (value on stdin)`,
@@ -183,7 +189,7 @@ export const workersPlan = (provider: ProviderId, wrangler: WranglerRunner): Rot
         return `${next} deleted`
       },
     },
-    reloadStep(promoted),
+    reloadStep(promoted, WORKERS_OTHERS),
     finalCheckStep(promoted),
   ]
 }
@@ -211,7 +217,7 @@ export const nodePlan = (
         return `${files.next} written (mode 0600)`
       },
     },
-    reloadStep(staged),
+    reloadStep(staged, NODE_OTHERS),
     waitNextValidStep(staged),
     {
       title: `Promote: write ${files.current} (${main}_FILE), atomically`,
@@ -229,15 +235,16 @@ export const nodePlan = (
         return `${files.next} emptied`
       },
     },
-    reloadStep(promoted),
+    reloadStep(promoted, NODE_OTHERS),
     finalCheckStep(promoted),
   ]
 }
 
 /** The steps an operator follows by hand on a Node deployment when no file paths were given. */
-export const nodeManualSteps = (provider: ProviderId, url: string): string => {
+export const nodeManualSteps = (provider: ProviderId, url: string | undefined): string => {
   const { main, next } = rotationVariables(provider)
-  const cli = `keyline --url ${url}`
+  // The URL as the user gave it: their --url, else nothing (KEYLINE_URL serves the next run too).
+  const cli = url === undefined ? 'keyline' : commandLine(['--url', url])
   return [
     `To rotate the ${label(provider)} of a Node or Deno deployment:`,
     `  1. Write the new key to the file named by ${next}_FILE (mode 0600). Without _FILE variables,`,
@@ -250,6 +257,6 @@ export const nodeManualSteps = (provider: ProviderId, url: string): string => {
     `  7. ${cli} status   and check that current shows the new key's fingerprint and no next key.`,
     `Behind a process manager or cluster, every process re-reads the files within 5 s on its own;`,
     `\`reload\` reaches only the process that answers it.`,
-    `Or let keyline do it: keyline rotate ${provider} --target node --current-file <path> --next-file <path>`,
+    `Or let keyline do it: ${cli} rotate ${provider} --target node --current-file <path> --next-file <path>`,
   ].join('\n')
 }

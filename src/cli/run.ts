@@ -1,8 +1,12 @@
 import type { KeyStatus } from '../admin/index.ts'
+import type { FyersTokenStatus } from '../providers/fyers/token-status.ts'
 import { fingerprint } from '../secrets/fingerprint.ts'
+import type { StoreSourceStatus } from '../secrets/stores/store-sources.ts'
 import { type AdminClient, createAdminClient } from './admin-client.ts'
 import { type CliCommand, type CliGlobals, parseCli, type RotateTarget, USAGE } from './args.ts'
 import { CliError } from './cli-error.ts'
+import { commandLine, withoutPassword } from './command-line.ts'
+import { reachSentence } from './reach.ts'
 import { nodeManualSteps, nodePlan, type RotateStep, workersPlan } from './rotate-plan.ts'
 import { waitForStatus } from './wait-for-status.ts'
 import { wranglerRunner } from './wrangler.ts'
@@ -38,6 +42,41 @@ const readSecretFromStdin = async (
   return value
 }
 
+/** The Fyers token expiries of a status: one line each, no token. */
+const fyersTokenLines = (token: FyersTokenStatus): string[] => {
+  const { accessToken, refreshToken } = token
+  return [
+    `  access token expires: ${accessToken.expiresAt ?? 'unknown (not a JWT with an expiry)'}`,
+    `  refresh token: ${
+      refreshToken.daysLeft === null
+        ? 'expiry unknown'
+        : `${refreshToken.daysLeft} days left (until ${refreshToken.expiresAt})`
+    }`,
+  ]
+}
+
+/** The secure stores of a status: a line each, and one for its last error as the API redacted it. */
+const storeLines = (stores: readonly StoreSourceStatus[]): string[] => {
+  if (stores.length === 0) return ['stores: none (no secret comes from a secure store)']
+  const lines = [`stores: ${stores.length}`]
+  for (const s of stores) {
+    lines.push(
+      `  ${s.variable} from ${s.source}` +
+        (s.versionId ? ` (version ${s.versionId})` : s.stage ? ` (${s.stage})` : '') +
+        (s.present ? '' : ', not present in the store') +
+        `: fetched ${s.fetchedAt ?? 'never'}` +
+        (s.nextRefreshAt ? `, next fetch ${s.nextRefreshAt}` : '')
+    )
+    if (s.lastError) {
+      lines.push(
+        `    error:  ${s.consecutiveFailures} failed fetch${s.consecutiveFailures === 1 ? '' : 'es'} in a row` +
+          `${s.stale ? ' (an older value is served)' : ''}, last at ${s.lastErrorAt}: ${s.lastError}`
+      )
+    }
+  }
+  return lines
+}
+
 /** A short human summary of a status: one block per provider, fingerprints only. */
 const formatStatus = (status: KeyStatus): string => {
   const lines = [`runtime ${status.runtime} at ${status.time}`]
@@ -56,9 +95,11 @@ const formatStatus = (status: KeyStatus): string => {
       `  health:  ${h.consecutiveFailures} consecutive failures, ${h.failovers} failovers` +
         (h.lastErrorType ? `, last error ${h.lastErrorType} at ${h.lastFailureAt}` : '')
     )
+    if (p.token) lines.push(...fyersTokenLines(p.token))
     for (const issue of p.issues)
       lines.push(`  ${issue.blocking ? 'error' : 'note'}:    ${issue.message}`)
   }
+  lines.push(...storeLines(status.stores ?? []))
   const clients = status.clients
   if (clients) {
     const names = Object.entries(clients.names)
@@ -102,20 +143,24 @@ const planOf = (command: Rotate, target: RotateTarget): RotateStep[] | undefined
   return undefined
 }
 
-const rotate = async (command: Rotate, io: CliIo): Promise<number> => {
+const rotate = async (command: Rotate, argv: readonly string[], io: CliIo): Promise<number> => {
   const client = adminClient(command.url, io)
   const target = await targetOf(command, client)
   const steps = planOf(command, target)
   if (!steps) {
-    io.out(nodeManualSteps(command.provider, client.url))
+    io.out(nodeManualSteps(command.provider, command.url))
     io.out('Nothing was changed.')
     return 0
   }
   if (command.dryRun) {
+    io.out(`Dry run of: ${commandLine(argv)}`)
     io.out(
-      `Plan to rotate ${command.provider} on ${client.url} (${target}); dry run, nothing changes:`
+      `Plan to rotate ${command.provider} on ${withoutPassword(client.url)} (${target}); nothing changes:`
     )
     for (const [i, step] of steps.entries()) io.out(`  ${i + 1}. ${step.title}`)
+    io.out(
+      `To run it, pipe the new value in: printf %s "$NEW_VALUE" | ${commandLine(argv, ['--dry-run'])}`
+    )
     return 0
   }
   const secret = await readSecretFromStdin(io.stdin)
@@ -126,7 +171,9 @@ const rotate = async (command: Rotate, io: CliIo): Promise<number> => {
     expected: fingerprint(secret),
     wait: { timeoutMs: command.timeoutMs, intervalMs: command.intervalMs },
   }
-  io.out(`Rotating ${command.provider} on ${client.url} (${target}) to ${context.expected}`)
+  io.out(
+    `Rotating ${command.provider} on ${withoutPassword(client.url)} (${target}) to ${context.expected}`
+  )
   for (const [i, step] of steps.entries()) {
     io.out(`[${i + 1}/${steps.length}] ${step.title}`)
     try {
@@ -188,7 +235,7 @@ const execute = async (argv: readonly string[], io: CliIo): Promise<number> => {
     io.out(USAGE)
     return 0
   }
-  if (command.command === 'rotate') return rotate(command, io)
+  if (command.command === 'rotate') return rotate(command, argv, io)
   if (command.command === 'fyers') return fyers(command, io)
   const client = adminClient(command.url, io)
   if (command.command === 'promote') {
@@ -199,12 +246,22 @@ const execute = async (argv: readonly string[], io: CliIo): Promise<number> => {
         ? JSON.stringify(result, null, 2)
         : `Promoted ${promoted.provider} ${promoted.credential}: current ${promoted.fingerprint}` +
             (promoted.replaced ? ` (was ${promoted.replaced})` : '') +
-            (promoted.propagated ? ', published to every instance' : '') +
+            `.\n${reachSentence('The promotion', result.runtime, promoted.propagated)}` +
             `\n${formatStatus(result)}`
     )
     return 0
   }
-  const body = command.command === 'status' ? await client.status() : await client.reload()
+  if (command.command === 'reload') {
+    const result = await client.reload()
+    const { propagated, epoch } = result.reload
+    io.out(
+      command.json
+        ? JSON.stringify(result, null, 2)
+        : `${reachSentence('The reload', result.runtime, propagated, epoch)}\n${formatStatus(result)}`
+    )
+    return 0
+  }
+  const body = await client.status()
   io.out(command.json ? JSON.stringify(body, null, 2) : formatStatus(body))
   return 0
 }

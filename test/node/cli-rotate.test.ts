@@ -177,6 +177,11 @@ export default ({ argv, stdin }) => {
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.stdout).toContain('(node)')
+    // One process, no shared store: the reload reached this instance, the files reach the rest.
+    expect(run.stdout).toContain(
+      'ok: reloaded this instance only (no shared store: set KEYLINE_REDIS_URL to reach the others); other processes re-read the files within 5 s on their own'
+    )
+    expect(run.stdout).not.toMatch(/every (instance|isolate)/)
     expect(await readFile(secretFile('ANTHROPIC_API_KEY'), 'utf8')).toBe(`${newKey}\n`)
     expect(await readFile(secretFile('ANTHROPIC_API_KEY_NEW'), 'utf8')).toBe('')
     expect(await wrangler.calls()).toEqual([])
@@ -193,7 +198,7 @@ export default ({ argv, stdin }) => {
   it('prints the plan with --dry-run and changes nothing', async () => {
     const run = await runCli(['rotate', 'fyers', '--target', 'workers', '--dry-run'], env)
     expect(run.code).toBe(0)
-    expect(run.stdout).toContain('dry run, nothing changes')
+    expect(run.stdout).toContain('Dry run of: keyline rotate fyers --target workers --dry-run')
     expect(run.stdout).toContain(
       '2. Stage the new Fyers access token: wrangler secret put FYERS_ACCESS_TOKEN_NEW'
     )
