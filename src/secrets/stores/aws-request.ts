@@ -1,14 +1,7 @@
-import { AwsClient } from 'aws4fetch'
 import type { EnvRecord } from '../../env.ts'
+import { type AwsCredentials, signAwsPost } from './aws-sigv4.ts'
 
-/** AWS credentials, as the AWS SDKs' credential providers resolve them. */
-export interface AwsCredentials {
-  readonly accessKeyId: string
-  readonly secretAccessKey: string
-  readonly sessionToken?: string
-  /** When temporary credentials stop working; they are asked for again before then. */
-  readonly expiration?: Date
-}
+export type { AwsCredentials }
 
 /**
  * Resolves AWS credentials, e.g. `fromNodeProviderChain()` of `@aws-sdk/credential-providers`
@@ -116,22 +109,8 @@ export interface AwsCall {
   readonly signal: AbortSignal
 }
 
-const clients = new Map<string, AwsClient>()
-
-/** One signing client per credential set and region, reused across calls. */
-const clientFor = (credentials: AwsCredentials, service: AwsService, region: string): AwsClient => {
-  const key = `${credentials.accessKeyId}\u0000${credentials.secretAccessKey}\u0000${credentials.sessionToken ?? ''}\u0000${service}\u0000${region}`
-  let client = clients.get(key)
-  if (!client) {
-    if (clients.size > 16) clients.clear()
-    client = new AwsClient({ ...credentials, service, region, retries: 0 })
-    clients.set(key, client)
-  }
-  return client
-}
-
 /**
- * Calls an AWS JSON 1.1 API with a SigV4-signed POST (aws4fetch, Web APIs only) and returns the
+ * Calls an AWS JSON 1.1 API with a SigV4-signed POST (`aws-sigv4.ts`, WebCrypto only) and returns the
  * parsed body, or throws {@link AwsStoreError} with the AWS error type and message.
  */
 export const awsJsonCall = async (call: AwsCall): Promise<Record<string, unknown>> => {
@@ -153,8 +132,11 @@ export const awsJsonCall = async (call: AwsCall): Promise<Record<string, unknown
     )
   }
   const endpoint = awsEndpoint(call.env, call.service, region)
-  const signed = await clientFor(credentials, call.service, region).sign(endpoint, {
-    method: 'POST',
+  const signed = await signAwsPost({
+    url: endpoint,
+    service: call.service,
+    region,
+    credentials,
     headers: {
       'content-type': 'application/x-amz-json-1.1',
       'x-amz-target': call.target,
