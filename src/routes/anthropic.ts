@@ -5,6 +5,7 @@ import { honoApp } from '../hono-app.ts'
 import { callScope, type SecretsVariables } from '../middleware/secrets.ts'
 import { type AnthropicRequest, callAnthropic } from '../providers/anthropic/call.ts'
 import type { CallDeps } from '../providers/call.ts'
+import { limitedBody, maxUploadBytes, uploadTooLarge } from '../upstream/upload-limit.ts'
 
 /** Options of {@link anthropicRoutes}. */
 export interface AnthropicRoutesOptions {
@@ -193,7 +194,8 @@ const hasBody = (request: Request): boolean =>
  * (streaming included) and `POST /v1/messages/count_tokens` are validated here (the shapes
  * keyline knows); `GET /v1/models` passes only its paging parameters; every other method and
  * path under `/v1/` (message batches, files, what the API adds) is forwarded as it came, its
- * body streamed through (a multipart upload is never buffered), its answer streamed back (a
+ * body streamed through (a multipart upload is never buffered; at most `KEYLINE_MAX_UPLOAD_BYTES`,
+ * else a 413 `request_too_large`), its answer streamed back (a
  * download, a batch's JSONL results). All of them take the provider's one call (current key,
  * failover on a 401, retries, redaction, metrics). Mount it after other `/v1/*` routes.
  */
@@ -259,7 +261,14 @@ export const anthropicRoutes = (options: AnthropicRoutesOptions): Hono<Env> => {
       throw new KeylineError(404, 'not_found', 'No such route')
     }
     const raw = c.req.raw
-    const body = hasBody(raw) ? (raw.body ?? undefined) : undefined
+    const given = hasBody(raw) ? (raw.body ?? undefined) : undefined
+    // Capped by KEYLINE_MAX_UPLOAD_BYTES: refused by its content-length before a byte is read,
+    // else as soon as the stream passes the cap.
+    const maxBytes = maxUploadBytes(env(c))
+    if (given && Number(raw.headers.get('content-length')) > maxBytes) {
+      throw uploadTooLarge(maxBytes)
+    }
+    const body = given && limitedBody(given, maxBytes)
     return forward(c, {
       path: `${pathname}${search}`,
       method: c.req.method,

@@ -1,38 +1,10 @@
 import { KeylineError } from '../errors/keyline-error.ts'
 import type { ReplayableBody } from './replayable-body.ts'
 import { backoffMs, isRetryableStatus, type RetryPolicy } from './retry-policy.ts'
+import { bufferedResponse } from './stream.ts'
+import { UpstreamError } from './upstream-error.ts'
 
-/** Why an upstream call produced no response at all. */
-export type UpstreamFailureKind = 'timeout' | 'network' | 'redirect'
-
-/** An upstream call that produced no usable response: timed out, unreachable, or redirected. */
-export class UpstreamError extends Error {
-  override name = 'UpstreamError'
-  readonly kind: UpstreamFailureKind
-  readonly attempts: number
-
-  constructor(kind: UpstreamFailureKind, attempts: number, cause?: unknown) {
-    super(
-      kind === 'timeout'
-        ? 'The upstream did not answer in time'
-        : kind === 'redirect'
-          ? 'The upstream answered with a redirect, which keyline never follows'
-          : 'The upstream could not be reached',
-      cause === undefined ? undefined : { cause }
-    )
-    this.kind = kind
-    this.attempts = attempts
-  }
-
-  /** The client-facing error: 504 `timeout_error`, 502 `upstream_redirect` or `upstream_unreachable`. */
-  toKeylineError(provider: string): KeylineError {
-    if (this.kind === 'timeout') {
-      return new KeylineError(504, 'timeout_error', this.message, { details: { provider } })
-    }
-    const type = this.kind === 'redirect' ? 'upstream_redirect' : 'upstream_unreachable'
-    return new KeylineError(502, type, this.message, { details: { provider } })
-  }
-}
+export { UpstreamError, type UpstreamFailureKind } from './upstream-error.ts'
 
 /**
  * How long an upstream asked us to wait, in milliseconds: `retry-after-ms` first (Anthropic),
@@ -73,6 +45,14 @@ export interface UpstreamFetchOptions {
   signal?: AbortSignal
   /** @default globalThis.fetch */
   fetch?: typeof fetch
+  /**
+   * Whether an answer is read whole before it is handed back (one relayed in one piece, such as
+   * a JSON answer, rather than streamed): its body breaking off or falling silent half-way
+   * (`idleTimeoutMs`) then fails the attempt, which is retried like a reset before the headers,
+   * nothing of it having reached the client. The answer handed back holds the bytes read.
+   * @default no answer is read whole here
+   */
+  whole?: (response: Response) => boolean
   /** Called before each retry with the attempt number and the delay. */
   onRetry?: (attempt: number, delayMs: number, reason: number | UpstreamError) => void
   /** Backoff randomness, for tests. @default Math.random */
@@ -96,26 +76,70 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 const globalFetch: typeof fetch = (input, init) => fetch(input, init)
 
 /**
- * One attempt's signal: aborted by the header timeout (cleared once headers arrive) or by the
- * caller's signal, which keeps applying to the body after the headers.
+ * One attempt's signal: aborted by the header timeout or by the caller's signal, which keeps
+ * applying to the body after the headers. The header timeout counts only time spent waiting on
+ * the upstream: it runs from the start (connecting), {@link AttemptAbort.wait}s while a
+ * streamed request body waits on the client (a slow upload is the client's time, not the
+ * upstream's), starts again whenever the body waits on the upstream to take more (so an
+ * upstream that stops reading still times out) and once the body is sent whole, and ends with
+ * {@link AttemptAbort.disarm} when the headers arrive.
  */
-const attemptSignal = (signal: AbortSignal | undefined, timeoutMs: number) => {
+interface AttemptAbort {
+  readonly signal: AbortSignal
+  /** `client`: the timer stops; `upstream`: it starts again from zero. */
+  readonly wait: (on: 'client' | 'upstream') => void
+  readonly disarm: () => void
+  /** Whether the header timeout aborted the attempt. */
+  readonly timedOut: () => boolean
+}
+
+const attemptAbort = (signal: AbortSignal | undefined, timeoutMs: number): AttemptAbort => {
   const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(), timeoutMs)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let state: 'running' | 'done' | 'fired' = 'running'
+  const fire = (): void => {
+    state = 'fired'
+    controller.abort()
+  }
   if (signal) {
     if (signal.aborted) controller.abort(signal.reason)
     else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true })
   }
-  return { signal: controller.signal, timer }
+  timer = setTimeout(fire, timeoutMs)
+  return {
+    signal: controller.signal,
+    wait: (on) => {
+      if (state !== 'running') return
+      clearTimeout(timer)
+      if (on === 'upstream') timer = setTimeout(fire, timeoutMs)
+    },
+    disarm: () => {
+      if (state === 'running') state = 'done'
+      clearTimeout(timer)
+    },
+    timedOut: () => state === 'fired',
+  }
 }
+
+/** The error of an attempt whose request body failed on the client's side. */
+const clientBodyError = (reason: unknown): KeylineError =>
+  reason instanceof KeylineError
+    ? reason
+    : new KeylineError(400, 'invalid_request_error', 'The request body ended before it was complete', {
+        cause: reason,
+      })
 
 /**
  * Sends one request upstream with `redirect: "manual"`, a per-attempt timeout for the response
- * headers, and retries with exponential backoff and jitter on 429, 529, 5xx and network errors,
- * honouring `retry-after-ms` and `retry-after`. Retries happen only before any response is
- * handed back, so nothing has reached the client yet, and for a streamed body only while it is
- * still replayable (small enough to have been kept whole). The last retryable response is returned
- * as it is; a redirect, a timeout or an unreachable upstream throws {@link UpstreamError}.
+ * headers (counted from when the request body was sent whole), and retries with exponential
+ * backoff and jitter on 429, 529, 5xx and network errors, honouring `retry-after-ms` and
+ * `retry-after`. Retries happen only before any response is handed back, so nothing has reached
+ * the client yet (an answer read {@link UpstreamFetchOptions.whole} is retried too when its body
+ * breaks off), and for a streamed body only while it is still replayable (small enough to have
+ * been kept whole). The last retryable response is returned as it is; a redirect, a timeout or
+ * an unreachable upstream throws {@link UpstreamError}; a streamed request body that failed on
+ * the client's side (it broke off, or passed its limit) throws that failure as a
+ * {@link KeylineError} (400, or the limit's 413), which is no upstream failure.
  */
 export const upstreamFetch = async (
   request: UpstreamRequest,
@@ -125,25 +149,34 @@ export const upstreamFetch = async (
   const doFetch = options.fetch ?? globalFetch
   const streamed = isStreamed(request.body) ? request.body : undefined
   for (let attempt = 1; ; attempt++) {
-    const attemptAbort = attemptSignal(signal, policy.headersTimeoutMs)
+    const abort = attemptAbort(signal, policy.headersTimeoutMs)
     let outcome: Response | UpstreamError
     try {
       const init: RequestInit & { duplex?: 'half' } = {
         method: request.method,
         headers: request.headers,
-        body: streamed ? streamed.stream() : (request.body as string | Uint8Array<ArrayBuffer>),
+        body: streamed
+          ? streamed.stream(abort.wait)
+          : (request.body as string | Uint8Array<ArrayBuffer>),
         redirect: 'manual',
-        signal: attemptAbort.signal,
+        signal: abort.signal,
       }
       // A stream body goes out as it comes (Node's fetch asks for half duplex to say so).
       if (streamed) init.duplex = 'half'
       outcome = await doFetch(request.url, init)
+      abort.disarm()
+      const { status } = outcome
+      if ((status < 300 || status >= 400) && !isRetryableStatus(status) && options.whole?.(outcome)) {
+        outcome = await bufferedResponse(outcome, policy.idleTimeoutMs, signal)
+      }
     } catch (error) {
+      abort.disarm()
       if (signal?.aborted) throw signal.reason
-      const kind = attemptAbort.signal.aborted ? 'timeout' : 'network'
-      outcome = new UpstreamError(kind, attempt, error)
-    } finally {
-      clearTimeout(attemptAbort.timer)
+      if (streamed?.failure) throw clientBodyError(streamed.failure.reason)
+      outcome =
+        error instanceof UpstreamError
+          ? new UpstreamError(error.kind, attempt, error.cause)
+          : new UpstreamError(abort.timedOut() ? 'timeout' : 'network', attempt, error)
     }
     if (outcome instanceof Response && outcome.status >= 300 && outcome.status < 400) {
       await outcome.body?.cancel()

@@ -21,6 +21,7 @@ export class ReplayableBody {
   #chunks = 0
   #done = false
   #attempt = 0
+  #failure: { readonly reason: unknown } | undefined
 
   constructor(body: ReadableStream<Uint8Array>, limit: number = REPLAY_LIMIT_BYTES) {
     this.#reader = body.getReader()
@@ -30,45 +31,69 @@ export class ReplayableBody {
 
   /** Whether another attempt can send the whole body again. */
   get replayable(): boolean {
-    return this.#kept !== undefined
+    return this.#kept !== undefined && this.#failure === undefined
+  }
+
+  /**
+   * Why reading the client's body failed (the client broke off its upload, or a limit the body
+   * was given errored it), once it did: the attempt failed on the client's side, not the
+   * upstream's.
+   */
+  get failure(): { readonly reason: unknown } | undefined {
+    return this.#failure
   }
 
   /**
    * The body of one attempt. A stream handed out before stops where it is (the attempt it fed
    * is over); this one replays what was kept, then reads on. `undefined` when the body is no
-   * longer replayable.
+   * longer replayable. `waiting` hears whom the attempt waits on: the `client` while it reads
+   * the client's body, the `upstream` once it handed out a chunk (or the end) and waits for the
+   * upstream to take more (or to answer).
    */
-  stream(): ReadableStream<Uint8Array> | undefined {
+  stream(
+    waiting?: (on: 'client' | 'upstream') => void
+  ): ReadableStream<Uint8Array> | undefined {
     if (!this.replayable) return undefined
     const attempt = ++this.#attempt
     const tookOver = () => new Error('a newer attempt took over the request body')
     // How many chunks this attempt has sent: the kept ones first (read live, so a chunk an
     // older attempt was still reading when this one started is sent too), then the client's.
     let sent = 0
+    const next = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+      for (;;) {
+        if (attempt !== this.#attempt) return controller.error(tookOver())
+        if (sent < this.#chunks) {
+          const kept = this.#kept?.[sent]
+          if (!kept) return controller.error(new Error('the request body is no longer kept'))
+          sent++
+          return controller.enqueue(kept)
+        }
+        if (this.#done) return controller.close()
+        let read: ReadableStreamReadResult<Uint8Array>
+        try {
+          read = await this.#reader.read()
+        } catch (reason) {
+          this.#failure ??= { reason }
+          return controller.error(reason)
+        }
+        if (read.done) {
+          this.#done = true
+          continue
+        }
+        // Reads resolve in order: an older attempt's pending read may have taken the chunk
+        // before this one, which the loop then sends from what was kept.
+        const index = this.#keep(read.value)
+        if (attempt === this.#attempt && index === sent) {
+          sent++
+          return controller.enqueue(read.value)
+        }
+      }
+    }
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        for (;;) {
-          if (attempt !== this.#attempt) return controller.error(tookOver())
-          if (sent < this.#chunks) {
-            const kept = this.#kept?.[sent]
-            if (!kept) return controller.error(new Error('the request body is no longer kept'))
-            sent++
-            return controller.enqueue(kept)
-          }
-          if (this.#done) return controller.close()
-          const { done, value } = await this.#reader.read()
-          if (done) {
-            this.#done = true
-            continue
-          }
-          // Reads resolve in order: an older attempt's pending read may have taken the chunk
-          // before this one, which the loop then sends from what was kept.
-          const index = this.#keep(value)
-          if (attempt === this.#attempt && index === sent) {
-            sent++
-            return controller.enqueue(value)
-          }
-        }
+        waiting?.('client')
+        await next(controller)
+        waiting?.('upstream')
       },
       cancel: () => {
         // An attempt that ends early leaves the client's body to the next one.

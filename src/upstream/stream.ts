@@ -1,4 +1,4 @@
-import { UpstreamError } from './fetch.ts'
+import { UpstreamError } from './upstream-error.ts'
 
 type ReadResult = ReadableStreamReadResult<Uint8Array>
 
@@ -120,6 +120,31 @@ export const guardStream = (
 }
 
 /**
+ * Reads a whole body chunk by chunk into `onChunk`, failing with an {@link UpstreamError} when
+ * the upstream falls silent for `idleTimeoutMs` (`timeout`) or breaks before the end
+ * (`network`), and with the abort reason when the client's `signal` aborted.
+ */
+const readAll = async (
+  body: ReadableStream<Uint8Array>,
+  idleTimeoutMs: number,
+  signal: AbortSignal | undefined,
+  onChunk: (chunk: Uint8Array) => void
+): Promise<void> => {
+  const reader = body.getReader()
+  // A body that breaks rejects `closed` too; the failure is reported once, by the read below.
+  reader.closed.catch(() => {})
+  for (;;) {
+    const result = await readWithin(reader, idleTimeoutMs, signal)
+    if (result === 'idle') {
+      reader.cancel().catch(() => {})
+      throw new UpstreamError('timeout', 1)
+    }
+    if (result.done) return
+    onChunk(result.value)
+  }
+}
+
+/**
  * Reads a whole (non-streamed) upstream body as text, failing with an {@link UpstreamError}
  * when the upstream falls silent for `idleTimeoutMs` or breaks before the end, and with the
  * abort reason when the client's `signal` aborted.
@@ -130,18 +155,42 @@ export const readBody = async (
   signal?: AbortSignal
 ): Promise<string> => {
   if (!response.body) return ''
-  const reader = response.body.getReader()
-  // A body that breaks rejects `closed` too; the failure is reported once, by the read below.
-  reader.closed.catch(() => {})
   const decoder = new TextDecoder()
   let text = ''
-  for (;;) {
-    const result = await readWithin(reader, idleTimeoutMs, signal)
-    if (result === 'idle') {
-      reader.cancel().catch(() => {})
-      throw new UpstreamError('timeout', 1)
+  await readAll(response.body, idleTimeoutMs, signal, (chunk) => {
+    text += decoder.decode(chunk, { stream: true })
+  })
+  return text + decoder.decode()
+}
+
+/**
+ * The same response with its body read whole into memory (see {@link readBody} for how a read
+ * fails): for an answer that is relayed in one piece, so a body that breaks half-way is a failed
+ * attempt that can be made again, nothing of it having reached the client.
+ */
+export const bufferedResponse = async (
+  response: Response,
+  idleTimeoutMs: number,
+  signal?: AbortSignal
+): Promise<Response> => {
+  if (!response.body) return response
+  const chunks: Uint8Array[] = []
+  let size = 0
+  await readAll(response.body, idleTimeoutMs, signal, (chunk) => {
+    chunks.push(chunk)
+    size += chunk.byteLength
+  })
+  let bytes: Uint8Array<ArrayBuffer>
+  if (chunks.length === 1 && chunks[0]?.buffer instanceof ArrayBuffer) {
+    bytes = chunks[0] as Uint8Array<ArrayBuffer>
+  } else {
+    bytes = new Uint8Array(size)
+    let at = 0
+    for (const chunk of chunks) {
+      bytes.set(chunk, at)
+      at += chunk.byteLength
     }
-    if (result.done) return text + decoder.decode()
-    text += decoder.decode(result.value, { stream: true })
   }
+  const { status, statusText, headers } = response
+  return new Response(bytes, { status, statusText, headers })
 }

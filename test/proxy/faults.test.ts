@@ -66,6 +66,24 @@ describe('upstream faults', () => {
     })
   })
 
+  it('retries a reset in the middle of a JSON answer, as nothing of it reached the client', async () => {
+    const f = await proxyFixture()
+    await f.anthropic.fault({ kind: 'reset', afterBytes: 40 }, { kind: 'reset', afterBytes: 40 })
+    const res = await f.messages(MESSAGE)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ type: 'message', role: 'assistant' })
+    expect(await f.anthropic.requests()).toHaveLength(3)
+    // Once retries run out, the broken answer is a 502, never a truncated 200.
+    await f.anthropic.mode({ kind: 'reset', afterBytes: 40 })
+    const broken = await f.messages(MESSAGE)
+    expect(broken.status).toBe(502)
+    expect(((await broken.json()) as ErrorBody).error).toMatchObject({
+      type: 'api_error',
+      keyline_type: 'upstream_unreachable',
+    })
+    expect(await f.anthropic.requests()).toHaveLength(3 + 1 + FAST_RETRY.maxRetries)
+  })
+
   it('a client that goes away mid-call is a quiet 499, not a logged 500', async () => {
     const f = await proxyFixture()
     await f.anthropic.fault({ kind: 'latency', ms: 500 })

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { resetTelemetryState } from '../../src/telemetry/instruments.ts'
 import { REPLAY_LIMIT_BYTES } from '../../src/upstream/replayable-body.ts'
-import { proxyFixture } from './fixture.ts'
+import { installTestMetrics, type TestMetrics } from '../unit/telemetry/collect.ts'
+import { FAST_RETRY, proxyFixture } from './fixture.ts'
 
 const FILES_BETA = 'files-api-2025-04-14'
 const encoder = new TextEncoder()
@@ -187,5 +189,139 @@ describe('the Anthropic passthrough (every /v1/ endpoint)', () => {
     expect(res.status).toBe(404)
     const [seen] = await f.anthropic.requests()
     expect(seen).toMatchObject({ method: 'DELETE', path: '/v1/skills/abc', search: '?beta=true' })
+  })
+})
+
+/** A client body that sends `chunks` one by one, `everyMs` apart (then ends, or breaks off). */
+const dribble = (
+  chunks: Uint8Array[],
+  everyMs: number,
+  end: 'close' | 'break' = 'close'
+): ReadableStream<Uint8Array> =>
+  new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      await new Promise((resolve) => setTimeout(resolve, everyMs))
+      const next = chunks.shift()
+      if (next) controller.enqueue(next)
+      else if (end === 'close') controller.close()
+      else controller.error(new Error('the client broke off its upload'))
+    },
+  })
+
+/** A multipart upload of `size` bytes, its file in `pieces` parts. */
+const uploadChunks = (size: number, pieces: number) => {
+  const form = multipart(pattern(size))
+  const step = Math.ceil(size / pieces)
+  const parts: Uint8Array[] = []
+  for (let at = 0; at < size; at += step) parts.push(form.content.subarray(at, at + step))
+  return { type: form.type, chunks: [form.head, ...parts, form.tail] }
+}
+
+describe('uploads: the header timeout, the upload cap, a client that breaks off', () => {
+  let m: TestMetrics
+  beforeEach(() => {
+    resetTelemetryState()
+    m = installTestMetrics()
+  })
+  afterEach(() => m.shutdown())
+
+  const failures = async (): Promise<number> =>
+    (await m.points('keyline.ai.failures')).reduce(
+      (total, p) => total + (typeof p.value === 'number' ? p.value : 0),
+      0
+    )
+
+  const send = (
+    f: Awaited<ReturnType<typeof proxyFixture>>,
+    type: string,
+    body: ReadableStream<Uint8Array>
+  ) =>
+    f.call('/v1/files', {
+      method: 'POST',
+      headers: { 'content-type': type, 'anthropic-beta': FILES_BETA },
+      body,
+      duplex: 'half',
+    } as RequestInit)
+
+  it('an upload slower than the header timeout is answered: the timeout starts once the body is sent', async () => {
+    const f = await proxyFixture({}, { retry: { ...FAST_RETRY, headersTimeoutMs: 150 } })
+    const { type, chunks } = uploadChunks(8000, 8)
+    // 10 chunks, 60 ms apart: the client takes ~600 ms, four times the header timeout.
+    const res = await send(f, type, dribble(chunks, 60))
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ type: 'file', size_bytes: 8000 })
+    expect(await f.anthropic.requests()).toHaveLength(1)
+    expect(await failures()).toBe(0)
+  })
+
+  it('an upstream that takes the whole slow upload and then says nothing still times out', async () => {
+    const f = await proxyFixture(
+      {},
+      { retry: { ...FAST_RETRY, maxRetries: 0, headersTimeoutMs: 150 } }
+    )
+    await f.anthropic.fault({ kind: 'latency', ms: 1500 })
+    const { type, chunks } = uploadChunks(4000, 4)
+    const res = await send(f, type, dribble(chunks, 60))
+    expect(res.status).toBe(504)
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe('timeout_error')
+  })
+
+  it('a client that breaks off its upload gets a 400, and no upstream failure is counted', async () => {
+    const f = await proxyFixture()
+    const { type, chunks } = uploadChunks(4000, 4)
+    const res = await send(f, type, dribble(chunks.slice(0, 3), 5, 'break'))
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { type: string; error: { type: string; message: string } }
+    expect(body.type).toBe('error')
+    expect(body.error).toMatchObject({
+      type: 'invalid_request_error',
+      message: 'The request body ended before it was complete',
+    })
+    expect(await failures()).toBe(0)
+  })
+
+  it('KEYLINE_MAX_UPLOAD_BYTES caps a streamed body: 413 request_too_large past it, in Anthropic\'s shape', async () => {
+    const f = await proxyFixture({ KEYLINE_MAX_UPLOAD_BYTES: '6000' })
+    const over = uploadChunks(8000, 8)
+    const res = await send(f, over.type, dribble(over.chunks, 1))
+    expect(res.status).toBe(413)
+    expect(await res.json()).toMatchObject({
+      type: 'error',
+      error: {
+        type: 'request_too_large',
+        message: 'The request body is larger than 6000 bytes (KEYLINE_MAX_UPLOAD_BYTES)',
+      },
+    })
+    expect(await failures()).toBe(0)
+    // No upstream request got the body: the stub recorded none.
+    expect(await f.anthropic.requests()).toHaveLength(0)
+    // A body within the cap passes.
+    const under = uploadChunks(5000, 4)
+    const ok = await send(f, under.type, dribble(under.chunks, 1))
+    expect(ok.status).toBe(200)
+    expect(await ok.json()).toMatchObject({ size_bytes: 5000 })
+  })
+
+  it('KEYLINE_MAX_UPLOAD_BYTES refuses a body by its content-length, before any of it is read', async () => {
+    const f = await proxyFixture({ KEYLINE_MAX_UPLOAD_BYTES: '6000' })
+    let pulled = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++
+        controller.enqueue(new Uint8Array(1024))
+        if (pulled === 8) controller.close()
+      },
+    })
+    const res = await f.call('/v1/files', {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': '8192' },
+      body,
+      duplex: 'half',
+    } as RequestInit)
+    expect(res.status).toBe(413)
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe(
+      'request_too_large'
+    )
+    expect(await f.anthropic.requests()).toHaveLength(0)
   })
 })

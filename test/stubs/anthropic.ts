@@ -12,6 +12,7 @@ import { writeSse } from './sse.ts'
 import {
   destroySocket,
   faultHeaders,
+  resetMidBody,
   type StartedStub,
   type StubContext,
   startStubServer,
@@ -80,7 +81,18 @@ const faultResponse = (c: StubContext, streaming: boolean): Response | undefined
       )
     }
     case 'reset':
-      return streaming ? undefined : destroySocket(c)
+      if (streaming) return undefined
+      if (fault.afterBytes === undefined) return destroySocket(c)
+      return resetMidBody(
+        c,
+        JSON.stringify({
+          id: randomId('msg_01'),
+          type: 'message',
+          role: 'assistant',
+          content: [{ type: 'text', text: DEFAULT_REPLY }],
+        }),
+        fault.afterBytes
+      )
     case 'malformed':
       if (streaming) return undefined
       c.set('status', 200)

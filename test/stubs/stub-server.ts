@@ -73,6 +73,24 @@ export const destroySocket = (c: StubContext): Response => {
   return RESPONSE_ALREADY_SENT
 }
 
+/**
+ * Answers 200 with `body` as JSON but sends only its first `bytes` (at most all but one), then
+ * destroys the socket: the client sees a connection reset in the middle of the answer.
+ */
+export const resetMidBody = (c: StubContext, body: string, bytes: number): Response => {
+  const data = Buffer.from(body)
+  const { outgoing } = c.env
+  outgoing.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': String(data.byteLength),
+  })
+  outgoing.write(data.subarray(0, Math.min(bytes, data.byteLength - 1)), () => {
+    // Once the partial answer is on the wire: the reset comes after it, not instead of it.
+    setTimeout(() => c.env.incoming.socket.destroy(), 10)
+  })
+  return RESPONSE_ALREADY_SENT
+}
+
 /** `retry-after`, `retry-after-ms` and extra headers of a status fault. */
 export const faultHeaders = (fault: Fault): Record<string, string> => {
   if (fault.kind !== 'status') return {}

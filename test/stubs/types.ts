@@ -41,11 +41,14 @@ export interface StatusFault extends FaultBase {
 
 /**
  * Destroy the TCP socket: for a streaming request after `afterEvents` SSE events have been
- * written (0: right after the headers), for any other request before the headers.
+ * written (0: right after the headers), for any other request before the headers, or, with
+ * `afterBytes`, in the middle of a JSON answer: after its status line, headers (a
+ * `content-length` of the whole) and that many bytes of its body (Anthropic only).
  */
 export interface ResetFault extends FaultBase {
   kind: 'reset'
   afterEvents?: number
+  afterBytes?: number
 }
 
 /** Answer 200 with `content-type: application/json` and a truncated, unparseable body (or SSE data). */

@@ -236,6 +236,20 @@ const isJson = (contentType: string | undefined): boolean =>
   contentType === undefined || /^application\/(?:[\w.+-]*\+)?json\b/i.test(contentType)
 
 /**
+ * Whether an answer is relayed as a stream (SSE, a file's content, a batch's JSONL results, a
+ * non-JSON answer of a passthrough route) rather than read whole: Messages, token counts and
+ * models answer JSON or SSE; errors are read whole.
+ */
+const relayedAsStream = (operation: string, path: string, upstream: Response): boolean => {
+  if (!upstream.ok) return false
+  const type = upstream.headers.get('content-type') ?? undefined
+  const sse = type?.startsWith('text/event-stream') === true
+  const streams =
+    sse || !(operation === 'chat' || operation === 'count_tokens' || operation === 'models')
+  return streams && (!isJson(type) || isDownload(path))
+}
+
+/**
  * A message batch names its results by an absolute URL of the upstream (`results_url`): it is
  * rewritten to keyline's own origin, so a client fetches the results through keyline.
  */
@@ -282,6 +296,8 @@ export const callAnthropic = async (
     const body = given instanceof ReadableStream ? new ReplayableBody(given) : given
     const contentType =
       request.contentType ?? (given === undefined ? undefined : 'application/json')
+    const whole = (response: Response): boolean =>
+      !relayedAsStream(operation, request.path, response)
     const result = await withFailover(deps, scope, {
       provider: 'anthropic',
       credential: 'apiKey',
@@ -295,7 +311,8 @@ export const callAnthropic = async (
             headers: anthropicRequestHeaders(request.headers, key.reveal(), contentType),
             body,
           },
-          { policy, signal, fetch: deps.fetch }
+          // An answer relayed whole is read whole here, so one that breaks off is retried.
+          { policy, signal, fetch: deps.fetch, whole }
         ),
       rejected: (response) =>
         anthropicRejectsKey(response.status) &&
@@ -309,10 +326,7 @@ export const callAnthropic = async (
     const { status } = upstream
     const type = headers['content-type']
     const sse = type?.startsWith('text/event-stream') === true
-    // Messages, token counts and models answer JSON or SSE; downloads and results stream.
-    const streams =
-      sse || !(operation === 'chat' || operation === 'count_tokens' || operation === 'models')
-    if (upstream.ok && upstream.body && streams && (!isJson(type) || isDownload(request.path))) {
+    if (upstream.body && !whole(upstream)) {
       const usage = sse ? new SseUsageTracker() : undefined
       const report = trace.later()
       // Every relayed byte passes the redactor, the stream staying a stream (bytes with no

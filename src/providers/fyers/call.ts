@@ -60,6 +60,9 @@ export const probeFyers = async (
 
 type Snapshot = ProviderSnapshot<'fyers'>
 
+/** Every Fyers answer is read whole (an envelope). */
+const readWhole = (): boolean => true
+
 /**
  * Calls Fyers with the current access token, with the retry policy's timeouts and retries,
  * failing over to the next token when Fyers rejects it (HTTP 401 or an authentication code),
@@ -88,7 +91,8 @@ const callFyers = async <T extends FyersEnvelope>(
       const headers = new Headers(fyersAuthorization(clientId.reveal(), token.reveal()))
       const response = await upstreamFetch(
         { url, method: 'GET', headers },
-        { policy, signal, fetch: deps.fetch }
+        // Read whole there, so an answer that breaks off half-way is retried.
+        { policy, signal, fetch: deps.fetch, whole: readWhole }
       )
       return check(readEnvelope(response, await readBody(response, policy.idleTimeoutMs, signal)))
     }

@@ -1,0 +1,167 @@
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+
+/** Statuses whose response has no body, whatever the upstream sends. */
+const NULL_BODY = new Set([101, 103, 204, 205, 304])
+
+/** The keep-alive agents of {@link nodeStreamingFetch}, one per scheme, shared by every call. */
+const AGENTS = {
+  'http:': new HttpAgent({ keepAlive: true }),
+  'https:': new HttpsAgent({ keepAlive: true }),
+}
+
+const abortError = (signal: AbortSignal): unknown =>
+  signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
+
+/** The response headers as Web `Headers`, repeated ones (`set-cookie`) kept apart. */
+const responseHeaders = (incoming: IncomingMessage): Headers => {
+  const headers = new Headers()
+  const raw = incoming.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    headers.append(raw[i] as string, raw[i + 1] as string)
+  }
+  return headers
+}
+
+/**
+ * The response body as a Web stream that reads the socket only as fast as it is read (the
+ * socket is paused while the stream's queue is full), and aborts the request when cancelled.
+ */
+const responseBody = (
+  incoming: IncomingMessage,
+  destroy: (reason: unknown) => void
+): ReadableStream<Uint8Array> =>
+  new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        let open = true
+        const finish = (error?: unknown): void => {
+          if (!open) return
+          open = false
+          if (error === undefined) controller.close()
+          else controller.error(error)
+        }
+        incoming.on('data', (chunk: Buffer) => {
+          if (!open) return
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+          if ((controller.desiredSize ?? 0) <= 0) incoming.pause()
+        })
+        incoming.once('end', () => finish())
+        incoming.once('error', (error) => finish(new TypeError('terminated', { cause: error })))
+        // A connection closed before the end of the body (a reset) is an error, as fetch's is.
+        incoming.once('close', () => {
+          if (!incoming.complete) finish(new TypeError('terminated'))
+        })
+      },
+      pull() {
+        incoming.resume()
+      },
+      cancel(reason) {
+        destroy(reason)
+      },
+    },
+    { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength }
+  )
+
+/**
+ * `fetch` for the upstream calls of the Node entry: a request with a streamed body (an upload
+ * through a passthrough route) goes over `node:http`/`node:https` with a keep-alive agent per
+ * scheme, its body written as it is read, with backpressure, and never copied (Node's own
+ * `fetch` keeps a copy of a streamed body for redirects, nodejs/undici#4058, so a 1.5 GB upload
+ * held 1.7 GB); every other request goes to `fallback`. Redirects are never followed (the 3xx
+ * is answered as `redirect: "manual"` does); `signal` aborts the request and its response body.
+ */
+export const nodeStreamingFetch = (fallback: typeof fetch = globalThis.fetch): typeof fetch =>
+  async function nodeFetch(input, init = {}) {
+    const body = init.body
+    if (!(body instanceof ReadableStream) || input instanceof Request) return fallback(input, init)
+    const url = input instanceof URL ? input : new URL(input)
+    const agent = AGENTS[url.protocol as keyof typeof AGENTS]
+    if (!agent) return fallback(input, init)
+    const { signal } = init
+    if (signal?.aborted) throw abortError(signal)
+    const method = (init.method ?? 'GET').toUpperCase()
+    const headers: Record<string, string | string[]> = {}
+    for (const [name, value] of new Headers(init.headers)) {
+      if (name === 'set-cookie') continue
+      headers[name] = value
+    }
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+    return new Promise<Response>((resolve, reject) => {
+      const request = send(url, { method, headers, agent })
+      let settled = false
+      const fail = (error: unknown): void => {
+        if (settled) return
+        settled = true
+        reject(error)
+      }
+      const onAbort = (): void => {
+        const reason = abortError(signal as AbortSignal)
+        request.destroy(reason instanceof Error ? reason : undefined)
+        fail(reason)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      request.once('error', (error) => {
+        signal?.removeEventListener('abort', onAbort)
+        fail(new TypeError('fetch failed', { cause: error }))
+      })
+      request.once('response', (incoming) => {
+        if (settled) {
+          incoming.destroy()
+          return
+        }
+        settled = true
+        const status = incoming.statusCode ?? 0
+        const hasBody = method !== 'HEAD' && !NULL_BODY.has(status)
+        const destroy = (reason: unknown): void => {
+          signal?.removeEventListener('abort', onAbort)
+          request.destroy(reason instanceof Error ? reason : undefined)
+        }
+        incoming.once('close', () => signal?.removeEventListener('abort', onAbort))
+        try {
+          const response = new Response(hasBody ? responseBody(incoming, destroy) : null, {
+            status,
+            statusText: incoming.statusMessage ?? '',
+            headers: responseHeaders(incoming),
+          })
+          if (!hasBody) incoming.resume()
+          resolve(response)
+        } catch (error) {
+          // A status a Response cannot carry (below 200 or above 599): no usable answer.
+          destroy(error)
+          reject(new TypeError('fetch failed', { cause: error }))
+        }
+      })
+      const reader = (body as ReadableStream<Uint8Array>).getReader()
+      const pump = async (): Promise<void> => {
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) {
+            request.end()
+            return
+          }
+          if (!request.write(value)) {
+            await new Promise<void>((drained) => {
+              const go = (): void => {
+                request.off('close', go)
+                request.off('drain', go)
+                drained()
+              }
+              request.once('drain', go)
+              request.once('close', go)
+            })
+          }
+          if (request.destroyed) {
+            await reader.cancel().catch(() => {})
+            return
+          }
+        }
+      }
+      pump().catch((error: unknown) => {
+        // The body could not be read (the client broke off, a limit was passed): the request
+        // goes no further, and the attempt fails with that reason.
+        request.destroy(error instanceof Error ? error : new Error(String(error)))
+        fail(new TypeError('fetch failed', { cause: error }))
+      })
+    })
+  }
