@@ -169,9 +169,16 @@ export const upstreamFetch = async (
       if ((status < 300 || status >= 400) && !isRetryableStatus(status) && options.whole?.(outcome)) {
         outcome = await bufferedResponse(outcome, policy.idleTimeoutMs, signal)
       }
+      // A runtime may end a request body that failed as if it were complete (workerd does), and
+      // hand back the upstream's answer to a truncated body: the failure is the client's still.
+      if (streamed?.failure) {
+        await outcome.body?.cancel().catch(() => {})
+        throw clientBodyError(streamed.failure.reason)
+      }
     } catch (error) {
       abort.disarm()
       if (signal?.aborted) throw signal.reason
+      if (error instanceof KeylineError) throw error
       if (streamed?.failure) throw clientBodyError(streamed.failure.reason)
       outcome =
         error instanceof UpstreamError
