@@ -86,7 +86,7 @@ const globalFetch: typeof fetch = (input, init) => fetch(input, init)
  */
 interface AttemptAbort {
   readonly signal: AbortSignal
-  /** `client`: the timer stops; `upstream`: it starts again from zero. */
+  /** `client`: the timeout stops counting; `upstream`: it counts again, from zero. */
   readonly wait: (on: 'client' | 'upstream') => void
   readonly disarm: () => void
   /** Whether the header timeout aborted the attempt. */
@@ -95,23 +95,31 @@ interface AttemptAbort {
 
 const attemptAbort = (signal: AbortSignal | undefined, timeoutMs: number): AttemptAbort => {
   const controller = new AbortController()
-  let timer: ReturnType<typeof setTimeout> | undefined
   let state: 'running' | 'done' | 'fired' = 'running'
-  const fire = (): void => {
+  // One timer for the attempt, not one per chunk of a streamed body (timers are not free, on
+  // Deno least of all): each chunk only notes whom the attempt waits on, and since when.
+  let onClient = false
+  let since = Date.now()
+  const check = (): void => {
+    if (state !== 'running') return
+    const left = onClient ? timeoutMs : since + timeoutMs - Date.now()
+    if (left > 0) {
+      timer = setTimeout(check, left)
+      return
+    }
     state = 'fired'
     controller.abort()
   }
+  let timer = setTimeout(check, timeoutMs)
   if (signal) {
     if (signal.aborted) controller.abort(signal.reason)
     else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true })
   }
-  timer = setTimeout(fire, timeoutMs)
   return {
     signal: controller.signal,
     wait: (on) => {
-      if (state !== 'running') return
-      clearTimeout(timer)
-      if (on === 'upstream') timer = setTimeout(fire, timeoutMs)
+      onClient = on === 'client'
+      if (!onClient) since = Date.now()
     },
     disarm: () => {
       if (state === 'running') state = 'done'

@@ -71,6 +71,6 @@ export const limitedBody = (
       },
       cancel: (reason) => reader.cancel(reason),
     },
-    { highWaterMark: 0 }
+    { highWaterMark: 1 }
   )
 }
