@@ -5,6 +5,11 @@ import type { EnvRecord } from '../env.ts'
 import { clientTokensStatus } from '../middleware/client-auth.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import type { SharedStore } from '../store/shared-store.ts'
+import {
+  DEFAULT_MAX_UPLOAD_BYTES,
+  MAX_UPLOAD_VARIABLE,
+  parseMaxUpload,
+} from '../upstream/upload-limit.ts'
 
 /** One line of the start-up log (a JSON log line). */
 export interface StartupLine {
@@ -19,7 +24,8 @@ const QUIET_REASONS = new Set(['missing', 'empty'])
 /**
  * What the Node and Deno entries log at start, besides the URL: one `warn` line for every
  * configuration problem worth acting on (a secure store that gave no usable value, a
- * placeholder, an alias conflict, an unreadable `_FILE`, malformed client tokens), each with
+ * placeholder, an alias conflict, an unreadable `_FILE`, malformed client tokens, an upload cap
+ * that is not a number), each with
  * the variable and the reason, never a value. Reads every store once (a value keyline fetches
  * on first use anyway), so a mistake shows at start rather than as a 401 or 503 later.
  */
@@ -46,6 +52,14 @@ export const startupWarnings = async (
         reason: issue.reason,
       })
     }
+  }
+  if (parseMaxUpload(laid[MAX_UPLOAD_VARIABLE]) === null) {
+    lines.push({
+      level: 'warn',
+      msg: `${MAX_UPLOAD_VARIABLE} is not a positive whole number of bytes: uploads are capped at the default, ${DEFAULT_MAX_UPLOAD_BYTES}`,
+      variable: MAX_UPLOAD_VARIABLE,
+      reason: 'invalid',
+    })
   }
   if (clients.problem && clients.problem !== 'missing') {
     lines.push({
@@ -83,6 +97,7 @@ be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or
   KEYLINE_VAULT_KEY                Fernet key encrypting the tokens keyline stores (KEYLINE_VAULT_KEY_OLD: earlier ones)
   AWS_REGION, AWS_ENDPOINT_URL     AWS Secrets Manager / SSM region and endpoint override
   KEYLINE_STORE_TTL_SECONDS        how long a store value is used before it is fetched again (default 3600)
+  KEYLINE_MAX_UPLOAD_BYTES         largest body of a passthrough route (/v1/files uploads), else 413 (default 524288000)
   KEYLINE_TRUST_PROXY              true: the admin rate limit reads the first x-forwarded-for hop
   LOG_LEVEL                        debug, info, warn, error, silent (default info)
 

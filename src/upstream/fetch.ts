@@ -133,9 +133,14 @@ const attemptAbort = (signal: AbortSignal | undefined, timeoutMs: number): Attem
 const clientBodyError = (reason: unknown): KeylineError =>
   reason instanceof KeylineError
     ? reason
-    : new KeylineError(400, 'invalid_request_error', 'The request body ended before it was complete', {
-        cause: reason,
-      })
+    : new KeylineError(
+        400,
+        'invalid_request_error',
+        'The request body ended before it was complete',
+        {
+          cause: reason,
+        }
+      )
 
 /**
  * Sends one request upstream with `redirect: "manual"`, a per-attempt timeout for the response
@@ -174,7 +179,11 @@ export const upstreamFetch = async (
       outcome = await doFetch(request.url, init)
       abort.disarm()
       const { status } = outcome
-      if ((status < 300 || status >= 400) && !isRetryableStatus(status) && options.whole?.(outcome)) {
+      if (
+        (status < 300 || status >= 400) &&
+        !isRetryableStatus(status) &&
+        options.whole?.(outcome)
+      ) {
         outcome = await bufferedResponse(outcome, policy.idleTimeoutMs, signal)
       }
       // A runtime may end a request body that failed as if it were complete (workerd does), and

@@ -50,9 +50,7 @@ export class ReplayableBody {
    * the client's body, the `upstream` once it handed out a chunk (or the end) and waits for the
    * upstream to take more (or to answer).
    */
-  stream(
-    waiting?: (on: 'client' | 'upstream') => void
-  ): ReadableStream<Uint8Array> | undefined {
+  stream(waiting?: (on: 'client' | 'upstream') => void): ReadableStream<Uint8Array> | undefined {
     if (!this.replayable) return undefined
     const attempt = ++this.#attempt
     const tookOver = () => new Error('a newer attempt took over the request body')

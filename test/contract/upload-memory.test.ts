@@ -117,7 +117,9 @@ describeRuntimes(
         clearInterval(sampler)
       }
       peak = Math.max(peak, rssOf(pid))
-      console.info(`[upload-memory] ${ctx.runtime}: peak RSS ${(peak / 1024 ** 2).toFixed(0)} MiB (${(before / 1024 ** 2).toFixed(0)} MiB before)`)
+      console.info(
+        `[upload-memory] ${ctx.runtime}: peak RSS ${(peak / 1024 ** 2).toFixed(0)} MiB (${(before / 1024 ** 2).toFixed(0)} MiB before)`
+      )
       expect(peak).toBeLessThan(RSS_LIMIT_BYTES)
     }, 180_000)
 

@@ -280,7 +280,7 @@ describe('uploads: the header timeout, the upload cap, a client that breaks off'
     expect(await failures()).toBe(0)
   })
 
-  it('KEYLINE_MAX_UPLOAD_BYTES caps a streamed body: 413 request_too_large past it, in Anthropic\'s shape', async () => {
+  it("KEYLINE_MAX_UPLOAD_BYTES caps a streamed body: 413 request_too_large past it, in Anthropic's shape", async () => {
     const f = await proxyFixture({ KEYLINE_MAX_UPLOAD_BYTES: '6000' })
     const over = uploadChunks(8000, 8)
     const res = await send(f, over.type, dribble(over.chunks, 1))
@@ -324,9 +324,7 @@ describe('uploads: the header timeout, the upload cap, a client that breaks off'
       duplex: 'half',
     } as RequestInit)
     expect(res.status).toBe(413)
-    expect(((await res.json()) as { error: { type: string } }).error.type).toBe(
-      'request_too_large'
-    )
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe('request_too_large')
     expect(await f.anthropic.requests()).toHaveLength(0)
   })
 })

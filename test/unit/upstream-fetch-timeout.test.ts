@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest'
+import { UpstreamError, upstreamFetch } from '../../src/upstream/fetch.ts'
+import { ReplayableBody } from '../../src/upstream/replayable-body.ts'
+import { retryPolicy } from '../../src/upstream/retry-policy.ts'
+
+const policy = retryPolicy({ maxRetries: 0, headersTimeoutMs: 100, idleTimeoutMs: 1000 })
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A client body of `count` chunks, `everyMs` apart. */
+const slowClient = (count: number, everyMs: number): ReadableStream<Uint8Array> => {
+  let sent = 0
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      await sleep(everyMs)
+      if (sent++ < count) controller.enqueue(new Uint8Array(16))
+      else controller.close()
+    },
+  })
+}
+
+/** An upstream that reads `take` chunks of the body (all when undefined), then answers 200 (or never). */
+const upstream =
+  (take: number | undefined, answer: boolean): typeof fetch =>
+  async (_input, init = {}) => {
+    const reader = (init.body as ReadableStream<Uint8Array>).getReader()
+    for (let i = 0; take === undefined || i < take; i++) {
+      if ((await reader.read()).done) break
+    }
+    if (!answer) {
+      await new Promise((_, reject) =>
+        init.signal?.addEventListener('abort', () => reject(new Error('aborted')))
+      )
+    }
+    return new Response('{}', { status: 200 })
+  }
+
+const send = (body: ReadableStream<Uint8Array>, fetch: typeof globalThis.fetch) =>
+  upstreamFetch(
+    {
+      url: 'http://upstream.test/v1/files',
+      method: 'POST',
+      headers: new Headers(),
+      body: new ReplayableBody(body),
+    },
+    { policy, fetch }
+  )
+
+describe('the header timeout of a streamed upload', () => {
+  it('does not count the time the client takes to send its body', async () => {
+    // 8 chunks 40 ms apart: ~360 ms of client time, more than three times the 100 ms timeout.
+    const res = await send(slowClient(8, 40), upstream(undefined, true))
+    expect(res.status).toBe(200)
+  })
+
+  it('counts from when the body was sent whole, for an upstream that then says nothing', async () => {
+    const started = Date.now()
+    const error = await send(slowClient(4, 40), upstream(undefined, false)).catch((e) => e)
+    expect(error).toBeInstanceOf(UpstreamError)
+    expect((error as UpstreamError).kind).toBe('timeout')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200)
+  })
+
+  it('counts while an upstream stops taking the body', async () => {
+    // The upstream reads two chunks, then neither reads nor answers: a timeout, not a hang.
+    const error = await send(slowClient(100, 1), upstream(2, false)).catch((e) => e)
+    expect(error).toBeInstanceOf(UpstreamError)
+    expect((error as UpstreamError).kind).toBe('timeout')
+  })
+})
