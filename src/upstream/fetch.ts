@@ -1,7 +1,7 @@
 import { KeylineError } from '../errors/keyline-error.ts'
 import type { ReplayableBody } from './replayable-body.ts'
 import { backoffMs, isRetryableStatus, type RetryPolicy } from './retry-policy.ts'
-import { bufferedResponse } from './stream.ts'
+import { readWhole } from './stream.ts'
 import { UpstreamError } from './upstream-error.ts'
 
 export { UpstreamError, type UpstreamFailureKind } from './upstream-error.ts'
@@ -49,7 +49,7 @@ export interface UpstreamFetchOptions {
    * Whether an answer is read whole before it is handed back (one relayed in one piece, such as
    * a JSON answer, rather than streamed): its body breaking off or falling silent half-way
    * (`idleTimeoutMs`) then fails the attempt, which is retried like a reset before the headers,
-   * nothing of it having reached the client. The answer handed back holds the bytes read.
+   * nothing of it having reached the client. `readBody` gives the text read.
    * @default no answer is read whole here
    */
   whole?: (response: Response) => boolean
@@ -144,7 +144,8 @@ const clientBodyError = (reason: unknown): KeylineError =>
 
 /**
  * Sends one request upstream with `redirect: "manual"`, a per-attempt timeout for the response
- * headers (counted from when the request body was sent whole), and retries with exponential
+ * headers (counting only time spent waiting on the upstream, not on a client's slow upload:
+ * see {@link AttemptAbort}), and retries with exponential
  * backoff and jitter on 429, 529, 5xx and network errors, honouring `retry-after-ms` and
  * `retry-after`. Retries happen only before any response is handed back, so nothing has reached
  * the client yet (an answer read {@link UpstreamFetchOptions.whole} is retried too when its body
@@ -184,7 +185,7 @@ export const upstreamFetch = async (
         !isRetryableStatus(status) &&
         options.whole?.(outcome)
       ) {
-        outcome = await bufferedResponse(outcome, policy.idleTimeoutMs, signal)
+        await readWhole(outcome, policy.idleTimeoutMs, signal)
       }
       // A runtime may end a request body that failed as if it were complete (workerd does), and
       // hand back the upstream's answer to a truncated body: the failure is the client's still.

@@ -122,7 +122,8 @@ export const guardStream = (
 /**
  * Reads a whole body chunk by chunk into `onChunk`, failing with an {@link UpstreamError} when
  * the upstream falls silent for `idleTimeoutMs` (`timeout`) or breaks before the end
- * (`network`), and with the abort reason when the client's `signal` aborted.
+ * (`network`), and with the abort reason when the client's `signal` aborted. A body read to its
+ * end is let go of, so cancelling it later (a discarded answer) is a no-op.
  */
 const readAll = async (
   body: ReadableStream<Uint8Array>,
@@ -139,21 +140,27 @@ const readAll = async (
       reader.cancel().catch(() => {})
       throw new UpstreamError('timeout', 1)
     }
-    if (result.done) return
+    if (result.done) return reader.releaseLock()
     onChunk(result.value)
   }
 }
 
+/** The text of answers {@link readWhole} read, for {@link readBody}. */
+const readAlready = new WeakMap<Response, string>()
+
 /**
  * Reads a whole (non-streamed) upstream body as text, failing with an {@link UpstreamError}
  * when the upstream falls silent for `idleTimeoutMs` or breaks before the end, and with the
- * abort reason when the client's `signal` aborted.
+ * abort reason when the client's `signal` aborted. An answer {@link readWhole} read already
+ * gives that text.
  */
 export const readBody = async (
   response: Response,
   idleTimeoutMs: number,
   signal?: AbortSignal
 ): Promise<string> => {
+  const kept = readAlready.get(response)
+  if (kept !== undefined) return kept
   if (!response.body) return ''
   const decoder = new TextDecoder()
   let text = ''
@@ -164,33 +171,14 @@ export const readBody = async (
 }
 
 /**
- * The same response with its body read whole into memory (see {@link readBody} for how a read
- * fails): for an answer that is relayed in one piece, so a body that breaks half-way is a failed
- * attempt that can be made again, nothing of it having reached the client.
+ * Reads an answer's body whole now (see {@link readBody} for how a read fails), for an answer
+ * that is relayed in one piece: a body that breaks half-way is then a failed attempt that can
+ * be made again, nothing of it having reached the client. {@link readBody} then gives its text.
  */
-export const bufferedResponse = async (
+export const readWhole = async (
   response: Response,
   idleTimeoutMs: number,
   signal?: AbortSignal
-): Promise<Response> => {
-  if (!response.body) return response
-  const chunks: Uint8Array[] = []
-  let size = 0
-  await readAll(response.body, idleTimeoutMs, signal, (chunk) => {
-    chunks.push(chunk)
-    size += chunk.byteLength
-  })
-  let bytes: Uint8Array<ArrayBuffer>
-  if (chunks.length === 1 && chunks[0]?.buffer instanceof ArrayBuffer) {
-    bytes = chunks[0] as Uint8Array<ArrayBuffer>
-  } else {
-    bytes = new Uint8Array(size)
-    let at = 0
-    for (const chunk of chunks) {
-      bytes.set(chunk, at)
-      at += chunk.byteLength
-    }
-  }
-  const { status, statusText, headers } = response
-  return new Response(bytes, { status, statusText, headers })
+): Promise<void> => {
+  if (response.body) readAlready.set(response, await readBody(response, idleTimeoutMs, signal))
 }

@@ -61,7 +61,7 @@ export const probeFyers = async (
 type Snapshot = ProviderSnapshot<'fyers'>
 
 /** Every Fyers answer is read whole (an envelope). */
-const readWhole = (): boolean => true
+const everyAnswer = (): boolean => true
 
 /**
  * Calls Fyers with the current access token, with the retry policy's timeouts and retries,
@@ -92,7 +92,7 @@ const callFyers = async <T extends FyersEnvelope>(
       const response = await upstreamFetch(
         { url, method: 'GET', headers },
         // Read whole there, so an answer that breaks off half-way is retried.
-        { policy, signal, fetch: deps.fetch, whole: readWhole }
+        { policy, signal, fetch: deps.fetch, whole: everyAnswer }
       )
       return check(readEnvelope(response, await readBody(response, policy.idleTimeoutMs, signal)))
     }

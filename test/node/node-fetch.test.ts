@@ -1,0 +1,147 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { nodeStreamingFetch } from '../../src/entries/node-fetch.ts'
+
+type Handler = (incoming: IncomingMessage, outgoing: ServerResponse) => void
+let handler: Handler = (_incoming, outgoing) => outgoing.end()
+const server = createServer((incoming, outgoing) => handler(incoming, outgoing))
+let base = ''
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(() => {
+  server.closeAllConnections()
+  return new Promise<void>((resolve) => server.close(() => resolve()))
+})
+
+/** A body of `count` chunks of `size` bytes, counting how many were pulled. */
+const chunks = (count: number, size: number) => {
+  const state = { pulled: 0 }
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (state.pulled++ < count) controller.enqueue(new Uint8Array(size).fill(0x62))
+      else controller.close()
+    },
+  })
+  return { stream, state }
+}
+
+const fallbackCalls: string[] = []
+const fallback: typeof fetch = async (input) => {
+  fallbackCalls.push(String(input))
+  return new Response('fallback')
+}
+const nodeFetch = nodeStreamingFetch(fallback)
+const post = (body: ReadableStream<Uint8Array>, init: RequestInit = {}) =>
+  nodeFetch(`${base}/upload?x=1`, {
+    method: 'POST',
+    headers: new Headers({ 'content-type': 'application/octet-stream', 'x-api-key': 'k' }),
+    body,
+    duplex: 'half',
+    ...init,
+  } as RequestInit)
+
+describe('nodeStreamingFetch (the Node entry’s fetch for uploads)', () => {
+  it('streams the body with backpressure and answers a Web Response', async () => {
+    let received = 0
+    let seenHeaders: IncomingMessage['headers'] = {}
+    handler = (incoming, outgoing) => {
+      seenHeaders = incoming.headers
+      incoming.on('data', (chunk: Buffer) => {
+        received += chunk.byteLength
+      })
+      incoming.on('end', () => {
+        outgoing.setHeader('set-cookie', ['a=1', 'b=2'])
+        outgoing.writeHead(201, { 'content-type': 'application/json', 'request-id': 'req_1' })
+        outgoing.end(JSON.stringify({ received, url: incoming.url, method: incoming.method }))
+      })
+    }
+    const { stream } = chunks(64, 64 * 1024)
+    const res = await post(stream)
+    expect(res.status).toBe(201)
+    expect(res.headers.get('request-id')).toBe('req_1')
+    expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2'])
+    expect(await res.json()).toEqual({
+      received: 64 * 64 * 1024,
+      url: '/upload?x=1',
+      method: 'POST',
+    })
+    expect(seenHeaders['x-api-key']).toBe('k')
+    expect(seenHeaders['transfer-encoding']).toBe('chunked')
+  })
+
+  it('reads the body only as fast as the upstream takes it', async () => {
+    let release: () => void = () => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    handler = (incoming, outgoing) => {
+      incoming.pause()
+      released.then(() => {
+        incoming.resume()
+        incoming.on('end', () => outgoing.end('done'))
+      })
+    }
+    const { stream, state } = chunks(4096, 64 * 1024) // 256 MiB, if it were all read
+    const answered = post(stream)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // Socket buffers hold a few MiB at most; the rest of the body was never pulled.
+    expect(state.pulled).toBeLessThan(200)
+    release()
+    expect(await (await answered).text()).toBe('done')
+    expect(state.pulled).toBe(4097)
+  })
+
+  it('never follows a redirect: the 3xx is the answer', async () => {
+    handler = (incoming, outgoing) => {
+      incoming.resume()
+      incoming.on('end', () => outgoing.writeHead(307, { location: '/elsewhere' }).end())
+    }
+    const res = await post(chunks(2, 10).stream)
+    expect(res.status).toBe(307)
+    expect(res.headers.get('location')).toBe('/elsewhere')
+  })
+
+  it('aborts with the signal’s reason, and a reset mid-answer errors the body', async () => {
+    handler = (incoming) => incoming.resume()
+    const controller = new AbortController()
+    const pending = post(chunks(2, 10).stream, { signal: controller.signal })
+    setTimeout(() => controller.abort(new Error('gone')), 50)
+    await expect(pending).rejects.toThrow('gone')
+
+    handler = (incoming, outgoing) => {
+      incoming.resume()
+      incoming.on('end', () => {
+        outgoing.writeHead(200, { 'content-length': '1000' })
+        outgoing.write('partial', () => setTimeout(() => outgoing.socket?.destroy(), 10))
+      })
+    }
+    const res = await post(chunks(2, 10).stream)
+    await expect(res.text()).rejects.toThrow()
+  })
+
+  it('a request body that fails rejects the call; an unreachable upstream too', async () => {
+    handler = (incoming) => incoming.resume()
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error('client broke off'))
+      },
+    })
+    await expect(post(failing)).rejects.toThrow('fetch failed')
+    const closed = nodeFetch('http://127.0.0.1:1/', {
+      method: 'POST',
+      body: chunks(1, 1).stream,
+      duplex: 'half',
+    } as RequestInit)
+    await expect(closed).rejects.toThrow('fetch failed')
+  })
+
+  it('hands every request without a streamed body to the fallback', async () => {
+    fallbackCalls.length = 0
+    const res = await nodeFetch(`${base}/json`, { method: 'POST', body: '{}' })
+    expect(await res.text()).toBe('fallback')
+    expect(fallbackCalls).toEqual([`${base}/json`])
+  })
+})
