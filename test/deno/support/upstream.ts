@@ -2,7 +2,8 @@
 /**
  * A minimal Anthropic + Fyers upstream for the Deno tests, on `Deno.serve` (the Node stubs in
  * test/stubs run under vitest): `POST /v1/messages` accepts `key` as `x-api-key`,
- * `GET /data/quotes` accepts `Authorization: <clientId>:<token>`; `seen` lists the paths asked.
+ * `GET /data/quotes` accepts `Authorization: <clientId>:<token>`, `POST /v1/files` drains an
+ * upload and answers its size; `seen` lists the paths asked.
  */
 export interface DenoUpstream {
   readonly url: string
@@ -34,6 +35,19 @@ export const startUpstream = (credentials: {
         stop_sequence: null,
         usage: { input_tokens: 5, output_tokens: 4 },
       })
+    }
+    if (url.pathname === '/v1/files' && request.method === 'POST') {
+      // An upload: drained, its bytes counted, answered as the Files API does.
+      return (async () => {
+        let size = 0
+        try {
+          for await (const chunk of request.body ?? []) size += chunk.byteLength
+        } catch {
+          // The upload broke off: nothing to answer (the client's proxy has gone on).
+          return new Response(null, { status: 400 })
+        }
+        return Response.json({ type: 'file', id: 'file_01', size_bytes: size })
+      })()
     }
     if (url.pathname === '/data/quotes' && credentials.token !== undefined) {
       if (request.headers.get('authorization') !== `${credentials.clientId}:${credentials.token}`) {
