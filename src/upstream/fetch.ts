@@ -78,54 +78,60 @@ const globalFetch: typeof fetch = (input, init) => fetch(input, init)
 /**
  * One attempt's signal: aborted by the header timeout or by the caller's signal, which keeps
  * applying to the body after the headers. The header timeout counts only time spent waiting on
- * the upstream: it runs from the start (connecting), {@link AttemptAbort.wait}s while a
- * streamed request body waits on the client (a slow upload is the client's time, not the
- * upstream's), starts again whenever the body waits on the upstream to take more (so an
- * upstream that stops reading still times out) and once the body is sent whole, and ends with
- * {@link AttemptAbort.disarm} when the headers arrive.
+ * the upstream: it runs from the start (connecting), stops while a streamed request body waits
+ * on the client ({@link AttemptAbort.wait}: a slow upload is the client's time, not the
+ * upstream's), counts again, from zero, whenever the body waits on the upstream to take more (so
+ * an upstream that stops reading still times out) and once the body is sent whole, and ends with
+ * {@link AttemptAbort.disarm} when the headers arrive. One timer for the attempt, not one per
+ * chunk of a streamed body (timers are not free, on Deno least of all): a chunk only notes
+ * whom the attempt waits on, and since when.
  */
-interface AttemptAbort {
-  readonly signal: AbortSignal
-  /** `client`: the timeout stops counting; `upstream`: it counts again, from zero. */
-  readonly wait: (on: 'client' | 'upstream') => void
-  readonly disarm: () => void
-  /** Whether the header timeout aborted the attempt. */
-  readonly timedOut: () => boolean
-}
+class AttemptAbort {
+  readonly #controller = new AbortController()
+  readonly signal: AbortSignal = this.#controller.signal
+  readonly #timeoutMs: number
+  #state: 'running' | 'done' | 'fired' = 'running'
+  #onClient = false
+  #since = Date.now()
+  #timer: ReturnType<typeof setTimeout>
 
-const attemptAbort = (signal: AbortSignal | undefined, timeoutMs: number): AttemptAbort => {
-  const controller = new AbortController()
-  let state: 'running' | 'done' | 'fired' = 'running'
-  // One timer for the attempt, not one per chunk of a streamed body (timers are not free, on
-  // Deno least of all): each chunk only notes whom the attempt waits on, and since when.
-  let onClient = false
-  let since = Date.now()
-  const check = (): void => {
-    if (state !== 'running') return
-    const left = onClient ? timeoutMs : since + timeoutMs - Date.now()
+  constructor(signal: AbortSignal | undefined, timeoutMs: number) {
+    this.#timeoutMs = timeoutMs
+    this.#timer = setTimeout(this.#check, timeoutMs)
+    if (signal) {
+      if (signal.aborted) this.#controller.abort(signal.reason)
+      else
+        signal.addEventListener('abort', () => this.#controller.abort(signal.reason), {
+          once: true,
+        })
+    }
+  }
+
+  readonly #check = (): void => {
+    if (this.#state !== 'running') return
+    const left = this.#onClient ? this.#timeoutMs : this.#since + this.#timeoutMs - Date.now()
     if (left > 0) {
-      timer = setTimeout(check, left)
+      this.#timer = setTimeout(this.#check, left)
       return
     }
-    state = 'fired'
-    controller.abort()
+    this.#state = 'fired'
+    this.#controller.abort()
   }
-  let timer = setTimeout(check, timeoutMs)
-  if (signal) {
-    if (signal.aborted) controller.abort(signal.reason)
-    else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true })
+
+  /** `client`: the timeout stops counting; `upstream`: it counts again, from zero. */
+  readonly wait = (on: 'client' | 'upstream'): void => {
+    this.#onClient = on === 'client'
+    if (!this.#onClient) this.#since = Date.now()
   }
-  return {
-    signal: controller.signal,
-    wait: (on) => {
-      onClient = on === 'client'
-      if (!onClient) since = Date.now()
-    },
-    disarm: () => {
-      if (state === 'running') state = 'done'
-      clearTimeout(timer)
-    },
-    timedOut: () => state === 'fired',
+
+  disarm(): void {
+    if (this.#state === 'running') this.#state = 'done'
+    clearTimeout(this.#timer)
+  }
+
+  /** Whether the header timeout aborted the attempt. */
+  get timedOut(): boolean {
+    return this.#state === 'fired'
   }
 }
 
@@ -163,7 +169,7 @@ export const upstreamFetch = async (
   const doFetch = options.fetch ?? globalFetch
   const streamed = isStreamed(request.body) ? request.body : undefined
   for (let attempt = 1; ; attempt++) {
-    const abort = attemptAbort(signal, policy.headersTimeoutMs)
+    const abort = new AttemptAbort(signal, policy.headersTimeoutMs)
     let outcome: Response | UpstreamError
     try {
       const init: RequestInit & { duplex?: 'half' } = {
@@ -201,7 +207,7 @@ export const upstreamFetch = async (
       outcome =
         error instanceof UpstreamError
           ? new UpstreamError(error.kind, attempt, error.cause)
-          : new UpstreamError(abort.timedOut() ? 'timeout' : 'network', attempt, error)
+          : new UpstreamError(abort.timedOut ? 'timeout' : 'network', attempt, error)
     }
     if (outcome instanceof Response && outcome.status >= 300 && outcome.status < 400) {
       await outcome.body?.cancel()

@@ -122,8 +122,8 @@ export const guardStream = (
 /**
  * Reads a whole body chunk by chunk into `onChunk`, failing with an {@link UpstreamError} when
  * the upstream falls silent for `idleTimeoutMs` (`timeout`) or breaks before the end
- * (`network`), and with the abort reason when the client's `signal` aborted. A body read to its
- * end is let go of, so cancelling it later (a discarded answer) is a no-op.
+ * (`network`), and with the abort reason when the client's `signal` aborted. The body stays
+ * locked (letting go of it costs an error object): a body read is never cancelled (`bodyUsed`).
  */
 const readAll = async (
   body: ReadableStream<Uint8Array>,
@@ -140,7 +140,7 @@ const readAll = async (
       reader.cancel().catch(() => {})
       throw new UpstreamError('timeout', 1)
     }
-    if (result.done) return reader.releaseLock()
+    if (result.done) return
     onChunk(result.value)
   }
 }
@@ -175,10 +175,13 @@ export const readBody = async (
  * that is relayed in one piece: a body that breaks half-way is then a failed attempt that can
  * be made again, nothing of it having reached the client. {@link readBody} then gives its text.
  */
-export const readWhole = async (
+export const readWhole = (
   response: Response,
   idleTimeoutMs: number,
   signal?: AbortSignal
-): Promise<void> => {
-  if (response.body) readAlready.set(response, await readBody(response, idleTimeoutMs, signal))
-}
+): Promise<void> | undefined =>
+  response.body
+    ? readBody(response, idleTimeoutMs, signal).then((text) => {
+        readAlready.set(response, text)
+      })
+    : undefined

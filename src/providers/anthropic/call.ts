@@ -317,7 +317,8 @@ export const callAnthropic = async (
       rejected: (response) =>
         anthropicRejectsKey(response.status) &&
         !(body instanceof ReplayableBody && !body.replayable),
-      discard: (response) => response.body?.cancel(),
+      // An answer read whole (`bodyUsed`) holds nothing more to let go of.
+      discard: (response) => (response.bodyUsed ? undefined : response.body?.cancel()),
     })
     const upstream = result.outcome
     const redactor = scope.redactor()
