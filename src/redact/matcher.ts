@@ -1,5 +1,6 @@
 import { toHex } from '../encoding.ts'
 import { fingerprint } from '../secrets/fingerprint.ts'
+import { escapeAt, LONGEST_ESCAPE, unfinishedEscape } from './json-escape.ts'
 import { secretForms } from './secret-forms.ts'
 
 /** What {@link SecretMatcher.replace} returns. */
@@ -23,7 +24,10 @@ export interface SecretMatcher {
   /**
    * Replaces every form of every secret at least `minLength` long with its fingerprint, and
    * every run of {@link RUN_LENGTH} or more consecutive characters of one (case-insensitively,
-   * across line breaks, also of its hex form), overlapping occurrences merged. Reads at most
+   * across line breaks, also of its hex form), overlapping occurrences merged. In a text that
+   * holds `\u` escapes, each character of a secret (or of a run) may also be written as a JSON
+   * escape (`\u0041` in either case, `\\u0041` inside a JSON string once more, `\"`, `\/`):
+   * fully, partly or not at all escaped, it is found in the same single scan. Reads at most
    * the first `limit` characters (an occurrence that starts before `limit` is still replaced
    * whole), so the work is bounded.
    */
@@ -92,6 +96,40 @@ interface RunSource {
   readonly min: number
 }
 
+/**
+ * A text the escape-aware scan looks for, as UTF-16 units: a {@link RunSource}'s (lower-cased),
+ * or a secret too short for runs, matched whole and as it is (`exact`).
+ */
+interface UnitSource {
+  readonly units: Uint16Array
+  readonly print: string
+  readonly min: number
+  readonly exact: boolean
+}
+
+/** A UTF-16 unit lower-cased on its own (A–Z the cheap way). */
+const lowerUnit = (unit: number): number => {
+  if (unit < 0x80) return unit >= 0x41 && unit <= 0x5a ? unit + 0x20 : unit
+  const lower = String.fromCharCode(unit).toLowerCase()
+  return lower.length === 1 ? lower.charCodeAt(0) : unit
+}
+
+const unitsOf = (text: string, lower: boolean): Uint16Array => {
+  const units = new Uint16Array(text.length)
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    units[i] = lower ? lowerUnit(unit) : unit
+  }
+  return units
+}
+
+/** {@link blockSlot} of 4 units. */
+const unitSlot = (a: number, b: number, c: number, d: number): number =>
+  Math.imul(
+    ((a & 0xff) << 24) | ((b & 0xff) << 16) | ((c & 0xff) << 8) | (d & 0xff) | 0x20202020,
+    0x9e3779b1
+  ) >>> 12
+
 /** One place found to replace: `[start, end)` of the text, and the fingerprint it stands for. */
 interface Region {
   start: number
@@ -108,6 +146,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   const exact = new Map<string, string>()
   const needles = new Map<string, string>()
   const sources: RunSource[] = []
+  // What the escape-aware scan looks for: the run sources, and secrets too short for runs.
+  const unitSources: UnitSource[] = []
   for (const secret of [...values].sort((a, b) => b.length - a.length)) {
     const print = fingerprint(secret)
     exact.set(secret, print)
@@ -119,6 +159,11 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       sources.push({ text: secret.toLowerCase(), print, min: RUN_LENGTH })
       // Hex digits are common: a run of hex counts from 8 bytes (16 digits) on.
       sources.push({ text: lowerHexOf(secret), print, min: 2 * RUN_LENGTH })
+      unitSources.push({ units: unitsOf(secret, true), print, min: RUN_LENGTH, exact: false })
+      const hex = lowerHexOf(secret)
+      unitSources.push({ units: unitsOf(hex, true), print, min: 2 * RUN_LENGTH, exact: false })
+    } else if (secret.length >= 4) {
+      unitSources.push({ units: unitsOf(secret, false), print, min: secret.length, exact: true })
     }
   }
   const ordered = [...needles.keys()].sort((a, b) => b.length - a.length)
@@ -158,6 +203,119 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
     }
   }
+  // Every 4 units of every unit source (lower-cased) and where it sits: where the escape-aware
+  // scan starts growing a run. Their blocks join the bitmap.
+  const quads = new Map<string, { source: UnitSource; offset: number }[]>()
+  for (const source of unitSources) {
+    const lowered = source.exact ? source.units.map(lowerUnit) : source.units
+    for (let i = 0; i + 4 <= lowered.length; i++) {
+      const quad = String.fromCharCode(...lowered.subarray(i, i + 4))
+      const list = quads.get(quad)
+      if (list) list.push({ source, offset: i })
+      else quads.set(quad, [{ source, offset: i }])
+      const slot = blockSlot(quad, 0)
+      blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
+    }
+  }
+  // Short exact secrets and runs are looked for in escaped text also when no run exists.
+  const shortPieces = new Set<string>()
+  for (const source of unitSources) {
+    if (!source.exact) continue
+    const lowered = String.fromCharCode(...source.units.map(lowerUnit))
+    for (let n = 1; n < lowered.length; n++) shortPieces.add(lowered.slice(0, n))
+  }
+  const escapable = quads.size > 0
+
+  /** Whether the escape-aware scan is the one for `text`: it holds a `\u` escape. */
+  const hasEscapes = (text: string): boolean => escapable && text.includes('\\u')
+
+  /**
+   * The escape-aware scan: reads `text` once, each position as a character or as the JSON escape
+   * that starts there ({@link escapeAt}), and finds every run (as {@link grow} does, line breaks
+   * skipped) and every short secret whole, written with any mix of escapes. Regions inside a
+   * whole form are left to it. Stops at the first region when `first`; returns whether it found
+   * any.
+   */
+  const scanEscaped = (
+    text: string,
+    limit: number,
+    found: Region[],
+    forms: readonly Region[],
+    first: boolean
+  ): boolean => {
+    const length = text.length
+    // Per decoded unit: where it starts in the text, as it is, and lower-cased.
+    const starts = new Int32Array(length + 1)
+    const raw = new Uint16Array(length)
+    const lowered = new Uint16Array(length)
+    let count = 0
+    let skipBelow = 0
+    let any = false
+    for (let i = 0; i < length; ) {
+      const escape = text.charCodeAt(i) === 0x5c ? escapeAt(text, i) : -1
+      const unit = escape < 0 ? text.charCodeAt(i) : escape >>> 3
+      starts[count] = i
+      raw[count] = unit
+      lowered[count] = lowerUnit(unit)
+      count++
+      i += escape < 0 ? 1 : escape & 7
+      const g = count - 4
+      if (g < skipBelow || (starts[g] as number) >= limit) continue
+      const slot = unitSlot(
+        lowered[g] as number,
+        lowered[g + 1] as number,
+        lowered[g + 2] as number,
+        lowered[g + 3] as number
+      )
+      if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
+      const hits = quads.get(String.fromCharCode(...lowered.subarray(g, g + 4)))
+      if (!hits) continue
+      for (const { source, offset } of hits) {
+        const units = source.exact ? raw : lowered
+        let matched = true
+        for (let k = 0; k < 4 && matched; k++) {
+          matched = units[g + k] === source.units[offset + k]
+        }
+        if (!matched) continue
+        // Forward, decoding past what the scan has read.
+        let hi = offset + 4
+        let end = i
+        let ahead = 0
+        let read = 0
+        for (let j = i; j < length && hi < source.units.length; ) {
+          const e = text.charCodeAt(j) === 0x5c ? escapeAt(text, j) : -1
+          const u = e < 0 ? text.charCodeAt(j) : e >>> 3
+          const step = e < 0 ? 1 : e & 7
+          read++
+          if ((source.exact ? u : lowerUnit(u)) === source.units[hi]) {
+            hi++
+            j += step
+            end = j
+            ahead = read
+          } else if (!source.exact && (u === 10 || u === 13)) j += step
+          else break
+        }
+        // Backward, over what it has read.
+        let lo = offset
+        let from = starts[g] as number
+        for (let m = g - 1; m >= 0 && lo > 0; m--) {
+          const u = units[m] as number
+          if (u === source.units[lo - 1]) {
+            lo--
+            from = starts[m] as number
+          } else if (source.exact || (u !== 10 && u !== 13)) break
+        }
+        if (hi - lo < source.min) continue
+        if (forms.some((f) => f.start <= from && f.end >= end)) continue
+        found.push({ start: from, end, prints: [source.print] })
+        any = true
+        if (first) return true
+        skipBelow = Math.max(skipBelow, g + 1, count + ahead - RUN_LENGTH + 1)
+      }
+    }
+    return any
+  }
+
   const mayHoldRun = (text: string): boolean => {
     if (!runProbe) return false
     for (let i = 0; i + 4 <= text.length; i += 4) {
@@ -236,7 +394,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       }
     }
     const forms = [...found]
-    if (runs && text.length >= RUN_LENGTH && mayHoldRun(text)) {
+    if (hasEscapes(text)) {
+      scanEscaped(text, limit, found, forms, false)
+    } else if (runs && text.length >= RUN_LENGTH && mayHoldRun(text)) {
       runs.lastIndex = 0
       for (let m = runs.exec(text); m !== null && m.index < limit; m = runs.exec(text)) {
         const hit = grams.get(m[0].toLowerCase())
@@ -275,7 +435,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
 
   const replace = (text: string, limit: number): Replaced => {
     const truncated = text.length > limit
-    const window = truncated ? text.slice(0, limit + Math.max(longestForm, longestRun * 2)) : text
+    // A form or a run that starts before `limit` may go on past it, each character escaped.
+    const reach = Math.max(longestForm, longestRun * 2 * LONGEST_ESCAPE)
+    const window = truncated ? text.slice(0, limit + reach) : text
     let out = ''
     let cursor = 0
     for (const region of merge(find(window, limit))) {
@@ -296,13 +458,19 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
         break
       }
     }
-    if (!runs) return hold
-    // A run that reaches the end may go on in the next chunk: hold it back whole.
-    const tailStart = Math.max(0, text.length - 2 * longestRun - RUN_LENGTH)
-    const tail = text.slice(tailStart)
+    if (!runs && !escapable) return hold
+    // A run that reaches the end may go on in the next chunk: hold it back whole. Written in
+    // escapes, each of its characters may take up to LONGEST_ESCAPE.
+    const span = 2 * longestRun + RUN_LENGTH
+    const near = text.slice(Math.max(0, text.length - span * LONGEST_ESCAPE))
+    const tail = hasEscapes(near) ? near : text.slice(Math.max(0, text.length - span))
+    // A run reaches the end also when only an unfinished escape follows it.
+    const end = tail.length - (escapable ? unfinishedEscape(tail) : 0)
     for (const region of merge(find(tail, tail.length))) {
-      if (region.end === tail.length) hold = Math.max(hold, tail.length - region.start)
+      if (region.end >= end) hold = Math.max(hold, tail.length - region.start)
     }
+    if (escapable) hold = Math.max(hold, escapedPieceHold(tail))
+    if (!runs) return hold
     // A piece shorter than a run may become one: the last characters, line breaks skipped.
     let piece = ''
     for (let i = text.length - 1, taken = 0; i >= 0 && taken < RUN_LENGTH - 1; i--) {
@@ -311,6 +479,36 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       taken++
       if (pieces.has(piece)) hold = Math.max(hold, text.length - i)
       else break
+    }
+    return hold
+  }
+
+  /**
+   * How much of the end of `tail` is an unfinished escape, after what may begin a run or a short
+   * secret written with escapes (its last characters decoded, line breaks skipped).
+   */
+  const escapedPieceHold = (tail: string): number => {
+    const open = unfinishedEscape(tail)
+    const text = tail.slice(0, tail.length - open)
+    const from = Math.max(0, text.length - RUN_LENGTH * LONGEST_ESCAPE)
+    const starts: number[] = []
+    const units: number[] = []
+    for (let i = from; i < text.length; ) {
+      const escape = text.charCodeAt(i) === 0x5c ? escapeAt(text, i) : -1
+      starts.push(i)
+      units.push(lowerUnit(escape < 0 ? text.charCodeAt(i) : escape >>> 3))
+      i += escape < 0 ? 1 : escape & 7
+    }
+    let hold = open
+    let piece = ''
+    for (let k = units.length - 1, taken = 0; k >= 0 && taken < RUN_LENGTH - 1; k--) {
+      const unit = units[k] as number
+      if (unit === 10 || unit === 13) continue
+      piece = String.fromCharCode(unit) + piece
+      taken++
+      if (pieces.has(piece) || shortPieces.has(piece)) {
+        hold = Math.max(hold, tail.length - (starts[k] as number))
+      } else break
     }
     return hold
   }
@@ -328,7 +526,11 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     replace,
     test: (text, bytes) =>
       (formProbe?.test(text) ?? false) ||
-      (bytes ? mayHoldRunInBytes(bytes, text) : mayHoldRun(text)),
+      (hasEscapes(text)
+        ? scanEscaped(text, text.length, [], [], true)
+        : bytes
+          ? mayHoldRunInBytes(bytes, text)
+          : mayHoldRun(text)),
     pendingSuffix,
   }
 }
