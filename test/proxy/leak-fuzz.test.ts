@@ -2,10 +2,14 @@ import fc from 'fast-check'
 import { HTTPException } from 'hono/http-exception'
 import { describe, expect, it } from 'vitest'
 import { KeylineError } from '../../src/errors/keyline-error.ts'
+import { fingerprint } from '../../src/secrets/fingerprint.ts'
 import { unusableReason } from '../../src/secrets/placeholder.ts'
 import {
   asciiSecretArb,
   build,
+  decodeEscaped,
+  ESCAPED_FORMS,
+  embedEscaped,
   embedLong,
   LONG_FORMS,
   leaks,
@@ -14,6 +18,7 @@ import {
   secretArb,
   shape,
   TIMEOUT,
+  unescapeAll,
 } from '../support/leak-fuzz.ts'
 import { MESSAGE, proxyFixture } from './fixture.ts'
 
@@ -211,6 +216,90 @@ describe('no secret leaks through real requests', () => {
             expect(res.status).toBe(answer === 'error' ? 400 : 200)
             const out = `${await exposed(res)}\n${JSON.stringify(f.logs)}`
             expect(longLeaks(out, [key])).toEqual([])
+          }
+        ),
+        { numRuns: Math.ceil(RUNS / 10) }
+      )
+    },
+    TIMEOUT
+  )
+
+  it(
+    'an upstream that echoes the key in \\u escapes (fully, half, upper-case, twice) in 2xx JSON, errors and SSE',
+    async () => {
+      let echo: (key: string) => string = (key) => key
+      let kind: 'json' | 'error' | 'sse' = 'json'
+      const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init)
+        // Already the body of a JSON string: the key's characters written as escapes.
+        const echoed = `"${echo(request.headers.get('x-api-key') ?? '')}"`
+        if (kind === 'sse') {
+          const text = `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":${echoed}}}\n\n`
+          const bytes = new TextEncoder().encode(text)
+          const cuts = [0, Math.floor(bytes.length / 3), Math.floor((2 * bytes.length) / 3)]
+          return new Response(
+            new ReadableStream({
+              start(controller) {
+                cuts.forEach((at, i) => {
+                  controller.enqueue(bytes.slice(at, cuts[i + 1] ?? bytes.length))
+                })
+                controller.close()
+              },
+            }),
+            { headers: { 'content-type': 'text/event-stream' } }
+          )
+        }
+        const body =
+          kind === 'json'
+            ? `{"type":"message","content":[{"type":"text","text":${echoed}}],"usage":{}}`
+            : `{"type":"error","error":{"type":"invalid_request_error","message":${echoed}}}`
+        return new Response(body, {
+          status: kind === 'json' ? 200 : 400,
+          headers: { 'content-type': 'application/json' },
+        })
+      }) as typeof globalThis.fetch
+      const f = await proxyFixture({}, { fetch })
+      /** The strings a JSON client reads from the answer. */
+      const read = (answer: 'json' | 'error' | 'sse', body: string): string => {
+        if (answer !== 'sse') {
+          const value = JSON.parse(body) as {
+            content?: { text: string }[]
+            error?: { message: string }
+          }
+          return value.content?.[0]?.text ?? value.error?.message ?? ''
+        }
+        const data = body.split('\n').find((line) => line.startsWith('data: {"type":"content'))
+        const event = JSON.parse(data?.slice('data: '.length) ?? '{}') as {
+          delta?: { text: string }
+        }
+        return event.delta?.text ?? ''
+      }
+      await fc.assert(
+        fc.asyncProperty(
+          asciiSecretArb.filter((k) => unusableReason(k) === undefined),
+          fc.constantFrom(...ESCAPED_FORMS),
+          fc.array(fc.boolean(), { minLength: 1, maxLength: 9 }),
+          fc.constantFrom('json' as const, 'error' as const, 'sse' as const),
+          async (key, form, mask, answer) => {
+            echo = (sent) => embedEscaped(sent, form, mask)
+            kind = answer
+            f.logs.length = 0
+            const res = await f.call(
+              '/v1/messages',
+              {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ ...MESSAGE, stream: answer === 'sse' }),
+              },
+              { ...f.env, ANTHROPIC_API_KEY: key }
+            )
+            expect(res.status).toBe(answer === 'error' ? 400 : 200)
+            const body = await res.text()
+            const decoded = decodeEscaped(read(answer, body), form)
+            expect(decoded).toContain(fingerprint(key))
+            expect(longLeaks(decoded, [key])).toEqual([])
+            const everything = unescapeAll(`${body}\n${JSON.stringify(f.logs)}`)
+            expect(longLeaks(everything, [key])).toEqual([])
           }
         ),
         { numRuns: Math.ceil(RUNS / 10) }

@@ -326,3 +326,12 @@ export const decodeEscaped = (once: string, form: EscapedForm): string => {
   const end = once.lastIndexOf('}') + 1
   return `${once}\n${JSON.stringify(JSON.parse(once.slice(0, end)))}${once.slice(end)}`
 }
+
+/**
+ * `text` with every `\uXXXX` escape (any case, behind any number of backslashes) turned into
+ * its character: what any JSON client, decoding once or more, may read out of it.
+ */
+export const unescapeAll = (text: string): string =>
+  text.replace(/\\+u([0-9a-fA-F]{4})/g, (_, digits: string) =>
+    String.fromCharCode(Number.parseInt(digits, 16))
+  )
