@@ -44,12 +44,12 @@ const hexUnit = (text: string, at: number): number => {
 
 /** What the one-character escapes of JSON stand for (`\\"`, `\\\\`, `\\/`, `\\n`, `\\r`, `\\t`). */
 const SHORT_ESCAPES: Readonly<Record<number, number>> = {
-  0x22: 0x22,
-  0x5c: 0x5c,
-  0x2f: 0x2f,
-  0x6e: 0x0a,
-  0x72: 0x0d,
-  0x74: 0x09,
+  34: 0x22,
+  92: 0x5c,
+  47: 0x2f,
+  110: 0x0a,
+  114: 0x0d,
+  116: 0x09,
 }
 
 /**
@@ -71,6 +71,19 @@ export const escapeAt = (text: string, i: number): number => {
   }
   const short = SHORT_ESCAPES[next]
   return short === undefined ? -1 : short * 8 + 2
+}
+
+/**
+ * The UTF-16 unit the character at `i` of `text` stands for, as it is or as the escape that
+ * starts there ({@link escapeAt}), packed as `unit * 8 + length`: one read per position.
+ */
+export const unitAt = (text: string, i: number): number => {
+  const code = text.charCodeAt(i)
+  if (code === BACKSLASH) {
+    const escaped = escapeAt(text, i)
+    if (escaped >= 0) return escaped
+  }
+  return code * 8 + 1
 }
 
 /** The longest escape {@link escapeAt} reads: a character may take this many in a text. */

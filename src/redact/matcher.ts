@@ -1,6 +1,6 @@
 import { toHex } from '../encoding.ts'
 import { fingerprint } from '../secrets/fingerprint.ts'
-import { escapeAt, LONGEST_ESCAPE, unfinishedEscape } from './json-escape.ts'
+import { LONGEST_ESCAPE, unfinishedEscape, unitAt } from './json-escape.ts'
 import { secretForms } from './secret-forms.ts'
 
 /** What {@link SecretMatcher.replace} returns. */
@@ -252,13 +252,13 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     let skipBelow = 0
     let any = false
     for (let i = 0; i < length; ) {
-      const escape = text.charCodeAt(i) === 0x5c ? escapeAt(text, i) : -1
-      const unit = escape < 0 ? text.charCodeAt(i) : escape >>> 3
+      const packed = unitAt(text, i)
+      const unit = packed >>> 3
       starts[count] = i
       raw[count] = unit
       lowered[count] = lowerUnit(unit)
       count++
-      i += escape < 0 ? 1 : escape & 7
+      i += packed & 7
       const g = count - 4
       if (g < skipBelow || (starts[g] as number) >= limit) continue
       const slot = unitSlot(
@@ -283,9 +283,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
         let ahead = 0
         let read = 0
         for (let j = i; j < length && hi < source.units.length; ) {
-          const e = text.charCodeAt(j) === 0x5c ? escapeAt(text, j) : -1
-          const u = e < 0 ? text.charCodeAt(j) : e >>> 3
-          const step = e < 0 ? 1 : e & 7
+          const packed = unitAt(text, j)
+          const u = packed >>> 3
+          const step = packed & 7
           read++
           if ((source.exact ? u : lowerUnit(u)) === source.units[hi]) {
             hi++
@@ -494,10 +494,10 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     const starts: number[] = []
     const units: number[] = []
     for (let i = from; i < text.length; ) {
-      const escape = text.charCodeAt(i) === 0x5c ? escapeAt(text, i) : -1
+      const packed = unitAt(text, i)
       starts.push(i)
-      units.push(lowerUnit(escape < 0 ? text.charCodeAt(i) : escape >>> 3))
-      i += escape < 0 ? 1 : escape & 7
+      units.push(lowerUnit(packed >>> 3))
+      i += packed & 7
     }
     let hold = open
     let piece = ''

@@ -86,8 +86,20 @@ export interface EchoFault extends FaultBase {
   status?: number
 }
 
+/**
+ * Fyers only: a token call (`validate-authcode`, `validate-refresh-token`) succeeds, but answers
+ * these tokens in place of the ones it would issue (each field given replaces its token; they
+ * are not added to the accepted sets): what a broken or hostile token service may grant.
+ */
+export interface TokenFault extends FaultBase {
+  kind: 'token'
+  accessToken?: string
+  refreshToken?: string
+}
+
 /** One injectable misbehaviour of a stub upstream. */
 export type Fault =
+  | TokenFault
   | LatencyFault
   | StatusFault
   | ResetFault

@@ -298,9 +298,7 @@ export const embedEscaped = (
   const units = secret.split('')
   const escapeIf = (pick: (i: number) => boolean, upper = false): string =>
     units
-      .map((char, i) =>
-        pick(i) ? unicodeEscape(char, upper) : JSON.stringify(char).slice(1, -1)
-      )
+      .map((char, i) => (pick(i) ? unicodeEscape(char, upper) : JSON.stringify(char).slice(1, -1)))
       .join('')
   switch (form) {
     case 'escaped':

@@ -98,7 +98,9 @@ describe('secrets written with \\u escapes', () => {
 
   it('redactString and redact (logs, errors) catch it too', () => {
     const line = `upstream said {"error":"bad key ${embedEscaped(secret, 'ESCAPED')}"}`
-    expect(redactor.redactString(line)).toBe(`upstream said {"error":"bad key …${secret.slice(-4)}"}`)
+    expect(redactor.redactString(line)).toBe(
+      `upstream said {"error":"bad key …${secret.slice(-4)}"}`
+    )
     const out = JSON.stringify(redactor.redact({ message: line }))
     expect(out.toLowerCase()).not.toContain('\\\\u0073\\\\u006b')
   })
