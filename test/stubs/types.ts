@@ -84,6 +84,12 @@ export interface EchoFault extends FaultBase {
   kind: 'echo'
   /** @default 401 */
   status?: number
+  /**
+   * Anthropic only: the body writes the credential's characters as JSON `\uXXXX` escapes, every
+   * one (`unicode`, or `UNICODE` in upper-case hex) or every other one (`half`); any JSON client
+   * reads the credential back. @default none: as it is
+   */
+  escape?: 'unicode' | 'UNICODE' | 'half'
 }
 
 /**
