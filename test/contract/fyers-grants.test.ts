@@ -25,8 +25,7 @@ afterAll(async () => {
   await stub?.close()
 })
 
-const part = (value: unknown): string =>
-  Buffer.from(JSON.stringify(value)).toString('base64url')
+const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 const jwtOf = (claims: Record<string, unknown>): string =>
   `${part({ alg: 'HS256' })}.${part({ jti: crypto.randomUUID(), ...claims })}.${part('sig')}`
 

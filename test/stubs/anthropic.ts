@@ -85,7 +85,13 @@ const faultResponse = (c: StubContext, streaming: boolean): Response | undefined
       }
       const status = fault.status ?? 401
       if (!fault.escape) {
-        return apiError(c, status, 'authentication_error', `invalid x-api-key: ${credential}`, headers)
+        return apiError(
+          c,
+          status,
+          'authentication_error',
+          `invalid x-api-key: ${credential}`,
+          headers
+        )
       }
       const mark = `@@${crypto.randomUUID()}@@`
       const error = { type: 'authentication_error', message: `invalid x-api-key: ${mark}` }
