@@ -49,9 +49,9 @@ describeRuntimes(
         expect(seen).toContain(`…${key().slice(-4)}`)
       })
 
-      for (const escape of ['unicode', 'UNICODE', 'half'] as const) {
-        it(`in its body written in \\u escapes (${escape}), as any JSON client reads it`, async () => {
-          await session().fault({ kind: 'echo', status: 200, escape })
+      for (const how of ['unicode', 'UNICODE', 'half'] as const) {
+        it(`in its body written in \\u escapes (${how}), as any JSON client reads it`, async () => {
+          await session().fault({ kind: 'echo', status: 200, escape: how })
           const res = await messages(ctx)
           expect(res.status).toBe(200)
           const body = await res.text()
