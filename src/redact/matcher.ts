@@ -83,9 +83,6 @@ const byteBlockSlot = (view: DataView, i: number): number =>
 
 const isBreak = (code: number): boolean => code === 10 || code === 13
 
-/** `n` or `r` after a backslash: a line break as JSON and most string literals escape it. */
-const isEscapedBreak = (char: string | undefined): boolean => char === 'n' || char === 'r'
-
 const lowerHexOf = (text: string): string => toHex(new TextEncoder().encode(text))
 
 /** A text a run is searched in: a secret's value, or its hex form; lower-cased. */
@@ -94,34 +91,17 @@ interface RunSource {
   readonly print: string
   /** The shortest run of it that is replaced. */
   readonly min: number
-}
-
-/**
- * A text the escape-aware scan looks for, as UTF-16 units: a {@link RunSource}'s (lower-cased),
- * or a secret too short for runs, matched whole and as it is (`exact`).
- */
-interface UnitSource {
-  readonly units: Uint16Array
-  readonly print: string
-  readonly min: number
-  readonly exact: boolean
+  /** Matched as it is and whole (a secret too short for runs, found whole by the scan of runs). */
+  readonly exact?: boolean
 }
 
 /** A UTF-16 unit lower-cased on its own (A–Z the cheap way). */
-const lowerUnit = (unit: number): number => {
-  if (unit < 0x80) return unit >= 0x41 && unit <= 0x5a ? unit + 0x20 : unit
-  const lower = String.fromCharCode(unit).toLowerCase()
-  return lower.length === 1 ? lower.charCodeAt(0) : unit
-}
-
-const unitsOf = (text: string, lower: boolean): Uint16Array => {
-  const units = new Uint16Array(text.length)
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i)
-    units[i] = lower ? lowerUnit(unit) : unit
-  }
-  return units
-}
+const lowerUnit = (unit: number): number =>
+  unit < 0x80
+    ? unit >= 0x41 && unit <= 0x5a
+      ? unit + 0x20
+      : unit
+    : String.fromCharCode(unit).toLowerCase().charCodeAt(0)
 
 /** {@link blockSlot} of 4 units. */
 const unitSlot = (a: number, b: number, c: number, d: number): number =>
@@ -146,8 +126,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   const exact = new Map<string, string>()
   const needles = new Map<string, string>()
   const sources: RunSource[] = []
-  // What the escape-aware scan looks for: the run sources, and secrets too short for runs.
-  const unitSources: UnitSource[] = []
+  // Secrets too short for runs: the scan of runs finds them whole, however escaped.
+  const shorts: RunSource[] = []
   for (const secret of [...values].sort((a, b) => b.length - a.length)) {
     const print = fingerprint(secret)
     exact.set(secret, print)
@@ -159,38 +139,33 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       sources.push({ text: secret.toLowerCase(), print, min: RUN_LENGTH })
       // Hex digits are common: a run of hex counts from 8 bytes (16 digits) on.
       sources.push({ text: lowerHexOf(secret), print, min: 2 * RUN_LENGTH })
-      unitSources.push({ units: unitsOf(secret, true), print, min: RUN_LENGTH, exact: false })
-      const hex = lowerHexOf(secret)
-      unitSources.push({ units: unitsOf(hex, true), print, min: 2 * RUN_LENGTH, exact: false })
     } else if (secret.length >= 4) {
-      unitSources.push({ units: unitsOf(secret, false), print, min: secret.length, exact: true })
+      shorts.push({ text: secret, print, min: secret.length, exact: true })
     }
   }
   const ordered = [...needles.keys()].sort((a, b) => b.length - a.length)
   const longestForm = ordered[0]?.length ?? 0
   const pattern = ordered.length ? new RegExp(ordered.map(escapeRegExp).join('|'), 'g') : undefined
 
-  // Every run of RUN_LENGTH characters of every source, lower-cased, and where it sits.
-  const grams = new Map<string, { source: RunSource; offset: number }>()
+  // Every run of RUN_LENGTH characters of every source, lower-cased: what a text without escapes
+  // must hold before the scan that finds runs (scanRuns) reads it.
+  const grams = new Set<string>()
   // Every shorter piece of a source: what a chunk may end with when a run continues in the next.
   const pieces = new Set<string>()
   for (const source of sources) {
     for (let i = 0; i + RUN_LENGTH <= source.text.length; i++) {
-      const gram = source.text.slice(i, i + RUN_LENGTH)
-      if (!grams.has(gram)) grams.set(gram, { source, offset: i })
-    }
-    for (let i = 0; i < source.text.length; i++) {
-      for (let n = 1; n < RUN_LENGTH && i + n <= source.text.length; n++) {
-        pieces.add(source.text.slice(i, i + n))
-      }
+      grams.add(source.text.slice(i, i + RUN_LENGTH))
     }
   }
-  const runs = grams.size
-    ? new RegExp([...grams.keys()].map(escapeRegExp).join('|'), 'gi')
-    : undefined
+  for (const source of [...sources, ...shorts]) {
+    const text = source.text.toLowerCase()
+    for (let i = 0; i < text.length; i++) {
+      for (let n = 1; n < RUN_LENGTH && i + n <= text.length; n++) pieces.add(text.slice(i, i + n))
+    }
+  }
+  const runProbe = grams.size ? new RegExp([...grams].map(escapeRegExp).join('|'), 'i') : undefined
   const longestRun = sources.reduce((max, source) => Math.max(max, source.text.length), 0)
   const formProbe = pattern && new RegExp(pattern.source)
-  const runProbe = runs && new RegExp(runs.source, 'i')
 
   // A bitmap of the hashes of every 4 characters of every source (lower-cased): any run of 8
   // holds such a block at a text position divisible by 4, so a text is searched for runs only
@@ -203,117 +178,101 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
     }
   }
-  // Every 4 units of every unit source (lower-cased) and where it sits: where the escape-aware
-  // scan starts growing a run. Their blocks join the bitmap.
-  const quads = new Map<string, { source: UnitSource; offset: number }[]>()
-  for (const source of unitSources) {
-    const lowered = source.exact ? source.units.map(lowerUnit) : source.units
-    for (let i = 0; i + 4 <= lowered.length; i++) {
-      const quad = String.fromCharCode(...lowered.subarray(i, i + 4))
-      const list = quads.get(quad)
-      if (list) list.push({ source, offset: i })
-      else quads.set(quad, [{ source, offset: i }])
+  // Every 4 characters of every source and short secret (lower-cased) and where they sit: where
+  // the escape-aware scan starts growing a run. Their blocks join the bitmap.
+  const quads = new Map<string, { source: RunSource; offset: number }[]>()
+  for (const source of [...sources, ...shorts]) {
+    for (let i = 0; i + 4 <= source.text.length; i++) {
+      const quad = source.text.slice(i, i + 4).toLowerCase()
+      quads.set(quad, [...(quads.get(quad) ?? []), { source, offset: i }])
       const slot = blockSlot(quad, 0)
       blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
     }
   }
-  // Short exact secrets and runs are looked for in escaped text also when no run exists.
-  const shortPieces = new Set<string>()
-  for (const source of unitSources) {
-    if (!source.exact) continue
-    const lowered = String.fromCharCode(...source.units.map(lowerUnit))
-    for (let n = 1; n < lowered.length; n++) shortPieces.add(lowered.slice(0, n))
-  }
   const escapable = quads.size > 0
 
-  /** Whether the escape-aware scan is the one for `text`: it holds a `\u` escape. */
+  /** Whether the escape-aware scan is the one for `text`: it holds a `\\u` escape. */
   const hasEscapes = (text: string): boolean => escapable && text.includes('\\u')
 
   /**
-   * The escape-aware scan: reads `text` once, each position as a character or as the JSON escape
-   * that starts there ({@link escapeAt}), and finds every run (as {@link grow} does, line breaks
-   * skipped) and every short secret whole, written with any mix of escapes. Regions inside a
-   * whole form are left to it. Stops at the first region when `first`; returns whether it found
-   * any.
+   * The scan that finds runs: reads `text` once, each position as a character or as the JSON
+   * escape that starts there ({@link unitAt}), and finds every run of {@link RUN_LENGTH} or more
+   * characters of a source (case-insensitively, line breaks skipped: raw or escaped) grown as
+   * far as the text goes on matching it, and every short secret whole, written with any mix of
+   * escapes; a region inside a whole form is that form's. Stops at the first region when
+   * `first`; says whether it found one.
    */
-  const scanEscaped = (
+  const scanRuns = (
     text: string,
     limit: number,
     found: Region[],
     forms: readonly Region[],
     first: boolean
   ): boolean => {
-    const length = text.length
-    // Per decoded unit: where it starts in the text, as it is, and lower-cased.
-    const starts = new Int32Array(length + 1)
-    const raw = new Uint16Array(length)
-    const lowered = new Uint16Array(length)
+    // Per unit read: where it starts in the text, what it stands for, that lower-cased.
+    const starts = new Int32Array(text.length)
+    const units = new Uint16Array(text.length)
+    const lowered = new Uint16Array(text.length)
     let count = 0
-    let skipBelow = 0
-    let any = false
-    for (let i = 0; i < length; ) {
-      const packed = unitAt(text, i)
+    let read = 0
+    const next = (): boolean => {
+      if (read >= text.length) return false
+      const code = text.charCodeAt(read)
+      // A backslash may begin an escape; any other character stands for itself.
+      const packed = code === 0x5c ? unitAt(text, read) : code * 8 + 1
       const unit = packed >>> 3
-      starts[count] = i
-      raw[count] = unit
-      lowered[count] = lowerUnit(unit)
-      count++
-      i += packed & 7
-      const g = count - 4
-      if (g < skipBelow || (starts[g] as number) >= limit) continue
-      const slot = unitSlot(
-        lowered[g] as number,
-        lowered[g + 1] as number,
-        lowered[g + 2] as number,
-        lowered[g + 3] as number
-      )
+      starts[count] = read
+      units[count] = unit
+      lowered[count++] =
+        unit < 0x80 ? (unit >= 0x41 && unit <= 0x5a ? unit + 0x20 : unit) : lowerUnit(unit)
+      read += packed & 7
+      return true
+    }
+    const matches = (k: number, source: RunSource, at: number): boolean =>
+      (source.exact ? units : lowered)[k] === source.text.charCodeAt(at)
+    const skippable = (k: number, source: RunSource): boolean =>
+      !source.exact && (units[k] === 10 || units[k] === 13)
+    let any = false
+    let skip = 0
+    for (let g = 0; ; g++) {
+      while (count < g + 4) if (!next()) return any
+      if (g < skip || (starts[g] as number) >= limit) continue
+      const a = lowered[g] as number
+      const b = lowered[g + 1] as number
+      const c = lowered[g + 2] as number
+      const d = lowered[g + 3] as number
+      const slot = unitSlot(a, b, c, d)
       if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
-      const hits = quads.get(String.fromCharCode(...lowered.subarray(g, g + 4)))
-      if (!hits) continue
-      for (const { source, offset } of hits) {
-        const units = source.exact ? raw : lowered
-        let matched = true
-        for (let k = 0; k < 4 && matched; k++) {
-          matched = units[g + k] === source.units[offset + k]
-        }
-        if (!matched) continue
-        // Forward, decoding past what the scan has read.
-        let hi = offset + 4
-        let end = i
-        let ahead = 0
-        let read = 0
-        for (let j = i; j < length && hi < source.units.length; ) {
-          const packed = unitAt(text, j)
-          const u = packed >>> 3
-          const step = packed & 7
-          read++
-          if ((source.exact ? u : lowerUnit(u)) === source.units[hi]) {
+      for (const { source, offset } of quads.get(String.fromCharCode(a, b, c, d)) ?? []) {
+        // Forward from the 4 found (reading on as needed), then back.
+        let hi = offset
+        let end = g
+        for (let k = g; hi < source.text.length && (k < count || next()); k++) {
+          if (matches(k, source, hi)) {
             hi++
-            j += step
-            end = j
-            ahead = read
-          } else if (!source.exact && (u === 10 || u === 13)) j += step
-          else break
+            end = k + 1
+          } else if (!skippable(k, source)) break
         }
-        // Backward, over what it has read.
+        if (hi < offset + 4) continue
         let lo = offset
-        let from = starts[g] as number
-        for (let m = g - 1; m >= 0 && lo > 0; m--) {
-          const u = units[m] as number
-          if (u === source.units[lo - 1]) {
+        let from = g
+        for (let k = g - 1; k >= 0 && lo > 0; k--) {
+          if (matches(k, source, lo - 1)) {
             lo--
-            from = starts[m] as number
-          } else if (source.exact || (u !== 10 && u !== 13)) break
+            from = k
+          } else if (!skippable(k, source)) break
         }
         if (hi - lo < source.min) continue
-        if (forms.some((f) => f.start <= from && f.end >= end)) continue
-        found.push({ start: from, end, prints: [source.print] })
+        // What follows inside this run needs no second look.
+        skip = Math.max(skip, g + 1, end - RUN_LENGTH + 1)
+        const start = starts[from] as number
+        const stop = end < count ? (starts[end] as number) : read
+        if (forms.some((f) => f.start <= start && f.end >= stop)) continue
+        found.push({ start, end: stop, prints: [source.print] })
         any = true
         if (first) return true
-        skipBelow = Math.max(skipBelow, g + 1, count + ahead - RUN_LENGTH + 1)
       }
     }
-    return any
   }
 
   const mayHoldRun = (text: string): boolean => {
@@ -345,43 +304,6 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     return false
   }
 
-  /**
-   * Grows a run found at `[start, start + RUN_LENGTH)` (`offset` into its source) as far as the
-   * text goes on matching the source, case-insensitively, line breaks skipped (raw, or escaped
-   * as `\\n`/`\\r` in JSON); `undefined` when
-   * the run is shorter than its source's minimum.
-   */
-  const grow = (
-    text: string,
-    start: number,
-    source: RunSource,
-    offset: number
-  ): Region | undefined => {
-    let end = start + RUN_LENGTH
-    let hi = offset + RUN_LENGTH
-    for (let i = end; i < text.length && hi < source.text.length; ) {
-      if (text[i]?.toLowerCase() === source.text[hi]) {
-        hi++
-        i++
-        end = i
-      } else if (isBreak(text.charCodeAt(i))) i++
-      else if (text[i] === '\\' && isEscapedBreak(text[i + 1])) i += 2
-      else break
-    }
-    let from = start
-    let lo = offset
-    for (let i = start - 1; i >= 0 && lo > 0; ) {
-      if (text[i]?.toLowerCase() === source.text[lo - 1]) {
-        lo--
-        from = i
-        i--
-      } else if (isBreak(text.charCodeAt(i))) i--
-      else if (isEscapedBreak(text[i]) && text[i - 1] === '\\') i -= 2
-      else break
-    }
-    return hi - lo >= source.min ? { start: from, end, prints: [source.print] } : undefined
-  }
-
   /** Every place to replace that starts before `limit`, sorted by start. */
   const find = (text: string, limit: number): Region[] => {
     const found: Region[] = []
@@ -393,22 +315,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
         pattern.lastIndex = m.index + 1
       }
     }
-    const forms = [...found]
-    if (hasEscapes(text)) {
-      scanEscaped(text, limit, found, forms, false)
-    } else if (runs && text.length >= RUN_LENGTH && mayHoldRun(text)) {
-      runs.lastIndex = 0
-      for (let m = runs.exec(text); m !== null && m.index < limit; m = runs.exec(text)) {
-        const hit = grams.get(m[0].toLowerCase())
-        const region = hit && grow(text, m.index, hit.source, hit.offset)
-        if (region) {
-          // A run inside a whole form is that form: its own fingerprint says which secret.
-          if (!forms.some((f) => f.start <= region.start && f.end >= region.end)) found.push(region)
-          runs.lastIndex = Math.max(m.index + 1, region.end - RUN_LENGTH + 1)
-        } else {
-          runs.lastIndex = m.index + 1
-        }
-      }
+    // Runs, and short secrets written in escapes: one scan, for a text that may hold one.
+    if (hasEscapes(text) || (text.length >= RUN_LENGTH && mayHoldRun(text))) {
+      scanRuns(text, limit, found, [...found], false)
     }
     return found.sort((a, b) => a.start - b.start)
   }
@@ -458,57 +367,40 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
         break
       }
     }
-    if (!runs && !escapable) return hold
+    if (!escapable) return hold
+    const open = unfinishedEscape(text)
     // A run that reaches the end may go on in the next chunk: hold it back whole. Written in
     // escapes, each of its characters may take up to LONGEST_ESCAPE.
     const span = 2 * longestRun + RUN_LENGTH
     const near = text.slice(Math.max(0, text.length - span * LONGEST_ESCAPE))
     const tail = hasEscapes(near) ? near : text.slice(Math.max(0, text.length - span))
     // A run reaches the end also when only an unfinished escape follows it.
-    const end = tail.length - (escapable ? unfinishedEscape(tail) : 0)
+    const reached = tail.length - open
     for (const region of merge(find(tail, tail.length))) {
-      if (region.end >= end) hold = Math.max(hold, tail.length - region.start)
+      if (region.end >= reached) hold = Math.max(hold, tail.length - region.start)
     }
-    if (escapable) hold = Math.max(hold, escapedPieceHold(tail))
-    if (!runs) return hold
-    // A piece shorter than a run may become one: the last characters, line breaks skipped.
-    let piece = ''
-    for (let i = text.length - 1, taken = 0; i >= 0 && taken < RUN_LENGTH - 1; i--) {
-      if (isBreak(text.charCodeAt(i))) continue
-      piece = (text[i] ?? '').toLowerCase() + piece
-      taken++
-      if (pieces.has(piece)) hold = Math.max(hold, text.length - i)
-      else break
-    }
-    return hold
-  }
-
-  /**
-   * How much of the end of `tail` is an unfinished escape, after what may begin a run or a short
-   * secret written with escapes (its last characters decoded, line breaks skipped).
-   */
-  const escapedPieceHold = (tail: string): number => {
-    const open = unfinishedEscape(tail)
-    const text = tail.slice(0, tail.length - open)
-    const from = Math.max(0, text.length - RUN_LENGTH * LONGEST_ESCAPE)
+    // A piece shorter than a run may become one: the last characters, as they are or escaped,
+    // line breaks skipped, before an escape the next chunk may finish (held in any case).
     const starts: number[] = []
     const units: number[] = []
-    for (let i = from; i < text.length; ) {
+    for (
+      let i = Math.max(0, text.length - open - RUN_LENGTH * LONGEST_ESCAPE);
+      i < text.length - open;
+    ) {
       const packed = unitAt(text, i)
       starts.push(i)
       units.push(lowerUnit(packed >>> 3))
       i += packed & 7
     }
-    let hold = open
+    hold = Math.max(hold, open)
     let piece = ''
     for (let k = units.length - 1, taken = 0; k >= 0 && taken < RUN_LENGTH - 1; k--) {
       const unit = units[k] as number
-      if (unit === 10 || unit === 13) continue
+      if (isBreak(unit)) continue
       piece = String.fromCharCode(unit) + piece
       taken++
-      if (pieces.has(piece) || shortPieces.has(piece)) {
-        hold = Math.max(hold, tail.length - (starts[k] as number))
-      } else break
+      if (pieces.has(piece)) hold = Math.max(hold, text.length - (starts[k] as number))
+      else break
     }
     return hold
   }
@@ -527,7 +419,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     test: (text, bytes) =>
       (formProbe?.test(text) ?? false) ||
       (hasEscapes(text)
-        ? scanEscaped(text, text.length, [], [], true)
+        ? scanRuns(text, text.length, [], [], true)
         : bytes
           ? mayHoldRunInBytes(bytes, text)
           : mayHoldRun(text)),

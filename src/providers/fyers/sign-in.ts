@@ -214,22 +214,11 @@ export class FyersSignIn {
         }
       )
     }
-    // What Fyers granted is checked before anything keeps it: a token that cannot be Fyers' for
-    // this app never replaces the current one.
+    // What Fyers granted is checked before anything keeps it: it never replaces the current one.
     const problem = grantProblem(grant, { clientId: app.clientId, now: now() })
     if (problem) {
-      this.#context.log({
-        level: 'warn',
-        msg: 'fyers sign-in token refused',
-        provider: 'fyers',
-        reason: problem,
-      })
-      throw new KeylineError(
-        502,
-        'upstream_malformed',
-        `Fyers granted a token keyline refuses (${problem}): nothing was stored and the current token is kept; start again`,
-        { details: { provider: 'fyers', reason: 'invalid_token' } }
-      )
+      this.#context.log({ level: 'warn', msg: 'fyers sign-in token refused', reason: problem })
+      throw new KeylineError(502, 'upstream_malformed', `Fyers granted a bad token: ${problem}`)
     }
     const previous = this.#vault.record
     const record: FyersTokenRecord = {

@@ -42,34 +42,30 @@ export const iso = (ms: number | undefined): string | null =>
     : new Date(ms).toISOString()
 
 /** Shortest and longest token keyline accepts from Fyers (real ones are about 500–1 000). */
-export const TOKEN_LENGTH = { min: 32, max: 8192 } as const
+const TOKEN_LENGTH = { min: 32, max: 8192 } as const
 /** Longest a granted token may last: an access token to the next morning, a refresh token 15 days. */
-export const TOKEN_LIFETIME_MS = { access: 7 * DAY_MS, refresh: 60 * DAY_MS } as const
+const TOKEN_LIFETIME_MS = { access: 7 * DAY_MS, refresh: 60 * DAY_MS } as const
 
 /** Printable ASCII without spaces, of a plausible length: what can go in a request. */
 const SENDABLE = /^[\x21-\x7e]{1,8192}$/
 
 /** A JWT: three base64url parts, nothing else (no space, no line break). */
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/
+
+/** A Fyers app id: `<app>-<app type>`, e.g. `XB12345678-100`. */
+const APP_ID_SHAPE = /^[A-Z0-9]+-(\d+)$/i
 
 /** The claims of a JWT-shaped `token`, or `undefined` when its payload is not a JSON object. */
 const claimsOf = (token: string): Record<string, unknown> | undefined => {
   try {
-    const payload = (token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/')
-    const bytes = Uint8Array.from(atob(payload), (char) => char.charCodeAt(0))
-    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
-    return value && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined
+    const value: unknown = JSON.parse(
+      atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))
+    )
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined
   } catch {
     return undefined
   }
 }
-
-/** Claims that name the app a token was issued for, when a token carries them. */
-const APP_CLAIMS = ['app_id', 'appId', 'client_id', 'clientId', 'sub'] as const
-/** A Fyers app id: `<app>-<app type>`, e.g. `XB12345678-100`. */
-const APP_ID_SHAPE = /^[A-Z0-9]+-\d+$/i
 
 /** What a token check is given: the configured app id and, for a grant, the time. */
 export interface TokenCheck {
@@ -80,51 +76,38 @@ export interface TokenCheck {
 }
 
 /**
- * Why `token` is not a {@link kind} token Fyers could have issued for the app, or `undefined`
- * when it may be: a plausible length ({@link TOKEN_LENGTH}), a JWT of base64url parts (no space
- * or line break, which would break every header it goes in), a payload that is a JSON object,
- * an `exp` that is a number of seconds (required of an access token) and, given `now`, in the
- * future but within {@link TOKEN_LIFETIME_MS}; the app it names (`app_id`, `client_id`, a `sub`
- * shaped as an app id, `appType`), if any, the configured one. Never says anything of the token.
+ * Why `token` is not a `kind` token Fyers could have issued for the app, or `undefined` when it
+ * may be: 32 to 8 192 characters, a JWT of base64url parts (no space or line break, which would
+ * break every header it goes in) whose payload is a JSON object, an `exp` in seconds (required
+ * of an access token) that a date can hold and, given `now`, in the future but at most 7 days
+ * away (a refresh token's 60); the app it names (`app_id`, `client_id`, a `sub` shaped as an app
+ * id, `appType`), if any, the configured one. Never says anything of the token itself.
  */
 export const tokenProblem = (
   token: string,
   kind: 'access' | 'refresh',
   { clientId, now }: TokenCheck = {}
 ): string | undefined => {
-  if (token.length < TOKEN_LENGTH.min) return `is too short (${token.length} characters)`
-  if (token.length > TOKEN_LENGTH.max) return `is too long (${token.length} characters)`
-  if (!JWT_SHAPE.test(token)) return 'is not a JWT (three base64url parts, nothing else)'
-  const claims = claimsOf(token)
-  if (!claims) return 'has a payload that is not a JSON object'
-  const exp = claims.exp
-  if (exp === undefined && kind === 'access') return 'has no exp'
-  if (exp !== undefined) {
-    if (typeof exp !== 'number' || !Number.isFinite(exp) || Math.abs(exp * 1000) > LAST_DATE_MS) {
-      return 'has an exp that is not a time'
-    }
-    if (now !== undefined && exp * 1000 <= now) return `expired at ${iso(exp * 1000)}`
-    if (now !== undefined && exp * 1000 > now + TOKEN_LIFETIME_MS[kind]) {
-      return `expires implausibly late (${iso(exp * 1000)})`
+  if (token.length < TOKEN_LENGTH.min || token.length > TOKEN_LENGTH.max) {
+    return `is ${token.length} characters long`
+  }
+  const claims = JWT_SHAPE.test(token) ? claimsOf(token) : undefined
+  if (!claims) return 'is not a JWT with a JSON payload'
+  const { exp, appType, sub } = claims
+  const ms = Number(exp) * 1000
+  if (exp !== undefined || kind === 'access') {
+    if (typeof exp !== 'number' || !(Math.abs(ms) <= LAST_DATE_MS)) return 'has no usable exp'
+    if (now !== undefined && ms <= now) return `expired at ${iso(ms)}`
+    if (now !== undefined && ms > now + TOKEN_LIFETIME_MS[kind]) {
+      return `expires implausibly late (${iso(ms)})`
     }
   }
-  if (clientId) {
-    for (const name of APP_CLAIMS) {
-      const claim = claims[name]
-      if (typeof claim !== 'string' || (name === 'sub' && !APP_ID_SHAPE.test(claim))) continue
-      if (claim !== clientId) return `was issued for another app (${name})`
-    }
-    const appType = claims.appType
-    const suffix = clientId.slice(clientId.lastIndexOf('-') + 1)
-    if (
-      (typeof appType === 'number' || typeof appType === 'string') &&
-      APP_ID_SHAPE.test(clientId) &&
-      String(appType) !== suffix
-    ) {
-      return 'was issued for another app type (appType)'
-    }
-  }
-  return undefined
+  const type = APP_ID_SHAPE.exec(clientId ?? '')?.[1]
+  const named = [claims.app_id, claims.client_id, APP_ID_SHAPE.test(String(sub)) ? sub : clientId]
+  const other =
+    named.some((id) => typeof id === 'string' && id !== clientId) ||
+    (type !== undefined && appType !== undefined && String(appType) !== type)
+  return clientId && other ? 'was issued for another app' : undefined
 }
 
 /**
