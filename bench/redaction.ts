@@ -47,6 +47,26 @@ export const plainError = (value: unknown): unknown => {
   return out
 }
 
+/**
+ * A streamed Messages reply of `events` text deltas, as SSE bytes in 1 000-byte chunks; with
+ * `escaped`, its text holds `\u` escapes (as a JSON writer with `ensure_ascii` writes `ö`).
+ */
+export const sseChunks = (events: number, escaped: boolean): Uint8Array[] => {
+  const words = 'The quick brown fox jumps over the lazy dog while keyline relays an answer'.split(
+    ' '
+  )
+  let text = ''
+  for (let i = 0; i < events; i++) {
+    const word = words[i % words.length] ?? ''
+    const delta = escaped && word === 'fox' ? 'f\\u00f6x' : word
+    text += `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"${delta} "}}\n\n`
+  }
+  const bytes = new TextEncoder().encode(text)
+  const chunks: Uint8Array[] = []
+  for (let at = 0; at < bytes.length; at += 1000) chunks.push(bytes.slice(at, at + 1000))
+  return chunks
+}
+
 /** Runs benchmark 4. */
 export const redaction = async (ctx: BenchContext): Promise<Row[]> => {
   const secret = generateStubKeys().anthropic.apiKey
@@ -55,6 +75,22 @@ export const redaction = async (ctx: BenchContext): Promise<Row[]> => {
   const cases = {
     'clean error (fast path)': new Error('upstream timed out after 30000 ms'),
     'error with 50 headers and a 10-deep cause chain': heavyError(secret, token),
+  }
+  // A relayed stream through the body filter, against decoding the same chunks (the least a
+  // filter that reads the text does): without any `\u` escape (the hot path), and with them.
+  const streams = {
+    'a 2 000-event SSE stream (~270 KiB), no \\u escape': sseChunks(2000, false),
+    'the same stream with \\u escapes in its text': sseChunks(2000, true),
+  }
+  const filterAll = (chunks: Uint8Array[]): void => {
+    const filter = redactor.bodyFilter()
+    for (const chunk of chunks) filter.push(chunk)
+    filter.end()
+  }
+  const decodeAll = (chunks: Uint8Array[]): void => {
+    const decoder = new TextDecoder()
+    for (const chunk of chunks) decoder.decode(chunk, { stream: true })
+    decoder.decode()
   }
   for (const error of Object.values(cases)) {
     const out = JSON.stringify(redactor.redactError(error))
@@ -79,6 +115,10 @@ export const redaction = async (ctx: BenchContext): Promise<Row[]> => {
         JSON.stringify(plainError(error))
       })
     }
+    for (const [name, chunks] of Object.entries(streams)) {
+      bench.add(`keyline ${name}`, () => filterAll(chunks))
+      bench.add(`plain ${name}`, () => decodeAll(chunks))
+    }
     await bench.run()
     for (const task of bench.tasks) {
       const result = task.result
@@ -86,16 +126,24 @@ export const redaction = async (ctx: BenchContext): Promise<Row[]> => {
       means.set(task.name, [...(means.get(task.name) ?? []), result.latency.mean * 1000])
     }
   }
-  return Object.keys(cases).map((name) => {
+  const row = (name: string, measurement: string, comparator: string): Row => {
     const k = median(means.get(`keyline ${name}`) ?? [])
     const p = median(means.get(`plain ${name}`) ?? [])
     return {
       bench: 4,
-      measurement: `redactError, ${name} (µs)`,
+      measurement,
       keyline: fmt(k),
-      comparator: `JSON.stringify, unredacted ${fmt(p)}`,
+      comparator: `${comparator} ${fmt(p)}`,
       ratio: ratio(k, p),
       target: '—',
     }
-  })
+  }
+  return [
+    ...Object.keys(cases).map((name) =>
+      row(name, `redactError, ${name} (µs)`, 'JSON.stringify, unredacted')
+    ),
+    ...Object.keys(streams).map((name) =>
+      row(name, `bodyFilter, ${name} (µs)`, 'TextDecoder.decode of the chunks')
+    ),
+  ]
 }

@@ -48,9 +48,11 @@ const fyersTokenLines = (token: FyersTokenStatus): string[] => {
   return [
     `  access token expires: ${accessToken.expiresAt ?? 'unknown (not a JWT with an expiry)'}`,
     `  refresh token: ${
-      refreshToken.daysLeft === null
-        ? 'expiry unknown'
-        : `${refreshToken.daysLeft} days left (until ${refreshToken.expiresAt})`
+      refreshToken.expired
+        ? `expired at ${refreshToken.expiresAt}: sign in again (keyline does not send it to Fyers)`
+        : refreshToken.daysLeft === null
+          ? 'expiry unknown'
+          : `${refreshToken.daysLeft} days left (until ${refreshToken.expiresAt})`
     }`,
   ]
 }

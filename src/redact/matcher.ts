@@ -1,5 +1,6 @@
 import { toHex } from '../encoding.ts'
 import { fingerprint } from '../secrets/fingerprint.ts'
+import { LONGEST_ESCAPE, unfinishedEscape, unitAt } from './json-escape.ts'
 import { secretForms } from './secret-forms.ts'
 
 /** What {@link SecretMatcher.replace} returns. */
@@ -23,7 +24,10 @@ export interface SecretMatcher {
   /**
    * Replaces every form of every secret at least `minLength` long with its fingerprint, and
    * every run of {@link RUN_LENGTH} or more consecutive characters of one (case-insensitively,
-   * across line breaks, also of its hex form), overlapping occurrences merged. Reads at most
+   * across line breaks, also of its hex form), overlapping occurrences merged. In a text that
+   * holds `\u` escapes, each character of a secret (or of a run) may also be written as a JSON
+   * escape (`\u0041` in either case, `\\u0041` inside a JSON string once more, `\"`, `\/`):
+   * fully, partly or not at all escaped, it is found in the same single scan. Reads at most
    * the first `limit` characters (an occurrence that starts before `limit` is still replaced
    * whole), so the work is bounded.
    */
@@ -79,9 +83,6 @@ const byteBlockSlot = (view: DataView, i: number): number =>
 
 const isBreak = (code: number): boolean => code === 10 || code === 13
 
-/** `n` or `r` after a backslash: a line break as JSON and most string literals escape it. */
-const isEscapedBreak = (char: string | undefined): boolean => char === 'n' || char === 'r'
-
 const lowerHexOf = (text: string): string => toHex(new TextEncoder().encode(text))
 
 /** A text a run is searched in: a secret's value, or its hex form; lower-cased. */
@@ -90,7 +91,24 @@ interface RunSource {
   readonly print: string
   /** The shortest run of it that is replaced. */
   readonly min: number
+  /** Matched as it is and whole (a secret too short for runs, found whole by the scan of runs). */
+  readonly exact?: boolean
 }
+
+/** A UTF-16 unit lower-cased on its own (A–Z the cheap way). */
+const lowerUnit = (unit: number): number =>
+  unit < 0x80
+    ? unit >= 0x41 && unit <= 0x5a
+      ? unit + 0x20
+      : unit
+    : String.fromCharCode(unit).toLowerCase().charCodeAt(0)
+
+/** {@link blockSlot} of 4 units. */
+const unitSlot = (a: number, b: number, c: number, d: number): number =>
+  Math.imul(
+    ((a & 0xff) << 24) | ((b & 0xff) << 16) | ((c & 0xff) << 8) | (d & 0xff) | 0x20202020,
+    0x9e3779b1
+  ) >>> 12
 
 /** One place found to replace: `[start, end)` of the text, and the fingerprint it stands for. */
 interface Region {
@@ -108,6 +126,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   const exact = new Map<string, string>()
   const needles = new Map<string, string>()
   const sources: RunSource[] = []
+  // Secrets too short for runs: the scan of runs finds them whole, however escaped.
+  const shorts: RunSource[] = []
   for (const secret of [...values].sort((a, b) => b.length - a.length)) {
     const print = fingerprint(secret)
     exact.set(secret, print)
@@ -119,33 +139,33 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       sources.push({ text: secret.toLowerCase(), print, min: RUN_LENGTH })
       // Hex digits are common: a run of hex counts from 8 bytes (16 digits) on.
       sources.push({ text: lowerHexOf(secret), print, min: 2 * RUN_LENGTH })
+    } else if (secret.length >= 4) {
+      shorts.push({ text: secret, print, min: secret.length, exact: true })
     }
   }
   const ordered = [...needles.keys()].sort((a, b) => b.length - a.length)
   const longestForm = ordered[0]?.length ?? 0
   const pattern = ordered.length ? new RegExp(ordered.map(escapeRegExp).join('|'), 'g') : undefined
 
-  // Every run of RUN_LENGTH characters of every source, lower-cased, and where it sits.
-  const grams = new Map<string, { source: RunSource; offset: number }>()
+  // Every run of RUN_LENGTH characters of every source, lower-cased: what a text without escapes
+  // must hold before the scan that finds runs (scanRuns) reads it.
+  const grams = new Set<string>()
   // Every shorter piece of a source: what a chunk may end with when a run continues in the next.
   const pieces = new Set<string>()
   for (const source of sources) {
     for (let i = 0; i + RUN_LENGTH <= source.text.length; i++) {
-      const gram = source.text.slice(i, i + RUN_LENGTH)
-      if (!grams.has(gram)) grams.set(gram, { source, offset: i })
-    }
-    for (let i = 0; i < source.text.length; i++) {
-      for (let n = 1; n < RUN_LENGTH && i + n <= source.text.length; n++) {
-        pieces.add(source.text.slice(i, i + n))
-      }
+      grams.add(source.text.slice(i, i + RUN_LENGTH))
     }
   }
-  const runs = grams.size
-    ? new RegExp([...grams.keys()].map(escapeRegExp).join('|'), 'gi')
-    : undefined
+  for (const source of [...sources, ...shorts]) {
+    const text = source.text.toLowerCase()
+    for (let i = 0; i < text.length; i++) {
+      for (let n = 1; n < RUN_LENGTH && i + n <= text.length; n++) pieces.add(text.slice(i, i + n))
+    }
+  }
+  const runProbe = grams.size ? new RegExp([...grams].map(escapeRegExp).join('|'), 'i') : undefined
   const longestRun = sources.reduce((max, source) => Math.max(max, source.text.length), 0)
   const formProbe = pattern && new RegExp(pattern.source)
-  const runProbe = runs && new RegExp(runs.source, 'i')
 
   // A bitmap of the hashes of every 4 characters of every source (lower-cased): any run of 8
   // holds such a block at a text position divisible by 4, so a text is searched for runs only
@@ -158,6 +178,103 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
     }
   }
+  // Every 4 characters of every source and short secret (lower-cased) and where they sit: where
+  // the escape-aware scan starts growing a run. Their blocks join the bitmap.
+  const quads = new Map<string, { source: RunSource; offset: number }[]>()
+  for (const source of [...sources, ...shorts]) {
+    for (let i = 0; i + 4 <= source.text.length; i++) {
+      const quad = source.text.slice(i, i + 4).toLowerCase()
+      quads.set(quad, [...(quads.get(quad) ?? []), { source, offset: i }])
+      const slot = blockSlot(quad, 0)
+      blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
+    }
+  }
+  const escapable = quads.size > 0
+
+  /** Whether the escape-aware scan is the one for `text`: it holds a `\\u` escape. */
+  const hasEscapes = (text: string): boolean => escapable && text.includes('\\u')
+
+  /**
+   * The scan that finds runs: reads `text` once, each position as a character or as the JSON
+   * escape that starts there ({@link unitAt}), and finds every run of {@link RUN_LENGTH} or more
+   * characters of a source (case-insensitively, line breaks skipped: raw or escaped) grown as
+   * far as the text goes on matching it, and every short secret whole, written with any mix of
+   * escapes; a region inside a whole form is that form's. Stops at the first region when
+   * `first`; says whether it found one.
+   */
+  const scanRuns = (
+    text: string,
+    limit: number,
+    found: Region[],
+    forms: readonly Region[],
+    first: boolean
+  ): boolean => {
+    // Per unit read: where it starts in the text, what it stands for, that lower-cased.
+    const starts = new Int32Array(text.length)
+    const units = new Uint16Array(text.length)
+    const lowered = new Uint16Array(text.length)
+    let count = 0
+    let read = 0
+    const next = (): boolean => {
+      if (read >= text.length) return false
+      const code = text.charCodeAt(read)
+      // A backslash may begin an escape; any other character stands for itself.
+      const packed = code === 0x5c ? unitAt(text, read) : code * 8 + 1
+      const unit = packed >>> 3
+      starts[count] = read
+      units[count] = unit
+      lowered[count++] =
+        unit < 0x80 ? (unit >= 0x41 && unit <= 0x5a ? unit + 0x20 : unit) : lowerUnit(unit)
+      read += packed & 7
+      return true
+    }
+    const matches = (k: number, source: RunSource, at: number): boolean =>
+      (source.exact ? units : lowered)[k] === source.text.charCodeAt(at)
+    const skippable = (k: number, source: RunSource): boolean =>
+      !source.exact && (units[k] === 10 || units[k] === 13)
+    let any = false
+    let skip = 0
+    for (let g = 0; ; g++) {
+      while (count < g + 4) if (!next()) return any
+      if (g < skip || (starts[g] as number) >= limit) continue
+      const a = lowered[g] as number
+      const b = lowered[g + 1] as number
+      const c = lowered[g + 2] as number
+      const d = lowered[g + 3] as number
+      const slot = unitSlot(a, b, c, d)
+      if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
+      for (const { source, offset } of quads.get(String.fromCharCode(a, b, c, d)) ?? []) {
+        // Forward from the 4 found (reading on as needed), then back.
+        let hi = offset
+        let end = g
+        for (let k = g; hi < source.text.length && (k < count || next()); k++) {
+          if (matches(k, source, hi)) {
+            hi++
+            end = k + 1
+          } else if (!skippable(k, source)) break
+        }
+        if (hi < offset + 4) continue
+        let lo = offset
+        let from = g
+        for (let k = g - 1; k >= 0 && lo > 0; k--) {
+          if (matches(k, source, lo - 1)) {
+            lo--
+            from = k
+          } else if (!skippable(k, source)) break
+        }
+        if (hi - lo < source.min) continue
+        // What follows inside this run needs no second look.
+        skip = Math.max(skip, g + 1, end - RUN_LENGTH + 1)
+        const start = starts[from] as number
+        const stop = end < count ? (starts[end] as number) : read
+        if (forms.some((f) => f.start <= start && f.end >= stop)) continue
+        found.push({ start, end: stop, prints: [source.print] })
+        any = true
+        if (first) return true
+      }
+    }
+  }
+
   const mayHoldRun = (text: string): boolean => {
     if (!runProbe) return false
     for (let i = 0; i + 4 <= text.length; i += 4) {
@@ -187,43 +304,6 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     return false
   }
 
-  /**
-   * Grows a run found at `[start, start + RUN_LENGTH)` (`offset` into its source) as far as the
-   * text goes on matching the source, case-insensitively, line breaks skipped (raw, or escaped
-   * as `\\n`/`\\r` in JSON); `undefined` when
-   * the run is shorter than its source's minimum.
-   */
-  const grow = (
-    text: string,
-    start: number,
-    source: RunSource,
-    offset: number
-  ): Region | undefined => {
-    let end = start + RUN_LENGTH
-    let hi = offset + RUN_LENGTH
-    for (let i = end; i < text.length && hi < source.text.length; ) {
-      if (text[i]?.toLowerCase() === source.text[hi]) {
-        hi++
-        i++
-        end = i
-      } else if (isBreak(text.charCodeAt(i))) i++
-      else if (text[i] === '\\' && isEscapedBreak(text[i + 1])) i += 2
-      else break
-    }
-    let from = start
-    let lo = offset
-    for (let i = start - 1; i >= 0 && lo > 0; ) {
-      if (text[i]?.toLowerCase() === source.text[lo - 1]) {
-        lo--
-        from = i
-        i--
-      } else if (isBreak(text.charCodeAt(i))) i--
-      else if (isEscapedBreak(text[i]) && text[i - 1] === '\\') i -= 2
-      else break
-    }
-    return hi - lo >= source.min ? { start: from, end, prints: [source.print] } : undefined
-  }
-
   /** Every place to replace that starts before `limit`, sorted by start. */
   const find = (text: string, limit: number): Region[] => {
     const found: Region[] = []
@@ -235,20 +315,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
         pattern.lastIndex = m.index + 1
       }
     }
-    const forms = [...found]
-    if (runs && text.length >= RUN_LENGTH && mayHoldRun(text)) {
-      runs.lastIndex = 0
-      for (let m = runs.exec(text); m !== null && m.index < limit; m = runs.exec(text)) {
-        const hit = grams.get(m[0].toLowerCase())
-        const region = hit && grow(text, m.index, hit.source, hit.offset)
-        if (region) {
-          // A run inside a whole form is that form: its own fingerprint says which secret.
-          if (!forms.some((f) => f.start <= region.start && f.end >= region.end)) found.push(region)
-          runs.lastIndex = Math.max(m.index + 1, region.end - RUN_LENGTH + 1)
-        } else {
-          runs.lastIndex = m.index + 1
-        }
-      }
+    // Runs, and short secrets written in escapes: one scan, for a text that may hold one.
+    if (hasEscapes(text) || (text.length >= RUN_LENGTH && mayHoldRun(text))) {
+      scanRuns(text, limit, found, [...found], false)
     }
     return found.sort((a, b) => a.start - b.start)
   }
@@ -275,7 +344,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
 
   const replace = (text: string, limit: number): Replaced => {
     const truncated = text.length > limit
-    const window = truncated ? text.slice(0, limit + Math.max(longestForm, longestRun * 2)) : text
+    // A form or a run that starts before `limit` may go on past it, each character escaped.
+    const reach = Math.max(longestForm, longestRun * 2 * LONGEST_ESCAPE)
+    const window = truncated ? text.slice(0, limit + reach) : text
     let out = ''
     let cursor = 0
     for (const region of merge(find(window, limit))) {
@@ -296,20 +367,39 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
         break
       }
     }
-    if (!runs) return hold
-    // A run that reaches the end may go on in the next chunk: hold it back whole.
-    const tailStart = Math.max(0, text.length - 2 * longestRun - RUN_LENGTH)
-    const tail = text.slice(tailStart)
+    if (!escapable) return hold
+    const open = unfinishedEscape(text)
+    // A run that reaches the end may go on in the next chunk: hold it back whole. Written in
+    // escapes, each of its characters may take up to LONGEST_ESCAPE.
+    const span = 2 * longestRun + RUN_LENGTH
+    const near = text.slice(Math.max(0, text.length - span * LONGEST_ESCAPE))
+    const tail = hasEscapes(near) ? near : text.slice(Math.max(0, text.length - span))
+    // A run reaches the end also when only an unfinished escape follows it.
+    const reached = tail.length - open
     for (const region of merge(find(tail, tail.length))) {
-      if (region.end === tail.length) hold = Math.max(hold, tail.length - region.start)
+      if (region.end >= reached) hold = Math.max(hold, tail.length - region.start)
     }
-    // A piece shorter than a run may become one: the last characters, line breaks skipped.
+    // A piece shorter than a run may become one: the last characters, as they are or escaped,
+    // line breaks skipped, before an escape the next chunk may finish (held in any case).
+    const starts: number[] = []
+    const units: number[] = []
+    for (
+      let i = Math.max(0, text.length - open - RUN_LENGTH * LONGEST_ESCAPE);
+      i < text.length - open;
+    ) {
+      const packed = unitAt(text, i)
+      starts.push(i)
+      units.push(lowerUnit(packed >>> 3))
+      i += packed & 7
+    }
+    hold = Math.max(hold, open)
     let piece = ''
-    for (let i = text.length - 1, taken = 0; i >= 0 && taken < RUN_LENGTH - 1; i--) {
-      if (isBreak(text.charCodeAt(i))) continue
-      piece = (text[i] ?? '').toLowerCase() + piece
+    for (let k = units.length - 1, taken = 0; k >= 0 && taken < RUN_LENGTH - 1; k--) {
+      const unit = units[k] as number
+      if (isBreak(unit)) continue
+      piece = String.fromCharCode(unit) + piece
       taken++
-      if (pieces.has(piece)) hold = Math.max(hold, text.length - i)
+      if (pieces.has(piece)) hold = Math.max(hold, text.length - (starts[k] as number))
       else break
     }
     return hold
@@ -328,7 +418,11 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     replace,
     test: (text, bytes) =>
       (formProbe?.test(text) ?? false) ||
-      (bytes ? mayHoldRunInBytes(bytes, text) : mayHoldRun(text)),
+      (hasEscapes(text)
+        ? scanRuns(text, text.length, [], [], true)
+        : bytes
+          ? mayHoldRunInBytes(bytes, text)
+          : mayHoldRun(text)),
     pendingSuffix,
   }
 }

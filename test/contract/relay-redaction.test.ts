@@ -49,6 +49,18 @@ describeRuntimes(
         expect(seen).toContain(`…${key().slice(-4)}`)
       })
 
+      for (const how of ['unicode', 'UNICODE', 'half'] as const) {
+        it(`in its body written in \\u escapes (${how}), as any JSON client reads it`, async () => {
+          await session().fault({ kind: 'echo', status: 200, escape: how })
+          const res = await messages(ctx)
+          expect(res.status).toBe(200)
+          const body = await res.text()
+          const message = (JSON.parse(body) as { error: { message: string } }).error.message
+          expect(message).toBe(`invalid x-api-key: …${key().slice(-4)}`)
+          expect(body.toLowerCase()).not.toContain('\\u0073\\u006b')
+        })
+      }
+
       it('in a header name, upper-cased, and truncated as providers print it', async () => {
         const truncated = `${key().slice(0, 16)}...${key().slice(-4)}`
         await session().fault({

@@ -333,3 +333,198 @@ describe('the token vault', () => {
     })
   })
 })
+
+/** A JWT shaped as Fyers' tokens are, with these claims (unsigned: only its shape is read). */
+const jwtOf = (claims: Record<string, unknown>): string => {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const signature = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
+  return `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ jti: crypto.randomUUID(), ...claims })}.${signature}`
+}
+const inSeconds = (s: number): number => Math.floor(Date.now() / 1000) + s
+
+describe('tokens Fyers grants are checked before they are kept', () => {
+  /** What a broken or hostile token service may grant, and why keyline refuses it. */
+  const BAD: [string, (clientId: string) => string, RegExp][] = [
+    ['4 characters', () => 'abcd', /is 4 characters long/],
+    [
+      'a line break',
+      (id) => `${jwtOf({ sub: id, exp: inSeconds(3600) })}\r\nx-evil: 1`,
+      /not a JWT/,
+    ],
+    ['exp 1e300', (id) => jwtOf({ sub: id, exp: 1e300 }), /has no usable exp/],
+    [
+      'an exp a year away',
+      (id) => jwtOf({ sub: id, exp: inSeconds(365 * 86_400) }),
+      /implausibly late/,
+    ],
+    ['an expired one', (id) => jwtOf({ sub: id, exp: inSeconds(-60) }), /expired at/],
+    ['no exp', (id) => jwtOf({ sub: id }), /has no usable exp/],
+    [
+      'a payload that is not JSON',
+      () => `eyJhbGciOiJIUzI1NiJ9.${Buffer.from('not json at all, no').toString('base64url')}.c2ln`,
+      /not a JWT with a JSON payload/,
+    ],
+    ['another app', () => jwtOf({ sub: 'OTHERAPP99-100', exp: inSeconds(3600) }), /another app/],
+    [
+      'another app type',
+      (id) => jwtOf({ appType: 200, sub: id, exp: inSeconds(3600) }),
+      /another app/,
+    ],
+  ]
+
+  for (const [name, bad, why] of BAD) {
+    it(`a refresh granting ${name} is refused: logged, in the events, the current token kept`, async () => {
+      const f = await refreshable()
+      const token = bad(f.keys.fyers.clientId)
+      await f.fyers.fault({
+        kind: 'token',
+        accessToken: token,
+        path: '/api/v3/validate-refresh-token',
+      })
+      f.logs.length = 0
+      // A rejection asks for a refresh: it fails, so the client gets upstream_auth_failed, not a 500.
+      await f.fyers.keys({ revoke: [f.keys.fyers.accessToken] })
+      const quote = await f.call(QUOTE)
+      expect(quote.status).toBe(502)
+      expect((await quote.json()).error.type).toBe('upstream_auth_failed')
+      expect(await tokenCalls(f, '/api/v3/validate-refresh-token')).toBe(1)
+      const line = f.logs.find((l) => l.msg === 'fyers access token refresh failed')
+      expect(String(line?.reason)).toMatch(/^invalid_token: the access token /)
+      expect(String(line?.reason)).toMatch(why)
+      expect(await refreshes('failure')).toBe(1)
+      // The status answers (no RangeError) and still hands out the bound token.
+      const status = await f.admin('/admin/keys/status')
+      expect(status.status).toBe(200)
+      const fyers = (await status.json()).providers.fyers
+      expect(fyers.source).toBe('env:FYERS_ACCESS_TOKEN')
+      expect(fyers.token.refresh.last).toMatchObject({ outcome: 'failure', trigger: 'on-demand' })
+      const events = await (await f.admin('/admin/events')).json()
+      expect(events.events[0]).toMatchObject({ action: 'fyers-refresh', result: 'error' })
+      expect(events.events[0].detail).toMatch(why)
+      // Nothing says the token, not even a piece of it.
+      const said = JSON.stringify([f.logs, events, fyers])
+      expect(said).not.toContain(token.slice(0, 12))
+      // The next good grant replaces the bound token as ever.
+      await f.fyers.keys({ accept: [f.keys.fyers.accessToken] })
+      const admin = await f.admin('/admin/fyers/refresh', { method: 'POST' })
+      expect(admin.status).toBe(200)
+    })
+  }
+
+  it('an admin refresh granting a bad token answers 502 fyers_refresh_failed saying why', async () => {
+    const f = await refreshable()
+    await f.fyers.fault({ kind: 'token', accessToken: jwtOf({ exp: 1e300 }) })
+    const res = await f.admin('/admin/fyers/refresh', { method: 'POST' })
+    expect(res.status).toBe(502)
+    const body = await res.json()
+    expect(body.error.type).toBe('fyers_refresh_failed')
+    expect(body.error.message).toContain('invalid_token: the access token has no usable exp')
+    const status = await (await f.admin('/admin/keys/status')).json()
+    expect(status.providers.fyers.source).toBe('env:FYERS_ACCESS_TOKEN')
+  })
+
+  it('a granted refresh token with a line break is refused too, and the old one kept', async () => {
+    const f = await refreshable()
+    await f.fyers.fault({ kind: 'token', refreshToken: 'r\r\nsecond-line-of-a-refresh-token-000' })
+    const res = await f.admin('/admin/fyers/refresh', { method: 'POST' })
+    expect(res.status).toBe(502)
+    expect((await res.json()).error.message).toContain('the refresh token is not a JWT')
+    const status = await (await f.admin('/admin/keys/status')).json()
+    expect(status.providers.fyers.credentials.refreshToken.current.source).toBe(
+      'env:FYERS_REFRESH_TOKEN'
+    )
+  })
+
+  it('a sign-in granting a bad token is refused with 502 upstream_malformed; nothing is stored', async () => {
+    const REDIRECT = 'http://127.0.0.1:9/admin/fyers/callback'
+    const f = await refreshable({ FYERS_REDIRECT_URI: REDIRECT })
+    const started = await f.admin('/admin/fyers/login', { method: 'POST' })
+    const { url } = (await started.json()) as { url: string }
+    const back = await fetch(url, { redirect: 'manual' })
+    const location = new URL(back.headers.get('location') ?? '')
+    await f.fyers.fault({ kind: 'token', accessToken: `${jwtOf({ exp: inSeconds(3600) })}\n` })
+    f.logs.length = 0
+    const res = await f.app.request(`/admin/fyers/callback${location.search}`, {}, f.env)
+    expect(res.status).toBe(502)
+    const body = await res.json()
+    expect(body.error.type).toBe('upstream_malformed')
+    expect(body.error.message).toContain('the access token is not a JWT')
+    expect(f.logs.find((l) => l.msg === 'fyers sign-in token refused')).toBeDefined()
+    const status = await (await f.admin('/admin/keys/status')).json()
+    expect(status.providers.fyers.source).toBe('env:FYERS_ACCESS_TOKEN')
+    expect(status.providers.fyers.credentials.refreshToken.current.source).toBe(
+      'env:FYERS_REFRESH_TOKEN'
+    )
+    // The console page says so too, without the token.
+    const html = await f.app.request(
+      `/admin/fyers/callback${location.search}`,
+      { headers: { accept: 'text/html' } },
+      f.env
+    )
+    expect(html.status).toBe(400) // the state was used: a replay is refused
+  })
+
+  it('a bad record in the vault is not used, and the next refresh replaces it', async () => {
+    const store = memoryStore()
+    const vaultKey = Fernet.generateKey()
+    const f = await refreshable({ KEYLINE_VAULT_KEY: vaultKey }, store)
+    // Written by whoever can write the store, or by a keyline that did not check grants.
+    const { vaultFromEnv } = await import('../../src/vault/token-vault.ts')
+    const vault = vaultFromEnv({ KEYLINE_VAULT_KEY: vaultKey }, store).vault
+    const bad = `${jwtOf({ exp: inSeconds(3600) })}\r\n`
+    await vault?.set(
+      'fyers.tokens',
+      JSON.stringify({ accessToken: bad, obtainedAt: Date.now(), by: 'refresh' })
+    )
+    // The bound token is used (no 500 from a header with a line break) ...
+    expect((await f.call(QUOTE)).status).toBe(200)
+    const [seen] = (await f.fyers.requests()).filter((r) => r.path === '/data/quotes')
+    expect(seen?.headers.authorization).toBe(`${f.keys.fyers.clientId}:${f.keys.fyers.accessToken}`)
+    // ... and once Fyers rejects it, the refresh stores a good record over the bad one.
+    await f.fyers.keys({ revoke: [f.keys.fyers.accessToken] })
+    expect((await f.call(QUOTE)).status).toBe(200)
+    const kept = JSON.parse((await vault?.get('fyers.tokens')) ?? '{}')
+    expect(kept.accessToken).not.toBe(bad)
+    expect(kept.accessToken).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
+  })
+
+  it('a bound access token with exp 1e300 does not break the status', async () => {
+    const f = await refreshable({ FYERS_ACCESS_TOKEN: jwtOf({ exp: 1e300 }) })
+    const res = await f.admin('/admin/keys/status')
+    expect(res.status).toBe(200)
+    expect((await res.json()).providers.fyers.token.accessToken.expiresAt).toBeNull()
+  })
+})
+
+describe('an expired refresh token', () => {
+  it('is not sent to Fyers, and the status says a sign-in is needed', async () => {
+    const expired = jwtOf({ exp: inSeconds(-3600) })
+    const f = await refreshable({ FYERS_REFRESH_TOKEN: expired })
+    await f.fyers.keys({ set: 'refreshTokens', accept: [expired] })
+    await f.fyers.keys({ revoke: [f.keys.fyers.accessToken] })
+    f.logs.length = 0
+    expect((await f.call(QUOTE)).status).toBe(502)
+    expect(await tokenCalls(f, '/api/v3/validate-refresh-token')).toBe(0)
+    const line = f.logs.find((l) => l.msg === 'fyers access token refresh failed')
+    expect(line?.reason).toBe('refresh token expired: sign in again')
+    const admin = await f.admin('/admin/fyers/refresh', { method: 'POST' })
+    expect(admin.status).toBe(502)
+    expect((await admin.json()).error.message).toContain('refresh token expired: sign in again')
+    expect(await tokenCalls(f, '/api/v3/validate-refresh-token')).toBe(0)
+    const token = (await (await f.admin('/admin/keys/status')).json()).providers.fyers.token
+    expect(token.refreshToken).toMatchObject({ expired: true, daysLeft: 0 })
+    expect(token.refresh.possible).toBe(false)
+    expect(token.refresh.missing).toEqual([])
+    expect(token.signIn.needed).toBe(true)
+  })
+
+  it('one that has not expired is sent, and no sign-in is needed', async () => {
+    const fresh = jwtOf({ exp: inSeconds(5 * 86_400) })
+    const f = await refreshable({ FYERS_REFRESH_TOKEN: fresh })
+    await f.fyers.keys({ set: 'refreshTokens', accept: [fresh] })
+    expect((await f.admin('/admin/fyers/refresh', { method: 'POST' })).status).toBe(200)
+    const token = (await (await f.admin('/admin/keys/status')).json()).providers.fyers.token
+    expect(token.refreshToken.expired).toBe(false)
+    expect(token.signIn.needed).toBe(false)
+  })
+})

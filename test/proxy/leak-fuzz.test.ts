@@ -2,10 +2,14 @@ import fc from 'fast-check'
 import { HTTPException } from 'hono/http-exception'
 import { describe, expect, it } from 'vitest'
 import { KeylineError } from '../../src/errors/keyline-error.ts'
+import { fingerprint } from '../../src/secrets/fingerprint.ts'
 import { unusableReason } from '../../src/secrets/placeholder.ts'
 import {
   asciiSecretArb,
   build,
+  decodeEscaped,
+  ESCAPED_FORMS,
+  embedEscaped,
   embedLong,
   LONG_FORMS,
   leaks,
@@ -14,6 +18,7 @@ import {
   secretArb,
   shape,
   TIMEOUT,
+  unescapeAll,
 } from '../support/leak-fuzz.ts'
 import { MESSAGE, proxyFixture } from './fixture.ts'
 
@@ -35,6 +40,71 @@ const headerSafe = fc
   .array(fc.constantFrom(...ASCII), { minLength: 16, maxLength: 48 })
   .map((chars) => chars.join(''))
   .filter((s) => unusableReason(s) === undefined)
+
+/** What an upstream answers: a 2xx message, a 400 error, or an SSE stream. */
+type Answer = 'json' | 'error' | 'sse'
+
+/**
+ * A fetch that answers every request with `echoed(request)` (the JSON text of a string) as a
+ * 2xx message's text, a 400 error's message, or in the SSE event `event(echoed)` sent in
+ * `pieces` chunks, as `answer()` says at the time.
+ */
+const echoingFetch = (
+  echoed: (request: Request) => string,
+  answer: () => Answer,
+  event: (echoed: string) => string,
+  pieces: number
+): typeof globalThis.fetch =>
+  (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const text = echoed(new Request(input, init))
+    const kind = answer()
+    if (kind === 'sse') {
+      const bytes = new TextEncoder().encode(event(text))
+      return new Response(
+        new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < pieces; i++) {
+              const from = Math.floor((i * bytes.length) / pieces)
+              controller.enqueue(bytes.slice(from, Math.floor(((i + 1) * bytes.length) / pieces)))
+            }
+            controller.close()
+          },
+        }),
+        { headers: { 'content-type': 'text/event-stream' } }
+      )
+    }
+    const body =
+      kind === 'json'
+        ? `{"type":"message","content":[{"type":"text","text":${text}}],"usage":{}}`
+        : `{"type":"error","error":{"type":"invalid_request_error","message":${text}}}`
+    return new Response(body, {
+      status: kind === 'json' ? 200 : 400,
+      headers: { 'content-type': 'application/json' },
+    })
+  }) as typeof globalThis.fetch
+
+/**
+ * `POST /v1/messages` with `key` bound, streamed when the upstream answers SSE, the logs
+ * emptied first; checks the status the upstream's answer means.
+ */
+const sendMessage = async (
+  f: Awaited<ReturnType<typeof proxyFixture>>,
+  key: string,
+  answer: Answer
+): Promise<Response> => {
+  f.logs.length = 0
+  const res = await f.call(
+    '/v1/messages',
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...MESSAGE, stream: answer === 'sse' }),
+    },
+    { ...f.env, ANTHROPIC_API_KEY: key }
+  )
+  expect(res.status).toBe(answer === 'error' ? 400 : 200)
+  return res
+}
 
 const exposed = async (res: Response): Promise<string> => {
   const headers = [...res.headers].map(([name, value]) => `${name}: ${value}`)
@@ -160,34 +230,14 @@ describe('no secret leaks through real requests', () => {
     'an upstream that echoes the key upper-cased, in hex, wrapped or truncated, in any answer',
     async () => {
       let echo: (key: string) => string = (key) => key
-      let kind: 'json' | 'error' | 'sse' = 'json'
-      const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-        const request = new Request(input, init)
-        const echoed = JSON.stringify(echo(request.headers.get('x-api-key') ?? ''))
-        if (kind === 'sse') {
-          const text = `event: error\ndata: {"type":"error","error":{"type":"api_error","message":${echoed}}}\n\n`
-          const half = Math.floor(text.length / 2)
-          const bytes = new TextEncoder()
-          return new Response(
-            new ReadableStream({
-              start(controller) {
-                controller.enqueue(bytes.encode(text.slice(0, half)))
-                controller.enqueue(bytes.encode(text.slice(half)))
-                controller.close()
-              },
-            }),
-            { headers: { 'content-type': 'text/event-stream' } }
-          )
-        }
-        const body =
-          kind === 'json'
-            ? `{"type":"message","content":[{"type":"text","text":${echoed}}],"usage":{}}`
-            : `{"type":"error","error":{"type":"invalid_request_error","message":${echoed}}}`
-        return new Response(body, {
-          status: kind === 'json' ? 200 : 400,
-          headers: { 'content-type': 'application/json' },
-        })
-      }) as typeof globalThis.fetch
+      let kind: Answer = 'json'
+      const fetch = echoingFetch(
+        (request) => JSON.stringify(echo(request.headers.get('x-api-key') ?? '')),
+        () => kind,
+        (echoed) =>
+          `event: error\ndata: {"type":"error","error":{"type":"api_error","message":${echoed}}}\n\n`,
+        2
+      )
       const f = await proxyFixture({}, { fetch })
       await fc.assert(
         fc.asyncProperty(
@@ -198,19 +248,62 @@ describe('no secret leaks through real requests', () => {
           async (key, form, width, answer) => {
             echo = (sent) => `key ${embedLong(sent, form, width)} rejected`
             kind = answer
-            f.logs.length = 0
-            const res = await f.call(
-              '/v1/messages',
-              {
-                method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body: JSON.stringify({ ...MESSAGE, stream: answer === 'sse' }),
-              },
-              { ...f.env, ANTHROPIC_API_KEY: key }
-            )
-            expect(res.status).toBe(answer === 'error' ? 400 : 200)
+            const res = await sendMessage(f, key, answer)
             const out = `${await exposed(res)}\n${JSON.stringify(f.logs)}`
             expect(longLeaks(out, [key])).toEqual([])
+          }
+        ),
+        { numRuns: Math.ceil(RUNS / 10) }
+      )
+    },
+    TIMEOUT
+  )
+
+  it(
+    'an upstream that echoes the key in \\u escapes (fully, half, upper-case, twice) in 2xx JSON, errors and SSE',
+    async () => {
+      let echo: (key: string) => string = (key) => key
+      let kind: Answer = 'json'
+      const fetch = echoingFetch(
+        // Already the body of a JSON string: the key's characters written as escapes.
+        (request) => `"${echo(request.headers.get('x-api-key') ?? '')}"`,
+        () => kind,
+        (echoed) =>
+          `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":${echoed}}}\n\n`,
+        3
+      )
+      const f = await proxyFixture({}, { fetch })
+      /** The strings a JSON client reads from the answer. */
+      const read = (answer: Answer, body: string): string => {
+        if (answer !== 'sse') {
+          const value = JSON.parse(body) as {
+            content?: { text: string }[]
+            error?: { message: string }
+          }
+          return value.content?.[0]?.text ?? value.error?.message ?? ''
+        }
+        const data = body.split('\n').find((line) => line.startsWith('data: {"type":"content'))
+        const event = JSON.parse(data?.slice('data: '.length) ?? '{}') as {
+          delta?: { text: string }
+        }
+        return event.delta?.text ?? ''
+      }
+      await fc.assert(
+        fc.asyncProperty(
+          asciiSecretArb.filter((k) => unusableReason(k) === undefined),
+          fc.constantFrom(...ESCAPED_FORMS),
+          fc.array(fc.boolean(), { minLength: 1, maxLength: 9 }),
+          fc.constantFrom('json' as const, 'error' as const, 'sse' as const),
+          async (key, form, mask, answer) => {
+            echo = (sent) => embedEscaped(sent, form, mask)
+            kind = answer
+            const res = await sendMessage(f, key, answer)
+            const body = await res.text()
+            const decoded = decodeEscaped(read(answer, body), form)
+            expect(decoded).toContain(fingerprint(key))
+            expect(longLeaks(decoded, [key])).toEqual([])
+            const everything = unescapeAll(`${body}\n${JSON.stringify(f.logs)}`)
+            expect(longLeaks(everything, [key])).toEqual([])
           }
         ),
         { numRuns: Math.ceil(RUNS / 10) }

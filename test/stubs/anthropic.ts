@@ -48,6 +48,17 @@ const apiError = (
     headers
   )
 
+/** `text` inside a JSON string with its characters as `\uXXXX` escapes (see `EchoFault`). */
+const unicodeEscaped = (text: string, how: 'unicode' | 'UNICODE' | 'half'): string =>
+  text
+    .split('')
+    .map((char, i) => {
+      if (how === 'half' && i % 2 === 1) return JSON.stringify(char).slice(1, -1)
+      const digits = char.charCodeAt(0).toString(16).padStart(4, '0')
+      return `\\u${how === 'UNICODE' ? digits.toUpperCase() : digits}`
+    })
+    .join('')
+
 /** The credential an echo fault leaks back: `x-api-key`, else `authorization`. */
 const receivedCredential = (c: StubContext): string =>
   c.req.header('x-api-key') ?? c.req.header('authorization') ?? ''
@@ -68,17 +79,28 @@ const faultResponse = (c: StubContext, streaming: boolean): Response | undefined
     }
     case 'echo': {
       const credential = receivedCredential(c)
-      return apiError(
-        c,
-        fault.status ?? 401,
-        'authentication_error',
-        `invalid x-api-key: ${credential}`,
-        {
-          'x-echo-credential': credential,
-          // a header the proxy relays to its clients (anthropic-ratelimit-*), leaking too
-          'anthropic-ratelimit-requests-reset': credential,
-        }
-      )
+      const headers = {
+        'x-echo-credential': credential,
+        // a header the proxy relays to its clients (anthropic-ratelimit-*), leaking too
+        'anthropic-ratelimit-requests-reset': credential,
+      }
+      const status = fault.status ?? 401
+      if (!fault.escape) {
+        return apiError(
+          c,
+          status,
+          'authentication_error',
+          `invalid x-api-key: ${credential}`,
+          headers
+        )
+      }
+      const mark = `@@${crypto.randomUUID()}@@`
+      const error = { type: 'authentication_error', message: `invalid x-api-key: ${mark}` }
+      const body = JSON.stringify({ type: 'error', error, request_id: c.get('requestId') })
+      return c.body(body.replace(mark, unicodeEscaped(credential, fault.escape)), status as 400, {
+        'content-type': 'application/json',
+        ...headers,
+      })
     }
     case 'reset':
       if (streaming) return undefined

@@ -79,6 +79,16 @@ const faultResponse = (c: StubContext): Response | undefined => {
   }
 }
 
+/** The tokens a `token` fault grants instead of the issued ones (none without one). */
+const grantedInstead = (c: StubContext): { access_token?: string; refresh_token?: string } => {
+  const fault = c.get('fault')
+  if (fault?.kind !== 'token') return {}
+  return {
+    ...(fault.accessToken === undefined ? {} : { access_token: fault.accessToken }),
+    ...(fault.refreshToken === undefined ? {} : { refresh_token: fault.refreshToken }),
+  }
+}
+
 /** The `exp` claim (seconds) of a JWT the stub issued, if `token` is one. */
 export const stubTokenExpiry = (token: string): number | undefined => {
   const [, payload] = token.split('.')
@@ -215,7 +225,14 @@ export const startFyersStub = (options: FyersStubOptions = {}): Promise<StartedS
           ? { refresh_token: issueStubToken('refresh', clientId, 15 * 86_400) }
           : {}
         if (rotated.refresh_token) state.sets.get('refreshTokens')?.add(rotated.refresh_token)
-        return c.json({ s: 'ok', code: 200, message: '', access_token: accessToken, ...rotated })
+        return c.json({
+          s: 'ok',
+          code: 200,
+          message: '',
+          access_token: accessToken,
+          ...rotated,
+          ...grantedInstead(c),
+        })
       })
 
       // Sign-in: the user's browser comes here and (the stub signs in at once) goes back to the
@@ -272,6 +289,7 @@ export const startFyersStub = (options: FyersStubOptions = {}): Promise<StartedS
           message: '',
           access_token: accessToken,
           refresh_token: refreshToken,
+          ...grantedInstead(c),
         })
       })
 

@@ -87,10 +87,28 @@ export interface EchoFault extends FaultBase {
   kind: 'echo'
   /** @default 401 */
   status?: number
+  /**
+   * Anthropic only: the body writes the credential's characters as JSON `\uXXXX` escapes, every
+   * one (`unicode`, or `UNICODE` in upper-case hex) or every other one (`half`); any JSON client
+   * reads the credential back. @default none: as it is
+   */
+  escape?: 'unicode' | 'UNICODE' | 'half'
+}
+
+/**
+ * Fyers only: a token call (`validate-authcode`, `validate-refresh-token`) succeeds, but answers
+ * these tokens in place of the ones it would issue (each field given replaces its token; they
+ * are not added to the accepted sets): what a broken or hostile token service may grant.
+ */
+export interface TokenFault extends FaultBase {
+  kind: 'token'
+  accessToken?: string
+  refreshToken?: string
 }
 
 /** One injectable misbehaviour of a stub upstream. */
 export type Fault =
+  | TokenFault
   | LatencyFault
   | StatusFault
   | ResetFault

@@ -272,3 +272,64 @@ export const longLeaks = (serialized: string, secrets: readonly string[]): strin
   }
   return found
 }
+
+/**
+ * Ways a JSON writer may escape a key's characters as `\uXXXX` (any client decodes them back):
+ * every one, lower- or upper-case hex; every other one; a random mix; and every one inside a
+ * JSON document that is itself a JSON string (`\\uXXXX`).
+ */
+export const ESCAPED_FORMS = ['escaped', 'ESCAPED', 'half', 'mixed', 'twice'] as const
+export type EscapedForm = (typeof ESCAPED_FORMS)[number]
+
+const unicodeEscape = (char: string, upper: boolean): string => {
+  const digits = char.charCodeAt(0).toString(16).padStart(4, '0')
+  return `\\u${upper ? digits.toUpperCase() : digits}`
+}
+
+/**
+ * The body of a JSON string (no quotes) that decodes to `secret`, written in `form`; `mask`
+ * says which characters a `mixed` form escapes (cycled).
+ */
+export const embedEscaped = (
+  secret: string,
+  form: EscapedForm,
+  mask: readonly boolean[] = [true]
+): string => {
+  const units = secret.split('')
+  const escapeIf = (pick: (i: number) => boolean, upper = false): string =>
+    units
+      .map((char, i) => (pick(i) ? unicodeEscape(char, upper) : JSON.stringify(char).slice(1, -1)))
+      .join('')
+  switch (form) {
+    case 'escaped':
+      return escapeIf(() => true)
+    case 'ESCAPED':
+      return escapeIf(() => true, true)
+    case 'half':
+      return escapeIf((i) => i % 2 === 0)
+    case 'mixed':
+      return escapeIf((i) => mask[i % Math.max(1, mask.length)] ?? true, mask[0] ?? false)
+    case 'twice':
+      return JSON.stringify(`{"k":"${escapeIf(() => true)}"}`).slice(1, -1)
+  }
+}
+
+/**
+ * Everything a JSON client reads from `once`, the string a JSON body written by
+ * {@link embedEscaped} in `form` decodes to: `once` itself, and for `twice` also what the JSON
+ * document in it decodes to (a trailing text after it is left as it is).
+ */
+export const decodeEscaped = (once: string, form: EscapedForm): string => {
+  if (form !== 'twice') return once
+  const end = once.lastIndexOf('}') + 1
+  return `${once}\n${JSON.stringify(JSON.parse(once.slice(0, end)))}${once.slice(end)}`
+}
+
+/**
+ * `text` with every `\uXXXX` escape (any case, behind any number of backslashes) turned into
+ * its character: what any JSON client, decoding once or more, may read out of it.
+ */
+export const unescapeAll = (text: string): string =>
+  text.replace(/\\+u([0-9a-fA-F]{4})/g, (_, digits: string) =>
+    String.fromCharCode(Number.parseInt(digits, 16))
+  )

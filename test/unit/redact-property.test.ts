@@ -4,7 +4,10 @@ import { createRedactor } from '../../src/redact/index.ts'
 import {
   asciiSecretArb,
   build,
+  decodeEscaped,
+  ESCAPED_FORMS,
   embed,
+  embedEscaped,
   embedLong,
   FORMS,
   LONG_FORMS,
@@ -41,6 +44,36 @@ describe('redactor: property', () => {
             const text = `${around}${embedLong(secret, form, width)}${around}`
             const out = JSON.stringify(redactor.withSecrets([secret]).redact({ text }))
             expect(longLeaks(out, [secret])).toEqual([])
+          }
+        ),
+        { numRuns: RUNS }
+      )
+    },
+    TIMEOUT
+  )
+
+  it(
+    `no run of 8 characters of a key comes back from a JSON client when it is written in \\u escapes (${RUNS} runs)`,
+    () => {
+      fc.assert(
+        fc.property(
+          asciiSecretArb,
+          fc.constantFrom(...ESCAPED_FORMS),
+          fc.array(fc.boolean(), { minLength: 1, maxLength: 12 }),
+          fc.integer({ min: 0, max: 70 }),
+          fc.constantFrom('', 'key ', '\\n', '\\u00e9 '),
+          (secret, form, mask, cut, around) => {
+            const redactor1 = redactor.withSecrets([secret])
+            // A whole key, and a piece of it of 8 characters or more.
+            const piece = secret.slice(Math.min(cut, secret.length - 8))
+            for (const value of [secret, piece]) {
+              const written = embedEscaped(value, form, mask)
+              const body = `{"text":"${around}${written}${around}"}`
+              const out = redactor1.redactBody(body)
+              const once = (JSON.parse(out) as { text: string }).text
+              const inner = once.slice(around.length ? JSON.parse(`"${around}"`).length : 0)
+              expect(longLeaks(decodeEscaped(inner, form), [secret])).toEqual([])
+            }
           }
         ),
         { numRuns: RUNS }

@@ -132,7 +132,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       row(dl, 'Refresh token', t.refreshToken.daysLeft === null ? 'expiry unknown' : t.refreshToken.daysLeft + ' days left (until ' + when(t.refreshToken.expiresAt) + ')', t.refreshToken.daysLeft !== null && t.refreshToken.daysLeft < 2 ? 'warn' : null);
       var last = t.refresh.last;
       row(dl, 'Last refresh', last ? last.outcome + ' (' + last.trigger + ') ' + when(last.at) + (last.reason ? ': ' + last.reason : '') : 'none yet', last && last.outcome === 'failure' ? 'bad' : null);
-      row(dl, 'Refresh possible', t.refresh.possible ? 'yes' : 'no: set ' + t.refresh.missing.join(', '));
+      row(dl, 'Refresh possible', t.refresh.possible ? 'yes' : t.refresh.missing.length ? 'no: set ' + t.refresh.missing.join(', ') : 'no: the refresh token expired, sign in', t.signIn.needed ? 'bad' : null);
       if (t.refresh.nextAt) row(dl, 'Next timed refresh', when(t.refresh.nextAt));
       row(dl, 'Sign-in possible', t.signIn.possible ? 'yes' : 'no: set ' + t.signIn.missing.join(', '));
       row(dl, 'Token vault', t.vault.persisted ? 'persisted in ' + t.vault.store : 'not persisted' + (t.vault.reason ? ': ' + t.vault.reason : ''));

@@ -20,6 +20,7 @@ import {
 import {
   type FyersSnapshot,
   type FyersTokenRecord,
+  grantProblem,
   iso,
   missingOf,
   refreshExpiryFor,
@@ -212,6 +213,12 @@ export class FyersSignIn {
           details: { provider: 'fyers', reason: failureReason(grant) },
         }
       )
+    }
+    // What Fyers granted is checked before anything keeps it: it never replaces the current one.
+    const problem = grantProblem(grant, { clientId: app.clientId, now: now() })
+    if (problem) {
+      this.#context.log({ level: 'warn', msg: 'fyers sign-in token refused', reason: problem })
+      throw new KeylineError(502, 'upstream_malformed', `Fyers granted a bad token: ${problem}`)
     }
     const previous = this.#vault.record
     const record: FyersTokenRecord = {

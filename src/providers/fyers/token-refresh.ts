@@ -24,6 +24,7 @@ import {
   DAY_MS,
   type FyersSnapshot,
   type FyersTokenRecord,
+  grantProblem,
   iso,
   missingOf,
   parseRecord,
@@ -78,6 +79,9 @@ const REFRESH_NEEDS = [
 /** The variables a refresh needs that the snapshot lacks (none: a refresh is possible). */
 export const refreshMissing = (snapshot: FyersSnapshot): string[] =>
   missingOf(snapshot, REFRESH_NEEDS)
+
+/** Why a refresh is not tried once the refresh token has expired: only a sign-in helps. */
+export const REFRESH_TOKEN_EXPIRED = 'refresh token expired: sign in again'
 
 /** A random owner of a shared-store lock (a lock answers `true` again to the owner holding it). */
 export const lockOwner = (): string => toHex(crypto.getRandomValues(new Uint8Array(16)))
@@ -146,6 +150,15 @@ export class FyersTokenRefresh {
     return token
   }
 
+  /**
+   * Whether the snapshot's refresh token has expired, by its `exp` (or the expiry kept beside a
+   * token without one): Fyers would refuse it, so it is not sent.
+   */
+  refreshTokenExpired(snapshot: FyersSnapshot): boolean {
+    const exp = this.#vault.refreshTokenExpiry(snapshot)
+    return exp !== undefined && exp <= this.#context.now()
+  }
+
   /** After a completed sign-in: rejections may start an on-demand refresh again at once. */
   clearBackoff(): void {
     this.#onDemandAfter = 0
@@ -173,6 +186,7 @@ export class FyersTokenRefresh {
     const before = await this.#context.registry.resolveProvider(env, 'fyers')
     const missing = refreshMissing(before)
     if (missing.length > 0) return { ok: false, reason: `not possible: set ${missing.join(', ')}` }
+    if (this.refreshTokenExpired(before)) return this.#failed(trigger, REFRESH_TOKEN_EXPIRED)
     const had = before.credentials.accessToken.current?.reveal()
     const { store, vault } = this.#vault.vaultOf(env)
     const owner = lockOwner()
@@ -295,6 +309,9 @@ export class FyersTokenRefresh {
       return this.#failed(trigger, failureReason(error))
     }
     if (grant instanceof FyersApiError) return this.#failed(trigger, failureReason(grant))
+    // A token that cannot be Fyers' for this app is refused: the current one stays.
+    const problem = grantProblem(grant, { clientId: app.clientId, now: now() })
+    if (problem) return this.#failed(trigger, `invalid_token: ${problem}`)
     const newRefresh = grant.refreshToken ?? refresh
     const previous = this.#vault.record
     const record: FyersTokenRecord = {
@@ -381,7 +398,7 @@ export class FyersTokenRefresh {
       const env = readEnv()
       await this.#vault.ensureLoaded(env)
       const snapshot = await this.#context.registry.resolveProvider(env, 'fyers')
-      const possible = refreshMissing(snapshot).length === 0
+      const possible = refreshMissing(snapshot).length === 0 && !this.refreshTokenExpired(snapshot)
       const token = snapshot.credentials.accessToken.current?.reveal()
       const exp = token === undefined ? undefined : jwtExpiry(token)
       const now = this.#context.now()

@@ -17,8 +17,13 @@ export interface FyersTokenStatus {
     readonly source: string | null
     readonly expiresAt: string | null
     readonly daysLeft: number | null
+    /** Whether it has expired (by its `exp`): it is not sent to Fyers, a sign-in is needed. */
+    readonly expired: boolean
   }
-  /** Whether keyline can refresh, and the variables missing when it cannot. */
+  /**
+   * Whether keyline can refresh, and the variables missing when it cannot (none missing and not
+   * possible: the refresh token has expired).
+   */
   readonly refresh: {
     readonly possible: boolean
     readonly missing: readonly string[]
@@ -31,7 +36,15 @@ export interface FyersTokenStatus {
     /** When this instance's timer refreshes next (Node and Deno). */
     readonly nextAt: string | null
   }
-  readonly signIn: { readonly possible: boolean; readonly missing: readonly string[] }
+  readonly signIn: {
+    readonly possible: boolean
+    readonly missing: readonly string[]
+    /**
+     * Whether only a sign-in brings a working token: the refresh token has expired, or there is
+     * none and the access token is missing or has expired.
+     */
+    readonly needed: boolean
+  }
   /** Whether tokens keyline obtains survive a restart, and where they are kept. */
   readonly vault: {
     readonly persisted: boolean
@@ -60,10 +73,13 @@ export const fyersTokenStatus = (
   const signInNeeds = signInMissing(snapshot)
   const { store, vault, reason } = tokenVault.vaultOf(env)
   const last = refresher.last
+  const refreshExpired = refresher.refreshTokenExpired(snapshot)
+  const accessExp = access ? jwtExpiry(access.reveal()) : undefined
+  const accessGone = !access || (accessExp !== undefined && accessExp <= now())
   return {
     accessToken: {
       source: access?.source ?? null,
-      expiresAt: iso(access ? jwtExpiry(access.reveal()) : undefined),
+      expiresAt: iso(accessExp),
     },
     refreshToken: {
       source: refresh?.source ?? null,
@@ -72,9 +88,10 @@ export const fyersTokenStatus = (
         refreshExp === undefined
           ? null
           : Math.max(0, Math.floor(((refreshExp - now()) / DAY_MS) * 10) / 10),
+      expired: refreshExpired,
     },
     refresh: {
-      possible: missing.length === 0,
+      possible: missing.length === 0 && !refreshExpired,
       missing,
       last: last
         ? {
@@ -86,7 +103,11 @@ export const fyersTokenStatus = (
         : null,
       nextAt: iso(refresher.nextAt),
     },
-    signIn: { possible: signInNeeds.length === 0, missing: signInNeeds },
+    signIn: {
+      possible: signInNeeds.length === 0,
+      missing: signInNeeds,
+      needed: refreshExpired || (!refresh && accessGone),
+    },
     vault: {
       persisted: vault !== undefined && store?.kind !== 'memory',
       store: store?.kind ?? null,
