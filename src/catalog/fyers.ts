@@ -50,9 +50,66 @@ export const fyersDefinition = {
 /** The default Fyers API host. */
 export const FYERS_DEFAULT_BASE_URL: string = fyersDefinition.settings.baseUrl.default
 
-/** `keyline.operation` values of Fyers calls. */
-export const FYERS_OPERATIONS = ['quotes'] as const
-export type FyersOperation = (typeof FYERS_OPERATIONS)[number]
+/**
+ * The Fyers API paths keyline knows, as `<path> <operation>` per method (the official SDK's
+ * `Config` URLs: `data/…` under `data_Api1`, `api/v3/…` under `SYNC_API`). A `GET` is a read;
+ * any other method is a trading call, off unless `KEYLINE_FYERS_TRADING=on`. An operation names
+ * the call in metrics (`keyline.operation`) and in `c.var.fyers`; other paths are forwarded as
+ * `_OTHER`.
+ */
+const ROUTES = {
+  GET: 'data/quotes quotes,data/depth depth,data/history history,data/marketStatus market_status,data/options-chain-v3 option_chain,api/v3/profile profile,api/v3/funds funds,api/v3/holdings holdings,api/v3/positions positions,api/v3/orders orders,api/v3/tradebook tradebook,api/v3/gtt/orders gtt_orders,api/v3/order-history order_history,api/v3/trade-history trade_history,api/v3/price-alert price_alerts,api/v3/smart-order/orderbook smart_orders',
+  POST: 'api/v3/orders/sync place_order,api/v3/multi-order/sync place_multi_order,api/v3/multileg/orders/sync place_multileg_order,api/v3/gtt/orders/sync place_gtt_order,api/v3/positions convert_position,api/v3/price-alert create_price_alert',
+  PATCH:
+    'api/v3/orders/sync modify_order,api/v3/multi-order/sync modify_multi_order,api/v3/gtt/orders/sync modify_gtt_order',
+  DELETE:
+    'api/v3/orders/sync cancel_order,api/v3/multi-order/sync cancel_multi_order,api/v3/gtt/orders/sync cancel_gtt_order,api/v3/positions exit_position,api/v3/price-alert delete_price_alert',
+} as const
+
+const routeTable = new Map<string, string>(
+  Object.entries(ROUTES).flatMap(([method, list]) =>
+    list.split(',').map((entry) => {
+      const [path, operation] = entry.split(' ')
+      return [`${method} /${path}`, operation as string] as const
+    })
+  )
+)
+
+/** `keyline.operation` values of Fyers calls: every operation of the path table. */
+export const FYERS_OPERATIONS: readonly string[] = [...new Set(routeTable.values())]
+export type FyersOperation = string
+
+/** The operation of a Fyers call (`GET /data/depth` is `depth`), or `_OTHER`. */
+export const fyersOperationOf = (method: string, path: string): string =>
+  routeTable.get(`${method} ${path}`) ?? '_OTHER'
+
+/** The Fyers path of a read operation (`depth` is `/data/depth`). */
+export const fyersReadPath = (operation: string): string =>
+  `/${
+    ROUTES.GET.split(',')
+      .find((entry) => entry.endsWith(` ${operation}`))
+      ?.split(' ')[0]
+  }`
+
+/**
+ * Fyers paths keyline never forwards: the token calls (keyline holds the app secret and signs
+ * in itself: `/admin/fyers/*`) and `logout`, which would end the access token every client
+ * shares.
+ */
+export const FYERS_REFUSED_PATHS: readonly string[] = [
+  '/api/v3/logout',
+  '/api/v3/generate-authcode',
+  '/api/v3/validate-authcode',
+  '/api/v3/validate-refresh-token',
+]
+
+/** `on` lets `/fyers/*` and `c.var.fyers` trade (every method but `GET`). */
+export const FYERS_TRADING_VARIABLE = 'KEYLINE_FYERS_TRADING'
+/** Comma-separated client token names allowed to trade, when set. */
+export const FYERS_TRADING_CLIENTS_VARIABLE = 'KEYLINE_FYERS_TRADING_CLIENTS'
+
+/** The `version` header Fyers' official SDK sends with every call. */
+export const FYERS_API_VERSION = '2.0'
 
 /** Most symbols one quotes request may name (Fyers' own limit). */
 export const MAX_SYMBOLS = 50

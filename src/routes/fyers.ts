@@ -1,11 +1,32 @@
 import type { Hono } from 'hono'
-import { MAX_SYMBOLS } from '../catalog/fyers.ts'
-import type { EnvReader } from '../env.ts'
+import {
+  FYERS_API_VERSION,
+  FYERS_REFUSED_PATHS,
+  fyersOperationOf,
+  MAX_SYMBOLS,
+} from '../catalog/fyers.ts'
+import type { EnvReader, EnvRecord } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { honoApp } from '../hono-app.ts'
 import { callScope, type SecretsVariables } from '../middleware/secrets.ts'
 import type { CallDeps } from '../providers/call.ts'
-import { fyersQuotes } from '../providers/fyers/call.ts'
+import { fyersPassthrough, fyersQuotes } from '../providers/fyers/call.ts'
+import { tradingRefusal } from '../providers/fyers/trading.ts'
+import { readLimited } from './anthropic.ts'
+
+/** One Fyers trading call, as the audit line and the rotation events log keep it: who, what. */
+export interface FyersTrade {
+  /** The client token's name (`unnamed` for a token without one). */
+  readonly client: string
+  /** The operation, e.g. `place_order`, and its method and Fyers path (no query, no body). */
+  readonly operation: string
+  readonly method: string
+  readonly path: string
+  /** `ok` when Fyers accepted it, `rejected` when keyline or Fyers refused it, else `error`. */
+  readonly result: 'ok' | 'rejected' | 'error'
+  /** Why, when it did not pass: keyline's error type or Fyers' code. */
+  readonly reason?: string
+}
 
 /** Options of {@link fyersRoutes}. */
 export interface FyersRoutesOptions {
@@ -13,6 +34,16 @@ export interface FyersRoutesOptions {
   readonly deps: CallDeps
   /** How the request's environment is read. */
   readonly env: EnvReader
+  /**
+   * Told of every trading call (`/fyers/*` with a method other than `GET`), allowed or refused;
+   * awaited before the answer goes out, so it must not throw. @default none
+   */
+  readonly onTrade?: (env: EnvRecord, trade: FyersTrade) => Promise<void>
+  /**
+   * Largest trading call body, in bytes.
+   * @default 65536
+   */
+  readonly maxBodyBytes?: number
 }
 
 type Env = { Variables: SecretsVariables }
@@ -59,12 +90,26 @@ export const parseSymbols = (raw: string | undefined): string[] => {
 }
 
 /**
- * The Fyers proxy: `GET /v1/quotes?symbols=…` answers Fyers' envelope; the provider's one call
- * checks the HTTP status, `s` and the `d` array, and fails over to the next token when Fyers
- * rejects the current one.
+ * A Fyers path under `/fyers`: segments of the characters Fyers' paths use, none empty, none a
+ * dot segment, no escapes (so no `%2e%2e`, `%2f`, `//host` or backslash reaches the upstream).
+ */
+const FYERS_PATH = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._-]+)+$/
+
+const VERSION = /^\d{1,2}(?:\.\d{1,2})?$/
+
+/**
+ * The Fyers proxy: `GET /v1/quotes?symbols=…` answers Fyers' envelope (the provider's one call
+ * checks the HTTP status, `s` and the `d` array); `/fyers/*` forwards Fyers' own paths, path and
+ * query unchanged, with keyline's `authorization: <app id>:<token>` and `version`, reads freely
+ * and trading calls only when the trading switch lets the client through. Both fail over to the
+ * next token when Fyers rejects the current one.
  */
 export const fyersRoutes = (options: FyersRoutesOptions): Hono<Env> => {
-  const { deps, env } = options
+  const { deps, env, onTrade } = options
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+    throw new RangeError('maxBodyBytes must be a positive integer')
+  }
   const app = honoApp<Env>()
 
   app.get('/v1/quotes', async (c) => {
@@ -73,6 +118,73 @@ export const fyersRoutes = (options: FyersRoutesOptions): Hono<Env> => {
     c.header('keyline-key-slot', result.slot)
     if (result.failedSymbols) c.header('keyline-quote-errors', String(result.failedSymbols))
     return c.body(result.body, 200, { 'content-type': 'application/json' })
+  })
+
+  app.all('/fyers/*', async (c) => {
+    const { pathname, search } = new URL(c.req.url)
+    const path = pathname.slice('/fyers'.length)
+    if (!pathname.startsWith('/fyers/') || !FYERS_PATH.test(path)) {
+      throw new KeylineError(
+        400,
+        'invalid_request_error',
+        'The path must be a Fyers API path under /fyers/, e.g. /fyers/data/quotes or /fyers/api/v3/funds'
+      )
+    }
+    if (FYERS_REFUSED_PATHS.includes(path)) {
+      throw new KeylineError(
+        403,
+        'forbidden',
+        'keyline holds the Fyers token for every client: it never forwards sign-in, token or logout calls (see /admin/fyers/*)'
+      )
+    }
+    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method
+    const operation = fyersOperationOf(method, path)
+    const scope = callScope(c, env)
+    const clientVersion = c.req.header('version')
+    const version = clientVersion && VERSION.test(clientVersion) ? clientVersion : FYERS_API_VERSION
+    if (method === 'GET') {
+      const answer = await fyersPassthrough(deps, scope, c.var.secrets.fyers, operation, {
+        method,
+        path: `${path}${search}`,
+        version,
+      })
+      c.header('keyline-key-slot', answer.slot)
+      return c.body(answer.body, answer.status as 200, { 'content-type': 'application/json' })
+    }
+    const client = c.get('clientName')
+    const trade = { client, operation, method, path }
+    const refusal = tradingRefusal(scope.env, client, operation)
+    if (refusal) {
+      await onTrade?.(scope.env, { ...trade, result: 'rejected', reason: refusal.type })
+      throw refusal
+    }
+    try {
+      const raw = c.req.raw
+      const body = await readLimited(raw, maxBodyBytes)
+      const answer = await fyersPassthrough(deps, scope, c.var.secrets.fyers, operation, {
+        method,
+        path: `${path}${search}`,
+        body: body === '' ? undefined : body,
+        contentType: raw.headers.get('content-type') ?? undefined,
+        version,
+      })
+      const code = answer.fyersCode
+      await onTrade?.(scope.env, {
+        ...trade,
+        result: answer.ok ? 'ok' : 'rejected',
+        ...(code === undefined ? {} : { reason: `fyers_code_${code}` }),
+      })
+      c.header('keyline-key-slot', answer.slot)
+      return c.body(answer.body, answer.status as 200, { 'content-type': 'application/json' })
+    } catch (error) {
+      const known = error instanceof KeylineError
+      await onTrade?.(scope.env, {
+        ...trade,
+        result: known && error.status < 500 ? 'rejected' : 'error',
+        reason: known ? error.type : 'internal_error',
+      })
+      throw error
+    }
   })
 
   return app

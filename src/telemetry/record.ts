@@ -12,6 +12,7 @@ import {
   normaliseFyersCode,
   normaliseFyersErrorType,
   normaliseFyersHost,
+  normaliseFyersOperation,
   normaliseHttpStatus,
   normaliseModel,
   normaliseProvider,
@@ -19,6 +20,7 @@ import {
   normaliseReloadOutcome,
   normaliseStoreFetchOutcome,
   normaliseStoreKind,
+  OTHER,
   type Provider,
   type RefreshOutcome,
   type ReloadOutcome,
@@ -45,8 +47,12 @@ export interface AiCall {
   client?: string
 }
 
-/** One finished Fyers quotes call. */
+/** One finished Fyers call. */
 export interface FyersQuoteCall {
+  /** `keyline.operation`: `quotes`, `depth`, `place_order`, … (others become `_OTHER`). @default 'quotes' */
+  operation?: string
+  /** The HTTP method. @default 'GET' */
+  method?: string
   /** Wall time of the HTTP call in seconds. */
   durationS: number
   /** HTTP status of the answer; omit when none arrived (timeout, network). */
@@ -59,6 +65,26 @@ export interface FyersQuoteCall {
 const PROVIDER_ANTHROPIC = 'anthropic'
 const PROVIDER_FYERS = 'fyers'
 const OPERATION_QUOTES = 'quotes'
+const FYERS_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
+
+/** The attribute sets of a Fyers operation, built once per (operation, method). */
+const fyersSets = new Map<string, { operation: string; requests: Attributes; method: string }>()
+
+const fyersSetsOf = (operation: string, method: string) => {
+  const key = `${method} ${operation}`
+  let found = fyersSets.get(key)
+  if (!found) {
+    if (fyersSets.size >= AI_SETS_LIMIT) fyersSets.clear()
+    const normalised = normaliseFyersOperation(operation)
+    found = {
+      operation: normalised,
+      requests: { [ATTR.operation]: normalised },
+      method: FYERS_METHODS.has(method) ? method : OTHER,
+    }
+    fyersSets.set(key, found)
+  }
+  return found
+}
 
 const isMeasurement = (value: number): boolean => Number.isFinite(value) && value >= 0
 
@@ -149,32 +175,34 @@ const aiAttributeSets = (operation: unknown, model: unknown, client: unknown): A
 }
 
 /**
- * Records a finished Fyers quotes call: `keyline.fyers.quote.requests`, on failure
- * `keyline.fyers.quote.failures` (with `fyers.error_code` when Fyers sent one),
- * `http.client.request.duration`, and the failure streak of (`fyers`, `quotes`).
+ * Records a finished Fyers call: `keyline.fyers.quote.requests` (by `keyline.operation`), on
+ * failure `keyline.fyers.quote.failures` (with `fyers.error_code` when Fyers sent one),
+ * `http.client.request.duration`, and the failure streak of (`fyers`, operation).
  */
 export const recordFyersQuote = (call: FyersQuoteCall): void => {
   const m = getInstruments()
-  m.fyersQuoteRequests.add(1)
+  const sets = fyersSetsOf(call.operation ?? OPERATION_QUOTES, call.method ?? 'GET')
+  m.fyersQuoteRequests.add(1, sets.requests)
   const http: Attributes = {
-    [ATTR.httpRequestMethod]: 'GET',
+    [ATTR.httpRequestMethod]: sets.method,
     [ATTR.serverAddress]: normaliseFyersHost(call.serverAddress ?? FYERS_DEFAULT_HOST),
     ...(call.httpStatus === undefined
       ? {}
       : { [ATTR.httpResponseStatusCode]: normaliseHttpStatus(call.httpStatus) }),
   }
   if (call.outcome === 'success') {
-    telemetryState.streaks.success(PROVIDER_FYERS, OPERATION_QUOTES)
+    telemetryState.streaks.success(PROVIDER_FYERS, sets.operation)
   } else {
     const errorType = normaliseFyersErrorType(call.outcome.errorType)
     const code = call.outcome.fyersCode
     m.fyersQuoteFailures.add(1, {
+      ...sets.requests,
       [ATTR.errorType]: errorType,
       ...(code === undefined ? {} : { [ATTR.fyersErrorCode]: normaliseFyersCode(code) }),
     })
     http[ATTR.errorType] = errorType
     if (!isClientErrorType(errorType))
-      telemetryState.streaks.failure(PROVIDER_FYERS, OPERATION_QUOTES)
+      telemetryState.streaks.failure(PROVIDER_FYERS, sets.operation)
   }
   if (isMeasurement(call.durationS)) m.fyersHttpDuration.record(call.durationS, http)
 }
