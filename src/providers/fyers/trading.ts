@@ -32,7 +32,7 @@ export const tradingRefusal = (
     return new KeylineError(
       403,
       'trading_disabled',
-      `Fyers trading through keyline is off: ${operation} places, modifies or cancels orders or converts positions. Set ${FYERS_TRADING_VARIABLE}=on to allow it`,
+      `Fyers trading through keyline is off (${operation} places, modifies or cancels orders or converts positions): set "${FYERS_TRADING_VARIABLE}=on" to allow it`,
       { details: { provider: 'fyers', operation } }
     )
   }
