@@ -51,57 +51,46 @@ export const fyersDefinition = {
 export const FYERS_DEFAULT_BASE_URL: string = fyersDefinition.settings.baseUrl.default
 
 /**
- * The Fyers API paths keyline knows, as `<path> <operation>` per method (the official SDK's
- * `Config` URLs: `data/…` under `data_Api1`, `api/v3/…` under `SYNC_API`). A `GET` is a read;
- * any other method is a trading call, off unless `KEYLINE_FYERS_TRADING=on`. An operation names
- * the call in metrics (`keyline.operation`) and in `c.var.fyers`; other paths are forwarded as
- * `_OTHER`.
+ * The Fyers API calls keyline knows: `|`-separated groups of a method, a path prefix (the
+ * official SDK's `Config` URLs: `data_Api1` is `/data`, `SYNC_API` is `/api/v3`) and paths,
+ * each `path` or `path=operation` (left out, the operation is the path with `_` for `-`). A
+ * `GET` is a read; any other method is a trading call, off unless `KEYLINE_FYERS_TRADING=on`.
+ * The operation names the call in metrics (`keyline.operation`) and `c.var.fyers`; other paths
+ * are forwarded as `_OTHER`.
  */
-const ROUTES = {
-  GET: 'data/quotes quotes,data/depth depth,data/history history,data/marketStatus market_status,data/options-chain-v3 option_chain,api/v3/profile profile,api/v3/funds funds,api/v3/holdings holdings,api/v3/positions positions,api/v3/orders orders,api/v3/tradebook tradebook,api/v3/gtt/orders gtt_orders,api/v3/order-history order_history,api/v3/trade-history trade_history,api/v3/price-alert price_alerts,api/v3/smart-order/orderbook smart_orders',
-  POST: 'api/v3/orders/sync place_order,api/v3/multi-order/sync place_multi_order,api/v3/multileg/orders/sync place_multileg_order,api/v3/gtt/orders/sync place_gtt_order,api/v3/positions convert_position,api/v3/price-alert create_price_alert',
-  PATCH:
-    'api/v3/orders/sync modify_order,api/v3/multi-order/sync modify_multi_order,api/v3/gtt/orders/sync modify_gtt_order',
-  DELETE:
-    'api/v3/orders/sync cancel_order,api/v3/multi-order/sync cancel_multi_order,api/v3/gtt/orders/sync cancel_gtt_order,api/v3/positions exit_position,api/v3/price-alert delete_price_alert',
-} as const
+const ROUTES =
+  'GET /data/ quotes depth history marketStatus=market_status options-chain-v3=option_chain|GET /api/v3/ profile funds holdings positions orders tradebook gtt/orders=gtt_orders order-history trade-history|POST /api/v3/ orders/sync=place_order multi-order/sync=multi_order gtt/orders/sync=gtt_order positions=convert_position|PATCH /api/v3/ orders/sync=modify_order multi-order/sync=multi_order gtt/orders/sync=gtt_order|DELETE /api/v3/ orders/sync=cancel_order multi-order/sync=multi_order gtt/orders/sync=gtt_order positions=exit_position'
 
-const routeTable = new Map<string, string>(
-  Object.entries(ROUTES).flatMap(([method, list]) =>
-    list.split(',').map((entry) => {
-      const [path, operation] = entry.split(' ')
-      return [`${method} /${path}`, operation as string] as const
-    })
-  )
-)
+/** `METHOD /path` to operation, and an operation to its first `[method, path]`. */
+const routeTable = new Map<string, string>()
+const requestTable = new Map<string, [string, string]>()
+for (const group of ROUTES.split('|')) {
+  const [method = '', prefix, ...paths] = group.split(' ')
+  for (const entry of paths) {
+    const [path = '', operation = path.replace(/-/g, '_')] = entry.split('=')
+    routeTable.set(`${method} ${prefix}${path}`, operation)
+    if (!requestTable.has(operation)) requestTable.set(operation, [method, prefix + path])
+  }
+}
 
-/** `keyline.operation` values of Fyers calls: every operation of the path table. */
-export const FYERS_OPERATIONS: readonly string[] = [...new Set(routeTable.values())]
+/** `keyline.operation` values of Fyers calls: every operation of the call table. */
+export const FYERS_OPERATIONS: readonly string[] = [...requestTable.keys()]
 export type FyersOperation = string
 
 /** The operation of a Fyers call (`GET /data/depth` is `depth`), or `_OTHER`. */
 export const fyersOperationOf = (method: string, path: string): string =>
   routeTable.get(`${method} ${path}`) ?? '_OTHER'
 
-/** The Fyers path of a read operation (`depth` is `/data/depth`). */
-export const fyersReadPath = (operation: string): string =>
-  `/${
-    ROUTES.GET.split(',')
-      .find((entry) => entry.endsWith(` ${operation}`))
-      ?.split(' ')[0]
-  }`
+/** The method and path of an operation (`depth` is `GET /data/depth`). */
+export const fyersCallOf = (operation: string): readonly [string, string] =>
+  requestTable.get(operation) ?? ['GET', '/']
 
 /**
  * Fyers paths keyline never forwards: the token calls (keyline holds the app secret and signs
  * in itself: `/admin/fyers/*`) and `logout`, which would end the access token every client
  * shares.
  */
-export const FYERS_REFUSED_PATHS: readonly string[] = [
-  '/api/v3/logout',
-  '/api/v3/generate-authcode',
-  '/api/v3/validate-authcode',
-  '/api/v3/validate-refresh-token',
-]
+export const FYERS_REFUSED_PATH = /^\/api\/v3\/(?:logout|generate-authcode|validate-)/
 
 /** `on` lets `/fyers/*` and `c.var.fyers` trade (every method but `GET`). */
 export const FYERS_TRADING_VARIABLE = 'KEYLINE_FYERS_TRADING'

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono'
 import {
   FYERS_API_VERSION,
-  FYERS_REFUSED_PATHS,
+  FYERS_REFUSED_PATH,
   fyersOperationOf,
   MAX_SYMBOLS,
 } from '../catalog/fyers.ts'
@@ -10,7 +10,7 @@ import { KeylineError } from '../errors/keyline-error.ts'
 import { honoApp } from '../hono-app.ts'
 import { callScope, type SecretsVariables } from '../middleware/secrets.ts'
 import type { CallDeps } from '../providers/call.ts'
-import { fyersPassthrough, fyersQuotes } from '../providers/fyers/call.ts'
+import { type FyersAnswer, fyersPassthrough, fyersQuotes } from '../providers/fyers/call.ts'
 import { tradingRefusal } from '../providers/fyers/trading.ts'
 import { readLimited } from './anthropic.ts'
 
@@ -122,69 +122,53 @@ export const fyersRoutes = (options: FyersRoutesOptions): Hono<Env> => {
 
   app.all('/fyers/*', async (c) => {
     const { pathname, search } = new URL(c.req.url)
-    const path = pathname.slice('/fyers'.length)
-    if (!pathname.startsWith('/fyers/') || !FYERS_PATH.test(path)) {
-      throw new KeylineError(
-        400,
-        'invalid_request_error',
-        'The path must be a Fyers API path under /fyers/, e.g. /fyers/data/quotes or /fyers/api/v3/funds'
-      )
+    const path = pathname.slice(6)
+    if (!FYERS_PATH.test(path)) {
+      throw new KeylineError(400, 'invalid_request_error', 'Not a Fyers API path under /fyers/')
     }
-    if (FYERS_REFUSED_PATHS.includes(path)) {
-      throw new KeylineError(
-        403,
-        'forbidden',
-        'keyline holds the Fyers token for every client: it never forwards sign-in, token or logout calls (see /admin/fyers/*)'
-      )
+    if (FYERS_REFUSED_PATH.test(path)) {
+      throw new KeylineError(403, 'forbidden', 'keyline never forwards Fyers token or logout calls')
     }
-    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method
+    const raw = c.req.raw
+    const method = raw.method === 'HEAD' ? 'GET' : raw.method
     const operation = fyersOperationOf(method, path)
     const scope = callScope(c, env)
-    const clientVersion = c.req.header('version')
-    const version = clientVersion && VERSION.test(clientVersion) ? clientVersion : FYERS_API_VERSION
-    if (method === 'GET') {
-      const answer = await fyersPassthrough(deps, scope, c.var.secrets.fyers, operation, {
-        method,
-        path: `${path}${search}`,
-        version,
-      })
-      c.header('keyline-key-slot', answer.slot)
-      return c.body(answer.body, answer.status as 200, { 'content-type': 'application/json' })
-    }
+    const version = raw.headers.get('version') ?? ''
+    const trading = method !== 'GET'
     const client = c.get('clientName')
-    const trade = { client, operation, method, path }
-    const refusal = tradingRefusal(scope.env, client, operation)
+    const audit = (result: FyersTrade['result'], reason?: string): Promise<void> | undefined =>
+      trading
+        ? onTrade?.(scope.env, { client, operation, method, path, result, reason })
+        : undefined
+    const refusal = trading && tradingRefusal(scope.env, client, operation)
     if (refusal) {
-      await onTrade?.(scope.env, { ...trade, result: 'rejected', reason: refusal.type })
+      await audit('rejected', refusal.type)
       throw refusal
     }
+    let answer: FyersAnswer
     try {
-      const raw = c.req.raw
-      const body = await readLimited(raw, maxBodyBytes)
-      const answer = await fyersPassthrough(deps, scope, c.var.secrets.fyers, operation, {
+      const body = trading ? await readLimited(raw, maxBodyBytes) : ''
+      answer = await fyersPassthrough(deps, scope, c.var.secrets.fyers, operation, {
         method,
-        path: `${path}${search}`,
-        body: body === '' ? undefined : body,
+        path: path + search,
+        body: body || undefined,
         contentType: raw.headers.get('content-type') ?? undefined,
-        version,
+        version: VERSION.test(version) ? version : FYERS_API_VERSION,
       })
-      const code = answer.fyersCode
-      await onTrade?.(scope.env, {
-        ...trade,
-        result: answer.ok ? 'ok' : 'rejected',
-        ...(code === undefined ? {} : { reason: `fyers_code_${code}` }),
-      })
-      c.header('keyline-key-slot', answer.slot)
-      return c.body(answer.body, answer.status as 200, { 'content-type': 'application/json' })
     } catch (error) {
       const known = error instanceof KeylineError
-      await onTrade?.(scope.env, {
-        ...trade,
-        result: known && error.status < 500 ? 'rejected' : 'error',
-        reason: known ? error.type : 'internal_error',
-      })
+      await audit(
+        known && error.status < 500 ? 'rejected' : 'error',
+        known ? error.type : 'internal_error'
+      )
       throw error
     }
+    await audit(
+      answer.ok ? 'ok' : 'rejected',
+      answer.ok ? undefined : `fyers_code_${answer.fyersCode ?? 'none'}`
+    )
+    c.header('keyline-key-slot', answer.slot)
+    return c.body(answer.body, answer.status as 200, { 'content-type': 'application/json' })
   })
 
   return app

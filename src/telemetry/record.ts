@@ -65,26 +65,7 @@ export interface FyersQuoteCall {
 const PROVIDER_ANTHROPIC = 'anthropic'
 const PROVIDER_FYERS = 'fyers'
 const OPERATION_QUOTES = 'quotes'
-const FYERS_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
-
-/** The attribute sets of a Fyers operation, built once per (operation, method). */
-const fyersSets = new Map<string, { operation: string; requests: Attributes; method: string }>()
-
-const fyersSetsOf = (operation: string, method: string) => {
-  const key = `${method} ${operation}`
-  let found = fyersSets.get(key)
-  if (!found) {
-    if (fyersSets.size >= AI_SETS_LIMIT) fyersSets.clear()
-    const normalised = normaliseFyersOperation(operation)
-    found = {
-      operation: normalised,
-      requests: { [ATTR.operation]: normalised },
-      method: FYERS_METHODS.has(method) ? method : OTHER,
-    }
-    fyersSets.set(key, found)
-  }
-  return found
-}
+const FYERS_METHODS: ReadonlySet<unknown> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
 
 const isMeasurement = (value: number): boolean => Number.isFinite(value) && value >= 0
 
@@ -181,28 +162,29 @@ const aiAttributeSets = (operation: unknown, model: unknown, client: unknown): A
  */
 export const recordFyersQuote = (call: FyersQuoteCall): void => {
   const m = getInstruments()
-  const sets = fyersSetsOf(call.operation ?? OPERATION_QUOTES, call.method ?? 'GET')
-  m.fyersQuoteRequests.add(1, sets.requests)
+  const operation = normaliseFyersOperation(call.operation ?? OPERATION_QUOTES)
+  const requests = { [ATTR.operation]: operation }
+  const method = call.method ?? 'GET'
+  m.fyersQuoteRequests.add(1, requests)
   const http: Attributes = {
-    [ATTR.httpRequestMethod]: sets.method,
+    [ATTR.httpRequestMethod]: FYERS_METHODS.has(method) ? method : OTHER,
     [ATTR.serverAddress]: normaliseFyersHost(call.serverAddress ?? FYERS_DEFAULT_HOST),
     ...(call.httpStatus === undefined
       ? {}
       : { [ATTR.httpResponseStatusCode]: normaliseHttpStatus(call.httpStatus) }),
   }
   if (call.outcome === 'success') {
-    telemetryState.streaks.success(PROVIDER_FYERS, sets.operation)
+    telemetryState.streaks.success(PROVIDER_FYERS, operation)
   } else {
     const errorType = normaliseFyersErrorType(call.outcome.errorType)
     const code = call.outcome.fyersCode
     m.fyersQuoteFailures.add(1, {
-      ...sets.requests,
+      ...requests,
       [ATTR.errorType]: errorType,
       ...(code === undefined ? {} : { [ATTR.fyersErrorCode]: normaliseFyersCode(code) }),
     })
     http[ATTR.errorType] = errorType
-    if (!isClientErrorType(errorType))
-      telemetryState.streaks.failure(PROVIDER_FYERS, sets.operation)
+    if (!isClientErrorType(errorType)) telemetryState.streaks.failure(PROVIDER_FYERS, operation)
   }
   if (isMeasurement(call.durationS)) m.fyersHttpDuration.record(call.durationS, http)
 }

@@ -10,7 +10,21 @@ import { describeRuntimes } from './harness/describe-runtimes.ts'
 
 /** The official Fyers Node SDK (CommonJS): its client and the `Config` its URLs live in. */
 const require = createRequire(import.meta.url)
-type Sdk = Record<string, (request?: unknown) => Promise<Record<string, unknown>>> & {
+type SdkCall = (request?: unknown) => Promise<Record<string, unknown>>
+type Sdk = Record<
+  | 'getQuotes'
+  | 'getMarketDepth'
+  | 'getHistory'
+  | 'market_status'
+  | 'get_profile'
+  | 'get_funds'
+  | 'get_holdings'
+  | 'get_positions'
+  | 'get_orders'
+  | 'get_tradebook'
+  | 'place_order',
+  SdkCall
+> & {
   setAppId(id: string): void
   setAccessToken(token: string): void
 }

@@ -8,8 +8,8 @@ import {
   FYERS_API_VERSION,
   FYERS_DEFAULT_BASE_URL,
   type FyersErrorType,
+  fyersCallOf,
   fyersErrorType,
-  fyersReadPath,
 } from '../../catalog/fyers.ts'
 import type { FailureFacts } from '../../catalog/outcomes.ts'
 import { sha256Hex } from '../../digest.ts'
@@ -363,19 +363,20 @@ export interface FyersRequest {
 
 type Query = Record<string, string | number | undefined>
 
-/** A read: `GET` of the operation's path with the query's defined fields. */
-const read = (operation: string, query: Query = {}): FyersRequest => {
+/**
+ * The call of an operation (see the catalog's table): a read's query (its defined fields), or a
+ * trading call's JSON body.
+ */
+const callOf = (operation: string, query: Query = {}, body?: unknown): FyersRequest => {
+  const [method, path] = fyersCallOf(operation)
   const defined = Object.entries(query).filter(([, v]) => v !== undefined)
   const search = defined.length ? `?${new URLSearchParams(defined as [string, string][])}` : ''
-  return { method: 'GET', path: `${fyersReadPath(operation)}${search}` }
+  return {
+    method,
+    path: path + search,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }
 }
-
-/** A trading call: its method, path and JSON body (`convert_position` is `POST /api/v3/positions`). */
-const trade = (method: string, path: string, body: unknown): FyersRequest => ({
-  method,
-  path,
-  body: JSON.stringify(body),
-})
 
 /** Sends one call and resolves with the envelope, or throws what a failed answer means. */
 export type FyersSend = <T extends FyersEnvelope>(
@@ -389,11 +390,14 @@ export type FyersSend = <T extends FyersEnvelope>(
  * keyline's failover, retries, trading switch and metrics) are the same methods.
  */
 export const fyersClientOver = (send: FyersSend): FyersClient => {
-  const get =
+  const call =
     <T extends FyersEnvelope>(operation: string) =>
     (options?: FyersCallOptions): Promise<T> =>
-      send(operation, read(operation), options)
-  const orders = '/api/v3/orders/sync'
+      send(operation, callOf(operation), options)
+  const trade =
+    <A>(operation: string, body: (arg: A) => unknown = (arg) => arg) =>
+    (arg: A, options?: FyersCallOptions) =>
+      send(operation, callOf(operation, {}, body(arg) ?? {}), options)
   return {
     quotes: async (symbols, options) =>
       unwrap(
@@ -404,24 +408,25 @@ export const fyersClientOver = (send: FyersSend): FyersClient => {
     depth: (symbols, options) =>
       send(
         'depth',
-        read('depth', { symbol: symbols.join(','), ohlcv_flag: options?.ohlcv === false ? 0 : 1 }),
+        callOf('depth', {
+          symbol: symbols.join(','),
+          ohlcv_flag: options?.ohlcv === false ? 0 : 1,
+        }),
         options
       ),
-    history: (query, options) => send('history', read('history', { ...query }), options),
-    marketStatus: get('market_status'),
-    profile: get('profile'),
-    funds: get('funds'),
-    holdings: get('holdings'),
-    positions: get('positions'),
-    orders: (options) => send('orders', read('orders', { id: options?.id }), options),
-    tradebook: get('tradebook'),
-    placeOrder: (order, options) => send('place_order', trade('POST', orders, order), options),
-    modifyOrder: (change, options) => send('modify_order', trade('PATCH', orders, change), options),
-    cancelOrder: (id, options) => send('cancel_order', trade('DELETE', orders, { id }), options),
-    convertPosition: (conversion, options) =>
-      send('convert_position', trade('POST', '/api/v3/positions', conversion), options),
-    exitPositions: (which, options) =>
-      send('exit_position', trade('DELETE', '/api/v3/positions', which ?? {}), options),
+    history: (query, options) => send('history', callOf('history', { ...query }), options),
+    marketStatus: call('market_status'),
+    profile: call('profile'),
+    funds: call('funds'),
+    holdings: call('holdings'),
+    positions: call('positions'),
+    orders: (options) => send('orders', callOf('orders', { id: options?.id }), options),
+    tradebook: call('tradebook'),
+    placeOrder: trade('place_order'),
+    modifyOrder: trade('modify_order'),
+    cancelOrder: trade('cancel_order', (id: string) => ({ id })),
+    convertPosition: trade('convert_position'),
+    exitPositions: trade('exit_position'),
   }
 }
 
