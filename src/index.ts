@@ -38,13 +38,31 @@ export {
   createAnthropicClient,
 } from './providers/anthropic/sdk.ts'
 export {
+  type Candle,
+  type ConvertPositionRequest,
   createFyersClient,
+  type Depth,
+  type DepthLevel,
   FyersApiError,
   type FyersClient,
   type FyersClientOptions,
+  type FyersDepthResponse,
   type FyersEnvelope,
+  type FyersFundsResponse,
+  type FyersHistoryResponse,
+  type FyersHoldingsResponse,
+  type FyersMarketStatusResponse,
+  type FyersOrderResponse,
+  type FyersOrdersResponse,
+  type FyersPositionsResponse,
+  type FyersProfileResponse,
   type FyersQuote,
   type FyersQuotesResponse,
+  type FyersTradebookResponse,
+  type HistoryQuery,
+  type ModifyOrderRequest,
+  type OrderRequest,
+  type Quote,
 } from './providers/fyers/client.ts'
 export * from './secrets/index.ts'
 export { HealthTracker, type ProviderHealth } from './telemetry/provider-health.ts'
