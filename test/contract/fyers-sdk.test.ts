@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type StubControl, stubControl } from '../stubs/control.ts'
 import { generateStubKeys, stubBindings, stubOptionsFor } from '../stubs/fixtures.ts'
 import { startFyersStub } from '../stubs/fyers.ts'
+import { STUB_ORDER as ORDER } from '../stubs/fyers-data.ts'
 import type { StartedStub } from '../stubs/stub-server.ts'
 import type { RecordedRequest } from '../stubs/types.ts'
 import { describeRuntimes } from './harness/describe-runtimes.ts'
@@ -63,19 +64,6 @@ const sdkAt = (base: string, token: string): Sdk => {
   fyers.setAppId(keys.fyers.clientId)
   fyers.setAccessToken(token)
   return fyers
-}
-
-const ORDER = {
-  symbol: 'NSE:SBIN-EQ',
-  qty: 1,
-  type: 2,
-  side: 1,
-  productType: 'INTRADAY',
-  limitPrice: 0,
-  stopPrice: 0,
-  validity: 'DAY',
-  disclosedQty: 0,
-  offlineOrder: false,
 }
 
 /** Each read the SDK offers, as its user calls it. */

@@ -4,20 +4,8 @@ import { onError, type SecretsVariables, secrets } from '../../src/index.ts'
 import { createFyersClient, type Quote } from '../../src/providers/fyers/client.ts'
 import { stubControl } from '../stubs/control.ts'
 import { stubBindings } from '../stubs/fixtures.ts'
+import { STUB_ORDER as ORDER } from '../stubs/fyers-data.ts'
 import { FAST_RETRY } from './fixture.ts'
-
-const ORDER = {
-  symbol: 'NSE:SBIN-EQ',
-  qty: 1,
-  type: 2,
-  side: 1,
-  productType: 'INTRADAY',
-  limitPrice: 0,
-  stopPrice: 0,
-  validity: 'DAY',
-  disclosedQty: 0,
-  offlineOrder: false,
-} as const
 
 /** A user's app calling every read of `c.var.fyers`, and one that places an order. */
 const userApp = () => {

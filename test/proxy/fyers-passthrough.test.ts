@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { resetTelemetryState } from '../../src/telemetry/instruments.ts'
+import { STUB_ORDER as ORDER } from '../stubs/fyers-data.ts'
 import { installTestMetrics, type TestMetrics } from '../unit/telemetry/collect.ts'
 import { proxyFixture } from './fixture.ts'
 
@@ -28,19 +29,6 @@ const READS: [path: string, operation: string][] = [
   ['/api/v3/orders', 'orders'],
   ['/api/v3/tradebook', 'tradebook'],
 ]
-
-const ORDER = {
-  symbol: 'NSE:SBIN-EQ',
-  qty: 1,
-  type: 2,
-  side: 1,
-  productType: 'INTRADAY',
-  limitPrice: 0,
-  stopPrice: 0,
-  validity: 'DAY',
-  disclosedQty: 0,
-  offlineOrder: false,
-}
 
 const post = (body: unknown, method = 'POST'): RequestInit => ({
   method,

@@ -173,3 +173,17 @@ export const ACCOUNT: Record<string, Record<string, unknown>> = {
     ],
   },
 }
+
+/** A market order for one share, as Fyers' docs and SDK write one (`POST /api/v3/orders/sync`). */
+export const STUB_ORDER = {
+  symbol: 'NSE:SBIN-EQ',
+  qty: 1,
+  type: 2,
+  side: 1,
+  productType: 'INTRADAY',
+  limitPrice: 0,
+  stopPrice: 0,
+  validity: 'DAY',
+  disclosedQty: 0,
+  offlineOrder: false,
+} as const

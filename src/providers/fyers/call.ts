@@ -137,18 +137,12 @@ const answerFyers = async <T extends FyersEnvelope>(
   })
 }
 
-/** {@link answerFyers}, resolving with the envelope; a failed answer throws its {@link FyersApiError}. */
-const callFyers = async <T extends FyersEnvelope>(
-  deps: CallDeps,
-  scope: CallScope,
-  snapshot: Snapshot,
-  operation: string,
-  request: FyersRequest,
-  check: (outcome: Outcome<FyersEnvelope>) => Outcome<T>
-): Promise<{ envelope: T; slot: 'current' | 'next' }> => {
-  const { outcome, slot } = await answerFyers(deps, scope, snapshot, operation, request, check)
-  if ('error' in outcome) throw outcome.error
-  return { envelope: outcome.ok, slot }
+/** The envelope of an answer; a failed one throws its {@link FyersApiError}. */
+const envelopeOf = <T extends FyersEnvelope>(
+  answered: Answered<T>
+): { envelope: T; slot: 'current' | 'next' } => {
+  if ('error' in answered.outcome) throw answered.outcome.error
+  return { envelope: answered.outcome.ok, slot: answered.slot }
 }
 
 /** What `/fyers/*` answers: Fyers' own body (redacted), status and content type. */
@@ -197,7 +191,7 @@ export interface QuotesResult {
   readonly failedSymbols: number
 }
 
-/** `GET /data/quotes` through {@link callFyers}. */
+/** `GET /data/quotes` through {@link answerFyers}. */
 export const fyersQuotes = async (
   deps: CallDeps,
   scope: CallScope,
@@ -205,14 +199,16 @@ export const fyersQuotes = async (
   symbols: readonly string[]
 ): Promise<QuotesResult> => {
   const request = { method: 'GET', path: quotesPath(symbols) }
-  const { envelope, slot } = await callFyers(deps, scope, snapshot, 'quotes', request, checkQuotes)
+  const { envelope, slot } = envelopeOf(
+    await answerFyers(deps, scope, snapshot, 'quotes', request, checkQuotes)
+  )
   const failedSymbols = envelope.d.filter((quote) => quote.s !== 'ok').length
   const body = scope.redactor().redactBody(JSON.stringify(envelope))
   return { quotes: envelope, body, slot, failedSymbols }
 }
 
 /**
- * A Fyers client whose every call takes {@link callFyers} (`c.var.fyers`), so it gets the same
+ * A Fyers client whose every call takes {@link answerFyers} (`c.var.fyers`), so it gets the same
  * failover, retries, error mapping, trading switch and metrics as the proxy routes.
  */
 export const fyersClientFor = (
@@ -227,8 +223,15 @@ export const fyersClientFor = (
       const refusal = tradingRefusal(scope.env, scope.client, operation)
       if (refusal) throw refusal
     }
-    const called = await callFyers(deps, within(options), snapshot, operation, request, (o) => o)
-    return called.envelope as never
+    const answered = await answerFyers(
+      deps,
+      within(options),
+      snapshot,
+      operation,
+      request,
+      (o) => o
+    )
+    return envelopeOf(answered).envelope as never
   })
   client.quotes = async (symbols, options) =>
     (await fyersQuotes(deps, within(options), snapshot, symbols)).quotes
