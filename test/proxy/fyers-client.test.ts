@@ -120,10 +120,23 @@ describe('createFyersClient (keyline/clients/fyers)', () => {
     await expect(client.cancelOrder('25120300000001')).rejects.toThrow('trading: true')
     const trading = createFyersClient({ ...options, trading: true })
     expect(await trading.cancelOrder('25120300000001')).toMatchObject({ s: 'ok' })
+    await trading.modifyOrder({ id: '25120300000001', qty: 2 })
+    const conversion = {
+      symbol: 'NSE:SBIN-EQ',
+      positionSide: 1,
+      convertQty: 1,
+      convertFrom: 'INTRADAY',
+      convertTo: 'CNC',
+    } as const
+    await trading.convertPosition(conversion)
+    await trading.exitPositions({ id: 'NSE:SBIN-EQ-INTRADAY' })
     const sent = await fyers.requests()
     expect(sent.map((r) => `${r.method} ${r.path} ${r.body}`)).toEqual([
       'GET /api/v3/funds ',
       'DELETE /api/v3/orders/sync {"id":"25120300000001"}',
+      'PATCH /api/v3/orders/sync {"id":"25120300000001","qty":2}',
+      `POST /api/v3/positions ${JSON.stringify(conversion)}`,
+      'DELETE /api/v3/positions {"id":"NSE:SBIN-EQ-INTRADAY"}',
     ])
     expect(sent[0]?.headers.version).toBe('2.0')
   })
