@@ -212,13 +212,13 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
       // Every trading call is an audit line and a rotation event: who and what, never amounts.
       onTrade: async (bindings, trade) => {
         const { result, reason, ...what } = trade
-        auditLogger[result === 'ok' ? 'info' : 'warn']('fyers trade', { ...what, result, reason })
+        auditLogger.info('fyers trade', { ...what, result, reason })
         await events.record(bindings, {
           who: `client:${trade.client}`,
           action: 'fyers-trade',
           provider: 'fyers',
           result,
-          detail: `${trade.operation} (${trade.method} ${trade.path})${reason ? `: ${reason}` : ''}`,
+          detail: reason ? `${trade.operation}: ${reason}` : trade.operation,
         })
       },
     })

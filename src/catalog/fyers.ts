@@ -59,7 +59,7 @@ export const FYERS_DEFAULT_BASE_URL: string = fyersDefinition.settings.baseUrl.d
  * are forwarded as `_OTHER`.
  */
 const ROUTES =
-  'GET /data/ quotes depth history marketStatus=market_status options-chain-v3=option_chain|GET /api/v3/ profile funds holdings positions orders tradebook gtt/orders=gtt_orders order-history trade-history|POST /api/v3/ orders/sync=place_order multi-order/sync=multi_order gtt/orders/sync=gtt_order positions=convert_position|PATCH /api/v3/ orders/sync=modify_order multi-order/sync=multi_order gtt/orders/sync=gtt_order|DELETE /api/v3/ orders/sync=cancel_order multi-order/sync=multi_order gtt/orders/sync=gtt_order positions=exit_position'
+  'GET /data/ quotes depth history marketStatus=market_status options-chain-v3=option_chain|GET /api/v3/ profile funds holdings positions orders tradebook|POST /api/v3/ orders/sync=place_order multi-order/sync=multi_order gtt/orders/sync=gtt_order positions=convert_position|PATCH /api/v3/ orders/sync=modify_order multi-order/sync=multi_order gtt/orders/sync=gtt_order|DELETE /api/v3/ orders/sync=cancel_order multi-order/sync=multi_order gtt/orders/sync=gtt_order positions=exit_position'
 
 /** `METHOD /path` to operation, and an operation to its first `[method, path]`. */
 const routeTable = new Map<string, string>()

@@ -280,9 +280,7 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
     if (index < 0) {
       const message = apiKeyAllowed
         ? 'Missing or invalid client token: send it as Authorization: Bearer <token> or as x-api-key: <token>'
-        : appIdForm
-          ? 'Missing or invalid client token: send Authorization: Bearer <token> or <app id>:<token>'
-          : 'Missing or invalid bearer token: send the client token as Authorization: Bearer <token>'
+        : 'Missing or invalid bearer token: send the client token as Authorization: Bearer <token>'
       throw new KeylineError(401, 'authentication_error', message, { headers: CHALLENGE })
     }
     c.set('clientName', tokens.names[index] ?? UNNAMED_CLIENT)

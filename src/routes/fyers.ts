@@ -1,10 +1,5 @@
 import type { Hono } from 'hono'
-import {
-  FYERS_API_VERSION,
-  FYERS_REFUSED_PATH,
-  fyersOperationOf,
-  MAX_SYMBOLS,
-} from '../catalog/fyers.ts'
+import { FYERS_REFUSED_PATH, fyersOperationOf, MAX_SYMBOLS } from '../catalog/fyers.ts'
 import type { EnvReader, EnvRecord } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { honoApp } from '../hono-app.ts'
@@ -93,9 +88,7 @@ export const parseSymbols = (raw: string | undefined): string[] => {
  * A Fyers path under `/fyers`: segments of the characters Fyers' paths use, none empty, none a
  * dot segment, no escapes (so no `%2e%2e`, `%2f`, `//host` or backslash reaches the upstream).
  */
-const FYERS_PATH = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._-]+)+$/
-
-const VERSION = /^\d{1,2}(?:\.\d{1,2})?$/
+const FYERS_PATH = /^(?:\/(?!\.\.?(?:\/|$))[\w.-]+)+$/
 
 /**
  * The Fyers proxy: `GET /v1/quotes?symbols=…` answers Fyers' envelope (the provider's one call
@@ -133,7 +126,6 @@ export const fyersRoutes = (options: FyersRoutesOptions): Hono<Env> => {
     const method = raw.method === 'HEAD' ? 'GET' : raw.method
     const operation = fyersOperationOf(method, path)
     const scope = callScope(c, env)
-    const version = raw.headers.get('version') ?? ''
     const trading = method !== 'GET'
     const client = c.get('clientName')
     const audit = (result: FyersTrade['result'], reason?: string): Promise<void> | undefined =>
@@ -153,7 +145,6 @@ export const fyersRoutes = (options: FyersRoutesOptions): Hono<Env> => {
         path: path + search,
         body: body || undefined,
         contentType: raw.headers.get('content-type') ?? undefined,
-        version: VERSION.test(version) ? version : FYERS_API_VERSION,
       })
     } catch (error) {
       const known = error instanceof KeylineError

@@ -98,7 +98,6 @@ const answerFyers = async <T extends FyersEnvelope>(
     provider: 'fyers',
     operation,
     method,
-    client: scope.client,
     baseUrl: snapshot.settings.baseUrl,
   } as const
   return traced(deps, reported, async (trace) => {
@@ -106,7 +105,6 @@ const answerFyers = async <T extends FyersEnvelope>(
     let text = ''
     const attempt = async (token: Secret): Promise<Outcome<T>> => {
       const headers = new Headers(fyersAuthorization(clientId.reveal(), token.reveal()))
-      if (request.version) headers.set('version', request.version)
       if (body !== undefined) headers.set('content-type', request.contentType ?? 'application/json')
       const response = await upstreamFetch(
         { url, method, headers, body },

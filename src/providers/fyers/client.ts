@@ -357,8 +357,6 @@ export interface FyersRequest {
   readonly body?: string
   /** The body's content type. @default `application/json` when there is a body */
   readonly contentType?: string
-  /** The `version` header. @default `2.0` */
-  readonly version?: string
 }
 
 type Query = Record<string, string | number | undefined>

@@ -21,8 +21,7 @@ export const tradingRefusal = (
     return new KeylineError(
       403,
       'trading_disabled',
-      `Fyers trading is off: set "${FYERS_TRADING_VARIABLE}=on" to allow ${operation}`,
-      { details: { operation } }
+      `Fyers trading is off: set "${FYERS_TRADING_VARIABLE}=on" to allow ${operation}`
     )
   }
   const list = String(env[FYERS_TRADING_CLIENTS_VARIABLE] ?? '')
@@ -31,7 +30,6 @@ export const tradingRefusal = (
   return new KeylineError(
     403,
     'trading_not_allowed',
-    `This client may not trade: see ${FYERS_TRADING_CLIENTS_VARIABLE}`,
-    { details: { operation } }
+    `This client may not ${operation}: see ${FYERS_TRADING_CLIENTS_VARIABLE}`
   )
 }
