@@ -116,7 +116,8 @@ export const fyersRoutes = (options: FyersRoutesOptions): Hono<Env> => {
   app.all('/fyers/*', async (c) => {
     const { pathname, search } = new URL(c.req.url)
     const path = pathname.slice(6)
-    if (!FYERS_PATH.test(path)) {
+    // The URL parser resolves `%2e%2e` segments: a path that climbed out no longer starts so.
+    if (!pathname.startsWith('/fyers/') || !FYERS_PATH.test(path)) {
       throw new KeylineError(400, 'invalid_request_error', 'Not a Fyers API path under /fyers/')
     }
     if (FYERS_REFUSED_PATH.test(path)) {

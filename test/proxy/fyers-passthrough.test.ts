@@ -139,6 +139,8 @@ describe('/fyers/*: reads', () => {
 describe('/fyers/*: paths that climb out never reach Fyers', () => {
   for (const path of [
     '/fyers/data/%2e%2e/%2e%2e/admin/keys/status',
+    '/fyers/data/%2e%2e/%2e%2e/%2e%2e/admin/keys/status',
+    '/fyers/%2e%2e/x/api/v3/funds',
     '/fyers/data%2fquotes?symbols=NSE:SBIN-EQ',
     '/fyers/data%2Fquotes',
     '/fyers//evil.example/data/quotes',
