@@ -14,7 +14,8 @@ const userApp = () => {
   app.get('/reads', async (c) => {
     const fyers = c.var.fyers
     const quotes = await fyers.quotes(['NSE:SBIN-EQ'])
-    const lp: number = (quotes.d[0]?.v as Quote).lp
+    const quote: Quote | undefined = quotes.d[0]?.v
+    const lp: number | undefined = quote?.lp
     const depth = await fyers.depth(['NSE:SBIN-EQ'])
     const history = await fyers.history({
       symbol: 'NSE:SBIN-EQ',
