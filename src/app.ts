@@ -200,9 +200,29 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
     '/v1/*',
     clientAuth({ env, files: registry, apiKeyHeader: (path) => path !== '/v1/quotes' })
   )
+  // The Fyers SDK sends its access token as `Authorization: <app id>:<token>`.
+  app.use('/fyers/*', clientAuth({ env, files: registry, appIdForm: true }))
   app.use(secrets({ ...secretsOptions, env, registry, health, fyersTokens }))
   // Fyers first: every other `/v1/*` path is Anthropic's (its passthrough catches the rest).
-  app.route('/', fyersRoutes({ deps, env }))
+  app.route(
+    '/',
+    fyersRoutes({
+      deps,
+      env,
+      // Every trading call is an audit line and a rotation event: who and what, never amounts.
+      onTrade: async (bindings, trade) => {
+        const { result, reason, ...what } = trade
+        auditLogger.info('fyers trade', { ...what, result, reason })
+        await events.record(bindings, {
+          who: `client:${trade.client}`,
+          action: 'fyers-trade',
+          provider: 'fyers',
+          result,
+          detail: reason ? `${trade.operation}: ${reason}` : trade.operation,
+        })
+      },
+    })
+  )
   app.route('/', anthropicRoutes({ deps, env, maxBodyBytes }))
   app.notFound((c) =>
     errorResponse(c, 404, { error: { type: 'not_found', message: 'No such route' } })

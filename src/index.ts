@@ -1,12 +1,15 @@
 /**
  * The `keyline` package: the app, the middleware and the provider clients. Importing it makes
- * `c.var.anthropic` an `@anthropic-ai/sdk` client (see {@link useAnthropicClient}); the proxy
- * Worker builds its app from `src/app.ts` alone and never loads the SDK.
+ * `c.var.anthropic` an `@anthropic-ai/sdk` client (see {@link useAnthropicClient}) and
+ * `c.var.fyers` keyline's typed Fyers client ({@link useFyersClient}); the proxy Worker builds
+ * its app from `src/app.ts` alone and loads neither.
  */
-import { useAnthropicClient } from './middleware/secrets.ts'
+import { useAnthropicClient, useFyersClient } from './middleware/secrets.ts'
 import { anthropicSdkClient } from './providers/anthropic/sdk.ts'
+import { fyersClientFor } from './providers/fyers/call.ts'
 
 useAnthropicClient(anthropicSdkClient)
+useFyersClient(fyersClientFor)
 
 export { type AppOptions, createApp, type KeylineApp, type KeylineEnv } from './app.ts'
 export { bindingsOnly, type EnvReader, readEnv } from './env.ts'
@@ -25,6 +28,7 @@ export {
   type SecretsVariables,
   secrets,
   useAnthropicClient,
+  useFyersClient,
 } from './middleware/secrets.ts'
 export {
   type StoreEnvironmentOptions,
@@ -38,13 +42,31 @@ export {
   createAnthropicClient,
 } from './providers/anthropic/sdk.ts'
 export {
+  type Candle,
+  type ConvertPositionRequest,
   createFyersClient,
+  type Depth,
+  type DepthLevel,
   FyersApiError,
   type FyersClient,
   type FyersClientOptions,
+  type FyersDepthResponse,
   type FyersEnvelope,
+  type FyersFundsResponse,
+  type FyersHistoryResponse,
+  type FyersHoldingsResponse,
+  type FyersMarketStatusResponse,
+  type FyersOrderResponse,
+  type FyersOrdersResponse,
+  type FyersPositionsResponse,
+  type FyersProfileResponse,
   type FyersQuote,
   type FyersQuotesResponse,
+  type FyersTradebookResponse,
+  type HistoryQuery,
+  type ModifyOrderRequest,
+  type OrderRequest,
+  type Quote,
 } from './providers/fyers/client.ts'
 export * from './secrets/index.ts'
 export { HealthTracker, type ProviderHealth } from './telemetry/provider-health.ts'

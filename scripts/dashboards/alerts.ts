@@ -181,8 +181,9 @@ const aiRatio = (T: AlertThresholds, window: string): string => {
 }
 
 const fyersRatio = (T: AlertThresholds, window: string): string => {
-  const requests = `sum(increase(${PROM.fyersQuoteRequests}[${window}]))`
-  return `sum(increase(${PROM.fyersQuoteFailures}[${window}])) / ${requests} and ${requests} >= ${T.failureRatioMinRequests}`
+  const by = `sum by (${L.operation})`
+  const requests = `${by} (increase(${PROM.fyersQuoteRequests}[${window}]))`
+  return `${by} (increase(${PROM.fyersQuoteFailures}[${window}])) / ${requests} and ${requests} >= ${T.failureRatioMinRequests}`
 }
 
 const outcomeSeries = (name: string, outcome: string): string =>
@@ -214,7 +215,7 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
     name: 'KeylineFyersConsecutiveFailures',
     uid: 'keyline-fyers-consecutive-failures',
     group: 'keyline-fyers',
-    title: `Fyers quotes: ${T.consecutiveFailures} failures in a row`,
+    title: `Fyers: ${T.consecutiveFailures} failures in a row`,
     query: `max by (${L.provider}, ${L.operation}) (${PROM.consecutiveFailures}{${L.provider}="fyers"})`,
     comparison: '>=',
     threshold: T.consecutiveFailures,
@@ -238,7 +239,7 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
     severity: 'critical',
     noDataState: 'OK',
     summary: 'Fyers rejected the access token (expired or invalid)',
-    description: `Fyers answered a quote call with an authentication error (HTTP 401 or codes ${AUTH_CODES}) in the last ${T.fyersAuthWindow}.`,
+    description: `Fyers answered a call with an authentication error (HTTP 401 or codes ${AUTH_CODES}) in the last ${T.fyersAuthWindow}.`,
     runbook:
       'Fyers access tokens expire daily at 06:00 IST; keyline refreshes them (timer, cron, and once on a rejection) when FYERS_APP_SECRET, FYERS_PIN and a refresh token are set. Check the Fyers token part of GET /admin/keys/status: if the last refresh failed, see KeylineFyersTokenRefreshFailing; if refresh is not possible, set what it says is missing, or sign in again with `keyline fyers login`. A hand-made token can still be staged as FYERS_ACCESS_TOKEN_NEW and promoted.',
     scenarios: [
@@ -404,25 +405,26 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
     name: 'KeylineFyersHighFailureRatio',
     uid: 'keyline-fyers-high-failure-ratio',
     group: 'keyline-fyers',
-    title: `Fyers quotes: more than ${T.failureRatio * 100}% of calls fail`,
+    title: `Fyers: more than ${T.failureRatio * 100}% of calls fail`,
     query: fyersRatio(T, T.failureRatioWindow),
     comparison: '>',
     threshold: T.failureRatio,
     for: T.failureRatioFor,
     severity: 'warning',
     noDataState: 'OK',
-    summary: `More than ${T.failureRatio * 100}% of Fyers quote calls fail`,
-    description: `Over ${T.failureRatioWindow}, more than ${T.failureRatio * 100}% of at least ${T.failureRatioMinRequests} Fyers quote calls failed.`,
+    summary: `More than ${T.failureRatio * 100}% of Fyers {{ $labels.${L.operation} }} calls fail`,
+    description: `Over ${T.failureRatioWindow}, more than ${T.failureRatio * 100}% of at least ${T.failureRatioMinRequests} Fyers {{ $labels.${L.operation} }} calls failed.`,
     runbook:
-      'Split keyline.fyers.quote.failures by error.type and fyers.error_code on the dashboard: authentication_error means the token (see KeylineFyersAuthFailures), rate_limit_error the request rate, invalid_symbol a client, api_error/timeout/network Fyers itself.',
+      'Split keyline.fyers.quote.failures by keyline.operation, error.type and fyers.error_code on the dashboard: authentication_error means the token (see KeylineFyersAuthFailures), rate_limit_error the request rate, invalid_symbol a client, api_error/timeout/network Fyers itself.',
     scenarios: ratioScenarios(
       T,
-      selector(PROM.fyersQuoteRequests, { instance: 'keyline-1' }),
+      selector(PROM.fyersQuoteRequests, { [L.operation]: 'quotes', instance: 'keyline-1' }),
       selector(PROM.fyersQuoteFailures, {
+        [L.operation]: 'quotes',
         [L.errorType]: 'api_error',
         instance: 'keyline-1',
       }),
-      {}
+      { [L.operation]: 'quotes' }
     ),
   },
   {

@@ -102,17 +102,23 @@ const rows: ReadonlyArray<{ title: string; panels: readonly PanelSpec[] }> = [
     title: 'Fyers',
     panels: [
       {
-        title: 'Quote requests and failures',
-        description: 'keyline.fyers.quote.requests and .failures per second.',
+        title: 'Fyers requests and failures by operation',
+        description: 'keyline.fyers.quote.requests and .failures per second, by keyline.operation.',
         type: 'timeseries',
         unit: 'reqps',
         targets: [
-          { expr: `sum(rate(${PROM.fyersQuoteRequests}[${RATE}]))`, legend: 'requests' },
-          { expr: `sum(rate(${PROM.fyersQuoteFailures}[${RATE}]))`, legend: 'failures' },
+          {
+            expr: `sum by (${l(ATTR.operation)}) (rate(${PROM.fyersQuoteRequests}[${RATE}]))`,
+            legend: `{{${l(ATTR.operation)}}} requests`,
+          },
+          {
+            expr: `sum by (${l(ATTR.operation)}) (rate(${PROM.fyersQuoteFailures}[${RATE}]))`,
+            legend: `{{${l(ATTR.operation)}}} failures`,
+          },
         ],
       },
       {
-        title: 'Quote failures by error.type and Fyers code',
+        title: 'Fyers failures by error.type and Fyers code',
         description: 'keyline.fyers.quote.failures per second.',
         type: 'timeseries',
         unit: 'reqps',

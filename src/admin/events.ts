@@ -14,6 +14,7 @@ export type RotationAction =
   | 'fyers-refresh'
   | 'fyers-login'
   | 'fyers-sign-in'
+  | 'fyers-trade'
 
 /** The actions {@link RotationEvents} keeps; anything else (e.g. `status`) is not an event. */
 export const ROTATION_ACTIONS: readonly RotationAction[] = [
@@ -24,6 +25,7 @@ export const ROTATION_ACTIONS: readonly RotationAction[] = [
   'fyers-refresh',
   'fyers-login',
   'fyers-sign-in',
+  'fyers-trade',
 ]
 
 /** Whether an audited action is a rotation event. */
@@ -36,7 +38,10 @@ export interface RotationEvent {
   readonly id: string
   /** ISO time. */
   readonly at: string
-  /** The admin token's fingerprint (`…ABCD`), or `system` (failover, timer, cron, on demand). */
+  /**
+   * The admin token's fingerprint (`…ABCD`), `system` (failover, timer, cron, on demand), or
+   * `client:<name>` (a Fyers trading call).
+   */
   readonly who: string
   readonly action: RotationAction
   readonly provider: string | null

@@ -50,9 +50,55 @@ export const fyersDefinition = {
 /** The default Fyers API host. */
 export const FYERS_DEFAULT_BASE_URL: string = fyersDefinition.settings.baseUrl.default
 
-/** `keyline.operation` values of Fyers calls. */
-export const FYERS_OPERATIONS = ['quotes'] as const
-export type FyersOperation = (typeof FYERS_OPERATIONS)[number]
+/**
+ * The Fyers API calls keyline knows: `|`-separated groups of a method, a path prefix (the
+ * official SDK's `Config` URLs: `data_Api1` is `/data`, `SYNC_API` is `/api/v3`) and paths,
+ * each `path` or `path=operation` (left out, the operation is the path with `_` for `-`). A
+ * `GET` is a read; any other method is a trading call, off unless `KEYLINE_FYERS_TRADING=on`.
+ * The operation names the call in metrics (`keyline.operation`) and `c.var.fyers`; other paths
+ * are forwarded as `_OTHER`.
+ */
+const ROUTES =
+  'GET /data/ quotes depth history marketStatus=market_status options-chain-v3=option_chain|GET /api/v3/ profile funds holdings positions orders tradebook|POST /api/v3/ orders/sync=place_order multi-order/sync=multi_order gtt/orders/sync=gtt_order positions=convert_position|PATCH /api/v3/ orders/sync=modify_order multi-order/sync=multi_order gtt/orders/sync=gtt_order|DELETE /api/v3/ orders/sync=cancel_order multi-order/sync=multi_order gtt/orders/sync=gtt_order positions=exit_position'
+
+/** `METHOD /path` to operation, and an operation to its first `[method, path]`. */
+const routeTable = new Map<string, string>()
+const requestTable = new Map<string, [string, string]>()
+for (const group of ROUTES.split('|')) {
+  const [method = '', prefix, ...paths] = group.split(' ')
+  for (const entry of paths) {
+    const [path = '', operation = path.replace(/-/g, '_')] = entry.split('=')
+    routeTable.set(`${method} ${prefix}${path}`, operation)
+    if (!requestTable.has(operation)) requestTable.set(operation, [method, prefix + path])
+  }
+}
+
+/** `keyline.operation` values of Fyers calls: every operation of the call table. */
+export const FYERS_OPERATIONS: readonly string[] = [...requestTable.keys()]
+export type FyersOperation = string
+
+/** The operation of a Fyers call (`GET /data/depth` is `depth`), or `_OTHER`. */
+export const fyersOperationOf = (method: string, path: string): string =>
+  routeTable.get(`${method} ${path}`) ?? '_OTHER'
+
+/** The method and path of an operation (`depth` is `GET /data/depth`). */
+export const fyersCallOf = (operation: string): readonly [string, string] =>
+  requestTable.get(operation) ?? ['GET', '/']
+
+/**
+ * Fyers paths keyline never forwards: the token calls (keyline holds the app secret and signs
+ * in itself: `/admin/fyers/*`) and `logout`, which would end the access token every client
+ * shares.
+ */
+export const FYERS_REFUSED_PATH = /^\/api\/v3\/(?:logout|generate-authcode|validate-)/
+
+/** `on` lets `/fyers/*` and `c.var.fyers` trade (every method but `GET`). */
+export const FYERS_TRADING_VARIABLE = 'KEYLINE_FYERS_TRADING'
+/** Comma-separated client token names allowed to trade, when set. */
+export const FYERS_TRADING_CLIENTS_VARIABLE = 'KEYLINE_FYERS_TRADING_CLIENTS'
+
+/** The `version` header Fyers' official SDK sends with every call. */
+export const FYERS_API_VERSION = '2.0'
 
 /** Most symbols one quotes request may name (Fyers' own limit). */
 export const MAX_SYMBOLS = 50

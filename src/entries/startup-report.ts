@@ -92,6 +92,8 @@ be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or
   FYERS_BASE_URL                   Fyers upstream (default https://api-t1.fyers.in)
   FYERS_APP_SECRET, FYERS_PIN      with FYERS_REFRESH_TOKEN: keyline refreshes the access token itself
   FYERS_REDIRECT_URI               https://<keyline>/admin/fyers/callback, for keyline fyers login
+  KEYLINE_FYERS_TRADING            on: /fyers/* and c.var.fyers may place, modify, cancel orders (default: read only)
+  KEYLINE_FYERS_TRADING_CLIENTS    with it: only these client token names may trade (comma-separated)
   KEYLINE_REDIS_URL                the store replicas share (vault, refresh lock, reload epoch)
   KEYLINE_VAULT_FILE               else a file for one instance (else memory)
   KEYLINE_VAULT_KEY                Fernet key encrypting the tokens keyline stores (KEYLINE_VAULT_KEY_OLD: earlier ones)

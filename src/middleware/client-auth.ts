@@ -209,6 +209,12 @@ export interface ClientAuthOptions {
    */
   apiKeyHeader?: boolean | ((path: string) => boolean)
   /**
+   * Whether the token may also come as `Authorization: <app id>:<token>`, the form the official
+   * Fyers SDK sends (its access token set to the client token; the app id is not checked).
+   * @default false
+   */
+  appIdForm?: boolean
+  /**
    * Reads `<variable>_FILE`; pass the secret registry, so `POST /admin/keys/reload` re-reads
    * the file at once (a removed token is refused from the next request on).
    * @default none: `_FILE` is not read
@@ -217,6 +223,7 @@ export interface ClientAuthOptions {
 }
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i
+const APP_ID_FORM = /^[^\s:]+:([^\s]+)$/
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="keyline"' }
 
 /**
@@ -232,6 +239,7 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
   const readRequestEnv = options.env ?? readEnv
   const files = options.files
   const apiKeyHeader = options.apiKeyHeader ?? false
+  const appIdForm = options.appIdForm ?? false
   let cached: { raw: string; tokens: Promise<ClientTokens> } | undefined
 
   const tokensFor = async (env: EnvRecord): Promise<ClientTokens> => {
@@ -262,7 +270,8 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
               : `The proxy is closed: ${variable} has an entry that is neither a token of 16+ characters nor sha256:<64 hex digits> (each optionally name=…)`
       throw new KeylineError(401, 'authentication_error', message, { headers: CHALLENGE })
     }
-    const match = BEARER.exec(c.req.header('authorization') ?? '')
+    const authorization = c.req.header('authorization') ?? ''
+    const match = BEARER.exec(authorization) ?? (appIdForm ? APP_ID_FORM.exec(authorization) : null)
     const apiKeyAllowed =
       typeof apiKeyHeader === 'function' ? apiKeyHeader(c.req.path) : apiKeyHeader
     const apiKey = apiKeyAllowed && !match ? c.req.header('x-api-key')?.trim() : undefined

@@ -4,7 +4,6 @@ import { type EnvReader, readEnv } from '../env.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
 import type { AnthropicClientFactory, AnthropicClientOptions } from '../providers/anthropic/sdk.ts'
 import type { CallDeps, CallScope } from '../providers/call.ts'
-import { fyersClientFor } from '../providers/fyers/call.ts'
 import type { FyersClient } from '../providers/fyers/client.ts'
 import type { FyersTokens } from '../providers/fyers/tokens.ts'
 import type { FileReader } from '../secrets/read-value.ts'
@@ -63,6 +62,24 @@ let installedAnthropicClient: AnthropicClientFactory | undefined
  */
 export const useAnthropicClient = (factory: AnthropicClientFactory): void => {
   installedAnthropicClient = factory
+}
+
+/** Builds `c.var.fyers` over keyline's provider call (`fyersClientFor`). */
+export type FyersClientFactory = (
+  deps: CallDeps,
+  scope: CallScope,
+  snapshot: ProviderSnapshot<'fyers'>
+) => FyersClient
+
+let installedFyersClient: FyersClientFactory | undefined
+
+/**
+ * Makes `factory` the builder of `c.var.fyers`. The `keyline` package entry installs keyline's
+ * typed client; the proxy Worker imports only `src/app.ts`, never touches `c.var.fyers` and
+ * installs none, so its bundle holds no client methods.
+ */
+export const useFyersClient = (factory: FyersClientFactory): void => {
+  installedFyersClient = factory
 }
 
 /** What {@link secrets} puts on `c.var`. */
@@ -196,7 +213,12 @@ export const secrets = (
       'fyers',
       lazy(() => {
         requireConfigured(snapshot.fyers)
-        return fyersClientFor(deps, callScope(c, readRequestEnv), snapshot.fyers)
+        if (!installedFyersClient) {
+          throw new TypeError(
+            'c.var.fyers needs keyline\'s Fyers client: import createApp() or secrets() from "keyline"'
+          )
+        }
+        return installedFyersClient(deps, callScope(c, readRequestEnv), snapshot.fyers)
       })
     )
     await next()

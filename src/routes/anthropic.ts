@@ -133,7 +133,7 @@ const invalid = (message: string, issues?: readonly BodyIssue[]): KeylineError =
   new KeylineError(400, 'invalid_request_error', message, issues ? { details: { issues } } : {})
 
 /** The request body as text, at most `maxBytes` of it, or a 413 `request_too_large`. */
-const readLimited = async (request: Request, maxBytes: number): Promise<string> => {
+export const readLimited = async (request: Request, maxBytes: number): Promise<string> => {
   const tooLarge = () =>
     new KeylineError(413, 'request_too_large', `The request body is larger than ${maxBytes} bytes`)
   const length = request.headers.get('content-length')

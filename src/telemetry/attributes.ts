@@ -18,6 +18,7 @@ import {
   FYERS_ERROR_CODES,
   FYERS_ERROR_TYPES,
   FYERS_HOSTS,
+  FYERS_OPERATIONS,
   type FyersErrorType,
 } from '../catalog/fyers.ts'
 import { CLIENT_NAME, STORE_KINDS, type StoreKind, UNNAMED_CLIENT } from '../catalog/keyline.ts'
@@ -137,6 +138,8 @@ export const normaliseAiErrorType: (value: unknown) => AiErrorType | typeof OTHE
 /** A known Fyers `error.type` or `_OTHER`. */
 export const normaliseFyersErrorType: (value: unknown) => FyersErrorType | typeof OTHER =
   oneOf(FYERS_ERROR_TYPES)
+/** A known Fyers `keyline.operation` (`quotes`, `depth`, `place_order`, …) or `_OTHER`. */
+export const normaliseFyersOperation: (value: unknown) => string = oneOf(FYERS_OPERATIONS)
 /** A known reload outcome or `_OTHER`. */
 export const normaliseReloadOutcome: (value: unknown) => ReloadOutcome | typeof OTHER =
   oneOf(RELOAD_OUTCOMES)

@@ -9,6 +9,8 @@ export interface CallReport {
   readonly provider: ProviderId
   /** The operation, e.g. `chat`, `models`, `quotes`. */
   readonly operation: string
+  /** The HTTP method, for Fyers calls. @default 'GET' */
+  readonly method?: string
   /** The requested model, for AI calls. */
   readonly model?: string
   /** The name of the client token the request came with (see `clientAuth`), for metrics. */
@@ -63,8 +65,10 @@ export const callReporter = (health: HealthTracker): CallReporter => ({
         usage: end.ok ? end.usage : undefined,
         client: report.client,
       })
-    } else if (report.operation === 'quotes') {
+    } else {
       recordFyersQuote({
+        operation: report.operation,
+        method: report.method,
         durationS,
         httpStatus: end.ok ? 200 : end.facts.httpStatus,
         serverAddress: host(report.baseUrl),

@@ -65,15 +65,16 @@ export const METRICS = {
     name: 'keyline.fyers.quote.requests',
     kind: 'counter',
     unit: '{request}',
-    description: 'Fyers quote calls keyline made, failed ones included.',
-    attributes: [],
+    description:
+      'Fyers API calls keyline made, failed ones included, by keyline.operation (quotes, depth, history, funds, place_order, …).',
+    attributes: [ATTR.operation],
   },
   fyersQuoteFailures: {
     name: 'keyline.fyers.quote.failures',
     kind: 'counter',
     unit: '{request}',
-    description: 'Fyers quote calls that failed, by error.type and Fyers code.',
-    attributes: [ATTR.errorType, ATTR.fyersErrorCode],
+    description: 'Fyers API calls that failed, by keyline.operation, error.type and Fyers code.',
+    attributes: [ATTR.operation, ATTR.errorType, ATTR.fyersErrorCode],
   },
   consecutiveFailures: {
     name: 'keyline.upstream.consecutive_failures',

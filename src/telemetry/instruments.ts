@@ -113,13 +113,14 @@ const initialiseSeries = (instruments: KeylineInstruments): void => {
   for (const outcome of REFRESH_OUTCOMES) {
     instruments.fyersTokenRefreshes.add(0, { [ATTR.outcome]: outcome })
   }
+  const quotes = { [ATTR.operation]: 'quotes', [ATTR.errorType]: 'authentication_error' }
   for (const code of FYERS_AUTH_CODES) {
     instruments.fyersQuoteFailures.add(0, {
-      [ATTR.errorType]: 'authentication_error',
+      ...quotes,
       [ATTR.fyersErrorCode]: normaliseFyersCode(code),
     })
   }
-  instruments.fyersQuoteFailures.add(0, { [ATTR.errorType]: 'authentication_error' })
+  instruments.fyersQuoteFailures.add(0, quotes)
 }
 
 const createInstruments = (meter: Meter): KeylineInstruments => {

@@ -12,6 +12,7 @@ import {
   normaliseFyersCode,
   normaliseFyersErrorType,
   normaliseFyersHost,
+  normaliseFyersOperation,
   normaliseHttpStatus,
   normaliseModel,
   normaliseProvider,
@@ -19,6 +20,7 @@ import {
   normaliseReloadOutcome,
   normaliseStoreFetchOutcome,
   normaliseStoreKind,
+  OTHER,
   type Provider,
   type RefreshOutcome,
   type ReloadOutcome,
@@ -45,8 +47,12 @@ export interface AiCall {
   client?: string
 }
 
-/** One finished Fyers quotes call. */
+/** One finished Fyers call. */
 export interface FyersQuoteCall {
+  /** `keyline.operation`: `quotes`, `depth`, `place_order`, … (others become `_OTHER`). @default 'quotes' */
+  operation?: string
+  /** The HTTP method. @default 'GET' */
+  method?: string
   /** Wall time of the HTTP call in seconds. */
   durationS: number
   /** HTTP status of the answer; omit when none arrived (timeout, network). */
@@ -59,6 +65,7 @@ export interface FyersQuoteCall {
 const PROVIDER_ANTHROPIC = 'anthropic'
 const PROVIDER_FYERS = 'fyers'
 const OPERATION_QUOTES = 'quotes'
+const FYERS_METHODS: ReadonlySet<unknown> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
 
 const isMeasurement = (value: number): boolean => Number.isFinite(value) && value >= 0
 
@@ -149,32 +156,35 @@ const aiAttributeSets = (operation: unknown, model: unknown, client: unknown): A
 }
 
 /**
- * Records a finished Fyers quotes call: `keyline.fyers.quote.requests`, on failure
- * `keyline.fyers.quote.failures` (with `fyers.error_code` when Fyers sent one),
- * `http.client.request.duration`, and the failure streak of (`fyers`, `quotes`).
+ * Records a finished Fyers call: `keyline.fyers.quote.requests` (by `keyline.operation`), on
+ * failure `keyline.fyers.quote.failures` (with `fyers.error_code` when Fyers sent one),
+ * `http.client.request.duration`, and the failure streak of (`fyers`, operation).
  */
 export const recordFyersQuote = (call: FyersQuoteCall): void => {
   const m = getInstruments()
-  m.fyersQuoteRequests.add(1)
+  const operation = normaliseFyersOperation(call.operation ?? OPERATION_QUOTES)
+  const requests = { [ATTR.operation]: operation }
+  const method = call.method ?? 'GET'
+  m.fyersQuoteRequests.add(1, requests)
   const http: Attributes = {
-    [ATTR.httpRequestMethod]: 'GET',
+    [ATTR.httpRequestMethod]: FYERS_METHODS.has(method) ? method : OTHER,
     [ATTR.serverAddress]: normaliseFyersHost(call.serverAddress ?? FYERS_DEFAULT_HOST),
     ...(call.httpStatus === undefined
       ? {}
       : { [ATTR.httpResponseStatusCode]: normaliseHttpStatus(call.httpStatus) }),
   }
   if (call.outcome === 'success') {
-    telemetryState.streaks.success(PROVIDER_FYERS, OPERATION_QUOTES)
+    telemetryState.streaks.success(PROVIDER_FYERS, operation)
   } else {
     const errorType = normaliseFyersErrorType(call.outcome.errorType)
     const code = call.outcome.fyersCode
     m.fyersQuoteFailures.add(1, {
+      ...requests,
       [ATTR.errorType]: errorType,
       ...(code === undefined ? {} : { [ATTR.fyersErrorCode]: normaliseFyersCode(code) }),
     })
     http[ATTR.errorType] = errorType
-    if (!isClientErrorType(errorType))
-      telemetryState.streaks.failure(PROVIDER_FYERS, OPERATION_QUOTES)
+    if (!isClientErrorType(errorType)) telemetryState.streaks.failure(PROVIDER_FYERS, operation)
   }
   if (isMeasurement(call.durationS)) m.fyersHttpDuration.record(call.durationS, http)
 }

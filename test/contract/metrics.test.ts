@@ -119,6 +119,7 @@ const chat = {
   'gen_ai.request.model': MODEL,
 }
 const fyersHttp = { 'http.request.method': 'GET', 'server.address': '_OTHER' }
+const quotes = { 'keyline.operation': 'quotes' }
 
 /**
  * What {@link driveSequence} must leave behind, written out so that a series vanishing on every
@@ -139,31 +140,31 @@ const EXPECTED: Series = Object.fromEntries(
     s('gen_ai.client.token.usage', { ...chat, 'gen_ai.token.type': 'input' }, 2),
     s('gen_ai.client.token.usage', { ...chat, 'gen_ai.token.type': 'output' }, 2),
     // Fyers: 1 success, HTTP 401 code -16, HTTP 200 code -353.
-    s('keyline.fyers.quote.requests', {}, 3),
-    s('keyline.fyers.quote.failures', { 'error.type': 'authentication_error' }, 0),
+    s('keyline.fyers.quote.requests', quotes, 3),
+    s('keyline.fyers.quote.failures', { ...quotes, 'error.type': 'authentication_error' }, 0),
     s(
       'keyline.fyers.quote.failures',
-      { 'error.type': 'authentication_error', 'fyers.error_code': '-8' },
+      { ...quotes, 'error.type': 'authentication_error', 'fyers.error_code': '-8' },
       0
     ),
     s(
       'keyline.fyers.quote.failures',
-      { 'error.type': 'authentication_error', 'fyers.error_code': '-15' },
+      { ...quotes, 'error.type': 'authentication_error', 'fyers.error_code': '-15' },
       0
     ),
     s(
       'keyline.fyers.quote.failures',
-      { 'error.type': 'authentication_error', 'fyers.error_code': '-16' },
+      { ...quotes, 'error.type': 'authentication_error', 'fyers.error_code': '-16' },
       1
     ),
     s(
       'keyline.fyers.quote.failures',
-      { 'error.type': 'authentication_error', 'fyers.error_code': '-17' },
+      { ...quotes, 'error.type': 'authentication_error', 'fyers.error_code': '-17' },
       0
     ),
     s(
       'keyline.fyers.quote.failures',
-      { 'error.type': 'rate_limit_error', 'fyers.error_code': '-353' },
+      { ...quotes, 'error.type': 'rate_limit_error', 'fyers.error_code': '-353' },
       1
     ),
     s('http.client.request.duration', { ...fyersHttp, 'http.response.status_code': 200 }, 1),

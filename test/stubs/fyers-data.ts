@@ -73,3 +73,117 @@ export const fyersMessageFor = (code: number): string =>
     [-353]: 'request limit reached',
     [-50]: 'Invalid input',
   })[code] ?? 'Something went wrong'
+
+/** `d` of `GET /data/depth`: a five-level book for each known symbol. */
+export const depthOf = (symbols: readonly string[], ohlcv: boolean) =>
+  Object.fromEntries(
+    symbols
+      .filter((s) => BASE[s])
+      .map((s) => {
+        const { lp, prev, volume } = BASE[s] as (typeof BASE)[string]
+        const levels = (sign: number) =>
+          Array.from({ length: 5 }, (_, i) => ({
+            price: round2(lp + sign * 0.05 * (i + 1)),
+            volume: 100 * (i + 1),
+            ord: i + 1,
+          }))
+        const extra = ohlcv
+          ? { o: prev, h: round2(lp * 1.004), l: round2(lp * 0.996), c: prev, v: volume }
+          : {}
+        return [
+          s,
+          {
+            totalbuyqty: 1500,
+            totalsellqty: 1500,
+            bids: levels(-1),
+            ask: levels(1),
+            ltp: lp,
+            ch: round2(lp - prev),
+            chp: round2(((lp - prev) / prev) * 100),
+            ...extra,
+          },
+        ]
+      })
+  )
+
+/** `candles` of `GET /data/history`: one a day from `from` to `to` (epoch seconds). */
+export const candlesOf = (symbol: string, from: number, to: number) => {
+  const base = BASE[symbol]
+  if (!base) return undefined
+  const candles: number[][] = []
+  for (let t = from; t <= to && candles.length < 400; t += 86_400) {
+    candles.push([
+      t,
+      base.prev,
+      round2(base.lp * 1.01),
+      round2(base.prev * 0.99),
+      base.lp,
+      base.volume,
+    ])
+  }
+  return candles
+}
+
+/** The payloads of the account reads, keyed by their path. */
+export const ACCOUNT: Record<string, Record<string, unknown>> = {
+  '/data/marketStatus': {
+    marketStatus: [
+      { exchange: 10, market_type: 'NORMAL', segment: 10, status: 'OPEN' },
+      { exchange: 12, market_type: 'NORMAL', segment: 10, status: 'OPEN' },
+    ],
+  },
+  '/api/v3/funds': {
+    fund_limit: [
+      { id: 1, title: 'Total Balance', equityAmount: 100000, commodityAmount: 0 },
+      { id: 10, title: 'Available Balance', equityAmount: 95000, commodityAmount: 0 },
+    ],
+  },
+  '/api/v3/holdings': {
+    holdings: [
+      {
+        symbol: 'NSE:SBIN-EQ',
+        quantity: 10,
+        costPrice: 780,
+        ltp: 812.35,
+        pl: 323.5,
+        fyToken: '10100000003045',
+      },
+    ],
+    overall: {
+      count_total: 1,
+      total_investment: 7800,
+      total_current_value: 8123.5,
+      total_pl: 323.5,
+    },
+  },
+  '/api/v3/positions': {
+    netPositions: [
+      { symbol: 'NSE:TCS-EQ', id: 'NSE:TCS-EQ-INTRADAY', netQty: 2, ltp: 4125.6, pl: 54.7 },
+    ],
+    overall: { count_total: 1, count_open: 1, pl_total: 54.7 },
+  },
+  '/api/v3/orders': {
+    orderBook: [
+      { symbol: 'NSE:SBIN-EQ', id: '25120300000001', status: 2, qty: 1, side: 1, type: 2 },
+    ],
+  },
+  '/api/v3/tradebook': {
+    tradeBook: [
+      { symbol: 'NSE:SBIN-EQ', orderNumber: '25120300000001', tradedQty: 1, tradePrice: 812.3 },
+    ],
+  },
+}
+
+/** A market order for one share, as Fyers' docs and SDK write one (`POST /api/v3/orders/sync`). */
+export const STUB_ORDER = {
+  symbol: 'NSE:SBIN-EQ',
+  qty: 1,
+  type: 2,
+  side: 1,
+  productType: 'INTRADAY',
+  limitPrice: 0,
+  stopPrice: 0,
+  validity: 'DAY',
+  disclosedQty: 0,
+  offlineOrder: false,
+} as const

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto'
 import type { StubControl } from './control.ts'
-import { fyersMessageFor, KNOWN_SYMBOLS, PROFILE, quoteEntry } from './fyers-data.ts'
+import {
+  ACCOUNT,
+  candlesOf,
+  depthOf,
+  fyersMessageFor,
+  KNOWN_SYMBOLS,
+  PROFILE,
+  quoteEntry,
+} from './fyers-data.ts'
 import {
   destroySocket,
   faultHeaders,
@@ -197,6 +205,61 @@ export const startFyersStub = (options: FyersStubOptions = {}): Promise<StartedS
         if (early) return early
         return c.json({ s: 'ok', code: 200, message: '', data: PROFILE })
       })
+
+      app.get('/data/depth', (c) => {
+        const early = faultResponse(c) ?? checkAuth(c)
+        if (early) return early
+        const symbols = (c.req.query('symbol') ?? '').split(',').filter(Boolean)
+        if (symbols.length === 0) return fyersError(c, 400, -50, 'Please provide symbol')
+        const d = depthOf(symbols, c.req.query('ohlcv_flag') === '1')
+        if (Object.keys(d).length === 0) return fyersError(c, 200, -300, 'Invalid symbol')
+        return c.json({ s: 'ok', code: 200, message: '', d })
+      })
+
+      app.get('/data/history', (c) => {
+        const early = faultResponse(c) ?? checkAuth(c)
+        if (early) return early
+        const q = (name: string) => c.req.query(name) ?? ''
+        const missing = ['symbol', 'resolution', 'date_format', 'range_from', 'range_to'].filter(
+          (name) => q(name) === ''
+        )
+        if (missing.length) return fyersError(c, 400, -50, `Missing ${missing.join(', ')}`)
+        const epoch = (v: string) =>
+          q('date_format') === '1' ? Date.parse(`${v}T00:00:00Z`) / 1000 : Number(v)
+        const candles = candlesOf(q('symbol'), epoch(q('range_from')), epoch(q('range_to')))
+        if (!candles) return fyersError(c, 400, -300, 'Invalid symbol')
+        return c.json({ s: 'ok', code: 200, message: '', candles })
+      })
+
+      for (const [path, payload] of Object.entries(ACCOUNT)) {
+        app.get(path, (c) => {
+          const early = faultResponse(c) ?? checkAuth(c)
+          if (early) return early
+          return c.json({ s: 'ok', code: 200, message: '', ...payload })
+        })
+      }
+
+      // Trading calls: an order id for a JSON body, Fyers' "Invalid input" for anything else.
+      const trading = async (c: StubContext) => {
+        const early = faultResponse(c) ?? checkAuth(c)
+        if (early) return early
+        let body: unknown
+        try {
+          body = JSON.parse(await c.req.text())
+        } catch {
+          return fyersError(c, 400, -50, 'Invalid input')
+        }
+        if (!body || typeof body !== 'object') return fyersError(c, 400, -50, 'Invalid input')
+        return c.json({ s: 'ok', code: 1101, message: 'Request submitted', id: '25120300000002' })
+      }
+      for (const path of [
+        '/api/v3/orders/sync',
+        '/api/v3/multi-order/sync',
+        '/api/v3/gtt/orders/sync',
+        '/api/v3/positions',
+      ]) {
+        app.on(['POST', 'PATCH', 'DELETE'], path, trading)
+      }
 
       app.post('/api/v3/validate-refresh-token', async (c) => {
         const early = faultResponse(c)

@@ -5,9 +5,10 @@
  * failover, retries and metrics (`call.ts`).
  */
 import {
+  FYERS_API_VERSION,
   FYERS_DEFAULT_BASE_URL,
-  FYERS_PROFILE_PATH,
   type FyersErrorType,
+  fyersCallOf,
   fyersErrorType,
 } from '../../catalog/fyers.ts'
 import type { FailureFacts } from '../../catalog/outcomes.ts'
@@ -26,16 +27,205 @@ export interface FyersEnvelope {
   [key: string]: unknown
 }
 
+/** The values of one quoted symbol, as Fyers documents them (`GET /data/quotes`). */
+export interface Quote {
+  /** Change from the previous close. */
+  ch: number
+  /** Change from the previous close, in percent. */
+  chp: number
+  /** Last traded price. */
+  lp: number
+  spread: number
+  ask: number
+  bid: number
+  open_price: number
+  high_price: number
+  low_price: number
+  prev_close_price: number
+  /** Average traded price. */
+  atp?: number
+  volume: number
+  short_name: string
+  exchange: string
+  description: string
+  original_name: string
+  symbol: string
+  fyToken: string
+  /** Time of the quote, epoch seconds. */
+  tt: number | string
+  /** On a symbol Fyers could not quote (`s: "error"`): why, and its code. */
+  errmsg?: string
+  code?: number
+  [key: string]: unknown
+}
+
 /** One entry of a quotes response: `n` the symbol, `s` its own status, `v` its values. */
 export interface FyersQuote {
   n: string
   s: string
-  v: Record<string, unknown> & { errmsg?: string; code?: number }
+  v: Quote
 }
 
 /** A successful quotes response. */
 export interface FyersQuotesResponse extends FyersEnvelope {
   d: FyersQuote[]
+}
+
+/** One level of a market depth's book. */
+export interface DepthLevel {
+  price: number
+  volume: number
+  /** Number of orders at this price. */
+  ord: number
+}
+
+/** The market depth of one symbol (`GET /data/depth`). */
+export interface Depth {
+  totalbuyqty: number
+  totalsellqty: number
+  bids: DepthLevel[]
+  ask: DepthLevel[]
+  /** Open, high, low, close (with `ohlcv_flag=1`). */
+  o?: number
+  h?: number
+  l?: number
+  c?: number
+  ch?: number
+  chp?: number
+  /** Last traded price, quantity and time. */
+  ltp?: number
+  ltq?: number
+  ltt?: number
+  v?: number
+  atp?: number
+  lower_ckt?: number
+  upper_ckt?: number
+  expiry?: string
+  oi?: number
+  [key: string]: unknown
+}
+
+/** A market depth response: `d` by symbol. */
+export interface FyersDepthResponse extends FyersEnvelope {
+  d: Record<string, Depth>
+}
+
+/** The query of `GET /data/history` (see Fyers' docs for the resolutions and formats). */
+export interface HistoryQuery {
+  symbol: string
+  /** `1`, `5`, `15`, `60`, `D`, … */
+  resolution: string
+  /** `0`: `range_from`/`range_to` are epoch seconds; `1`: `yyyy-mm-dd`. */
+  date_format: '0' | '1' | 0 | 1
+  range_from: string | number
+  range_to: string | number
+  /** `1` for continuous futures data. */
+  cont_flag?: '0' | '1' | 0 | 1
+  oi_flag?: '0' | '1' | 0 | 1
+}
+
+/** A candle: `[epoch seconds, open, high, low, close, volume]` (and open interest with `oi_flag`). */
+export type Candle = [number, number, number, number, number, number, ...number[]]
+
+/** A history response. */
+export interface FyersHistoryResponse extends FyersEnvelope {
+  candles: Candle[]
+}
+
+/** A market status response. */
+export interface FyersMarketStatusResponse extends FyersEnvelope {
+  marketStatus: {
+    exchange: number
+    market_type: string
+    segment: number
+    status: string
+    [key: string]: unknown
+  }[]
+}
+
+/** A profile response. */
+export interface FyersProfileResponse extends FyersEnvelope {
+  data: { fy_id: string; name: string; email_id?: string; [key: string]: unknown }
+}
+
+/** A funds response: one row per limit (`Total Balance`, `Available Balance`, …). */
+export interface FyersFundsResponse extends FyersEnvelope {
+  fund_limit: { id: number; title: string; equityAmount: number; commodityAmount: number }[]
+}
+
+/** Fields every holding, position, order and trade has; the rest as Fyers sends them. */
+interface Row {
+  symbol: string
+  fyToken?: string
+  [key: string]: unknown
+}
+
+/** A holdings response. */
+export interface FyersHoldingsResponse extends FyersEnvelope {
+  holdings: (Row & { quantity: number; costPrice: number; ltp: number; pl: number })[]
+  overall: Record<string, number>
+}
+
+/** A positions response. */
+export interface FyersPositionsResponse extends FyersEnvelope {
+  netPositions: (Row & { id: string; netQty: number; ltp: number; pl: number })[]
+  overall: Record<string, number>
+}
+
+/** An order book response. */
+export interface FyersOrdersResponse extends FyersEnvelope {
+  orderBook: (Row & { id: string; status: number; qty: number; side: number; type: number })[]
+}
+
+/** A trade book response. */
+export interface FyersTradebookResponse extends FyersEnvelope {
+  tradeBook: (Row & { orderNumber: string; tradedQty: number; tradePrice: number })[]
+}
+
+/** An order to place (`POST /api/v3/orders/sync`), as Fyers documents it. */
+export interface OrderRequest {
+  symbol: string
+  qty: number
+  /** 1 limit, 2 market, 3 stop (SL-M), 4 stop-limit (SL-L). */
+  type: 1 | 2 | 3 | 4
+  /** 1 buy, -1 sell. */
+  side: 1 | -1
+  productType: 'CNC' | 'INTRADAY' | 'MARGIN' | 'CO' | 'BO' | 'MTF'
+  limitPrice: number
+  stopPrice: number
+  validity: 'DAY' | 'IOC'
+  disclosedQty: number
+  offlineOrder: boolean
+  stopLoss?: number
+  takeProfit?: number
+  orderTag?: string
+  [key: string]: unknown
+}
+
+/** A change to an open order (`PATCH /api/v3/orders/sync`). */
+export interface ModifyOrderRequest {
+  id: string
+  type?: number
+  limitPrice?: number
+  stopPrice?: number
+  qty?: number
+  [key: string]: unknown
+}
+
+/** A position to convert (`POST /api/v3/positions`). */
+export interface ConvertPositionRequest {
+  symbol: string
+  positionSide: 1 | -1
+  convertQty: number
+  convertFrom: string
+  convertTo: string
+  overnight?: 0 | 1
+  [key: string]: unknown
+}
+
+/** The answer to an order call: the order's `id`. */
+export interface FyersOrderResponse extends FyersEnvelope {
+  id?: string
 }
 
 /**
@@ -148,13 +338,95 @@ export const checkQuotes = (outcome: Outcome<FyersEnvelope>): Outcome<FyersQuote
   return { error: new FyersApiError(200, undefined, 'Fyers quotes answer has no `d` array') }
 }
 
+/** The headers of every Fyers call, as the official SDK sends them: `appId:token` and `version`. */
 export const fyersAuthorization = (
   clientId: string,
   accessToken: string
 ): Record<string, string> => ({
   authorization: `${clientId}:${accessToken}`,
+  version: FYERS_API_VERSION,
   accept: 'application/json',
 })
+
+/** One call to the Fyers API. */
+export interface FyersRequest {
+  readonly method: string
+  /** The API path with its query, e.g. `/data/depth?symbol=NSE:SBIN-EQ&ohlcv_flag=1`. */
+  readonly path: string
+  /** The request body, sent unchanged (a trading call's JSON). */
+  readonly body?: string
+  /** The body's content type. @default `application/json` when there is a body */
+  readonly contentType?: string
+}
+
+type Query = Record<string, string | number | undefined>
+
+/**
+ * The call of an operation (see the catalog's table): a read's query (its defined fields), or a
+ * trading call's JSON body.
+ */
+const callOf = (operation: string, query: Query = {}, body?: unknown): FyersRequest => {
+  const [method, path] = fyersCallOf(operation)
+  const defined = Object.entries(query).filter(([, v]) => v !== undefined)
+  const search = defined.length ? `?${new URLSearchParams(defined as [string, string][])}` : ''
+  return {
+    method,
+    path: path + search,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }
+}
+
+/** Sends one call and resolves with the envelope, or throws what a failed answer means. */
+export type FyersSend = <T extends FyersEnvelope>(
+  operation: string,
+  request: FyersRequest,
+  options: FyersCallOptions | undefined
+) => Promise<T>
+
+/**
+ * The typed client over one `send`: the standalone client's (fetch) and `c.var.fyers`'s (with
+ * keyline's failover, retries, trading switch and metrics) are the same methods.
+ */
+export const fyersClientOver = (send: FyersSend): FyersClient => {
+  const call =
+    <T extends FyersEnvelope>(operation: string) =>
+    (options?: FyersCallOptions): Promise<T> =>
+      send(operation, callOf(operation), options)
+  const trade =
+    <A>(operation: string, body: (arg: A) => unknown = (arg) => arg) =>
+    (arg: A, options?: FyersCallOptions) =>
+      send(operation, callOf(operation, {}, body(arg) ?? {}), options)
+  return {
+    quotes: async (symbols, options) =>
+      unwrap(
+        checkQuotes({
+          ok: await send('quotes', { method: 'GET', path: quotesPath(symbols) }, options),
+        })
+      ),
+    depth: (symbols, options) =>
+      send(
+        'depth',
+        callOf('depth', {
+          symbol: symbols.join(','),
+          ohlcv_flag: options?.ohlcv === false ? 0 : 1,
+        }),
+        options
+      ),
+    history: (query, options) => send('history', callOf('history', { ...query }), options),
+    marketStatus: call('market_status'),
+    profile: call('profile'),
+    funds: call('funds'),
+    holdings: call('holdings'),
+    positions: call('positions'),
+    orders: (options) => send('orders', callOf('orders', { id: options?.id }), options),
+    tradebook: call('tradebook'),
+    placeOrder: trade('place_order'),
+    modifyOrder: trade('modify_order'),
+    cancelOrder: trade('cancel_order', (id: string) => ({ id })),
+    convertPosition: trade('convert_position'),
+    exitPositions: trade('exit_position'),
+  }
+}
 
 /** Options of {@link createFyersClient}. */
 export interface FyersClientOptions {
@@ -165,6 +437,11 @@ export interface FyersClientOptions {
   baseUrl?: string
   /** The fetch used for every call, e.g. one with timeouts and retries. @default globalThis.fetch */
   fetch?: typeof fetch
+  /**
+   * Whether the trading calls (orders, position conversions) may be made.
+   * @default false
+   */
+  trading?: boolean
 }
 
 /** Per-call options. */
@@ -172,12 +449,52 @@ export interface FyersCallOptions {
   signal?: AbortSignal
 }
 
-/** A typed Fyers API v3 client over `fetch`, usable on Workers, Node and Deno. */
+/**
+ * A typed Fyers API v3 client, usable on Workers, Node and Deno. Reads are `GET`s; the trading
+ * calls (`placeOrder`, `modifyOrder`, `cancelOrder`, `convertPosition`, `exitPositions`) are
+ * refused unless trading is switched on (`KEYLINE_FYERS_TRADING=on` for `c.var.fyers`,
+ * `trading: true` for a standalone client).
+ */
 export interface FyersClient {
   /** `GET /data/quotes?symbols=…`: quotes for symbols of the form `EXCHANGE:SYMBOL`. */
   quotes(symbols: readonly string[], options?: FyersCallOptions): Promise<FyersQuotesResponse>
+  /** `GET /data/depth?symbol=…&ohlcv_flag=1`: the market depth of symbols (`ohlcv: false` drops OHLCV). */
+  depth(
+    symbols: readonly string[],
+    options?: FyersCallOptions & { ohlcv?: boolean }
+  ): Promise<FyersDepthResponse>
+  /** `GET /data/history?symbol&resolution&date_format&range_from&range_to&cont_flag`: candles. */
+  history(query: HistoryQuery, options?: FyersCallOptions): Promise<FyersHistoryResponse>
+  /** `GET /data/marketStatus`: whether each exchange and segment is open. */
+  marketStatus(options?: FyersCallOptions): Promise<FyersMarketStatusResponse>
   /** `GET /api/v3/profile`: the cheap authenticated call that proves a token works. */
-  profile(options?: FyersCallOptions): Promise<FyersEnvelope>
+  profile(options?: FyersCallOptions): Promise<FyersProfileResponse>
+  /** `GET /api/v3/funds`. */
+  funds(options?: FyersCallOptions): Promise<FyersFundsResponse>
+  /** `GET /api/v3/holdings`. */
+  holdings(options?: FyersCallOptions): Promise<FyersHoldingsResponse>
+  /** `GET /api/v3/positions`. */
+  positions(options?: FyersCallOptions): Promise<FyersPositionsResponse>
+  /** `GET /api/v3/orders` (`?id=…` for one order). */
+  orders(options?: FyersCallOptions & { id?: string }): Promise<FyersOrdersResponse>
+  /** `GET /api/v3/tradebook`. */
+  tradebook(options?: FyersCallOptions): Promise<FyersTradebookResponse>
+  /** `POST /api/v3/orders/sync`: places an order (trading). */
+  placeOrder(order: OrderRequest, options?: FyersCallOptions): Promise<FyersOrderResponse>
+  /** `PATCH /api/v3/orders/sync`: modifies an open order (trading). */
+  modifyOrder(change: ModifyOrderRequest, options?: FyersCallOptions): Promise<FyersOrderResponse>
+  /** `DELETE /api/v3/orders/sync`: cancels an open order (trading). */
+  cancelOrder(id: string, options?: FyersCallOptions): Promise<FyersOrderResponse>
+  /** `POST /api/v3/positions`: converts a position's product type (trading). */
+  convertPosition(
+    conversion: ConvertPositionRequest,
+    options?: FyersCallOptions
+  ): Promise<FyersEnvelope>
+  /** `DELETE /api/v3/positions`: exits positions (`{ id }` for one, none for all; trading). */
+  exitPositions(
+    which?: { id?: string | string[]; [key: string]: unknown },
+    options?: FyersCallOptions
+  ): Promise<FyersEnvelope>
 }
 
 const unwrap = <T extends FyersEnvelope>(outcome: Outcome<T>): T => {
@@ -186,29 +503,31 @@ const unwrap = <T extends FyersEnvelope>(outcome: Outcome<T>): T => {
 }
 
 /**
- * Builds a standalone Fyers client that sends `Authorization: <client_id>:<access_token>`,
- * never follows redirects, and throws {@link FyersApiError} unless both the HTTP status and
- * `s` say ok. (Inside keyline, `c.var.fyers` adds failover, retries and metrics.)
+ * Builds a standalone Fyers client that sends `Authorization: <client_id>:<access_token>` and
+ * `version: 2.0` as the official SDK does, never follows redirects, and throws
+ * {@link FyersApiError} unless both the HTTP status and `s` say ok. (Inside keyline,
+ * `c.var.fyers` adds failover, retries and metrics.)
  */
 export const createFyersClient = (options: FyersClientOptions): FyersClient => {
   const { clientId, accessToken } = options
   if (!clientId || !accessToken) throw new TypeError('clientId and accessToken are required')
   const baseUrl = (options.baseUrl ?? FYERS_DEFAULT_BASE_URL).replace(/\/+$/, '')
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init))
-  const call = async (path: string, signal?: AbortSignal): Promise<Outcome<FyersEnvelope>> => {
-    const response = await doFetch(`${baseUrl}${path}`, {
-      method: 'GET',
-      headers: fyersAuthorization(clientId, accessToken),
+  return fyersClientOver(async (operation, request, callOptions) => {
+    if (request.method !== 'GET' && !options.trading) {
+      throw new TypeError(`${operation} trades: pass trading: true to createFyersClient()`)
+    }
+    const headers: Record<string, string> = fyersAuthorization(clientId, accessToken)
+    if (request.body !== undefined) headers['content-type'] = 'application/json'
+    const response = await doFetch(`${baseUrl}${request.path}`, {
+      method: request.method,
+      headers,
+      body: request.body,
       redirect: 'manual',
-      signal,
+      signal: callOptions?.signal,
     })
-    return readEnvelope(response, await response.text())
-  }
-  return {
-    quotes: async (symbols, callOptions) =>
-      unwrap(checkQuotes(await call(quotesPath(symbols), callOptions?.signal))),
-    profile: async (callOptions) => unwrap(await call(FYERS_PROFILE_PATH, callOptions?.signal)),
-  }
+    return unwrap(readEnvelope(response, await response.text())) as never
+  })
 }
 
 // ── Tokens: sign-in and refresh ──────────────────────────────────────────────────────────────
