@@ -120,7 +120,12 @@ export interface ClientTokensSource {
   readCachedFile?(path: string): Promise<string> | undefined
 }
 
-const readTokensText = async (
+/**
+ * The text of a list `env` configures: `variable` itself (laid over by a secure store), else the
+ * file its `_FILE` names; where it came from, or why there is none. The client tokens and the
+ * client limits are read alike.
+ */
+export const readTokensText = async (
   env: EnvRecord,
   variable: string,
   files: ClientTokensSource | undefined
