@@ -12,6 +12,8 @@ import {
 /** One limit of a client: at most `limit` requests or tokens per fixed window. */
 export interface Limit {
   readonly kind: LimitKind
+  /** The counter's name in its store: the kind, `refused` for the refusal count. */
+  readonly key: string
   readonly limit: number
   readonly windowMs: number
   /** Whether it counts requests (`rpm`, `rpd`), else tokens. */
@@ -47,8 +49,9 @@ export const NO_LIMITS: LimitsTable = { clients: new Map(), issues: [] }
 
 const ENTRY_LIMIT = /^(rpm|tpm|rpd|tpd)=([1-9][0-9]{0,11})$/
 
-const limitOf = (kind: LimitKind, limit: number): Limit => ({
+const limitOf = (kind: LimitKind, limit: number, key: string = kind): Limit => ({
   kind,
+  key,
   limit,
   windowMs: LIMIT_KINDS[kind].windowS * 1000,
   requests: LIMIT_KINDS[kind].unit === 'requests',
@@ -158,7 +161,7 @@ export const windowEnd = (limit: Limit, now: number): number =>
 export const windowIndex = (limit: Limit, now: number): number => Math.floor(now / limit.windowMs)
 
 /** The day window the refusal counter uses. */
-export const REFUSED_WINDOW: Limit = limitOf('rpd', 1)
+export const REFUSED_WINDOW: Limit = limitOf('rpd', 1, 'refused')
 
 /** Whether a limit refuses one more request, given what it counted so far. */
 export const refuses = (limit: Limit, used: number): boolean =>

@@ -25,7 +25,7 @@ export interface MemoryEngine extends CounterEngine {
  */
 export const memoryEngine = (counters: Map<string, Counter> = new Map()): MemoryEngine => {
   const read = (client: string, limit: Limit, now: number): Counter => {
-    const key = `${client}:${limit.kind}`
+    const key = `${client}:${limit.key}`
     const w = windowIndex(limit, now)
     let found = counters.get(key)
     if (found?.w !== w) {

@@ -54,7 +54,7 @@ export interface RedisEngine extends CounterEngine {
 
 /** The key of one counter: the client's name in braces keeps a client's keys on one slot. */
 const keyOf = (client: string, limit: Limit, now: number): string =>
-  `keyline:limits:{${client}}:${limit.kind}:${windowIndex(limit, now)}`
+  `keyline:limits:{${client}}:${limit.key}:${windowIndex(limit, now)}`
 
 /** How long a counter lives: its window, a second more for clock skew between replicas. */
 const ttlOf = (limit: Limit, now: number): string => String(windowEnd(limit, now) - now + 1000)
