@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CounterEngine } from '../../src/quota/limits.ts'
 import { resetTelemetryState } from '../../src/telemetry/instruments.ts'
+import { awayFromMinuteEdge } from '../support/quota-window.ts'
 import { installTestMetrics, type TestMetrics } from '../unit/telemetry/collect.ts'
 import { MESSAGE, type ProxyFixture, proxyFixture } from './fixture.ts'
 
@@ -20,6 +21,7 @@ const quotaFixture = async (
   env: Record<string, string> = {},
   engine?: CounterEngine
 ) => {
+  await awayFromMinuteEdge()
   const ci = token('ci')
   const bulk = token('bulk')
   const f = await proxyFixture(
