@@ -7,6 +7,7 @@
 import type { Context } from 'hono'
 import { clientAddressFromSocket } from '../admin/client-address.ts'
 import { type AppOptions, createApp, type KeylineApp } from '../app.ts'
+import { within } from '../bounded-wait.ts'
 import { type EnvRecord, fixedEnv } from '../env.ts'
 import type { FileReader } from '../secrets/read-value.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
@@ -65,6 +66,8 @@ export const wireServer = async (
     options.limits || typeof redisUrl !== 'string' || redisUrl.trim() === ''
       ? undefined
       : (await import('../quota/redis-engine.ts')).redisEngine(redisUrl.trim())
+  // The first requests find the connection up; a Redis that is down delays the start 1 s at most.
+  if (ownLimits) await within(ownLimits.ready(), 1_000)
   const app = createApp({
     runtime: runtime.name,
     // Read once: a variable changed after start is not seen (as `HOST` and `PORT` are not).

@@ -29,7 +29,7 @@ for i = 1, n do
   if refused == 0 and ((ARGV[i * 3] == '1' and counts[i] + 1 > limit) or (ARGV[i * 3] == '0' and counts[i] >= limit)) then refused = i end
 end
 if refused > 0 then
-  if redis.call('INCR', KEYS[n + 1]) == 1 then redis.call('PEXPIRE', KEYS[n + 1], ARGV[n * 3 + 1]) end
+  if redis.call('INCR', KEYS[n + 1]) == 1 then redis.call('PEXPIRE', KEYS[n + 1], ARGV[n * 3 + 2]) end
 else
   for i = 1, n do
     if ARGV[i * 3] == '1' then
@@ -49,6 +49,8 @@ return 0`
 
 /** A Redis counter engine; `close()` ends its connection. */
 export interface RedisEngine extends CounterEngine {
+  /** Settles once the first connection is up (or given up). */
+  ready(): Promise<void>
   close(): Promise<void>
 }
 
@@ -60,25 +62,30 @@ const keyOf = (client: string, limit: Limit, now: number): string =>
 const ttlOf = (limit: Limit, now: number): string => String(windowEnd(limit, now) - now + 1000)
 
 /**
- * Counters in Redis at `url`, on a connection of their own that never queues a command while
- * disconnected and gives up on one after `timeoutMs`: a request waits on a stopped or slow Redis
- * no longer than that (the caller decides to serve or refuse).
+ * Counters in Redis at `url`, on a connection of their own: a command is sent at most once (no
+ * retry after a reconnect, so a request's wait is bounded by the caller's budget, and one the
+ * caller stopped waiting for either counted or never ran), commands issued while it connects
+ * wait for it.
  */
 export const redisEngine = (
   url: string,
-  options: { timeoutMs?: number; onError?: (error: Error) => void } = {}
+  options: { onError?: (error: Error) => void } = {}
 ): RedisEngine => {
   const client = new Redis(url, {
-    enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: options.timeoutMs ?? 50,
+    commandTimeout: 2_000,
     retryStrategy: (times) => Math.min(times * 100, 1000),
   })
   client.on('error', options.onError ?? (() => undefined))
+  const ready = new Promise<void>((resolve) => {
+    client.once('ready', resolve)
+    client.once('end', resolve)
+  })
   const run = (script: string, keys: string[], args: string[]): Promise<unknown> =>
     client.eval(script, keys.length, ...keys, ...args)
   return {
     kind: 'redis',
+    ready: () => ready,
     async take(limits: ClientLimits, now: number): Promise<Take> {
       const all = [...limits.limits, REFUSED_WINDOW]
       const keys = all.map((l) => keyOf(limits.name, l, now))
