@@ -58,16 +58,11 @@ export const CLIENT_LIMITS_FAIL_VARIABLE = 'KEYLINE_CLIENT_LIMITS_FAIL'
 export const CLIENT_LIMITS_BINDING = 'KEYLINE_LIMITS'
 
 /**
- * The limits a client may have, each over a fixed window aligned to the UTC minute or day:
- * requests (`rpm`, `rpd`) and tokens, input + output as the upstream's `usage` reports them
- * (`tpm`, `tpd`).
+ * The limits a client may have and their windows in seconds, each window fixed and aligned to
+ * the UTC minute or day: requests (`rpm`, `rpd`: the `r` ones) and tokens, input + output as the
+ * upstream's `usage` reports them (`tpm`, `tpd`).
  */
-export const LIMIT_KINDS = {
-  rpm: { windowS: 60, unit: 'requests' },
-  tpm: { windowS: 60, unit: 'tokens' },
-  rpd: { windowS: 86_400, unit: 'requests' },
-  tpd: { windowS: 86_400, unit: 'tokens' },
-} as const
+export const LIMIT_KINDS = { rpm: 60, tpm: 60, rpd: 86_400, tpd: 86_400 } as const
 /** One of {@link LIMIT_KINDS}. */
 export type LimitKind = keyof typeof LIMIT_KINDS
 

@@ -2,18 +2,12 @@
  * The per-client quotas `KEYLINE_CLIENT_LIMITS` configures, parsed once per text (a new text
  * comes with a reload, a new `_FILE` or store value), and what a counter engine answers.
  */
-import {
-  CLIENT_LIMITS_VARIABLE,
-  CLIENT_NAME,
-  LIMIT_KINDS,
-  type LimitKind,
-} from '../catalog/keyline.ts'
+import { CLIENT_LIMITS_VARIABLE, LIMIT_KINDS, type LimitKind } from '../catalog/keyline.ts'
 
 /** One limit of a client: at most `limit` requests or tokens per fixed window. */
 export interface Limit {
-  readonly kind: LimitKind
-  /** The counter's name in its store: the kind, `refused` for the refusal count. */
-  readonly key: string
+  /** The limit, or `refused` for the count of refusals (a day window). */
+  readonly kind: LimitKind | 'refused'
   readonly limit: number
   readonly windowMs: number
   /** Whether it counts requests (`rpm`, `rpd`), else tokens. */
@@ -37,82 +31,72 @@ export interface LimitsTable {
   readonly clients: ReadonlyMap<string, ClientLimits>
   /**
    * Set when no entry can be trusted (an entry names no client, the file or store gave no
-   * value): every named client is refused with a 503 saying this.
+   * value): every client is refused with a 503 saying this.
    */
   readonly closed?: string
-  /** Each malformed entry, by its text (cut to 80 characters), for the status and the log. */
+  /** Each malformed entry, by its text (cut to 80 characters), for the status. */
   readonly issues: readonly string[]
 }
 
 /** No limits: what an unset variable gives. */
 export const NO_LIMITS: LimitsTable = { clients: new Map(), issues: [] }
 
-const ENTRY_LIMIT = /^(rpm|tpm|rpd|tpd)=([1-9][0-9]{0,11})$/
-
-const limitOf = (kind: LimitKind, limit: number, key: string = kind): Limit => ({
-  kind,
-  key,
-  limit,
-  windowMs: LIMIT_KINDS[kind].windowS * 1000,
-  requests: LIMIT_KINDS[kind].unit === 'requests',
-})
-
-const order = Object.keys(LIMIT_KINDS) as LimitKind[]
+const NAME = /^[A-Za-z][\w.-]{0,63}$/
+const LIMIT = /^(rpm|tpm|rpd|tpd)=([1-9]\d{0,11})$/
+const ORDER = Object.keys(LIMIT_KINDS)
 
 /**
  * Parses `name:rpm=N[:tpm=N][:rpd=N][:tpd=N]` entries, comma- or newline-separated. An entry
  * with a client name but a malformed limit (or a name given twice) blocks that client; an entry
- * with no client name closes every named client. Never throws.
+ * with no client name closes every client. Never throws.
  */
-export const parseClientLimits = (raw: string | undefined): LimitsTable => {
-  const entries = (raw ?? '')
-    .split(/[,\n]/)
-    .map((entry) => entry.trim())
-    .filter(Boolean)
+export const parseClientLimits = (raw: string): LimitsTable => {
   const clients = new Map<string, ClientLimits>()
   const issues: string[] = []
   let closed: string | undefined
-  for (const entry of entries) {
-    const [name = '', ...parts] = entry.split(':').map((part) => part.trim())
-    const shown = entry.slice(0, 80)
-    const bad = (why: string): void => {
-      issues.push(`${CLIENT_LIMITS_VARIABLE}: entry "${shown}": ${why}`)
-      if (CLIENT_NAME.test(name)) {
-        clients.set(name, { name, limits: [], tokens: false, blocked: `${shown}: ${why}` })
-      } else closed ??= `${CLIENT_LIMITS_VARIABLE} has an entry naming no client ("${shown}")`
-    }
-    if (!CLIENT_NAME.test(name)) {
-      bad('it must start with a client name (a letter, then letters, digits, ., _ or -)')
+  for (const entry of raw.split(/[,\n]/)) {
+    const [name = '', ...parts] = entry.trim().split(':')
+    if (!name) continue
+    const found = parts.map((part) => LIMIT.exec(part.trim()))
+    const limits = found
+      .map((m) => m && limitOf(m[1] as LimitKind, +(m[2] as string)))
+      .sort((a, b) => ORDER.indexOf(a?.kind as string) - ORDER.indexOf(b?.kind as string))
+    const named = NAME.test(name)
+    if (
+      named &&
+      !clients.has(name) &&
+      found.length &&
+      found.every(Boolean) &&
+      new Set(limits.map((l) => l?.kind)).size === found.length
+    ) {
+      clients.set(name, {
+        name,
+        limits: limits as Limit[],
+        tokens: limits.some((l) => !l?.requests),
+      })
       continue
     }
-    if (clients.has(name)) {
-      bad(`${name} is given twice`)
-      continue
-    }
-    const found = new Map<LimitKind, number>()
-    const wrong = parts.find((part) => {
-      const match = ENTRY_LIMIT.exec(part)
-      if (!match || found.has(match[1] as LimitKind)) return true
-      found.set(match[1] as LimitKind, Number(match[2]))
-      return false
-    })
-    if (wrong !== undefined || found.size === 0) {
-      bad(
-        wrong === undefined
-          ? 'it gives no limit'
-          : `"${wrong.slice(0, 40)}" is not rpm=N, tpm=N, rpd=N or tpd=N (N a whole number from 1), each once`
-      )
-      continue
-    }
-    const limits = order.filter((k) => found.has(k)).map((k) => limitOf(k, found.get(k) as number))
-    clients.set(name, { name, limits, tokens: limits.some((l) => !l.requests) })
+    const why = `${CLIENT_LIMITS_VARIABLE}: entry "${entry.trim().slice(0, 80)}" is not name:rpm=N[:tpm=N][:rpd=N][:tpd=N] (N from 1, each once, a name once)`
+    issues.push(why)
+    if (named) clients.set(name, { name, limits: [], tokens: false, blocked: why })
+    else closed ??= why
   }
-  return closed === undefined ? { clients, issues } : { clients, issues, closed }
+  return { clients, issues, ...(closed && { closed }) }
 }
+
+const limitOf = (kind: Limit['kind'], limit: number): Limit => ({
+  kind,
+  limit,
+  windowMs: (kind === 'refused' ? 86_400 : LIMIT_KINDS[kind]) * 1000,
+  requests: kind[0] === 'r',
+})
+
+/** The count of refusals, over a day. */
+export const REFUSED: Limit = limitOf('refused', 0)
 
 /** One limit's count in its current window, as an engine answers it. */
 export interface LimitCount {
-  readonly kind: LimitKind
+  readonly kind: Limit['kind']
   readonly limit: number
   /** Requests taken or tokens charged in the current window (a refused request not counted). */
   readonly used: number
@@ -120,19 +104,12 @@ export interface LimitCount {
   readonly resetAt: number
 }
 
-/** What a counter engine answers for one request of a limited client. */
+/** What a counter engine answers: the limit that refuses the request, and every count. */
 export interface Take {
   /** The limit that refuses the request, or `undefined` when it may go. */
   readonly refused?: LimitKind
-  /** Every limit's count, the request included when it was taken. */
+  /** Every limit's count (the request included when it was taken), then the day's refusals. */
   readonly counts: readonly LimitCount[]
-}
-
-/** A client's usage, as the admin status shows it. */
-export interface ClientUsage {
-  readonly counts: readonly LimitCount[]
-  /** Requests refused today (UTC). */
-  readonly refused: number
 }
 
 /**
@@ -142,27 +119,24 @@ export interface ClientUsage {
 export interface CounterEngine {
   readonly kind: 'memory' | 'redis' | 'durable-object'
   /**
-   * Counts one request of `client` when every limit allows it: a request limit while a request
-   * fits, a token limit while what was used stays under it. A refused request counts nothing
-   * but the day's refusals.
+   * Counts one request of `client` in its request limits when no limit is used up (a request
+   * limit at N requests, a token limit at N tokens or more); a refused request counts only as a
+   * refusal.
    */
   take(client: ClientLimits, now: number): Promise<Take>
   /** Adds `tokens` to the client's token limits. */
-  charge(client: ClientLimits, tokens: number, now: number): Promise<void>
-  /** The client's counts now, for the status. */
-  usage(client: ClientLimits, now: number): Promise<ClientUsage>
+  charge(client: ClientLimits, tokens: number, now: number): Promise<unknown>
+  /** The client's counts now, the day's refusals last (no request counted). */
+  usage(client: ClientLimits, now: number): Promise<Take>
 }
-
-/** When the window of `limit` that holds `now` ends (windows are aligned to the UTC epoch). */
-export const windowEnd = (limit: Limit, now: number): number =>
-  (Math.floor(now / limit.windowMs) + 1) * limit.windowMs
 
 /** The index of the window holding `now`, part of every counter's key. */
 export const windowIndex = (limit: Limit, now: number): number => Math.floor(now / limit.windowMs)
 
-/** The day window the refusal counter uses. */
-export const REFUSED_WINDOW: Limit = limitOf('rpd', 1, 'refused')
-
-/** Whether a limit refuses one more request, given what it counted so far. */
-export const refuses = (limit: Limit, used: number): boolean =>
-  limit.requests ? used + 1 > limit.limit : used >= limit.limit
+/** The count of `limit` at `used` (its window aligned to the UTC epoch). */
+export const countOf = (limit: Limit, used: number, now: number): LimitCount => ({
+  kind: limit.kind,
+  limit: limit.limit,
+  used,
+  resetAt: (windowIndex(limit, now) + 1) * limit.windowMs,
+})

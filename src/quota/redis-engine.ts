@@ -6,36 +6,30 @@
 import { Redis } from 'ioredis'
 import {
   type ClientLimits,
-  type ClientUsage,
   type CounterEngine,
+  countOf,
   type Limit,
-  REFUSED_WINDOW,
+  REFUSED,
   type Take,
-  windowEnd,
   windowIndex,
 } from './limits.ts'
 
 /**
- * KEYS: the client's counters, then its refusal counter. ARGV: per counter its limit, its TTL
- * (ms) and 1 for a request limit (0: tokens). Refuses with the index of the first limit that is
- * full, else counts the request in every request limit; answers the index and every count.
+ * KEYS: the client's counters, then its refusal counter. ARGV: per key its limit, its TTL (ms)
+ * and 1 for a request limit. Refuses with the index of the first limit used up and counts the
+ * refusal, else counts the request in every request limit; answers the index and every count.
  */
 const TAKE = `local n = #KEYS - 1
 local counts = {}
 local refused = 0
-for i = 1, n do
+for i = 1, n + 1 do
   counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
-  local limit = tonumber(ARGV[i * 3 - 2])
-  if refused == 0 and ((ARGV[i * 3] == '1' and counts[i] + 1 > limit) or (ARGV[i * 3] == '0' and counts[i] >= limit)) then refused = i end
+  if i <= n and refused == 0 and counts[i] >= tonumber(ARGV[i * 3 - 2]) then refused = i end
 end
-if refused > 0 then
-  if redis.call('INCR', KEYS[n + 1]) == 1 then redis.call('PEXPIRE', KEYS[n + 1], ARGV[n * 3 + 2]) end
-else
-  for i = 1, n do
-    if ARGV[i * 3] == '1' then
-      counts[i] = redis.call('INCR', KEYS[i])
-      if counts[i] == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[i * 3 - 1]) end
-    end
+for i = 1, n + 1 do
+  if (refused > 0 and i == n + 1) or (refused == 0 and i <= n and ARGV[i * 3] == '1') then
+    counts[i] = redis.call('INCR', KEYS[i])
+    if counts[i] == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[i * 3 - 1]) end
   end
 end
 table.insert(counts, 1, refused)
@@ -56,10 +50,11 @@ export interface RedisEngine extends CounterEngine {
 
 /** The key of one counter: the client's name in braces keeps a client's keys on one slot. */
 const keyOf = (client: string, limit: Limit, now: number): string =>
-  `keyline:limits:{${client}}:${limit.key}:${windowIndex(limit, now)}`
+  `keyline:limits:{${client}}:${limit.kind}:${windowIndex(limit, now)}`
 
 /** How long a counter lives: its window, a second more for clock skew between replicas. */
-const ttlOf = (limit: Limit, now: number): string => String(windowEnd(limit, now) - now + 1000)
+const ttlOf = (limit: Limit, now: number): string =>
+  String(countOf(limit, 0, now).resetAt - now + 1000)
 
 /**
  * Counters in Redis at `url`, on a connection of their own: a command is sent at most once (no
@@ -87,38 +82,25 @@ export const redisEngine = (
     kind: 'redis',
     ready: () => ready,
     async take(limits: ClientLimits, now: number): Promise<Take> {
-      const all = [...limits.limits, REFUSED_WINDOW]
+      const all = [...limits.limits, REFUSED]
       const keys = all.map((l) => keyOf(limits.name, l, now))
       const args = all.flatMap((l) => [String(l.limit), ttlOf(l, now), l.requests ? '1' : '0'])
       const [refused = 0, ...counts] = (await run(TAKE, keys, args)) as number[]
       return {
-        refused: limits.limits[refused - 1]?.kind,
-        counts: limits.limits.map((l, i) => ({
-          kind: l.kind,
-          limit: l.limit,
-          used: Number(counts[i] ?? 0),
-          resetAt: windowEnd(l, now),
-        })),
+        refused: limits.limits[refused - 1]?.kind as Take['refused'],
+        counts: all.map((l, i) => countOf(l, Number(counts[i] ?? 0), now)),
       }
     },
-    async charge(limits: ClientLimits, tokens: number, now: number): Promise<void> {
+    async charge(limits: ClientLimits, tokens: number, now: number): Promise<unknown> {
       const charged = limits.limits.filter((l) => !l.requests)
       if (charged.length === 0 || tokens <= 0) return
       const keys = charged.map((l) => keyOf(limits.name, l, now))
-      await run(CHARGE, keys, [String(tokens), ...charged.map((l) => ttlOf(l, now))])
+      return run(CHARGE, keys, [String(tokens), ...charged.map((l) => ttlOf(l, now))])
     },
-    async usage(limits: ClientLimits, now: number): Promise<ClientUsage> {
-      const all = [...limits.limits, REFUSED_WINDOW]
+    async usage(limits: ClientLimits, now: number): Promise<Take> {
+      const all = [...limits.limits, REFUSED]
       const values = await client.mget(...all.map((l) => keyOf(limits.name, l, now)))
-      return {
-        counts: limits.limits.map((l, i) => ({
-          kind: l.kind,
-          limit: l.limit,
-          used: Number(values[i] ?? 0),
-          resetAt: windowEnd(l, now),
-        })),
-        refused: Number(values[all.length - 1] ?? 0),
-      }
+      return { counts: all.map((l, i) => countOf(l, Number(values[i] ?? 0), now)) }
     },
     async close(): Promise<void> {
       await client.quit().catch(() => client.disconnect())

@@ -122,29 +122,28 @@ export const METRICS = {
     name: 'keyline.client.requests',
     kind: 'counter',
     unit: '{request}',
-    description: 'Requests of clients with a quota (KEYLINE_CLIENT_LIMITS), refused ones included.',
+    description: 'Requests of clients with a quota, refused ones included.',
     attributes: [ATTR.clientName],
   },
   clientTokens: {
     name: 'keyline.client.tokens',
     kind: 'counter',
     unit: '{token}',
-    description: 'Tokens (input + output) charged to clients with a token quota.',
+    description: 'Tokens charged to client quotas.',
     attributes: [ATTR.clientName],
   },
   clientLimited: {
     name: 'keyline.client.limited',
     kind: 'counter',
     unit: '{request}',
-    description: 'Requests refused with a 429 because a client reached a quota, by limit.',
+    description: 'Requests refused by a client quota, by limit.',
     attributes: [ATTR.clientName, ATTR.limit],
   },
   clientLimitsUnavailable: {
     name: 'keyline.client.limits.unavailable',
     kind: 'counter',
     unit: '{request}',
-    description:
-      'Requests of limited clients the quota counter store did not answer within 50 ms (served, or refused with KEYLINE_CLIENT_LIMITS_FAIL=closed).',
+    description: 'Quota checks the counter store did not answer in time.',
     attributes: [],
   },
   aiOperationDuration: {

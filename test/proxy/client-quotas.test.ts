@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CounterEngine } from '../../src/quota/limits.ts'
 import { resetTelemetryState } from '../../src/telemetry/instruments.ts'
-import { awayFromMinuteEdge } from '../support/quota-window.ts'
+import { awayFromMinuteEdge, countsOf, type StatusCount } from '../support/quota-window.ts'
 import { installTestMetrics, type TestMetrics } from '../unit/telemetry/collect.ts'
 import { MESSAGE, type ProxyFixture, proxyFixture } from './fixture.ts'
 
@@ -56,15 +56,7 @@ const status = async (f: ProxyFixture) => {
     engine: string
     issues: string[]
     closed?: string
-    clients: Record<
-      string,
-      {
-        limits: Record<string, { used: number; limit: number }>
-        refused: number
-        known: boolean
-        blocked?: string
-      }
-    >
+    clients: Record<string, { counts: StatusCount[]; blocked?: string }>
   }
 }
 
@@ -139,7 +131,7 @@ describe('per-client quotas', () => {
       'tpm='
     )
     expect(await upstreamCalls(f, '/v1/messages')).toBe(2)
-    expect((await status(f)).clients.ci?.limits.tpm?.used).toBe(used * 2)
+    expect(countsOf((await status(f)).clients.ci).tpm?.used).toBe(used * 2)
     const tokens = await m.points('keyline.client.tokens')
     expect(tokens.find((p) => p.attributes['keyline.client.name'] === 'ci')?.value).toBe(used * 2)
   })
@@ -152,7 +144,7 @@ describe('per-client quotas', () => {
     const start = /"input_tokens":(\d+)/.exec(text)
     const outputs = [...text.matchAll(/"output_tokens":(\d+)/g)].map((x) => Number(x[1]))
     const used = Number(start?.[1]) + Math.max(...outputs)
-    await expect.poll(async () => (await status(f)).clients.ci?.limits.tpm?.used).toBe(used)
+    await expect.poll(async () => countsOf((await status(f)).clients.ci).tpm?.used).toBe(used)
     expect((await message(ci, { ...MESSAGE, stream: true })).status).toBe(429)
   })
 
@@ -164,17 +156,17 @@ describe('per-client quotas', () => {
     expect((await as(bulk, '/v1/models')).status).toBe(200)
     const s = await status(f)
     expect(s.issues.join('\n')).toContain('"ci:rpm=ten"')
-    expect(s.issues.join('\n')).toContain('ghost is the name of no client token')
+    expect(s.issues.join('\n')).toContain('no client token is named ghost')
     expect(s.clients.ci?.blocked).toContain('rpm=ten')
-    expect(s.clients.ghost?.known).toBe(false)
-    expect(s.clients.bulk?.limits.rpm).toMatchObject({ limit: 5, used: 1 })
+    expect(countsOf(s.clients.ghost).refused?.used).toBe(0)
+    expect(countsOf(s.clients.bulk).rpm).toMatchObject({ limit: 5, used: 1 })
   })
 
   it('refuse every client when an entry names none', async () => {
     const { f, ci, bulk, as } = await quotaFixture('rpm=5,ci:rpm=9')
     expect((await as(ci, '/v1/models')).status).toBe(200)
     expect((await as(bulk, '/v1/models')).status).toBe(503)
-    expect((await status(f)).closed).toContain('naming no client')
+    expect((await status(f)).closed).toContain('entry "rpm=5"')
   })
 
   it('count refusals and requests in the metrics and the status', async () => {
@@ -182,8 +174,8 @@ describe('per-client quotas', () => {
     for (let i = 0; i < 3; i++) await as(ci, '/v1/models')
     const s = await status(f)
     expect(s.engine).toBe('memory')
-    expect(s.clients.ci).toMatchObject({ refused: 2, known: true })
-    expect(s.clients.ci?.limits.rpd).toMatchObject({ limit: 100, used: 1 })
+    expect(countsOf(s.clients.ci).refused?.used).toBe(2)
+    expect(countsOf(s.clients.ci).rpd).toMatchObject({ limit: 100, used: 1 })
     const limited = await m.points('keyline.client.limited')
     expect(
       limited.map((p) => [
