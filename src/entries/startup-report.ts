@@ -70,6 +70,8 @@ be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or
   HOST, PORT                       where to listen (default 127.0.0.1, 8787)
   SHUTDOWN_TIMEOUT_MS              how long SIGTERM/SIGINT drains in-flight requests (default 10000)
   KEYLINE_CLIENT_TOKENS            client bearer tokens, comma-separated (name=token, sha256:<hex>); unset: proxy closed
+  KEYLINE_CLIENT_LIMITS            per-client quotas, comma-separated name:rpm=N[:tpm=N][:rpd=N][:tpd=N]; unset: unlimited
+  KEYLINE_CLIENT_LIMITS_FAIL       open (default: served while the counter store is down) or closed (503)
   ADMIN_TOKEN, ADMIN_TOKEN_NEW     bearer token(s) of /admin/* and the console; unset: admin off
   ANTHROPIC_API_KEY                Anthropic key (alias CLAUDE_API_KEY); ANTHROPIC_API_KEY_NEW stages the next
   ANTHROPIC_BASE_URL               Anthropic upstream (default https://api.anthropic.com)
@@ -78,7 +80,7 @@ be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or
   FYERS_BASE_URL                   Fyers upstream (default https://api-t1.fyers.in)
   FYERS_APP_SECRET, FYERS_PIN      with FYERS_REFRESH_TOKEN: keyline refreshes the access token itself
   FYERS_REDIRECT_URI               https://<keyline>/admin/fyers/callback, for keyline fyers login
-  KEYLINE_REDIS_URL                the store replicas share (vault, refresh lock, reload epoch)
+  KEYLINE_REDIS_URL                the store replicas share (vault, refresh lock, reload epoch, quota counters)
   KEYLINE_VAULT_FILE               else a file for one instance (else memory)
   KEYLINE_VAULT_KEY                Fernet key encrypting the tokens keyline stores (KEYLINE_VAULT_KEY_OLD: earlier ones)
   AWS_REGION, AWS_ENDPOINT_URL     AWS Secrets Manager / SSM region and endpoint override
