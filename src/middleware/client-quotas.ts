@@ -53,8 +53,6 @@ export interface ClientQuotasOptions {
   engine?: CounterEngine
   /** Where the once-a-minute warning of an unavailable counter store goes. @default console.warn */
   warn?: (message: string) => void
-  /** Longest wait for the counter store, in ms. @default 50 */
-  budgetMs?: number
 }
 
 /** One client with a quota in `GET /admin/keys/status`. */
@@ -80,6 +78,9 @@ export interface ClientLimitsStatus {
   readonly closed?: string
   readonly clients: Readonly<Record<string, ClientQuotaStatus>>
 }
+
+/** The longest a request waits for the counter store (ms). */
+const BUDGET_MS = 50
 
 /** The 503 of a request its quota cannot be applied to: refused, never served unlimited. */
 const unavailable = (message: string, headers?: Record<string, string>): KeylineError =>
@@ -109,7 +110,6 @@ export class ClientQuotas {
   readonly #memory = memoryEngine()
   readonly #objects = new WeakMap<LimitsNamespace, CounterEngine>()
   readonly #warn: (message: string) => void
-  readonly #budgetMs: number
   #parsed: [text: string, table: LimitsTable] | undefined
   #warnedAt = -1e15
 
@@ -118,8 +118,6 @@ export class ClientQuotas {
     this.#files = options.files
     this.#given = options.engine
     this.#warn = options.warn ?? console.warn
-    this.#budgetMs = options.budgetMs ?? 50
-    if (!(this.#budgetMs > 0)) throw new TypeError('budgetMs must be a positive number')
   }
 
   /** The quotas `env` configures (parsed once per text), with where they came from. */
@@ -154,7 +152,7 @@ export class ClientQuotas {
     if (now - this.#warnedAt < 60_000) return
     this.#warnedAt = now
     this.#warn(
-      `keyline: client quotas: the ${engine.kind} counter store is unavailable (${error instanceof Error ? error.message : `no answer in ${this.#budgetMs} ms`}); warned once a minute`
+      `keyline: client quotas: the ${engine.kind} counter store is unavailable (${error instanceof Error ? error.message : `no answer in ${BUDGET_MS} ms`}); warned once a minute`
     )
   }
 
@@ -180,7 +178,7 @@ export class ClientQuotas {
       const engine = this.#engineOf(env)
       const now = Date.now()
       const taking = engine.take(client, now)
-      const take = await within(taking, this.#budgetMs)
+      const take = await within(taking, BUDGET_MS)
         // An answer that came in time but waits behind the timer (timers run before I/O) counts.
         .then((found) => found ?? within(taking, 0))
         .catch((error: unknown) => {
@@ -260,7 +258,7 @@ export class ClientQuotas {
           ? usage
           : usage
             ? { counts: [], blocked: usage }
-            : { counts: [], error: `the ${engine.kind} counter store did not answer` }
+            : { counts: [], error: 'no answer from the counter store' }
     }
     return {
       source,

@@ -166,33 +166,21 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
   // Client quotas (GET /admin/keys/status limits): a row per client and limit, a bar of its use.
   function renderQuotas(limits) {
     var box = $('quotas');
-    var names = limits ? Object.keys(limits.clients) : [];
-    box.textContent = '';
-    box.hidden = !names.length && !(limits && limits.issues.length);
-    if (box.hidden) return;
     var rows = [];
-    names.forEach(function (name) {
+    Object.keys(limits ? limits.clients : {}).forEach(function (name) {
       var c = limits.clients[name];
-      var refused = (c.counts.filter(function (k) { return k.kind === 'refused'; })[0] || {}).used;
-      if (c.blocked || c.error) rows.push(el('tr', {}, [el('td', { 'data-label': 'Client', text: name }), el('td', { 'data-label': 'Limit', colspan: 4, text: c.blocked || c.error, className: 'bad' })]));
+      if (!c.counts.length) rows.push([name, c.blocked || c.error, '', '']);
       c.counts.forEach(function (k) {
-        if (k.kind === 'refused') return;
-        var full = k.used >= k.limit;
-        rows.push(el('tr', {}, [
-          el('td', { 'data-label': 'Client', text: name }),
-          el('td', { 'data-label': 'Limit', text: k.kind + '=' + k.limit }),
-          el('td', { 'data-label': 'Used', text: k.used + ', resets ' + when(k.resetAt), className: full ? 'bad' : null }),
-          el('td', { 'data-label': 'Usage' }, [el('meter', { min: 0, max: k.limit, high: k.limit * 0.8, value: Math.min(k.used, k.limit), 'aria-label': name + ' ' + k.kind + ': ' + k.used + ' of ' + k.limit })]),
-          el('td', { 'data-label': 'Refused today', text: refused == null ? '-' : String(refused) }),
-        ]));
+        rows.push([name, k.kind + (k.limit ? '=' + k.limit : ' today'), k.used, k.limit ? el('meter', { max: k.limit, value: k.used, title: k.used + ' / ' + k.limit }) : '']);
       });
     });
-    box.appendChild(el('h3', { text: 'Client quotas (' + limits.engine + ', fail ' + limits.fail + ')' }));
-    box.appendChild(el('table', { id: 'quota-table' }, [
-      el('thead', {}, [el('tr', {}, ['Client', 'Limit', 'Used', 'Usage', 'Refused today'].map(function (t) { return el('th', { scope: 'col', text: t }); }))]),
-      el('tbody', {}, rows),
-    ]));
-    limits.issues.forEach(function (text) { box.appendChild(el('p', { className: 'warn', text: text })); });
+    box.hidden = !rows.length;
+    box.textContent = '';
+    box.appendChild(el('h3', { text: 'Client quotas' + (limits ? ' (' + limits.engine + ')' : '') }));
+    box.appendChild(el('table', {}, [el('tbody', {}, rows.map(function (r) {
+      return el('tr', {}, r.map(function (v, i) { return el('td', { 'data-label': ['Client', 'Limit', 'Used', 'Usage'][i], text: v.nodeType ? null : String(v) }, [v.nodeType && v]); }));
+    }))]));
+    (limits ? limits.issues : []).forEach(function (text) { box.appendChild(el('p', { className: 'warn', text: text })); });
   }
 
   function eventRow(e) {
