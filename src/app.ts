@@ -214,10 +214,14 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   })
   app.use(
     '/v1/*',
-    clientAuth({ env, files: registry, apiKeyHeader: (path) => path !== '/v1/quotes' })
+    clientAuth({
+      env,
+      files: registry,
+      apiKeyHeader: (path) => path !== '/v1/quotes',
+      // A named client's quota, before anything goes upstream.
+      onClient: (c, name) => quotas.check(c, name),
+    })
   )
-  // Every route a client token opens: a named client's quota, before anything goes upstream.
-  app.use(quotas.middleware())
   app.use(secrets({ ...secretsOptions, env, registry, health, fyersTokens }))
   // Fyers first: every other `/v1/*` path is Anthropic's (its passthrough catches the rest).
   app.route('/', fyersRoutes({ deps, env }))

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import {
   CLIENT_TOKENS_VARIABLE,
   MIN_CLIENT_TOKEN_LENGTH,
@@ -219,6 +219,12 @@ export interface ClientAuthOptions {
    * @default none: `_FILE` is not read
    */
   files?: ClientTokensSource
+  /**
+   * Called with each request's client name once the token matched, before the routes run: a
+   * promise it returns is awaited (a client quota refuses by rejecting it, see `ClientQuotas`).
+   * @default none
+   */
+  onClient?: (c: Context, name: string) => Promise<void> | undefined
 }
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i
@@ -237,6 +243,7 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
   const readRequestEnv = options.env ?? readEnv
   const files = options.files
   const apiKeyHeader = options.apiKeyHeader ?? false
+  const { onClient } = options
   let cached: { raw: string; tokens: Promise<ClientTokens> } | undefined
 
   const tokensFor = async (env: EnvRecord): Promise<ClientTokens> => {
@@ -279,7 +286,10 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
         : 'Missing or invalid bearer token: send the client token as Authorization: Bearer <token>'
       throw new KeylineError(401, 'authentication_error', message, { headers: CHALLENGE })
     }
-    c.set('clientName', tokens.names[index] ?? UNNAMED_CLIENT)
+    const name = tokens.names[index] ?? UNNAMED_CLIENT
+    c.set('clientName', name)
+    const gate = onClient?.(c, name)
+    if (gate) await gate
     await next()
   }
 }

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context } from 'hono'
 import { within } from '../bounded-wait.ts'
 import {
   CLIENT_LIMITS_BINDING,
@@ -30,7 +30,7 @@ import {
 } from '../telemetry/record.ts'
 import { type ClientTokensSource, readTokensText } from './client-auth.ts'
 
-/** What {@link ClientQuotas.middleware} puts on `c.var` for a client with a token quota. */
+/** What {@link ClientQuotas.check} puts on `c.var` for a client with a token quota. */
 export interface ClientQuotaVariables {
   /** Charges a call's token usage to the client's quota (the provider call tells it). */
   clientUsage?: (usage: TokenUsage) => void
@@ -78,6 +78,8 @@ export interface ClientLimitsStatus {
   readonly closed?: string
   readonly clients: Readonly<Record<string, ClientQuotaStatus>>
 }
+
+const FILE_VARIABLE = `${CLIENT_LIMITS_VARIABLE}_FILE`
 
 /** The longest a request waits for the counter store (ms). */
 const BUDGET_MS = 50
@@ -156,66 +158,72 @@ export class ClientQuotas {
     )
   }
 
-  /** The middleware: mount it after `clientAuth` on every route a client token opens. */
-  middleware(): MiddlewareHandler {
-    return async (c, next) => {
-      const name = c.get('clientName')
-      if (name === undefined) return next()
-      const env = this.#env(c)
-      const direct = env[CLIENT_LIMITS_VARIABLE]
-      // The common case is one string compare; a file or a store is read through its cache.
-      const table =
-        typeof direct === 'string' ||
-        !(env[`${CLIENT_LIMITS_VARIABLE}_FILE`] || storeReadOf(env, CLIENT_LIMITS_VARIABLE))
-          ? this.#table(direct as string | undefined)
-          : (await this.#read(env))[0]
-      const client = table.clients.get(name)
-      if (!client) {
-        if (table.closed) throw unavailable(table.closed)
-        return next()
-      }
-      if (client.blocked) throw unavailable(client.blocked)
-      const engine = this.#engineOf(env)
-      const now = Date.now()
-      const taking = engine.take(client, now)
-      const take = await within(taking, BUDGET_MS)
-        // An answer that came in time but waits behind the timer (timers run before I/O) counts.
-        .then((found) => found ?? within(taking, 0))
-        .catch((error: unknown) => {
-          this.#unavailable(engine, error)
-          return null
-        })
-      if (!take) {
-        if (take === undefined) this.#unavailable(engine)
-        if (env[CLIENT_LIMITS_FAIL_VARIABLE] === 'closed') {
-          throw unavailable(
-            `Client ${name} has a quota and its counter store is unavailable (${CLIENT_LIMITS_FAIL_VARIABLE} is closed)`,
-            { 'retry-after': '1' }
-          )
-        }
-        return next()
-      }
-      recordClientRequest(name, take.refused)
-      const shown = shownCount(take)
-      const windowS = LIMIT_KINDS[shown.kind as LimitKind]
-      const reset = String(Math.min(windowS, Math.max(1, Math.ceil((shown.resetAt - now) / 1000))))
-      const headers: Record<string, string> = {
-        'keyline-ratelimit-limit': String(shown.limit),
-        'keyline-ratelimit-remaining': String(Math.max(0, shown.limit - shown.used)),
-        'keyline-ratelimit-reset': reset,
-      }
-      if (take.refused) {
-        throw new KeylineError(
-          429,
-          'rate_limit_error',
-          `Client ${name} reached its quota ${shown.kind}=${shown.limit} (${shown.kind[0] === 'r' ? 'requests' : 'tokens'} per ${windowS > 60 ? 'day' : 'minute'}): retry after ${reset} s`,
-          { headers: { ...headers, 'retry-after': reset } }
+  /**
+   * Applies `name`'s quota to a request, before anything goes upstream: `undefined` at once for
+   * a client without limits (no promise, nothing allocated), else a promise that rejects with
+   * the 429 (or 503) or resolves once the request is counted. `clientAuth` calls it
+   * (`onClient`) as soon as it knows the client.
+   */
+  check(c: Context, name: string): Promise<void> | undefined {
+    const env = this.#env(c)
+    const direct = env[CLIENT_LIMITS_VARIABLE]
+    // The common case is one string compare; a file or a store is read through its cache.
+    if (
+      typeof direct !== 'string' &&
+      (env[FILE_VARIABLE] || storeReadOf(env, CLIENT_LIMITS_VARIABLE))
+    ) {
+      return this.#read(env).then(([table]) => this.#apply(c, env, name, table))
+    }
+    const table = this.#table(direct as string | undefined)
+    return table.clients.has(name) || table.closed ? this.#apply(c, env, name, table) : undefined
+  }
+
+  async #apply(c: Context, env: EnvRecord, name: string, table: LimitsTable): Promise<void> {
+    const client = table.clients.get(name)
+    if (!client) {
+      if (table.closed) throw unavailable(table.closed)
+      return
+    }
+    if (client.blocked) throw unavailable(client.blocked)
+    const engine = this.#engineOf(env)
+    const now = Date.now()
+    const taking = engine.take(client, now)
+    const take = await within(taking, BUDGET_MS)
+      // An answer that came in time but waits behind the timer (timers run before I/O) counts.
+      .then((found) => found ?? within(taking, 0))
+      .catch((error: unknown) => {
+        this.#unavailable(engine, error)
+        return null
+      })
+    if (!take) {
+      if (take === undefined) this.#unavailable(engine)
+      if (env[CLIENT_LIMITS_FAIL_VARIABLE] === 'closed') {
+        throw unavailable(
+          `Client ${name} has a quota and its counter store is unavailable (${CLIENT_LIMITS_FAIL_VARIABLE} is closed)`,
+          { 'retry-after': '1' }
         )
       }
-      for (const header in headers) c.header(header, headers[header])
-      if (client.tokens) c.set('clientUsage', (usage) => this.#charge(c, engine, client, usage))
-      await next()
+      return
     }
+    recordClientRequest(name, take.refused)
+    const shown = shownCount(take)
+    const windowS = LIMIT_KINDS[shown.kind as LimitKind]
+    const reset = String(Math.min(windowS, Math.max(1, Math.ceil((shown.resetAt - now) / 1000))))
+    const headers: Record<string, string> = {
+      'keyline-ratelimit-limit': String(shown.limit),
+      'keyline-ratelimit-remaining': String(Math.max(0, shown.limit - shown.used)),
+      'keyline-ratelimit-reset': reset,
+    }
+    if (take.refused) {
+      throw new KeylineError(
+        429,
+        'rate_limit_error',
+        `Client ${name} reached its quota ${shown.kind}=${shown.limit} (${shown.kind[0] === 'r' ? 'requests' : 'tokens'} per ${windowS > 60 ? 'day' : 'minute'}): retry after ${reset} s`,
+        { headers: { ...headers, 'retry-after': reset } }
+      )
+    }
+    for (const header in headers) c.header(header, headers[header])
+    if (client.tokens) c.set('clientUsage', (usage) => this.#charge(c, engine, client, usage))
   }
 
   #charge(
