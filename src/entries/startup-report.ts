@@ -1,8 +1,9 @@
 import { adminTokens } from '../admin/admin-auth.ts'
-import { CLIENT_TOKENS_VARIABLE } from '../catalog/keyline.ts'
+import { CLIENT_LIMITS_VARIABLE, CLIENT_TOKENS_VARIABLE } from '../catalog/keyline.ts'
 import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import type { EnvRecord } from '../env.ts'
 import { clientTokensStatus } from '../middleware/client-auth.ts'
+import { ClientQuotas } from '../middleware/client-quotas.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import type { SharedStore } from '../store/shared-store.ts'
 
@@ -19,7 +20,8 @@ const QUIET_REASONS = new Set(['missing', 'empty'])
 /**
  * What the Node and Deno entries log at start, besides the URL: one `warn` line for every
  * configuration problem worth acting on (a secure store that gave no usable value, a
- * placeholder, an alias conflict, an unreadable `_FILE`, malformed client tokens), each with
+ * placeholder, an alias conflict, an unreadable `_FILE`, malformed client tokens or client
+ * limits, a limit for a name no token has), each with
  * the variable and the reason, never a value. Reads every store once (a value keyline fetches
  * on first use anyway), so a mistake shows at start rather than as a 401 or 503 later.
  */
@@ -57,6 +59,16 @@ export const startupWarnings = async (
           : 'KEYLINE_CLIENT_TOKENS has an entry that is neither a token of 16+ characters nor sha256:<64 hex digits>: the proxy is closed'),
       variable: 'KEYLINE_CLIENT_TOKENS',
       reason: clients.problem,
+    })
+  }
+  // Malformed quota entries (those clients are refused) and quotas for names no token has.
+  const quotas = await new ClientQuotas({ files: registry }).status(laid, clients.names)
+  for (const issue of quotas.issues) {
+    lines.push({
+      level: 'warn',
+      msg: issue,
+      variable: CLIENT_LIMITS_VARIABLE,
+      reason: 'client_limits',
     })
   }
   return lines

@@ -54,6 +54,15 @@ describeRuntimes(
       expect(free.headers.get('keyline-ratelimit-limit')).toBeNull()
     })
 
+    it.skipIf(ctx.runtime === 'workerd')(
+      'warn at start of a quota for a name no client token has',
+      async () => {
+        await expect
+          .poll(() => ctx.server.output())
+          .toContain('KEYLINE_CLIENT_LIMITS: no client token is named ghost')
+      }
+    )
+
     it('show the engine and the counts in the admin status', async () => {
       const answer = await ctx.fetch('/admin/keys/status', {
         headers: { authorization: `Bearer ${ADMIN}` },
@@ -71,7 +80,7 @@ describeRuntimes(
   {
     bindings: () => ({
       KEYLINE_CLIENT_TOKENS: `ci=${CI},free=${FREE}`,
-      KEYLINE_CLIENT_LIMITS: 'ci:rpm=8',
+      KEYLINE_CLIENT_LIMITS: 'ci:rpm=8,ghost:rpm=1',
       ADMIN_TOKEN: ADMIN,
       ANTHROPIC_API_KEY: keys.anthropic.apiKey,
       ANTHROPIC_BASE_URL: stub.url,
