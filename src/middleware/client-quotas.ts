@@ -143,7 +143,10 @@ export class ClientQuotas {
     const binding = env[CLIENT_LIMITS_BINDING] as LimitsNamespace | undefined
     if (this.#given || typeof binding?.idFromName !== 'function') return this.#given ?? this.#memory
     let engine = this.#objects.get(binding)
-    if (!engine) this.#objects.set(binding, (engine = durableEngine(binding)))
+    if (!engine) {
+      engine = durableEngine(binding)
+      this.#objects.set(binding, engine)
+    }
     return engine
   }
 

@@ -19,7 +19,10 @@ export const memoryEngine = (counters: Map<string, Counter> = new Map()): Counte
     const key = `${client.name}:${limit.kind}`
     const w = windowIndex(limit, now)
     let found = counters.get(key)
-    if (found?.w !== w) counters.set(key, (found = { w, n: 0 }))
+    if (found?.w !== w) {
+      found = { w, n: 0 }
+      counters.set(key, found)
+    }
     return found
   }
   const usage = async (client: ClientLimits, now: number) => ({
