@@ -8,12 +8,14 @@ import { honoApp } from './hono-app.ts'
 import { accessLog } from './log/access-log.ts'
 import { createLogger, type LoggerOptions } from './log/logger.ts'
 import { clientAuth } from './middleware/client-auth.ts'
+import { ClientQuotas } from './middleware/client-quotas.ts'
 import { errorResponse, onError, useAnthropicErrorShape } from './middleware/on-error.ts'
 import { type RedactionVariables, redaction } from './middleware/redaction.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
 import { storeAwareEnv, storeEnvironment } from './middleware/store-environment.ts'
 import type { CallDeps } from './providers/call.ts'
 import { FyersTokens } from './providers/fyers/tokens.ts'
+import type { CounterEngine } from './quota/limits.ts'
 import { DEFAULT_EPOCH_KEY } from './rotation/epoch-record.ts'
 import { NextSecretValidator } from './rotation/next-validator.ts'
 import { publishEpoch, reloadEpoch } from './rotation/reload-epoch.ts'
@@ -64,6 +66,12 @@ export interface AppOptions extends Omit<SecretsOptions, 'registry'> {
    * @default the `KEYLINE_KV` binding on Workers, when bound; else none (this instance only)
    */
   store?: SharedStore
+  /**
+   * Where the per-client quota counters (`KEYLINE_CLIENT_LIMITS`) live. The Node and Deno
+   * entries pass Redis with `KEYLINE_REDIS_URL`.
+   * @default the `KEYLINE_LIMITS` Durable Object namespace on Workers, when bound; else memory
+   */
+  limits?: CounterEngine
 }
 
 /** The Hono environment of a keyline app. */
@@ -90,6 +98,7 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
     reloadCheckMs,
     logSink,
     store,
+    limits,
     ...secretsOptions
   } = options
   if (given && readFile !== undefined) {
@@ -152,6 +161,12 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
         detail: `${failover.credential} from: ${failover.from}, to: ${failover.to}`,
       }),
   }
+  const quotas = new ClientQuotas({
+    env,
+    files: registry,
+    engine: limits,
+    warn: (message) => auditLogger.warn(message),
+  })
   const app = honoApp<KeylineEnv>()
   const validator = new NextSecretValidator({ fetch: options.fetch })
   app.use(otelFlush())
@@ -188,6 +203,7 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
       store,
       fyersTokens,
       events,
+      quotas,
     })
   )
   // Anthropic's routes answer Anthropic-shaped errors, and take the client token as `x-api-key`
@@ -198,7 +214,13 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   })
   app.use(
     '/v1/*',
-    clientAuth({ env, files: registry, apiKeyHeader: (path) => path !== '/v1/quotes' })
+    clientAuth({
+      env,
+      files: registry,
+      apiKeyHeader: (path) => path !== '/v1/quotes',
+      // A named client's quota, before anything goes upstream.
+      onClient: (c, name) => quotas.check(c, name),
+    })
   )
   // The Fyers SDK sends its access token as `Authorization: <app id>:<token>`.
   app.use('/fyers/*', clientAuth({ env, files: registry, appIdForm: true }))

@@ -30,6 +30,7 @@ const L = {
   fyersCode: prometheusLabelName(ATTR.fyersErrorCode),
   outcome: prometheusLabelName(ATTR.outcome),
   store: prometheusLabelName(ATTR.store),
+  client: prometheusLabelName(ATTR.clientName),
 } as const
 
 const minutes = (duration: Parameters<typeof durationSeconds>[0]): number =>
@@ -426,6 +427,63 @@ export const alertSpecs = (T: AlertThresholds = ALERT_THRESHOLDS): AlertSpec[] =
       }),
       { [L.operation]: 'quotes' }
     ),
+  },
+  {
+    name: 'KeylineClientQuotaExhausted',
+    uid: 'keyline-client-quota-exhausted',
+    group: 'keyline-clients',
+    title: 'Client refused by its quota for 5 minutes',
+    query: `sum by (${L.client}) (increase(${PROM.clientLimited}[${T.clientLimitedWindow}]))`,
+    comparison: '>',
+    threshold: 0,
+    for: T.clientLimitedFor,
+    severity: 'warning',
+    noDataState: 'OK',
+    summary: `keyline client {{ $labels.${L.client} }} has been refused by its quota for ${T.clientLimitedFor}`,
+    description: `Requests of client {{ $labels.${L.client} }} have been answered 429 by its quota (KEYLINE_CLIENT_LIMITS) in every ${T.clientLimitedWindow} for ${T.clientLimitedFor} running: it is stuck at its limit, not bursting.`,
+    runbook:
+      'Open GET /admin/keys/status (or the console): limits.clients.<name>.counts shows which limit is used up and when its window resets. Either the client misbehaves (a retry loop, a runaway job: find it by its client name in the access log) or its quota is too small for its work: raise it in KEYLINE_CLIENT_LIMITS (or its _FILE / store) and POST /admin/keys/reload.',
+    scenarios: ((): TestScenario[] => {
+      const hold = minutes(T.clientLimitedFor)
+      const series = (values: number[]) => [
+        {
+          series: selector(PROM.clientLimited, {
+            [L.client]: 'ci',
+            keyline_limit: 'rpm',
+            instance: 'keyline-1',
+          }),
+          values,
+        },
+      ]
+      const start = 3
+      const stop = start + hold + 6
+      return [
+        {
+          title: `refused every minute: pending at ${start}m, firing after ${T.clientLimitedFor}, resolved once refusals stop`,
+          series: series([
+            ...range(start, () => 0),
+            ...range(stop - start, (i) => i + 1),
+            ...range(minutes(T.clientLimitedWindow) + 5, () => stop - start),
+          ]),
+          expect: [
+            { atMinute: start - 1, firing: [] },
+            { atMinute: start + hold - 1, firing: [] },
+            { atMinute: start + hold, firing: [{ [L.client]: 'ci' }] },
+            { atMinute: stop - 1, firing: [{ [L.client]: 'ci' }] },
+            { atMinute: stop + minutes(T.clientLimitedWindow) + 1, firing: [] },
+          ],
+        },
+        {
+          title: `refused for ${hold - 2} minutes only (a burst): never fires`,
+          series: series([
+            ...range(start, () => 0),
+            ...range(hold - 2, (i) => i + 1),
+            ...range(hold + 5, () => hold - 2),
+          ]),
+          expect: range(2 * hold + 3, (i) => ({ atMinute: i, firing: [] })),
+        },
+      ]
+    })(),
   },
   {
     name: 'KeylineSecretsReloadFailing',

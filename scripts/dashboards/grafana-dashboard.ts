@@ -99,6 +99,54 @@ const rows: ReadonlyArray<{ title: string; panels: readonly PanelSpec[] }> = [
     ],
   },
   {
+    title: 'Client quotas',
+    panels: [
+      {
+        title: 'Requests and refusals of limited clients',
+        description:
+          'keyline.client.requests and keyline.client.limited (by limit) per second, per client with a quota (KEYLINE_CLIENT_LIMITS).',
+        type: 'timeseries',
+        unit: 'reqps',
+        targets: [
+          {
+            expr: `sum by (${l(ATTR.clientName)}) (rate(${PROM.clientRequests}[${RATE}]))`,
+            legend: `{{${l(ATTR.clientName)}}} requests`,
+          },
+          {
+            expr: `sum by (${l(ATTR.clientName)}, ${l(ATTR.limit)}) (rate(${PROM.clientLimited}[${RATE}]))`,
+            legend: `{{${l(ATTR.clientName)}}} refused ({{${l(ATTR.limit)}}})`,
+          },
+        ],
+      },
+      {
+        title: 'Tokens charged per client',
+        description:
+          'keyline.client.tokens per second: input + output tokens charged to token quotas.',
+        type: 'timeseries',
+        unit: 'short',
+        targets: [
+          {
+            expr: `sum by (${l(ATTR.clientName)}) (rate(${PROM.clientTokens}[${RATE}]))`,
+            legend: `{{${l(ATTR.clientName)}}}`,
+          },
+        ],
+      },
+      {
+        title: 'Quota store unavailable',
+        description:
+          'keyline.client.limits.unavailable: quota checks the counter store (Redis, the Durable Object) did not answer within 50 ms.',
+        type: 'timeseries',
+        unit: 'reqps',
+        targets: [
+          {
+            expr: `sum(rate(${PROM.clientLimitsUnavailable}[${RATE}]))`,
+            legend: 'unanswered checks',
+          },
+        ],
+      },
+    ],
+  },
+  {
     title: 'Fyers',
     panels: [
       {

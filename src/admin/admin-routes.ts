@@ -7,6 +7,7 @@ import { KeylineError } from '../errors/keyline-error.ts'
 import { honoApp } from '../hono-app.ts'
 import { type AdminLogger, consoleJsonLogger } from '../log/sink.ts'
 import { clientTokensStatus } from '../middleware/client-auth.ts'
+import type { ClientQuotas } from '../middleware/client-quotas.ts'
 import { redactorOf } from '../middleware/redaction.ts'
 import type { FyersTokens } from '../providers/fyers/tokens.ts'
 import {
@@ -75,6 +76,8 @@ export interface AdminOptions extends AdminAuthOptions {
    * @default a new log in this instance's memory
    */
   events?: RotationEvents
+  /** The per-client quotas: their usage is part of the status. @default none shown */
+  quotas?: ClientQuotas
 }
 
 /** The Hono environment of the admin routes. */
@@ -163,6 +166,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
         fyersTokens && { fyers: fyersTokens.status(env, snapshot.fyers) }
       ),
       clients,
+      ...(options.quotas && { limits: await options.quotas.status(env, clients.names) }),
     })
   }
 

@@ -1,5 +1,4 @@
 import type { Context, Hono } from 'hono'
-import { html } from 'hono/html'
 import type { EnvReader } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
 import { honoApp } from '../hono-app.ts'
@@ -32,12 +31,16 @@ const PAGE_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 }
 
+/** Text as HTML: `&`, `<`, `>`, `"` and `'` as character references. */
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
+
 /** The sign-in result page, under the console's CSP and security headers. */
 const page = (c: Context, status: 200 | 400 | 409 | 502, title: string, text: string) =>
   c.html(
-    html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head>
-<body><main><h1>${title}</h1><p>${text}</p></main></body></html>`,
+    `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>
+<body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></main></body></html>`,
     status,
     PAGE_HEADERS
   )

@@ -1,6 +1,7 @@
 import type { SecretIssue, SecretIssueReason } from '../catalog/definitions.ts'
 import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
 import type { ClientTokensStatus } from '../middleware/client-auth.ts'
+import type { ClientLimitsStatus } from '../middleware/client-quotas.ts'
 import type { FyersTokenStatus } from '../providers/fyers/tokens.ts'
 import type { NextValidity, NextValidityState } from '../rotation/next-validator.ts'
 import { rotatingCredential } from '../rotation/rotating-credential.ts'
@@ -66,6 +67,8 @@ export interface KeyStatus {
   readonly stores: readonly StoreSourceStatus[]
   /** The client tokens of the proxy: names and counts, never a token. */
   readonly clients?: ClientTokensStatus
+  /** The per-client quotas: each client's limits, its current windows and refusals. */
+  readonly limits?: ClientLimitsStatus
 }
 
 const iso = (ms: number | undefined): string | null =>

@@ -39,10 +39,38 @@ export const UNNAMED_CLIENT = 'unnamed'
 /** What a client token's name may be: a letter, then letters, digits, `.`, `_` or `-`. */
 export const CLIENT_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/
 
+/**
+ * Per-client quotas (`name:rpm=N[:tpm=N][:rpd=N][:tpd=N]`, comma-separated): no secret, but read
+ * like the token list (the variable, its `_FILE`, a secure store), so both can live together.
+ */
+export const clientLimitsDefinition = {
+  env: ['KEYLINE_CLIENT_LIMITS'],
+  label: 'client limits',
+} as const satisfies CredentialDefinition
+
+/** The variable of the per-client quotas. */
+export const CLIENT_LIMITS_VARIABLE = clientLimitsDefinition.env[0]
+
+/** `open` (the default: a request is served while the counter store fails) or `closed` (503). */
+export const CLIENT_LIMITS_FAIL_VARIABLE = 'KEYLINE_CLIENT_LIMITS_FAIL'
+
+/** The Durable Object namespace binding that holds the quota counters on Workers. */
+export const CLIENT_LIMITS_BINDING = 'KEYLINE_LIMITS'
+
+/**
+ * The limits a client may have and their windows in seconds, each window fixed and aligned to
+ * the UTC minute or day: requests (`rpm`, `rpd`: the `r` ones) and tokens, input + output as the
+ * upstream's `usage` reports them (`tpm`, `tpd`).
+ */
+export const LIMIT_KINDS = { rpm: 60, tpm: 60, rpd: 86_400, tpd: 86_400 } as const
+/** One of {@link LIMIT_KINDS}. */
+export type LimitKind = keyof typeof LIMIT_KINDS
+
 /** keyline's own credentials that may come from a secure store, beside the providers'. */
 export const keylineCredentials = {
   adminToken: adminTokenDefinition,
   clientTokens: clientTokensDefinition,
+  clientLimits: clientLimitsDefinition,
 } as const satisfies Record<string, CredentialDefinition>
 
 /** The stores keyline reads secrets from, as the status and the metrics name them. */

@@ -7,10 +7,11 @@
 import type { Context } from 'hono'
 import { clientAddressFromSocket } from '../admin/client-address.ts'
 import { type AppOptions, createApp, type KeylineApp } from '../app.ts'
+import { within } from '../bounded-wait.ts'
 import { type EnvRecord, fixedEnv } from '../env.ts'
 import type { FileReader } from '../secrets/read-value.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
-import { sharedStoreFromEnv } from '../store/server-store.ts'
+import { REDIS_URL_VARIABLE, sharedStoreFromEnv } from '../store/server-store.ts'
 import type { SharedStore } from '../store/shared-store.ts'
 import { awsCredentialChain } from './aws-credentials.ts'
 import { type ListenOptions, listenOptions } from './listen-options.ts'
@@ -59,6 +60,14 @@ export const wireServer = async (
   // Redis (KEYLINE_REDIS_URL), a file (KEYLINE_VAULT_FILE) or memory: vault, lock, reload epoch.
   const ownStore = options.store ? undefined : await sharedStoreFromEnv(env)
   const store = (options.store ?? ownStore) as SharedStore
+  // Client quotas count in the same Redis, on a connection that never waits (else: memory).
+  const redisUrl = env[REDIS_URL_VARIABLE]
+  const ownLimits =
+    options.limits || typeof redisUrl !== 'string' || redisUrl.trim() === ''
+      ? undefined
+      : (await import('../quota/redis-engine.ts')).redisEngine(redisUrl.trim())
+  // The first requests find the connection up; a Redis that is down delays the start 1 s at most.
+  if (ownLimits) await within(ownLimits.ready(), 1_000)
   const app = createApp({
     runtime: runtime.name,
     // Read once: a variable changed after start is not seen (as `HOST` and `PORT` are not).
@@ -67,6 +76,7 @@ export const wireServer = async (
     admin: { clientAddress: clientAddressFromSocket(env, runtime.getConnInfo), ...options.admin },
     registry,
     store,
+    limits: options.limits ?? ownLimits,
   })
   const stopRefreshTimer = app.fyersTokens.startTimer(runtime.env)
   return {
@@ -76,7 +86,10 @@ export const wireServer = async (
     store,
     release: async () => {
       stopRefreshTimer()
-      await ownStore?.close().catch(() => undefined)
+      await Promise.all([
+        ownStore?.close().catch(() => undefined),
+        ownLimits?.close().catch(() => undefined),
+      ])
     },
   }
 }

@@ -1,8 +1,9 @@
 import { adminTokens } from '../admin/admin-auth.ts'
-import { CLIENT_TOKENS_VARIABLE } from '../catalog/keyline.ts'
+import { CLIENT_LIMITS_VARIABLE, CLIENT_TOKENS_VARIABLE } from '../catalog/keyline.ts'
 import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import type { EnvRecord } from '../env.ts'
 import { clientTokensStatus } from '../middleware/client-auth.ts'
+import { ClientQuotas } from '../middleware/client-quotas.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import type { SharedStore } from '../store/shared-store.ts'
 import {
@@ -24,8 +25,8 @@ const QUIET_REASONS = new Set(['missing', 'empty'])
 /**
  * What the Node and Deno entries log at start, besides the URL: one `warn` line for every
  * configuration problem worth acting on (a secure store that gave no usable value, a
- * placeholder, an alias conflict, an unreadable `_FILE`, malformed client tokens, an upload cap
- * that is not a number), each with
+ * placeholder, an alias conflict, an unreadable `_FILE`, malformed client tokens or client
+ * limits, a limit for a name no token has, an upload cap that is not a number), each with
  * the variable and the reason, never a value. Reads every store once (a value keyline fetches
  * on first use anyway), so a mistake shows at start rather than as a 401 or 503 later.
  */
@@ -73,6 +74,16 @@ export const startupWarnings = async (
       reason: clients.problem,
     })
   }
+  // Malformed quota entries (those clients are refused) and quotas for names no token has.
+  const quotas = await new ClientQuotas({ files: registry }).status(laid, clients.names)
+  for (const issue of quotas.issues) {
+    lines.push({
+      level: 'warn',
+      msg: issue,
+      variable: CLIENT_LIMITS_VARIABLE,
+      reason: 'client_limits',
+    })
+  }
   return lines
 }
 
@@ -84,6 +95,8 @@ be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or
   HOST, PORT                       where to listen (default 127.0.0.1, 8787)
   SHUTDOWN_TIMEOUT_MS              how long SIGTERM/SIGINT drains in-flight requests (default 10000)
   KEYLINE_CLIENT_TOKENS            client bearer tokens, comma-separated (name=token, sha256:<hex>); unset: proxy closed
+  KEYLINE_CLIENT_LIMITS            per-client quotas, comma-separated name:rpm=N[:tpm=N][:rpd=N][:tpd=N]; unset: unlimited
+  KEYLINE_CLIENT_LIMITS_FAIL       open (default: served while the counter store is down) or closed (503)
   ADMIN_TOKEN, ADMIN_TOKEN_NEW     bearer token(s) of /admin/* and the console; unset: admin off
   ANTHROPIC_API_KEY                Anthropic key (alias CLAUDE_API_KEY); ANTHROPIC_API_KEY_NEW stages the next
   ANTHROPIC_BASE_URL               Anthropic upstream (default https://api.anthropic.com)
@@ -94,7 +107,7 @@ be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or
   FYERS_REDIRECT_URI               https://<keyline>/admin/fyers/callback, for keyline fyers login
   KEYLINE_FYERS_TRADING            on: /fyers/* and c.var.fyers may place, modify, cancel orders (default: read only)
   KEYLINE_FYERS_TRADING_CLIENTS    with it: only these client token names may trade (comma-separated)
-  KEYLINE_REDIS_URL                the store replicas share (vault, refresh lock, reload epoch)
+  KEYLINE_REDIS_URL                the store replicas share (vault, refresh lock, reload epoch, quota counters)
   KEYLINE_VAULT_FILE               else a file for one instance (else memory)
   KEYLINE_VAULT_KEY                Fernet key encrypting the tokens keyline stores (KEYLINE_VAULT_KEY_OLD: earlier ones)
   AWS_REGION, AWS_ENDPOINT_URL     AWS Secrets Manager / SSM region and endpoint override

@@ -13,6 +13,9 @@ interface ScheduledController {
   readonly cron: string
 }
 
+/** The Durable Object of one client's quota counters (the `KEYLINE_LIMITS` binding). */
+export { ClientLimitsObject as ClientLimits } from '../quota/durable-engine.ts'
+
 const registry = new SecretRegistry()
 const app = createApp({ registry, runtime: 'workerd' })
 

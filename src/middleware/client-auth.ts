@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import {
   CLIENT_TOKENS_VARIABLE,
   MIN_CLIENT_TOKEN_LENGTH,
@@ -120,7 +120,12 @@ export interface ClientTokensSource {
   readCachedFile?(path: string): Promise<string> | undefined
 }
 
-const readTokensText = async (
+/**
+ * The text of a list `env` configures: `variable` itself (laid over by a secure store), else the
+ * file its `_FILE` names; where it came from, or why there is none. The client tokens and the
+ * client limits are read alike.
+ */
+export const readTokensText = async (
   env: EnvRecord,
   variable: string,
   files: ClientTokensSource | undefined
@@ -220,6 +225,12 @@ export interface ClientAuthOptions {
    * @default none: `_FILE` is not read
    */
   files?: ClientTokensSource
+  /**
+   * Called with each request's client name once the token matched, before the routes run: a
+   * promise it returns is awaited (a client quota refuses by rejecting it, see `ClientQuotas`).
+   * @default none
+   */
+  onClient?: (c: Context, name: string) => Promise<void> | undefined
 }
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i
@@ -240,6 +251,7 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
   const files = options.files
   const apiKeyHeader = options.apiKeyHeader ?? false
   const appIdForm = options.appIdForm ?? false
+  const { onClient } = options
   let cached: { raw: string; tokens: Promise<ClientTokens> } | undefined
 
   const tokensFor = async (env: EnvRecord): Promise<ClientTokens> => {
@@ -283,7 +295,10 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
         : 'Missing or invalid bearer token: send the client token as Authorization: Bearer <token>'
       throw new KeylineError(401, 'authentication_error', message, { headers: CHALLENGE })
     }
-    c.set('clientName', tokens.names[index] ?? UNNAMED_CLIENT)
+    const name = tokens.names[index] ?? UNNAMED_CLIENT
+    c.set('clientName', name)
+    const gate = onClient?.(c, name)
+    if (gate) await gate
     await next()
   }
 }

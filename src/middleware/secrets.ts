@@ -146,6 +146,7 @@ export const callScope = (c: Context, env: EnvReader): CallScope => ({
   signal: c.req.raw.signal,
   // `c.get`, not `c.var`: Hono's `c.var` copies every variable into a new object per read.
   client: c.get('clientName'),
+  onUsage: c.get('clientUsage'),
 })
 
 /**

@@ -1,4 +1,4 @@
-import type { CallEnd, FailureFacts } from '../catalog/outcomes.ts'
+import type { CallEnd, FailureFacts, TokenUsage } from '../catalog/outcomes.ts'
 import type { EnvRecord } from '../env.ts'
 import type { Redactor } from '../redact/redactor.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
@@ -52,6 +52,8 @@ export interface CallScope {
   readonly signal?: AbortSignal
   /** The name of the client token the request came with, when it came through `clientAuth`. */
   readonly client?: string
+  /** Told the token usage of each successful call (a client's token quota). @default none */
+  readonly onUsage?: (usage: TokenUsage) => void
 }
 
 /** What {@link withFailover} returns: the outcome and which slot's secret produced it. */

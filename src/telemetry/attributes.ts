@@ -21,7 +21,14 @@ import {
   FYERS_OPERATIONS,
   type FyersErrorType,
 } from '../catalog/fyers.ts'
-import { CLIENT_NAME, STORE_KINDS, type StoreKind, UNNAMED_CLIENT } from '../catalog/keyline.ts'
+import {
+  CLIENT_NAME,
+  LIMIT_KINDS,
+  type LimitKind,
+  STORE_KINDS,
+  type StoreKind,
+  UNNAMED_CLIENT,
+} from '../catalog/keyline.ts'
 import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
 
 // The provider facts the metrics are bounded by, re-exported for the telemetry API.
@@ -61,6 +68,7 @@ export const ATTR = {
   store: 'keyline.store',
   outcome: 'outcome',
   clientName: 'keyline.client.name',
+  limit: 'keyline.limit',
 } as const
 
 /** An attribute key of a keyline metric. */
@@ -143,6 +151,10 @@ export const normaliseFyersOperation: (value: unknown) => string = oneOf(FYERS_O
 /** A known reload outcome or `_OTHER`. */
 export const normaliseReloadOutcome: (value: unknown) => ReloadOutcome | typeof OTHER =
   oneOf(RELOAD_OUTCOMES)
+/** The quota limits (`rpm`, `tpm`, `rpd`, `tpd`). */
+export const LIMITS = Object.keys(LIMIT_KINDS) as LimitKind[]
+/** A known quota limit or `_OTHER`. */
+export const normaliseLimit: (value: unknown) => LimitKind | typeof OTHER = oneOf(LIMITS)
 /** A known store or `_OTHER`. */
 export const normaliseStoreKind: (value: unknown) => StoreKind | typeof OTHER = oneOf(STORE_KINDS)
 /** A known store fetch outcome or `_OTHER`. */

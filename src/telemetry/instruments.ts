@@ -54,6 +54,10 @@ export interface KeylineInstruments {
   readonly secretsReloads: Counter
   readonly storeFetches: Counter
   readonly fyersTokenRefreshes: Counter
+  readonly clientRequests: Counter
+  readonly clientTokens: Counter
+  readonly clientLimited: Counter
+  readonly clientLimitsUnavailable: Counter
   readonly aiOperationDuration: Histogram
   readonly aiTokenUsage: Histogram
   readonly fyersHttpDuration: Histogram
@@ -121,6 +125,7 @@ const initialiseSeries = (instruments: KeylineInstruments): void => {
     })
   }
   instruments.fyersQuoteFailures.add(0, quotes)
+  instruments.clientLimitsUnavailable.add(0)
 }
 
 const createInstruments = (meter: Meter): KeylineInstruments => {
@@ -133,6 +138,10 @@ const createInstruments = (meter: Meter): KeylineInstruments => {
     secretsReloads: counter(meter, METRICS.secretsReloads),
     storeFetches: counter(meter, METRICS.storeFetches),
     fyersTokenRefreshes: counter(meter, METRICS.fyersTokenRefreshes),
+    clientRequests: counter(meter, METRICS.clientRequests),
+    clientTokens: counter(meter, METRICS.clientTokens),
+    clientLimited: counter(meter, METRICS.clientLimited),
+    clientLimitsUnavailable: counter(meter, METRICS.clientLimitsUnavailable),
     aiOperationDuration: histogram(meter, METRICS.aiOperationDuration),
     aiTokenUsage: histogram(meter, METRICS.aiTokenUsage),
     fyersHttpDuration: histogram(meter, METRICS.fyersHttpDuration),

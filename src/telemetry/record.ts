@@ -14,6 +14,7 @@ import {
   normaliseFyersHost,
   normaliseFyersOperation,
   normaliseHttpStatus,
+  normaliseLimit,
   normaliseModel,
   normaliseProvider,
   normaliseRefreshOutcome,
@@ -187,6 +188,41 @@ export const recordFyersQuote = (call: FyersQuoteCall): void => {
     if (!isClientErrorType(errorType)) telemetryState.streaks.failure(PROVIDER_FYERS, operation)
   }
   if (isMeasurement(call.durationS)) m.fyersHttpDuration.record(call.durationS, http)
+}
+
+const clientSets = new Map<string, Attributes>()
+/** `{keyline.client.name}` of a client, built once per name (bounded, started afresh when full). */
+const clientSet = (client: string): Attributes => {
+  let found = clientSets.get(client)
+  if (!found) {
+    if (clientSets.size >= AI_SETS_LIMIT) clientSets.clear()
+    found = { [ATTR.clientName]: normaliseClientName(client) }
+    clientSets.set(client, found)
+  }
+  return found
+}
+
+/**
+ * Records one request of a client with a quota (`keyline.client.requests`) and, when a limit
+ * refused it, `keyline.client.limited` with that limit.
+ */
+export const recordClientRequest = (client: string, refusedBy?: string): void => {
+  const m = getInstruments()
+  const attributes = clientSet(client)
+  m.clientRequests.add(1, attributes)
+  if (refusedBy !== undefined) {
+    m.clientLimited.add(1, { ...attributes, [ATTR.limit]: normaliseLimit(refusedBy) })
+  }
+}
+
+/** Records tokens charged to a client's token quota (`keyline.client.tokens`). */
+export const recordClientTokens = (client: string, tokens: number): void => {
+  if (isMeasurement(tokens)) getInstruments().clientTokens.add(tokens, clientSet(client))
+}
+
+/** Records a request the quota counter store did not answer in time (`keyline.client.limits.unavailable`). */
+export const recordClientLimitsUnavailable = (): void => {
+  getInstruments().clientLimitsUnavailable.add(1)
 }
 
 /** Records that a provider switched to its next credential (`keyline.key.failovers`). */

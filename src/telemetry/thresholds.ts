@@ -65,6 +65,16 @@ export const ALERT_THRESHOLDS = {
    * @default 172800
    */
   refreshTokenRemainingS: 172_800,
+  /**
+   * Window in which any refusal of a client by its quota (`keyline.client.limited`) counts.
+   * @default '2m'
+   */
+  clientLimitedWindow: '2m',
+  /**
+   * How long a client must go on being refused before alerting: a client stuck at its quota.
+   * @default '5m'
+   */
+  clientLimitedFor: '5m',
 } as const satisfies Record<string, number | PromDuration>
 
 /** Duration in seconds of a {@link PromDuration}. */

@@ -57,6 +57,10 @@ const QUIET_MS = FOR_MS + 4 * INTERVAL_S * 1000
 const UPSTREAM_ATTEMPTS = 1 + DEFAULT_RETRY_POLICY.maxRetries
 
 const CLIENT_TOKEN = `kl-e2e-${crypto.randomUUID()}`
+/** A named client with a quota of one request a minute (KEYLINE_CLIENT_LIMITS). */
+const QUOTA_TOKEN = `kl-e2e-quota-${crypto.randomUUID()}`
+const QUOTA_FOR_MS = durationSeconds(T.clientLimitedFor) * 1000
+const QUOTA_WINDOW_MS = durationSeconds(T.clientLimitedWindow) * 1000
 const ADMIN_TOKEN = `kl-e2e-admin-${crypto.randomUUID()}`
 const MODEL = 'claude-sonnet-4-5'
 
@@ -262,6 +266,8 @@ describe.skipIf(missing && !process.env.CI)(
           FYERS_APP_SECRET: keys.fyers.appSecret,
           FYERS_REFRESH_TOKEN: keys.fyers.refreshToken,
           FYERS_PIN: keys.fyers.pin,
+          KEYLINE_CLIENT_TOKENS: `${CLIENT_TOKEN},capped=${QUOTA_TOKEN}`,
+          KEYLINE_CLIENT_LIMITS: 'capped:rpm=1',
           ADMIN_TOKEN,
           OTEL_METRICS_EXPORTER: 'prometheus',
           OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
@@ -429,6 +435,34 @@ describe.skipIf(missing && !process.env.CI)(
       const [after] = await prom().query('min(keyline_fyers_refresh_token_remaining)')
       expect(after?.value).toBeGreaterThan(14 * 86_400)
       timings[`${alert}: new refresh token → resolved`] = Math.round(performance.now() - renewed)
+    })
+
+    it('a client refused by its quota all along fires KeylineClientQuotaExhausted after `for`; it resolves once the refusals stop', async () => {
+      const alert = 'KeylineClientQuotaExhausted'
+      const labels = { keyline_client_name: 'capped' }
+      expect(await alertState(alert, labels)).toBe('inactive')
+      const capped = () =>
+        fetch(`${keyline?.url}/v1/models`, { headers: { authorization: `Bearer ${QUOTA_TOKEN}` } })
+      const statuses: number[] = []
+      const started = performance.now()
+      let firedMs: number | undefined
+      // Refused every half second (one request a minute passes), until the alert fires.
+      while (firedMs === undefined && performance.now() - started < QUOTA_FOR_MS + 3 * SEE_MS) {
+        const answer = await capped()
+        statuses.push(answer.status)
+        await answer.body?.cancel()
+        if ((await alertState(alert, labels)) === 'firing') firedMs = performance.now() - started
+        await sleep(500)
+      }
+      expect(firedMs, `statuses: ${statuses.join(',')}`).toBeDefined()
+      expect(firedMs).toBeGreaterThanOrEqual(QUOTA_FOR_MS - 2 * INTERVAL_S * 1000)
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(statuses.length - 3)
+      timings[`${alert}: refused → firing (for ${QUOTA_FOR_MS} ms)`] = Math.round(firedMs ?? 0)
+      // The unlimited client is no part of it.
+      expect(await alertState(alert, { keyline_client_name: 'unnamed' })).toBe('inactive')
+      const stopped = performance.now()
+      await waitForAlert(alert, labels, 'inactive', QUOTA_WINDOW_MS + 2 * SEE_MS)
+      timings[`${alert}: refusals stop → resolved`] = Math.round(performance.now() - stopped)
     })
 
     it('every rule evaluated without an error', async () => {

@@ -11,6 +11,7 @@ import { SecretRegistry } from '../../src/secrets/registry.ts'
 import type { StoreSourcesOptions } from '../../src/secrets/stores/store-sources.ts'
 import { type AwsStubControl, awsStubControl } from '../stubs/aws-control.ts'
 import { type StubControl, stubControl } from '../stubs/control.ts'
+import { awayFromMinuteEdge } from '../support/quota-window.ts'
 import { leaks, randomValue } from './admin-harness.ts'
 
 const FAST_RETRY = { maxRetries: 0, baseDelayMs: 5, maxDelayMs: 50 }
@@ -292,6 +293,29 @@ describe('secrets from AWS Secrets Manager and SSM Parameter Store', () => {
     await f.aws.putParameter(parameter, f.values[0] as string)
     expect((await f.admin('/keys/reload', 'POST')).status).toBe(200)
     expect((await f.message({ KEYLINE_CLIENT_TOKENS: '' })).status).toBe(200)
+  })
+
+  it('KEYLINE_CLIENT_LIMITS_AWS_PARAMETER: the quotas come from the store and a reload re-reads them', async () => {
+    const parameter = `/keyline/${crypto.randomUUID()}/client-limits`
+    const key = anthropicKey()
+    const f = await fixture({
+      ANTHROPIC_API_KEY: key,
+      KEYLINE_CLIENT_LIMITS_AWS_PARAMETER: parameter,
+    })
+    await f.anthropic.keys({ accept: [key] })
+    await awayFromMinuteEdge()
+    await f.aws.putParameter(parameter, 'ci:rpm=1')
+    // The fixture's client token, named ci.
+    const call = () => f.message({ KEYLINE_CLIENT_TOKENS: `ci=${f.values[0]}` })
+    expect((await call()).status).toBe(200)
+    expect((await call()).status).toBe(429)
+    await f.aws.putParameter(parameter, 'ci:rpm=3')
+    expect((await f.admin('/keys/reload', 'POST')).status).toBe(200)
+    const answer = await call()
+    expect(answer.status).toBe(200)
+    expect(answer.headers.get('keyline-ratelimit-limit')).toBe('3')
+    const status = (await (await f.admin('/keys/status')).json()) as { limits: { source: string } }
+    expect(status.limits.source).toBe(`aws-ssm:${parameter}`)
   })
 
   it('NAME_AWS_SECRET_FIELD picks a field of a JSON secret (it survives .env files); the status names aws-sm:<id>#<field>', async () => {

@@ -95,7 +95,8 @@ export const consolePage = (): HtmlEscapedString | Promise<HtmlEscapedString> =>
             h('button', { type: 'button', id: 'reload', class: 'primary' }, 'Reload secrets'),
             h('button', { type: 'button', id: 'signout' }, 'Sign out')
           ),
-          h('div', { id: 'providers', class: 'providers' })
+          h('div', { id: 'providers', class: 'providers' }),
+          h('div', { id: 'quotas', hidden: true })
         ),
         h(
           'section',

@@ -151,6 +151,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
   function renderStatus(status) {
     lastStatus = status;
     $('updated').textContent = 'Runtime ' + status.runtime + ', updated ' + when(status.time) + '.';
+    renderQuotas(status.limits);
     // Unchanged cards are left alone, so a refresh never moves the keyboard focus.
     var next = JSON.stringify(status.providers);
     if (next === shown) return;
@@ -160,6 +161,26 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     box.textContent = '';
     Object.keys(status.providers).forEach(function (id) { box.appendChild(providerCard(id, status.providers[id])); });
     if (focused && $(focused) && !$(focused).disabled) $(focused).focus();
+  }
+
+  // Client quotas (GET /admin/keys/status limits): a row per client and limit, a bar of its use.
+  function renderQuotas(limits) {
+    var box = $('quotas');
+    var rows = [];
+    Object.keys(limits ? limits.clients : {}).forEach(function (name) {
+      var c = limits.clients[name];
+      if (!c.counts.length) rows.push([name, c.blocked || c.error, '', '']);
+      c.counts.forEach(function (k) {
+        rows.push([name, k.kind + (k.limit ? '=' + k.limit : ' today'), k.used, k.limit ? el('meter', { max: k.limit, value: k.used, title: k.used + ' / ' + k.limit }) : '']);
+      });
+    });
+    box.hidden = !rows.length;
+    box.textContent = '';
+    box.appendChild(el('h3', { text: 'Client quotas' + (limits ? ' (' + limits.engine + ')' : '') }));
+    box.appendChild(el('table', {}, [el('tbody', {}, rows.map(function (r) {
+      return el('tr', {}, r.map(function (v, i) { return el('td', { 'data-label': ['Client', 'Limit', 'Used', 'Usage'][i], text: v.nodeType ? null : String(v) }, [v.nodeType && v]); }));
+    }))]));
+    (limits ? limits.issues : []).forEach(function (text) { box.appendChild(el('p', { className: 'warn', text: text })); });
   }
 
   function eventRow(e) {

@@ -36,6 +36,7 @@ dd { margin: 0; overflow-wrap: anywhere; }
 .ok { color: var(--ok); } .bad { color: var(--bad); } .warn { color: var(--warn); }
 table { width: 100%; border-collapse: collapse; font-size: 0.95rem; }
 th, td { text-align: left; padding: 0.35rem 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+meter { width: 100%; min-width: 6rem; height: 1rem; }
 dialog { max-width: min(92vw, 32rem); border: 1px solid var(--line); border-radius: 8px; color: var(--fg); background: var(--bg); }
 dialog::backdrop { background: rgb(0 0 0 / 0.5); }
 dialog .actions { justify-content: flex-end; }

@@ -342,12 +342,12 @@ export const callAnthropic = async (
                 ? sseError('timeout_error', 'The upstream went silent in the middle of the stream')
                 : sseError('api_error', 'The upstream closed the stream before it ended')
           : undefined,
-        onEnd: (why) =>
-          report(
-            why instanceof UpstreamError
-              ? { ok: false, facts: transportFacts(why) }
-              : { ok: true, usage: usage?.result() }
-          ),
+        onEnd: (why) => {
+          if (why instanceof UpstreamError) return report({ ok: false, facts: transportFacts(why) })
+          const used = usage?.result()
+          if (used) scope.onUsage?.(used)
+          report({ ok: true, usage: used })
+        },
       })
       return { body: stream, status, headers }
     }
@@ -358,7 +358,9 @@ export const callAnthropic = async (
         trace.end = { ok: false, facts: { httpStatus: status, invalidResponse: true } }
         throw malformed(status)
       }
-      trace.end = { ok: true, usage: usageOfMessage(parsed) }
+      const used = usageOfMessage(parsed)
+      if (used) scope.onUsage?.(used)
+      trace.end = { ok: true, usage: used }
       const safe = redactor.redactBody(text)
       return {
         body:

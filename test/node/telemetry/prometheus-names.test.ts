@@ -14,6 +14,9 @@ import {
 } from '../../../src/telemetry/prometheus-names.ts'
 import {
   recordAiCall,
+  recordClientLimitsUnavailable,
+  recordClientRequest,
+  recordClientTokens,
   recordFailover,
   recordFyersQuote,
   recordReload,
@@ -46,6 +49,9 @@ const scrape = async (prefix?: string): Promise<string> => {
   recordFailover('anthropic')
   recordReload('success')
   recordTokenRefresh('failure')
+  recordClientRequest('ci', 'rpm')
+  recordClientTokens('ci', 42)
+  recordClientLimitsUnavailable()
   setRefreshTokenRemaining(3600)
   const server: Server = createServer((req, res) => exporter.getMetricsRequestHandler(req, res))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
