@@ -8,6 +8,7 @@ import { honoApp } from './hono-app.ts'
 import { accessLog } from './log/access-log.ts'
 import { createLogger, type LoggerOptions } from './log/logger.ts'
 import { clientAuth } from './middleware/client-auth.ts'
+import { inSequence } from './middleware/in-sequence.ts'
 import { errorResponse, onError, useAnthropicErrorShape } from './middleware/on-error.ts'
 import { type RedactionVariables, redaction } from './middleware/redaction.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
@@ -20,6 +21,7 @@ import { publishEpoch, reloadEpoch } from './rotation/reload-epoch.ts'
 import { anthropicRoutes } from './routes/anthropic.ts'
 import { fyersRoutes } from './routes/fyers.ts'
 import { healthRoutes } from './routes/health.ts'
+import { isWorkersRuntime } from './runtime.ts'
 import { SecretRegistry } from './secrets/registry.ts'
 import { kvStoreFromEnv } from './store/kv-store.ts'
 import type { SharedStore } from './store/shared-store.ts'
@@ -154,11 +156,17 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   }
   const app = honoApp<KeylineEnv>()
   const validator = new NextSecretValidator({ fetch: options.fetch })
-  app.use(otelFlush())
+  // Outside Workers otelFlush() is a bare pass-through: not a layer every request crosses.
+  if (isWorkersRuntime()) app.use(otelFlush())
   app.use(requestId())
   app.use(storeEnvironment({ registry, env: requestEnv }))
-  app.use(redaction({ env, sink: logSink }))
-  app.use(accessLog({ logger: (c) => c.get('logger'), client: (c) => c.get('clientName') }))
+  // One dispatch layer for both (redaction never throws).
+  app.use(
+    inSequence(
+      redaction({ env, sink: logSink }),
+      accessLog({ logger: (c) => c.get('logger'), client: (c) => c.get('clientName') })
+    )
+  )
   app.route('/', healthRoutes(runtime))
   app.use(
     reloadEpoch({
@@ -191,14 +199,16 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
     })
   )
   // Anthropic's routes answer Anthropic-shaped errors, and take the client token as `x-api-key`
-  // too (as Anthropic's docs send a key).
-  app.use('/v1/*', async function anthropicErrors(c, next) {
-    if (c.req.path !== '/v1/quotes') useAnthropicErrorShape(c)
-    await next()
-  })
+  // too (as Anthropic's docs send a key). One dispatch layer for both.
   app.use(
     '/v1/*',
-    clientAuth({ env, files: registry, apiKeyHeader: (path) => path !== '/v1/quotes' })
+    inSequence(
+      async function anthropicErrors(c, next) {
+        if (c.req.path !== '/v1/quotes') useAnthropicErrorShape(c)
+        await next()
+      },
+      clientAuth({ env, files: registry, apiKeyHeader: (path) => path !== '/v1/quotes' })
+    )
   )
   app.use(secrets({ ...secretsOptions, env, registry, health, fyersTokens }))
   // Fyers first: every other `/v1/*` path is Anthropic's (its passthrough catches the rest).
