@@ -153,7 +153,7 @@ const readLimited = async (
     }
     chunks.push(value)
   }
-  return concatChunks(chunks, size)
+  return chunks.length === 1 ? (chunks[0] as Uint8Array<ArrayBuffer>) : concatChunks(chunks, size)
 }
 
 /**

@@ -160,14 +160,38 @@ export const readBody = async (
   reader.closed.catch(() => {})
   const chunks: Uint8Array[] = []
   let size = 0
-  for (;;) {
-    const result = await readWithin(reader, idleTimeoutMs, signal)
-    if (result === 'idle') {
+  // One timer for the whole body, not one per read: when it fires, it looks how long the
+  // upstream has been silent, and either gives up (cancelling the read) or waits the rest.
+  let lastAt = Date.now()
+  let timedOut = false
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const arm = (ms: number): void => {
+    timer = setTimeout(() => {
+      const silent = Date.now() - lastAt
+      if (silent < idleTimeoutMs) return arm(idleTimeoutMs - silent)
+      timedOut = true
       reader.cancel().catch(() => {})
-      throw new UpstreamError('timeout', 1)
+    }, ms)
+  }
+  arm(idleTimeoutMs)
+  try {
+    for (;;) {
+      let result: ReadResult
+      try {
+        result = await reader.read()
+      } catch (error) {
+        if (timedOut) throw new UpstreamError('timeout', 1)
+        // The client went away (its signal aborts the upstream body too): no upstream failure.
+        if (signal?.aborted) throw signal.reason ?? error
+        throw new UpstreamError('network', 1, error)
+      }
+      if (timedOut) throw new UpstreamError('timeout', 1)
+      if (result.done) return decodeChunks(chunks, size)
+      chunks.push(result.value)
+      size += result.value.byteLength
+      lastAt = Date.now()
     }
-    if (result.done) return decodeChunks(chunks, size)
-    chunks.push(result.value)
-    size += result.value.byteLength
+  } finally {
+    clearTimeout(timer)
   }
 }
