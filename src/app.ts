@@ -158,11 +158,12 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   const validator = new NextSecretValidator({ fetch: options.fetch })
   // Outside Workers otelFlush() is a bare pass-through: not a layer every request crosses.
   if (isWorkersRuntime()) app.use(otelFlush())
-  app.use(requestId())
-  app.use(storeEnvironment({ registry, env: requestEnv }))
-  // One dispatch layer for both (redaction never throws).
+  // One dispatch layer for the four: none but the access log does anything after `next()`, so
+  // whether it sees a throw or an error response makes no difference to them.
   app.use(
     inSequence(
+      requestId(),
+      storeEnvironment({ registry, env: requestEnv }),
       redaction({ env, sink: logSink }),
       accessLog({ logger: (c) => c.get('logger'), client: (c) => c.get('clientName') })
     )

@@ -6,9 +6,9 @@ import type { Context, MiddlewareHandler, Next } from 'hono'
  * instead of one per handler. For the request path only, where those layers add up.
  *
  * Hono turns what a middleware throws into the error response at that middleware's own layer,
- * so the ones around it see a response, not a throw; here the ones around it see the throw.
- * So every handler but the last must never throw (around its `next()` it may: what the inner
- * ones throw reaches it as it would under Hono), and none may call `next()` twice.
+ * so the ones around it see a response, not a throw; here the ones around it see the throw. So
+ * every handler but the last must do nothing after its `next()` that a throw would skip or
+ * change (setting variables and headers before it is fine), and none may call `next()` twice.
  */
 export const inSequence = (...handlers: readonly MiddlewareHandler[]): MiddlewareHandler => {
   if (handlers.length === 0) throw new TypeError('inSequence(): no handlers')
