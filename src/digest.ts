@@ -23,15 +23,8 @@ export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => {
 }
 
 /**
- * The index of the digest `presented` matches among `digests`, or `-1`. Every digest is
- * compared in full, so the time taken tells nothing of which one matched, or how much.
- */
-export const matchingDigest = (presented: string, digests: readonly Uint8Array[]): number =>
-  digestIndex(sha256(presented), digests)
-
-/**
- * The index of `digest` among `digests`, or `-1`, every one compared in full (constant time,
- * as {@link matchingDigest}).
+ * The index of `digest` among `digests`, or `-1`. Every digest is compared in full, so the time
+ * taken tells nothing of which one matched, or how much.
  */
 export const digestIndex = (digest: Uint8Array, digests: readonly Uint8Array[]): number => {
   let found = -1
