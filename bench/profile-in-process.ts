@@ -2,7 +2,7 @@
  * keyline's in-process loop alone, for a profiler: `node --cpu-prof --cpu-prof-dir=/tmp/prof
  * bench/profile-in-process.ts [--n 20000] [--bare]` sends N sequential `POST /v1/messages` through
  * `createApp()` (or the bare Hono app with `--bare`) with benchmark 3's canned upstream, then
- * prints µs per request and bytes allocated per request (support/allocation.ts).
+ * prints µs per request (wall and CPU) and bytes allocated per request (support/allocation.ts).
  */
 import { parseArgs } from 'node:util'
 import { createApp } from '../src/app.ts'
@@ -49,9 +49,12 @@ const call = async (): Promise<void> => {
 }
 for (let i = 0; i < 2000; i++) await call()
 const started = performance.now()
+const cpuStarted = process.cpuUsage()
 for (let i = 0; i < n; i++) await call()
 const elapsed = performance.now() - started
+// CPU time (user + system) is steadier than wall time on a shared machine.
+const cpu = process.cpuUsage(cpuStarted)
 const bytes = await bytesPerCall(call, Math.min(n, 5000))
 console.log(
-  `${values.bare ? 'bare' : 'keyline'}: ${((elapsed * 1000) / n).toFixed(1)} µs/request, ${Math.round(bytes)} B allocated/request (n=${n}${values.bare ? '' : `, log ${logBytes} B`})`
+  `${values.bare ? 'bare' : 'keyline'}: ${((elapsed * 1000) / n).toFixed(1)} µs/request (CPU ${((cpu.user + cpu.system) / n).toFixed(1)} µs), ${Math.round(bytes)} B allocated/request (n=${n}${values.bare ? '' : `, log ${logBytes} B`})`
 )

@@ -9,6 +9,7 @@ import { accessLog } from './log/access-log.ts'
 import { createLogger, type LoggerOptions } from './log/logger.ts'
 import { clientAuth } from './middleware/client-auth.ts'
 import { ClientQuotas } from './middleware/client-quotas.ts'
+import { inSequence } from './middleware/in-sequence.ts'
 import { errorResponse, onError, useAnthropicErrorShape } from './middleware/on-error.ts'
 import { type RedactionVariables, redaction } from './middleware/redaction.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
@@ -22,6 +23,7 @@ import { publishEpoch, reloadEpoch } from './rotation/reload-epoch.ts'
 import { anthropicRoutes } from './routes/anthropic.ts'
 import { fyersRoutes } from './routes/fyers.ts'
 import { healthRoutes } from './routes/health.ts'
+import { isWorkersRuntime } from './runtime.ts'
 import { SecretRegistry } from './secrets/registry.ts'
 import { kvStoreFromEnv } from './store/kv-store.ts'
 import type { SharedStore } from './store/shared-store.ts'
@@ -169,11 +171,18 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   })
   const app = honoApp<KeylineEnv>()
   const validator = new NextSecretValidator({ fetch: options.fetch })
-  app.use(otelFlush())
-  app.use(requestId())
-  app.use(storeEnvironment({ registry, env: requestEnv }))
-  app.use(redaction({ env, sink: logSink }))
-  app.use(accessLog({ logger: (c) => c.get('logger'), client: (c) => c.get('clientName') }))
+  // Outside Workers otelFlush() is a bare pass-through: not a layer every request crosses.
+  if (isWorkersRuntime()) app.use(otelFlush())
+  // One dispatch layer for the four: none but the access log does anything after `next()`, so
+  // whether it sees a throw or an error response makes no difference to them.
+  app.use(
+    inSequence(
+      requestId(),
+      storeEnvironment({ registry, env: requestEnv }),
+      redaction({ env, sink: logSink }),
+      accessLog({ logger: (c) => c.get('logger'), client: (c) => c.get('clientName') })
+    )
+  )
   app.route('/', healthRoutes(runtime))
   app.use(
     reloadEpoch({
@@ -207,23 +216,33 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
     })
   )
   // Anthropic's routes answer Anthropic-shaped errors, and take the client token as `x-api-key`
-  // too (as Anthropic's docs send a key).
-  app.use('/v1/*', async function anthropicErrors(c, next) {
-    if (c.req.path !== '/v1/quotes') useAnthropicErrorShape(c)
-    await next()
-  })
+  // too (as Anthropic's docs send a key). One dispatch layer for both.
   app.use(
     '/v1/*',
+    inSequence(
+      async function anthropicErrors(c, next) {
+        if (c.req.path !== '/v1/quotes') useAnthropicErrorShape(c)
+        await next()
+      },
+      clientAuth({
+        env,
+        files: registry,
+        apiKeyHeader: (path) => path !== '/v1/quotes',
+        // A named client's quota, before anything goes upstream.
+        onClient: (c, name) => quotas.check(c, name),
+      })
+    )
+  )
+  // The Fyers SDK sends its access token as `Authorization: <app id>:<token>`.
+  app.use(
+    '/fyers/*',
     clientAuth({
       env,
       files: registry,
-      apiKeyHeader: (path) => path !== '/v1/quotes',
-      // A named client's quota, before anything goes upstream.
+      appIdForm: true,
       onClient: (c, name) => quotas.check(c, name),
     })
   )
-  // The Fyers SDK sends its access token as `Authorization: <app id>:<token>`.
-  app.use('/fyers/*', clientAuth({ env, files: registry, appIdForm: true }))
   app.use(secrets({ ...secretsOptions, env, registry, health, fyersTokens }))
   // Fyers first: every other `/v1/*` path is Anthropic's (its passthrough catches the rest).
   app.route(

@@ -23,11 +23,10 @@ export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => {
 }
 
 /**
- * The index of the digest `presented` matches among `digests`, or `-1`. Every digest is
- * compared in full, so the time taken tells nothing of which one matched, or how much.
+ * The index of `digest` among `digests`, or `-1`. Every digest is compared in full, so the time
+ * taken tells nothing of which one matched, or how much.
  */
-export const matchingDigest = (presented: string, digests: readonly Uint8Array[]): number => {
-  const digest = sha256(presented)
+export const digestIndex = (digest: Uint8Array, digests: readonly Uint8Array[]): number => {
   let found = -1
   for (let i = 0; i < digests.length; i++) {
     const equal = constantTimeEqual(digest, digests[i] as Uint8Array)

@@ -4,7 +4,7 @@ import {
   MIN_CLIENT_TOKEN_LENGTH,
   UNNAMED_CLIENT,
 } from '../catalog/keyline.ts'
-import { matchingDigest, sha256 } from '../digest.ts'
+import { digestIndex, sha256 } from '../digest.ts'
 import { fromHex } from '../encoding.ts'
 import type { EnvRecord } from '../env.ts'
 import { type EnvReader, readEnv } from '../env.ts'
@@ -233,6 +233,29 @@ export interface ClientAuthOptions {
   onClient?: (c: Context, name: string) => Promise<void> | undefined
 }
 
+/**
+ * The digest of each token that matched, per token table (one per text of the list): a token
+ * presented again is not hashed again, and is still compared against every digest in constant
+ * time. Only tokens that matched are kept, so the map never outgrows its table.
+ */
+const knownDigests = new WeakMap<ClientTokens, Map<string, Uint8Array>>()
+
+/** The index of the table's digest `presented` matches, or `-1`. */
+const matchingToken = (tokens: ClientTokens, presented: string): number => {
+  let known = knownDigests.get(tokens)
+  const remembered = known?.get(presented)
+  const digest = remembered ?? sha256(presented)
+  const index = digestIndex(digest, tokens.digests)
+  if (index >= 0 && remembered === undefined) {
+    if (!known) {
+      known = new Map()
+      knownDigests.set(tokens, known)
+    }
+    if (known.size < tokens.digests.length) known.set(presented, digest)
+  }
+  return index
+}
+
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i
 const APP_ID_FORM = /^[^\s:]+:([^\s]+)$/
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="keyline"' }
@@ -252,14 +275,28 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
   const apiKeyHeader = options.apiKeyHeader ?? false
   const appIdForm = options.appIdForm ?? false
   const { onClient } = options
-  let cached: { raw: string; tokens: Promise<ClientTokens> } | undefined
+  let cached: { raw: string; tokens: Promise<ClientTokens>; parsed?: ClientTokens } | undefined
+
+  /** The table of the list given as a variable, once parsed: no await on the common path. */
+  const parsedFor = (env: EnvRecord): ClientTokens | undefined => {
+    const entry = cached
+    return entry !== undefined && entry.raw === env[variable] ? entry.parsed : undefined
+  }
 
   const tokensFor = async (env: EnvRecord): Promise<ClientTokens> => {
     const direct = env[variable]
     // The common case, one string read per request: the parse is cached by its text.
     if (typeof direct === 'string' && direct.trim() !== '') {
-      if (cached?.raw !== direct) cached = { raw: direct, tokens: parseClientTokens(direct) }
-      return cached.tokens
+      if (cached?.raw === direct) return cached.tokens
+      const entry: NonNullable<typeof cached> = { raw: direct, tokens: parseClientTokens(direct) }
+      entry.tokens.then(
+        (tokens) => {
+          entry.parsed = tokens
+        },
+        () => {}
+      )
+      cached = entry
+      return entry.tokens
     }
     const read = await readTokensText(env, variable, files)
     if (read.unreadable) return { digests: [], names: [], plaintext: [], problem: 'unreadable' }
@@ -270,7 +307,8 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
   }
 
   return async function clientAuth(c, next) {
-    const tokens = await tokensFor(readRequestEnv(c))
+    const env = readRequestEnv(c)
+    const tokens = parsedFor(env) ?? (await tokensFor(env))
     if (tokens.problem) {
       const message =
         tokens.problem === 'missing'
@@ -288,7 +326,7 @@ export const clientAuth = (options: ClientAuthOptions = {}): MiddlewareHandler =
       typeof apiKeyHeader === 'function' ? apiKeyHeader(c.req.path) : apiKeyHeader
     const apiKey = apiKeyAllowed && !match ? c.req.header('x-api-key')?.trim() : undefined
     const presented = match?.[1] ?? apiKey
-    const index = presented ? matchingDigest(presented, tokens.digests) : -1
+    const index = presented ? matchingToken(tokens, presented) : -1
     if (index < 0) {
       const message = apiKeyAllowed
         ? 'Missing or invalid client token: send it as Authorization: Bearer <token> or as x-api-key: <token>'

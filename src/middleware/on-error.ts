@@ -22,14 +22,20 @@ const GENERIC_TYPES: Record<number, string> = {
 export const errorTypeForStatus = (status: number): string =>
   GENERIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error')
 
-const anthropicShaped = new WeakSet<Context>()
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Set by {@link useAnthropicErrorShape}: this request's errors are Anthropic-shaped. */
+    anthropicErrorShape: true
+  }
+}
 
 /**
  * Makes every keyline error of this request Anthropic-shaped (see {@link errorResponse}): what
  * the proxy does on its Anthropic routes, whose clients are written for Anthropic's errors.
  */
 export const useAnthropicErrorShape = (c: Context): void => {
-  anthropicShaped.add(c)
+  // A context variable, not a WeakSet of contexts: one map entry, no weak table per request.
+  c.set('anthropicErrorShape', true)
 }
 
 /**
@@ -52,7 +58,7 @@ export const errorResponse = (
     if (!c.res.headers.has('x-request-id')) headers = { ...headers, 'x-request-id': requestId }
   }
   if (requestId && !body.request_id) body.request_id = requestId
-  if (anthropicShaped.has(c)) {
+  if (c.get('anthropicErrorShape') === true) {
     const type = anthropicErrorTypeOf(body.error.type, status)
     const error = {
       ...body.error,

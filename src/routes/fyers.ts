@@ -140,11 +140,11 @@ export const fyersRoutes = (options: FyersRoutesOptions): Hono<Env> => {
     }
     let answer: FyersAnswer
     try {
-      const body = trading ? await readLimited(raw, maxBodyBytes) : ''
+      const body = trading ? await readLimited(raw, maxBodyBytes) : undefined
       answer = await fyersPassthrough(deps, scope, c.var.secrets.fyers, operation, {
         method,
         path: path + search,
-        body: body || undefined,
+        body: body?.byteLength ? body : undefined,
         contentType: raw.headers.get('content-type') ?? undefined,
       })
     } catch (error) {

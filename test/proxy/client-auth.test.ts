@@ -56,6 +56,25 @@ describe('client authentication', () => {
     expect(await quotes.text()).toContain('Authorization: Bearer <token>')
   })
 
+  it('refuses a token accepted before once the list drops it, and a near miss of a token it knows', async () => {
+    const other = `other-token-${crypto.randomUUID()}`
+    const f = await proxyFixture()
+    const both = {
+      ...f.env,
+      KEYLINE_CLIENT_TOKENS: `${f.clientToken},sha256:${await sha256Hex(other)}`,
+    }
+    const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } })
+    // Accepted again and again (the second time from its remembered digest)...
+    for (let i = 0; i < 3; i++)
+      expect((await f.call('/v1/models', as(other), both)).status).toBe(200)
+    // ...while a token one character off is still refused...
+    expect((await f.call('/v1/models', as(`${other.slice(0, -1)}x`), both)).status).toBe(401)
+    // ...and once the list no longer holds it, it is refused from the next request on.
+    const without = { ...f.env, KEYLINE_CLIENT_TOKENS: f.clientToken }
+    expect((await f.call('/v1/models', as(other), without)).status).toBe(401)
+    expect((await f.call('/v1/models', as(f.clientToken), without)).status).toBe(200)
+  })
+
   it('treats a malformed entry as no tokens at all', async () => {
     const f = await proxyFixture()
     const env = { ...f.env, KEYLINE_CLIENT_TOKENS: `${f.clientToken},sha256:xyz` }

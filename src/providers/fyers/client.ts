@@ -354,7 +354,7 @@ export interface FyersRequest {
   /** The API path with its query, e.g. `/data/depth?symbol=NSE:SBIN-EQ&ohlcv_flag=1`. */
   readonly path: string
   /** The request body, sent unchanged (a trading call's JSON). */
-  readonly body?: string
+  readonly body?: string | Uint8Array<ArrayBuffer>
   /** The body's content type. @default `application/json` when there is a body */
   readonly contentType?: string
 }

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import { UpstreamError } from '../../src/upstream/fetch.ts'
+import { readBody } from '../../src/upstream/stream.ts'
+
+const encoder = new TextEncoder()
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A response whose body sends `chunks`, waiting `gapMs` before each, then closes (or stalls). */
+const dripping = (chunks: Uint8Array[], gapMs: number, stall = false): Response =>
+  new Response(
+    new ReadableStream<Uint8Array>({
+      async start(controller) {
+        for (const chunk of chunks) {
+          await sleep(gapMs)
+          controller.enqueue(chunk)
+        }
+        if (!stall) controller.close()
+      },
+    })
+  )
+
+describe('readBody', () => {
+  it('reads a body whose chunks keep coming within the idle bound, however long it takes in all', async () => {
+    const chunks = Array.from({ length: 6 }, (_, i) => encoder.encode(`part${i};`))
+    // 6 gaps of 60 ms: 360 ms in all, each gap well within the 200 ms idle bound.
+    const text = await readBody(dripping(chunks, 60), 200)
+    expect(text).toBe('part0;part1;part2;part3;part4;part5;')
+  })
+
+  it('decodes characters cut between chunks', async () => {
+    const bytes = encoder.encode('{"text":"€ and 😀"}')
+    const cuts = [0, 10, 11, 12, 17, 19, bytes.length]
+    const chunks = cuts.slice(1).map((end, i) => bytes.slice(cuts[i], end))
+    expect(await readBody(dripping(chunks, 0), 1000)).toBe('{"text":"€ and 😀"}')
+  })
+
+  it('fails with a timeout once the upstream falls silent longer than the bound', async () => {
+    const started = Date.now()
+    const reading = readBody(dripping([encoder.encode('{"a":')], 20, true), 150)
+    const error = await reading.catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(UpstreamError)
+    expect((error as UpstreamError).kind).toBe('timeout')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150)
+  })
+
+  it('fails with a network error when the body breaks', async () => {
+    const broken = new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(encoder.encode('{"a":'))
+          controller.error(new Error('reset'))
+        },
+      })
+    )
+    const error = await readBody(broken, 1000).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(UpstreamError)
+    expect((error as UpstreamError).kind).toBe('network')
+  })
+})
