@@ -134,7 +134,9 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
     // Other instances read the vault again when they see the new epoch.
     onChange: async (bindings) => {
       const shared = storeOf(bindings)
-      if (shared) await publishEpoch(shared, epochKey, registry, { action: 'reload' }, Date.now())
+      if (shared) {
+        await publishEpoch(shared, epochKey, registry, { action: 'reload' }, Date.now(), bindings)
+      }
     },
   })
   const deps: CallDeps = {

@@ -190,7 +190,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
   const publish = async (c: Context, change: EpochChange): Promise<EpochRecord | undefined> => {
     const kv = options.store ?? kvBinding(c.env, binding)
     if (!kv) return undefined
-    return publishEpoch(kv, epochKey, registry, change, now())
+    return publishEpoch(kv, epochKey, registry, change, now(), readRequestEnv(c))
   }
 
   /** The `provider` of a validate or promote body; a 400 (audited) for anything else. */

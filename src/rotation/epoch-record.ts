@@ -1,5 +1,7 @@
+import { ADMIN_TOKEN_VARIABLES } from '../catalog/keyline.ts'
 import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
-import { toHex } from '../encoding.ts'
+import { fromHex, toHex } from '../encoding.ts'
+import { VAULT_KEY_VARIABLE } from '../vault/token-vault.ts'
 
 /** The KV key that holds the reload epoch. */
 export const DEFAULT_EPOCH_KEY = 'keyline:reload-epoch'
@@ -29,12 +31,17 @@ export interface PromotionRecord {
   readonly at: number
 }
 
-/** The value under the epoch key: a new `epoch` means "reload", `promotions` say what to promote. */
+/**
+ * The value under the epoch key: a new `epoch` means "look again" (reload; repeat the listed
+ * promotions each instance validates itself). `mac` authenticates it: see {@link signEpoch}.
+ */
 export interface EpochRecord {
   readonly epoch: string
   readonly at: number
   readonly action: 'reload' | 'promote'
   readonly promotions: readonly PromotionRecord[]
+  /** HMAC-SHA256 (hex) of the other fields, by a key derived from the admin token or vault key. */
+  readonly mac?: string
 }
 
 const isPromotion = (value: unknown): value is PromotionRecord => {
@@ -57,7 +64,8 @@ export const parseEpochRecord = (text: string | null): EpochRecord | undefined =
     if (typeof value.epoch !== 'string' || typeof value.at !== 'number') return undefined
     const promotions = Array.isArray(value.promotions) ? value.promotions.filter(isPromotion) : []
     const action = value.action === 'promote' ? 'promote' : 'reload'
-    return { epoch: value.epoch, at: value.at, action, promotions }
+    const mac = typeof value.mac === 'string' ? value.mac : undefined
+    return { epoch: value.epoch, at: value.at, action, promotions, mac }
   } catch {
     return undefined
   }
@@ -79,4 +87,69 @@ export const kvBinding = (bindings: unknown, binding: string): KvLike | undefine
   return typeof candidate.get === 'function' && typeof candidate.put === 'function'
     ? (kv as KvLike)
     : undefined
+}
+
+/**
+ * The secrets every instance of a deployment shares, whose values key the record's MAC: the
+ * admin tokens (current, then next), then the vault key. The first one set signs; any verifies
+ * (so an admin token rotation does not cut instances off one another).
+ */
+const MAC_KEY_VARIABLES = [...ADMIN_TOKEN_VARIABLES, VAULT_KEY_VARIABLE]
+
+const encoder = new TextEncoder()
+const HMAC = { name: 'HMAC', hash: 'SHA-256' } as const
+/** Keys derived per secret value (a handful at most: one deployment's configuration). */
+const derived = new Map<string, Promise<CryptoKey>>()
+
+/** The record's MAC key for `secret`: HMAC(secret, label), so the secret itself keys nothing. */
+const deriveKey = (secret: string): Promise<CryptoKey> => {
+  let key = derived.get(secret)
+  if (!key) {
+    if (derived.size >= 8) derived.clear()
+    key = crypto.subtle
+      .importKey('raw', encoder.encode(secret), HMAC, false, ['sign'])
+      .then((base) => crypto.subtle.sign('HMAC', base, encoder.encode('keyline reload-epoch v1')))
+      .then((bytes) => crypto.subtle.importKey('raw', bytes, HMAC, false, ['sign', 'verify']))
+    derived.set(secret, key)
+  }
+  return key
+}
+
+/** The MAC keys of `env`, the signing one first; none when no admin token or vault key is set. */
+export const epochKeys = (env: Readonly<Record<string, unknown>>): Promise<CryptoKey[]> => {
+  const secrets = MAC_KEY_VARIABLES.map((name) => env[name])
+    .map((value) => (typeof value === 'string' ? value.trim() : ''))
+    .filter((value) => value !== '')
+  return Promise.all(secrets.map(deriveKey))
+}
+
+/** What the MAC covers: every field but the MAC, in a fixed order. */
+const signedBytes = (r: EpochRecord): Uint8Array<ArrayBuffer> =>
+  encoder.encode(
+    JSON.stringify([
+      r.epoch,
+      r.at,
+      r.action,
+      r.promotions.map((p) => [p.provider, p.credential, p.next, p.replaced, p.at]),
+    ])
+  )
+
+/** The stored text of `record`, with its MAC by `key`. */
+export const signEpoch = async (record: EpochRecord, key: CryptoKey): Promise<string> => {
+  const mac = toHex(new Uint8Array(await crypto.subtle.sign('HMAC', key, signedBytes(record))))
+  return JSON.stringify({ ...record, mac })
+}
+
+/** Whether `record` carries a MAC one of `keys` made (checked by WebCrypto, in constant time). */
+export const verifyEpoch = async (
+  record: EpochRecord,
+  keys: readonly CryptoKey[]
+): Promise<boolean> => {
+  const { mac } = record
+  if (mac === undefined || !/^[0-9a-f]{64}$/.test(mac)) return false
+  const data = signedBytes(record)
+  for (const key of keys) {
+    if (await crypto.subtle.verify('HMAC', key, new Uint8Array(fromHex(mac)), data)) return true
+  }
+  return false
 }
