@@ -161,7 +161,7 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   app.use(storeEnvironment({ registry, env: requestEnv }))
   app.use(redaction({ env, sink: logSink }))
   app.use(accessLog({ logger: (c) => c.get('logger'), client: (c) => c.get('clientName') }))
-  app.route('/', healthRoutes(runtime))
+  app.route('/', healthRoutes(runtime, storeOf))
   app.use(
     reloadEpoch({
       registry,

@@ -1,6 +1,7 @@
 import { within } from '../bounded-wait.ts'
 import { toHex } from '../encoding.ts'
 import type { EnvRecord } from '../env.ts'
+import { KeylineError } from '../errors/keyline-error.ts'
 import { type LockState, releaseLock, takeLock } from '../store/lock.ts'
 import { memoryStore } from '../store/memory-store.ts'
 import type { SharedStore } from '../store/shared-store.ts'
@@ -36,7 +37,11 @@ export interface RotationEvent {
   readonly id: string
   /** ISO time. */
   readonly at: string
-  /** The admin token's fingerprint (`…ABCD`), or `system` (failover, timer, cron, on demand). */
+  /**
+   * The admin token's fingerprint (`…ABCD`), `system` (failover, timer, cron, on demand),
+   * `sign-in link` (a completed Fyers sign-in), or `unauthenticated`: one line a minute counting
+   * the rejected requests that carried no admin credential.
+   */
   readonly who: string
   readonly action: RotationAction
   readonly provider: string | null
@@ -68,6 +73,12 @@ export interface RotationEventsOptions {
    * @default 500
    */
   limit?: number
+  /**
+   * How many per-minute lines of unauthenticated rejections are kept, apart from `limit`: they
+   * never push an admin or system event out.
+   * @default 60
+   */
+  unauthenticatedLimit?: number
   /** Where a failure to store an event is logged (the event is then lost). @default console */
   log?: (line: Record<string, unknown>) => void
   /** Clock, for tests. @default Date.now */
@@ -82,6 +93,14 @@ export const EVENTS_LOCK = 'keyline:lock:events'
 export const DEFAULT_EVENTS_LIMIT = 500
 /** Largest page of `GET /admin/events`. */
 export const MAX_EVENTS_PAGE = 100
+/** The `who` of the per-minute line counting rejected requests without an admin credential. */
+export const UNAUTHENTICATED = 'unauthenticated'
+/** Per-minute lines of unauthenticated rejections kept by default (an hour of them). */
+export const DEFAULT_UNAUTHENTICATED_LIMIT = 60
+/** One line per this window counts the unauthenticated rejections in it. */
+const TALLY_WINDOW_MS = 60_000
+/** A line's count is written again at most this often (and whenever the log is read). */
+const TALLY_WRITE_MS = 10_000
 
 const LOCK_TTL_MS = 5_000
 const LOCK_TRIES = 10
@@ -109,6 +128,27 @@ const randomHex = (): string => {
   return toHex(bytes)
 }
 
+/** The running count of one minute's unauthenticated rejections of one action. */
+interface Tally {
+  readonly window: number
+  /** Epoch ms of the first rejection: the line's id and time. */
+  readonly ms: number
+  readonly id: string
+  readonly action: RotationAction
+  readonly provider: string | null
+  count: number
+  /** The error type of the latest rejection. */
+  last: string | null
+  /** The count last written, and when. */
+  written: number
+  writtenAt: number
+}
+
+const tallyDetail = (t: Tally): string => {
+  const what = t.action === 'fyers-sign-in' ? 'callback' : `${t.action} request`
+  return `${t.count} rejected ${what}${t.count === 1 ? '' : 's'}${t.last ? ` (last: ${t.last})` : ''}`
+}
+
 /** Whether `value` is a well-formed event id (a `before` cursor). */
 export const isEventId = (value: string): boolean => ID.test(value)
 
@@ -122,6 +162,8 @@ export const isEventId = (value: string): boolean => ID.test(value)
 export class RotationEvents {
   readonly #store: (env: EnvRecord) => SharedStore | undefined
   readonly #limit: number
+  readonly #unauthenticatedLimit: number
+  readonly #tallies = new Map<string, Tally>()
   readonly #log: (line: Record<string, unknown>) => void
   readonly #now: () => number
   readonly #memory: SharedStore
@@ -133,8 +175,13 @@ export class RotationEvents {
     if (!Number.isInteger(limit) || limit < 1) {
       throw new TypeError('RotationEvents: limit must be a positive integer')
     }
+    const unauthenticatedLimit = options.unauthenticatedLimit ?? DEFAULT_UNAUTHENTICATED_LIMIT
+    if (!Number.isInteger(unauthenticatedLimit) || unauthenticatedLimit < 1) {
+      throw new TypeError('RotationEvents: unauthenticatedLimit must be a positive integer')
+    }
     this.#store = options.store ?? (() => undefined)
     this.#limit = limit
+    this.#unauthenticatedLimit = unauthenticatedLimit
     this.#log = options.log ?? ((line) => console.log(JSON.stringify(line)))
     this.#now = options.now ?? Date.now
     this.#memory = memoryStore({ now: this.#now })
@@ -150,22 +197,113 @@ export class RotationEvents {
    */
   record(env: EnvRecord, ...inputs: readonly RotationEventInput[]): Promise<void> {
     if (inputs.length === 0) return Promise.resolve()
-    const events = inputs.map((input) => this.#event(input))
+    return this.#enqueue(
+      env,
+      inputs.map((input) => this.#event(input))
+    )
+  }
+
+  /**
+   * Counts a rejected request that carried no admin credential (a `GET /admin/fyers/callback`
+   * anyone can send, from an `<img>` on any page): not one event each, but one line a minute
+   * per action, `N rejected callbacks`, written when the minute's first one comes, then at most
+   * every 10 s and whenever the log is read. Those lines have their own budget
+   * (`unauthenticatedLimit`): however many come, no admin or system event is pushed out.
+   */
+  recordUnauthenticated(env: EnvRecord, input: RotationEventInput): Promise<void> {
+    const now = this.#now()
+    const window = Math.floor(now / TALLY_WINDOW_MS)
+    const key = `${input.action}:${input.provider}`
+    const due: RotationEvent[] = []
+    let tally = this.#tallies.get(key)
+    if (tally && tally.window !== window) {
+      if (tally.count !== tally.written) due.push(this.#tallyEvent(tally, now))
+      tally = undefined
+    }
+    if (!tally) {
+      const ms = this.#nextMs(now)
+      tally = {
+        window,
+        ms,
+        id: this.#idOf(ms),
+        action: input.action,
+        provider: input.provider,
+        count: 0,
+        last: null,
+        written: 0,
+        writtenAt: Number.NEGATIVE_INFINITY,
+      }
+      this.#tallies.set(key, tally)
+    }
+    tally.count += 1
+    tally.last = input.detail?.replace(/^error: /, '') ?? null
+    if (tally.written === 0 || now - tally.writtenAt >= TALLY_WRITE_MS) {
+      due.push(this.#tallyEvent(tally, now))
+    }
+    return due.length === 0 ? Promise.resolve() : this.#enqueue(env, due)
+  }
+
+  #tallyEvent(tally: Tally, now: number): RotationEvent {
+    tally.written = tally.count
+    tally.writtenAt = now
+    return {
+      id: tally.id,
+      at: new Date(tally.ms).toISOString(),
+      who: UNAUTHENTICATED,
+      action: tally.action,
+      provider: tally.provider,
+      result: 'rejected',
+      detail: tallyDetail(tally),
+    }
+  }
+
+  /** The counts not written yet, for a read of the log to see them. */
+  #unwrittenTallies(): RotationEvent[] {
+    const now = this.#now()
+    return [...this.#tallies.values()]
+      .filter((t) => t.count !== t.written)
+      .map((t) => this.#tallyEvent(t, now))
+  }
+
+  #enqueue(env: EnvRecord, events: readonly RotationEvent[]): Promise<void> {
     const run = this.#queue.then(() => this.#append(env, events))
     this.#queue = run
     return within(run, RECORD_WAIT_MS).then(() => undefined)
   }
 
-  #event(input: RotationEventInput): RotationEvent {
-    // Strictly increasing in this instance, so ids sort like the order events happened in.
-    const ms = Math.max(input.at ?? this.#now(), this.#last + 1)
+  /** Strictly increasing in this instance, so ids sort like the order events happened in. */
+  #nextMs(at: number): number {
+    const ms = Math.max(at, this.#last + 1)
     this.#last = ms
+    return ms
+  }
+
+  #idOf(ms: number): string {
+    return `${ms.toString(36).padStart(9, '0')}-${randomHex()}`
+  }
+
+  #event(input: RotationEventInput): RotationEvent {
+    const ms = this.#nextMs(input.at ?? this.#now())
     const { at: _at, ...rest } = input
-    return {
-      id: `${ms.toString(36).padStart(9, '0')}-${randomHex()}`,
-      at: new Date(ms).toISOString(),
-      ...rest,
-    }
+    return { id: this.#idOf(ms), at: new Date(ms).toISOString(), ...rest }
+  }
+
+  /**
+   * Newest first, one per id (a tally line written again replaces its earlier count), within
+   * the two budgets: `limit` events, `unauthenticatedLimit` unauthenticated lines.
+   */
+  #merge(stored: readonly RotationEvent[], added: readonly RotationEvent[]): RotationEvent[] {
+    const byId = new Map<string, RotationEvent>()
+    for (const event of stored) byId.set(event.id, event)
+    for (const event of added) byId.set(event.id, event)
+    const all = [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    let events = 0
+    let unauthenticated = 0
+    return all.filter((e) =>
+      e.who === UNAUTHENTICATED
+        ? ++unauthenticated <= this.#unauthenticatedLimit
+        : ++events <= this.#limit
+    )
   }
 
   async #append(env: EnvRecord, events: readonly RotationEvent[]): Promise<void> {
@@ -180,10 +318,8 @@ export class RotationEvents {
         pollMs: 50,
       })
       // Without the lock after a while, append anyway: a lost race beats a lost event.
-      const list = parse(await store.get(EVENTS_KEY))
-      const merged = [...events].reverse().concat(list)
-      merged.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-      await store.put(EVENTS_KEY, JSON.stringify(merged.slice(0, this.#limit)))
+      const merged = this.#merge(parse(await store.get(EVENTS_KEY)), events)
+      await store.put(EVENTS_KEY, JSON.stringify(merged))
     } catch {
       this.#log({ level: 'warn', msg: 'rotation event not stored: the shared store failed' })
     } finally {
@@ -193,15 +329,26 @@ export class RotationEvents {
 
   /**
    * One page, newest first: at most `limit` events older than the event `before` (all when
-   * absent).
+   * absent). A shared store that fails or does not answer in time is a 503 `store_unavailable`.
    */
   async list(
     env: EnvRecord,
     page: { before?: string; limit?: number } = {}
   ): Promise<RotationEventsPage> {
-    await within(this.#queue, RECORD_WAIT_MS)
+    const unwritten = this.#unwrittenTallies()
+    await within(unwritten.length > 0 ? this.#enqueue(env, unwritten) : this.#queue, RECORD_WAIT_MS)
     const limit = Math.min(Math.max(1, page.limit ?? 50), MAX_EVENTS_PAGE)
-    const all = parse(await this.#storeOf(env).get(EVENTS_KEY))
+    let all: RotationEvent[]
+    try {
+      all = parse(await this.#storeOf(env).get(EVENTS_KEY))
+    } catch {
+      throw new KeylineError(
+        503,
+        'store_unavailable',
+        'The shared store did not answer: the rotation events cannot be read now, try again',
+        { headers: { 'retry-after': '5' } }
+      )
+    }
     const { before } = page
     const older = before === undefined ? all : all.filter((e) => e.id < before)
     const events = older.slice(0, limit)

@@ -35,34 +35,43 @@ export const storeTimeoutMs = (env: Readonly<Record<string, unknown>> | undefine
   return ms
 }
 
-const bounded = <T>(work: () => Promise<T>, ms: number, what: string): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new StoreTimeoutError(`shared store ${what} took longer than ${ms} ms`)),
-      ms
-    )
-    // A store that throws synchronously rejects like one that fails.
-    Promise.resolve()
-      .then(work)
-      .then(resolve, reject)
-      .finally(() => clearTimeout(timer))
-  })
-
 /**
  * `store` with every call bounded by `ms` milliseconds: a call that has not settled by then
- * rejects with a {@link StoreTimeoutError}. Other members (`close()`) pass through unchanged.
+ * rejects with a {@link StoreTimeoutError}. After a call timed out, the calls of the next
+ * `4 × ms` fail at once with the same error (a store that just hung is not waited on again by
+ * every step of a request), then calls go through again. Other members (`close()`) pass through.
  */
 export const withDeadline = <S extends SharedStore>(store: S, ms: number): S => {
   if (!Number.isFinite(ms) || ms <= 0) {
     throw new RangeError('withDeadline: ms must be a positive number of milliseconds')
   }
+  /** Until when (epoch ms) calls fail at once, after a timeout. */
+  let quietUntil = 0
+  const bounded = <T>(work: () => Promise<T>, what: string): Promise<T> => {
+    if (Date.now() < quietUntil) {
+      return Promise.reject(
+        new StoreTimeoutError(`shared store did not answer within ${ms} ms just now (${what})`)
+      )
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        quietUntil = Date.now() + 4 * ms
+        reject(new StoreTimeoutError(`shared store ${what} took longer than ${ms} ms`))
+      }, ms)
+      // A store that throws synchronously rejects like one that fails.
+      Promise.resolve()
+        .then(work)
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer))
+    })
+  }
   return {
     ...store,
     kind: store.kind,
-    get: (key) => bounded(() => store.get(key), ms, 'get'),
-    put: (key, value, options) => bounded(() => store.put(key, value, options), ms, 'put'),
-    delete: (key) => bounded(() => store.delete(key), ms, 'delete'),
-    lock: (key, owner, ttlMs) => bounded(() => store.lock(key, owner, ttlMs), ms, 'lock'),
-    unlock: (key, owner) => bounded(() => store.unlock(key, owner), ms, 'unlock'),
+    get: (key) => bounded(() => store.get(key), 'get'),
+    put: (key, value, options) => bounded(() => store.put(key, value, options), 'put'),
+    delete: (key) => bounded(() => store.delete(key), 'delete'),
+    lock: (key, owner, ttlMs) => bounded(() => store.lock(key, owner, ttlMs), 'lock'),
+    unlock: (key, owner) => bounded(() => store.unlock(key, owner), 'unlock'),
   }
 }
