@@ -30,7 +30,6 @@ import {
   isEventId,
   isRotationAction,
   MAX_EVENTS_PAGE,
-  type RotationAction,
   RotationEvents,
   UNAUTHENTICATED,
 } from './events.ts'
@@ -240,35 +239,26 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
     try {
       await next()
     } finally {
-      const trail = (c.get('auditTrail') ?? []).filter((entry) => isRotationAction(entry.action))
-      const env = readRequestEnv(c)
-      // Rejected without any admin credential (anyone can send a sign-in callback): counted,
-      // one line a minute, on their own budget; never one event each that pushes real ones out.
-      const unauthenticated = trail.filter((e) => e.token === null && e.result !== 'ok')
-      await Promise.all([
-        events.record(
-          env,
-          ...trail
-            .filter((e) => !unauthenticated.includes(e))
-            .map(({ action, provider, result, token, at, detail }) => ({
-              action: action as RotationAction,
-              provider,
-              result,
-              who: token ?? 'sign-in link',
-              at,
-              detail,
-            }))
-        ),
-        ...unauthenticated.map(({ action, provider, result, detail }) =>
-          events.recordUnauthenticated(env, {
-            action: action as RotationAction,
-            provider,
-            result,
-            who: UNAUTHENTICATED,
-            detail,
-          })
-        ),
-      ])
+      const trail = c.get('auditTrail') ?? []
+      await events.record(
+        readRequestEnv(c),
+        ...trail.flatMap(({ action, provider, result, token, at, detail }) =>
+          isRotationAction(action)
+            ? [
+                {
+                  action,
+                  provider,
+                  result,
+                  // Rejected without any admin credential (anyone can send a sign-in callback):
+                  // counted, one line a minute on its own budget, never one event each.
+                  who: token ?? (result === 'ok' ? 'sign-in link' : UNAUTHENTICATED),
+                  at,
+                  detail,
+                },
+              ]
+            : []
+        )
+      )
     }
   })
   // The console page and its assets hold no data: they load without a bearer.

@@ -128,25 +128,17 @@ const randomHex = (): string => {
   return toHex(bytes)
 }
 
-/** The running count of one minute's unauthenticated rejections of one action. */
+/** The running count of one minute's unauthenticated rejections. */
 interface Tally {
   readonly window: number
-  /** Epoch ms of the first rejection: the line's id and time. */
-  readonly ms: number
-  readonly id: string
-  readonly action: RotationAction
-  readonly provider: string | null
+  /** The line without its count: id and time of the minute's first rejection. */
+  readonly event: RotationEvent
   count: number
-  /** The error type of the latest rejection. */
-  last: string | null
+  /** The detail of the latest rejection (its error type). */
+  last?: string | null
   /** The count last written, and when. */
   written: number
-  writtenAt: number
-}
-
-const tallyDetail = (t: Tally): string => {
-  const what = t.action === 'fyers-sign-in' ? 'callback' : `${t.action} request`
-  return `${t.count} rejected ${what}${t.count === 1 ? '' : 's'}${t.last ? ` (last: ${t.last})` : ''}`
+  at: number
 }
 
 /** Whether `value` is a well-formed event id (a `before` cursor). */
@@ -163,7 +155,7 @@ export class RotationEvents {
   readonly #store: (env: EnvRecord) => SharedStore | undefined
   readonly #limit: number
   readonly #unauthenticatedLimit: number
-  readonly #tallies = new Map<string, Tally>()
+  #tally: Tally | undefined
   readonly #log: (line: Record<string, unknown>) => void
   readonly #now: () => number
   readonly #memory: SharedStore
@@ -172,12 +164,9 @@ export class RotationEvents {
 
   constructor(options: RotationEventsOptions = {}) {
     const limit = options.limit ?? DEFAULT_EVENTS_LIMIT
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new TypeError('RotationEvents: limit must be a positive integer')
-    }
     const unauthenticatedLimit = options.unauthenticatedLimit ?? DEFAULT_UNAUTHENTICATED_LIMIT
-    if (!Number.isInteger(unauthenticatedLimit) || unauthenticatedLimit < 1) {
-      throw new TypeError('RotationEvents: unauthenticatedLimit must be a positive integer')
+    if (![limit, unauthenticatedLimit].every((n) => Number.isInteger(n) && n >= 1)) {
+      throw new TypeError('RotationEvents: limits must be positive integers')
     }
     this.#store = options.store ?? (() => undefined)
     this.#limit = limit
@@ -194,75 +183,44 @@ export class RotationEvents {
   /**
    * Appends events (in order); resolves once they are stored, or after a second at most (the
    * append goes on): a slow store delays no answer longer. Never throws.
+   *
+   * An event whose `who` is {@link UNAUTHENTICATED} (a rejected request that carried no admin
+   * credential: a `GET /admin/fyers/callback` anyone can send, from an `<img>` on any page) is
+   * not stored one by one but counted: one line a minute, `N rejected callbacks`, written when
+   * the minute's first one comes, then at most every 10 s and whenever the log is read. Those
+   * lines have their own budget (`unauthenticatedLimit`): no admin or system event is pushed out.
    */
   record(env: EnvRecord, ...inputs: readonly RotationEventInput[]): Promise<void> {
-    if (inputs.length === 0) return Promise.resolve()
-    return this.#enqueue(
-      env,
-      inputs.map((input) => this.#event(input))
-    )
-  }
-
-  /**
-   * Counts a rejected request that carried no admin credential (a `GET /admin/fyers/callback`
-   * anyone can send, from an `<img>` on any page): not one event each, but one line a minute
-   * per action, `N rejected callbacks`, written when the minute's first one comes, then at most
-   * every 10 s and whenever the log is read. Those lines have their own budget
-   * (`unauthenticatedLimit`): however many come, no admin or system event is pushed out.
-   */
-  recordUnauthenticated(env: EnvRecord, input: RotationEventInput): Promise<void> {
     const now = this.#now()
-    const window = Math.floor(now / TALLY_WINDOW_MS)
-    const key = `${input.action}:${input.provider}`
     const due: RotationEvent[] = []
-    let tally = this.#tallies.get(key)
-    if (tally && tally.window !== window) {
-      if (tally.count !== tally.written) due.push(this.#tallyEvent(tally, now))
-      tally = undefined
-    }
-    if (!tally) {
-      const ms = this.#nextMs(now)
-      tally = {
-        window,
-        ms,
-        id: this.#idOf(ms),
-        action: input.action,
-        provider: input.provider,
-        count: 0,
-        last: null,
-        written: 0,
-        writtenAt: Number.NEGATIVE_INFINITY,
+    for (const input of inputs) {
+      if (input.who !== UNAUTHENTICATED) {
+        due.push(this.#event(input))
+        continue
       }
-      this.#tallies.set(key, tally)
-    }
-    tally.count += 1
-    tally.last = input.detail?.replace(/^error: /, '') ?? null
-    if (tally.written === 0 || now - tally.writtenAt >= TALLY_WRITE_MS) {
-      due.push(this.#tallyEvent(tally, now))
+      const window = Math.floor(now / TALLY_WINDOW_MS)
+      let tally = this.#tally
+      if (tally?.window !== window) {
+        if (tally && tally.count !== tally.written) due.push(this.#counted(tally, now))
+        tally = { window, event: this.#event({ ...input, at: now }), count: 0, written: 0, at: 0 }
+        this.#tally = tally
+      }
+      tally.count += 1
+      tally.last = input.detail
+      if (tally.written === 0 || now - tally.at >= TALLY_WRITE_MS) {
+        due.push(this.#counted(tally, now))
+      }
     }
     return due.length === 0 ? Promise.resolve() : this.#enqueue(env, due)
   }
 
-  #tallyEvent(tally: Tally, now: number): RotationEvent {
+  /** The tally's line with its count now, marked written. */
+  #counted(tally: Tally, now: number): RotationEvent {
     tally.written = tally.count
-    tally.writtenAt = now
-    return {
-      id: tally.id,
-      at: new Date(tally.ms).toISOString(),
-      who: UNAUTHENTICATED,
-      action: tally.action,
-      provider: tally.provider,
-      result: 'rejected',
-      detail: tallyDetail(tally),
-    }
-  }
-
-  /** The counts not written yet, for a read of the log to see them. */
-  #unwrittenTallies(): RotationEvent[] {
-    const now = this.#now()
-    return [...this.#tallies.values()]
-      .filter((t) => t.count !== t.written)
-      .map((t) => this.#tallyEvent(t, now))
+    tally.at = now
+    const { count, last } = tally
+    const detail = `${count} rejected callback${count === 1 ? '' : 's'}${last ? ` (last ${last})` : ''}`
+    return { ...tally.event, detail }
   }
 
   #enqueue(env: EnvRecord, events: readonly RotationEvent[]): Promise<void> {
@@ -335,19 +293,17 @@ export class RotationEvents {
     env: EnvRecord,
     page: { before?: string; limit?: number } = {}
   ): Promise<RotationEventsPage> {
-    const unwritten = this.#unwrittenTallies()
-    await within(unwritten.length > 0 ? this.#enqueue(env, unwritten) : this.#queue, RECORD_WAIT_MS)
+    const tally = this.#tally
+    const unwritten = tally && tally.count !== tally.written && this.#counted(tally, this.#now())
+    await within(unwritten ? this.#enqueue(env, [unwritten]) : this.#queue, RECORD_WAIT_MS)
     const limit = Math.min(Math.max(1, page.limit ?? 50), MAX_EVENTS_PAGE)
     let all: RotationEvent[]
     try {
       all = parse(await this.#storeOf(env).get(EVENTS_KEY))
     } catch {
-      throw new KeylineError(
-        503,
-        'store_unavailable',
-        'The shared store did not answer: the rotation events cannot be read now, try again',
-        { headers: { 'retry-after': '5' } }
-      )
+      throw new KeylineError(503, 'store_unavailable', 'The shared store did not answer', {
+        headers: { 'retry-after': '5' },
+      })
     }
     const { before } = page
     const older = before === undefined ? all : all.filter((e) => e.id < before)

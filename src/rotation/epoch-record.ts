@@ -1,6 +1,7 @@
 import { ADMIN_TOKEN_VARIABLES } from '../catalog/keyline.ts'
 import { PROVIDER_IDS, type ProviderId } from '../catalog/providers.ts'
 import { fromHex, toHex } from '../encoding.ts'
+import { storeTimeoutMs, withDeadline } from '../store/store-deadline.ts'
 import { VAULT_KEY_VARIABLE } from '../vault/token-vault.ts'
 
 /** The KV key that holds the reload epoch. */
@@ -78,15 +79,23 @@ export const newEpoch = (now: number): string => {
   return `${now}-${random}`
 }
 
-/** The KV namespace bound as `binding` in the Workers env, if there is one. */
+/** One bounded view per namespace, not one per request. */
+const boundedKv = new WeakMap<KvLike, KvLike>()
+
+/**
+ * The KV namespace bound as `binding` in the Workers env, if there is one, each call bounded by
+ * `KEYLINE_STORE_TIMEOUT_MS` (default 250 ms) as every shared store call is.
+ */
 export const kvBinding = (bindings: unknown, binding: string): KvLike | undefined => {
   if (!bindings || typeof bindings !== 'object') return undefined
-  const kv = (bindings as Record<string, unknown>)[binding]
-  if (!kv || typeof kv !== 'object') return undefined
-  const candidate = kv as Partial<KvLike>
-  return typeof candidate.get === 'function' && typeof candidate.put === 'function'
-    ? (kv as KvLike)
-    : undefined
+  const kv = (bindings as Record<string, unknown>)[binding] as Partial<KvLike> | undefined
+  if (typeof kv?.get !== 'function' || typeof kv.put !== 'function') return undefined
+  let bounded = boundedKv.get(kv as KvLike)
+  if (!bounded) {
+    bounded = withDeadline(kv as KvLike, storeTimeoutMs(bindings as Record<string, unknown>))
+    boundedKv.set(kv as KvLike, bounded)
+  }
+  return bounded
 }
 
 /**
@@ -98,21 +107,14 @@ const MAC_KEY_VARIABLES = [...ADMIN_TOKEN_VARIABLES, VAULT_KEY_VARIABLE]
 
 const encoder = new TextEncoder()
 const HMAC = { name: 'HMAC', hash: 'SHA-256' } as const
-/** Keys derived per secret value (a handful at most: one deployment's configuration). */
-const derived = new Map<string, Promise<CryptoKey>>()
 
-/** The record's MAC key for `secret`: HMAC(secret, label), so the secret itself keys nothing. */
-const deriveKey = (secret: string): Promise<CryptoKey> => {
-  let key = derived.get(secret)
-  if (!key) {
-    if (derived.size >= 8) derived.clear()
-    key = crypto.subtle
-      .importKey('raw', encoder.encode(secret), HMAC, false, ['sign'])
-      .then((base) => crypto.subtle.sign('HMAC', base, encoder.encode('keyline reload-epoch v1')))
-      .then((bytes) => crypto.subtle.importKey('raw', bytes, HMAC, false, ['sign', 'verify']))
-    derived.set(secret, key)
-  }
-  return key
+/** The record's MAC key for `secret`: SHA-256 of a label and the secret, never the secret itself. */
+const deriveKey = async (secret: string): Promise<CryptoKey> => {
+  const bytes = await crypto.subtle.digest(
+    'SHA-256',
+    encoder.encode(`keyline reload-epoch v1\0${secret}`)
+  )
+  return crypto.subtle.importKey('raw', bytes, HMAC, false, ['sign', 'verify'])
 }
 
 /** The MAC keys of `env`, the signing one first; none when no admin token or vault key is set. */
@@ -123,16 +125,9 @@ export const epochKeys = (env: Readonly<Record<string, unknown>>): Promise<Crypt
   return Promise.all(secrets.map(deriveKey))
 }
 
-/** What the MAC covers: every field but the MAC, in a fixed order. */
-const signedBytes = (r: EpochRecord): Uint8Array<ArrayBuffer> =>
-  encoder.encode(
-    JSON.stringify([
-      r.epoch,
-      r.at,
-      r.action,
-      r.promotions.map((p) => [p.provider, p.credential, p.next, p.replaced, p.at]),
-    ])
-  )
+/** What the MAC covers: every field but the MAC, as the record is parsed (a fixed order). */
+const signedBytes = ({ mac: _, ...fields }: EpochRecord): Uint8Array<ArrayBuffer> =>
+  encoder.encode(JSON.stringify(fields))
 
 /** The stored text of `record`, with its MAC by `key`. */
 export const signEpoch = async (record: EpochRecord, key: CryptoKey): Promise<string> => {
@@ -145,11 +140,9 @@ export const verifyEpoch = async (
   record: EpochRecord,
   keys: readonly CryptoKey[]
 ): Promise<boolean> => {
-  const { mac } = record
-  if (mac === undefined || !/^[0-9a-f]{64}$/.test(mac)) return false
+  if (record.mac === undefined) return false
+  const mac = new Uint8Array(fromHex(record.mac))
   const data = signedBytes(record)
-  for (const key of keys) {
-    if (await crypto.subtle.verify('HMAC', key, new Uint8Array(fromHex(mac)), data)) return true
-  }
+  for (const key of keys) if (await crypto.subtle.verify('HMAC', key, mac, data)) return true
   return false
 }

@@ -109,27 +109,22 @@ export const publishEpoch = async (
   return record
 }
 
-/** What {@link applyPromotions} did: promoted, refused (not valid), or left for a later check. */
-interface Applied {
-  promoted: number
-  refused: { provider: string; validity: string; reason?: string }[]
-  /** A next secret whose validity could not be told (upstream unreachable): look again later. */
-  retry: boolean
-}
-
 /**
  * Promotes, in this isolate, the staged next secrets that another isolate promoted: those whose
  * fingerprint, and the fingerprint of the current secret they replace, match the record, and
  * that this isolate's own validation finds `valid` (the rule of `POST /admin/keys/promote`): a
- * record names a promotion, it never decides one.
+ * record names a promotion, it never decides one. Returns how many were promoted, and whether
+ * a next secret's validity could not be told (upstream unreachable): then look again later.
  */
 const applyPromotions = async (
   registry: SecretRegistry,
   validator: NextSecretValidator,
   env: EnvRecord,
-  promotions: readonly PromotionRecord[]
-): Promise<Applied> => {
-  const applied: Applied = { promoted: 0, refused: [], retry: false }
+  promotions: readonly PromotionRecord[],
+  log: AdminLogger
+): Promise<{ promoted: number; retry: boolean }> => {
+  let promoted = 0
+  let retry = false
   for (const promotion of promotions) {
     if (promotion.next === REDACTED) continue
     const snapshot = await registry.resolveProvider(env, promotion.provider)
@@ -137,21 +132,23 @@ const applyPromotions = async (
     if (!next || next.credential !== promotion.credential) continue
     if (next.fingerprint !== promotion.next) continue
     if ((current?.fingerprint ?? null) !== promotion.replaced) continue
-    const validity = await validator.validate(snapshot)
-    if (validity?.state !== 'valid') {
-      const state = validity?.state ?? 'unknown'
-      applied.refused.push({
-        provider: promotion.provider,
-        validity: state,
-        reason: validity?.reason,
+    const { state = 'unknown', reason } = (await validator.validate(snapshot)) ?? {}
+    if (state === 'valid') {
+      registry.promote(next, current)
+      promoted += 1
+    } else {
+      retry ||= state === 'unknown'
+      const { provider } = promotion
+      log({
+        level: 'warn',
+        msg: 'reload epoch promotion refused: not valid here',
+        provider,
+        state,
+        reason,
       })
-      if (state === 'unknown') applied.retry = true
-      continue
     }
-    registry.promote(next, current)
-    applied.promoted += 1
   }
-  return applied
+  return { promoted, retry }
 }
 
 /** Options of {@link reloadEpoch}. */
@@ -230,7 +227,7 @@ export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
     const first = state.known === undefined
     if (forged && forged.epoch !== state.ignored) {
       state.ignored = forged.epoch
-      log({ level: 'warn', msg: "reload epoch ignored: its MAC is not this deployment's", key })
+      log({ level: 'warn', msg: 'reload epoch ignored: bad MAC', key })
     }
     if (!record) {
       state.known ??= ''
@@ -242,18 +239,10 @@ export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
     registry.reload()
     if (!first) recordReload('success')
     validator.clear()
-    const applied = await applyPromotions(registry, validator, env, record.promotions)
+    const applied = await applyPromotions(registry, validator, env, record.promotions, log)
     // A next secret whose validity is unknown yet (upstream unreachable): the next check tries again.
     if (applied.retry) state.known = previous
     if (!first) await options.onApplied?.(env)
-    for (const refused of applied.refused) {
-      log({
-        level: 'warn',
-        msg: 'reload epoch promotion not applied: the next secret is not valid here',
-        epoch: record.epoch,
-        ...refused,
-      })
-    }
     log({
       level: 'info',
       msg: first ? 'reload epoch read' : 'reload epoch applied',

@@ -11,22 +11,12 @@ export const READINESS_KEY = 'keyline:readyz'
 /** How long `/readyz` waits for the store, whatever deadline the store has itself. */
 const PROBE_MS = 1_000
 
-/** One probe per store at a time, however many load balancers ask. */
-const probes = new WeakMap<SharedStore, Promise<boolean>>()
-
-const answers = (store: SharedStore): Promise<boolean> => {
-  let probe = probes.get(store)
-  if (!probe) {
-    probe = within(store.get(READINESS_KEY), PROBE_MS)
-      .then(
-        (value) => value !== undefined,
-        () => false
-      )
-      .finally(() => probes.delete(store))
-    probes.set(store, probe)
-  }
-  return probe
-}
+/** Whether the store answers a read within {@link PROBE_MS}. */
+const answers = (store: SharedStore): Promise<boolean> =>
+  within(store.get(READINESS_KEY), PROBE_MS).then(
+    (value) => value !== undefined,
+    () => false
+  )
 
 /**
  * `GET /healthz`: liveness, 200 with the runtime's name; reads no secret, calls no upstream,
@@ -42,18 +32,10 @@ export const healthRoutes = (
   app.get('/healthz', (c) => c.json({ status: 'ok', runtime }))
   app.get('/readyz', async (c) => {
     const shared = store((c.env ?? {}) as EnvRecord)
-    const headers = { 'cache-control': 'no-store' }
-    if (!shared) return c.json({ status: 'ready', runtime, store: null }, 200, headers)
-    const ok = await answers(shared)
-    return c.json(
-      {
-        status: ok ? 'ready' : 'degraded',
-        runtime,
-        store: { kind: shared.kind, state: ok ? 'ok' : 'unavailable' },
-      },
-      ok ? 200 : 503,
-      headers
-    )
+    const ok = !shared || (await answers(shared))
+    const state = shared && { kind: shared.kind, state: ok ? 'ok' : 'unavailable' }
+    const body = { status: ok ? 'ready' : 'degraded', runtime, store: state ?? null }
+    return c.json(body, ok ? 200 : 503, { 'cache-control': 'no-store' })
   })
   return app
 }

@@ -161,9 +161,9 @@ describe('a forged reload epoch record (issue 21 item 4)', () => {
     clock.advance(5000)
     const body = await (await b.request('/admin/keys/status', env, { token })).json()
     expect(body.providers.anthropic.current.fingerprint).toBe(`…${env.ANTHROPIC_API_KEY.slice(-4)}`)
-    expect(
-      b.lines.some((l) => String(l.msg).startsWith('reload epoch promotion not applied'))
-    ).toBe(true)
+    expect(b.lines.some((l) => String(l.msg).startsWith('reload epoch promotion refused'))).toBe(
+      true
+    )
   })
 
   it('a record signed with another admin token is ignored', async () => {
