@@ -80,6 +80,7 @@ be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or
   FYERS_REDIRECT_URI               https://<keyline>/admin/fyers/callback, for keyline fyers login
   KEYLINE_REDIS_URL                the store replicas share (vault, refresh lock, reload epoch)
   KEYLINE_VAULT_FILE               else a file for one instance (else memory)
+  KEYLINE_STORE_TIMEOUT_MS         deadline of each call to that store, connecting included (default 250)
   KEYLINE_VAULT_KEY                Fernet key encrypting the tokens keyline stores (KEYLINE_VAULT_KEY_OLD: earlier ones)
   AWS_REGION, AWS_ENDPOINT_URL     AWS Secrets Manager / SSM region and endpoint override
   KEYLINE_STORE_TTL_SECONDS        how long a store value is used before it is fetched again (default 3600)
