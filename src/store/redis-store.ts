@@ -30,8 +30,9 @@ export interface RedisStoreOptions {
    */
   readonly maxRetriesPerRequest?: number
   /**
-   * How long connecting, and then each command, may take before it fails, in milliseconds
-   * (`KEYLINE_STORE_TIMEOUT_MS` through `sharedStoreFromEnv`, which also bounds each call).
+   * How long connecting may take, in milliseconds; a command is dropped after twice this
+   * (`KEYLINE_STORE_TIMEOUT_MS` through `sharedStoreFromEnv`, which answers each call at this
+   * deadline itself).
    * @default 250
    */
   readonly timeoutMs?: number
@@ -65,9 +66,11 @@ export const redisStore = (url: string, options: RedisStoreOptions = {}): RedisS
   const client = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: options.maxRetriesPerRequest ?? 2,
-    // A server that accepts but never answers (stopped, overloaded) fails a command, not a request.
+    // A server that accepts but never answers (stopped, overloaded) fails a command, not a
+    // request: sharedStoreFromEnv's deadline answers the caller at timeoutMs; ioredis drops the
+    // command itself a little later, so nothing piles up.
     connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
+    commandTimeout: 2 * timeoutMs,
   })
   let warned = false
   const onError =
