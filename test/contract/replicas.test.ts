@@ -6,6 +6,7 @@ import { type StubControl, stubControl } from '../stubs/control.ts'
 import { generateStubKeys, stubOptionsFor } from '../stubs/fixtures.ts'
 import { mintAccessToken, startFyersStub, stubTokenExpiry } from '../stubs/fyers.ts'
 import type { StartedStub } from '../stubs/stub-server.ts'
+import { forgedEpochRecord } from '../support/forged-epoch.ts'
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts'
 import { type RunningServer, startServer } from './harness/server.ts'
 
@@ -139,19 +140,9 @@ describe('two Node replicas on one Redis', () => {
     try {
       await raw.set(
         'keyline:reload-epoch',
-        JSON.stringify({
-          epoch: `${Date.now()}-forged`,
-          at: Date.now(),
-          action: 'promote',
-          promotions: [
-            {
-              provider: 'anthropic',
-              credential: 'apiKey',
-              next: `…${nextKey.slice(-4)}`,
-              replaced: before[0].providers.anthropic.current.fingerprint,
-              at: Date.now(),
-            },
-          ],
+        forgedEpochRecord({
+          next: `…${nextKey.slice(-4)}`,
+          replaced: before[0].providers.anthropic.current.fingerprint,
         })
       )
     } finally {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { forgedEpochRecord } from '../support/forged-epoch.ts'
 import { adminHarness, fakeUpstream, generatedEnv, memoryKv, randomValue } from './admin-harness.ts'
 
 /** Two isolates of one deployment: separate registries, the same bindings and KV namespace. */
@@ -94,19 +95,9 @@ describe('reload epoch across isolates', () => {
  */
 describe('a forged reload epoch record (issue 21 item 4)', () => {
   const forge = (env: { ANTHROPIC_API_KEY: string; ANTHROPIC_API_KEY_NEW: string }) =>
-    JSON.stringify({
-      epoch: `${Date.now()}-forged`,
-      at: Date.now(),
-      action: 'promote',
-      promotions: [
-        {
-          provider: 'anthropic',
-          credential: 'apiKey',
-          next: `…${env.ANTHROPIC_API_KEY_NEW.slice(-4)}`,
-          replaced: `…${env.ANTHROPIC_API_KEY.slice(-4)}`,
-          at: Date.now(),
-        },
-      ],
+    forgedEpochRecord({
+      next: `…${env.ANTHROPIC_API_KEY_NEW.slice(-4)}`,
+      replaced: `…${env.ANTHROPIC_API_KEY.slice(-4)}`,
     })
 
   it('promotes nothing, through a reload and a restart, and is logged once', async () => {
