@@ -28,8 +28,6 @@ interface EpochState {
   known: string | undefined
   /** Epoch milliseconds of the last check of the store. */
   checkedAt: number
-  /** The check under way, if one is: never two at once. */
-  running?: Promise<void>
   /** The epoch of the last record ignored for its MAC: each is logged once. */
   ignored?: string
 }
@@ -141,7 +139,7 @@ const applyPromotions = async (
       const { provider } = promotion
       log({
         level: 'warn',
-        msg: 'reload epoch promotion refused: not valid here',
+        msg: 'reload epoch promotion refused',
         provider,
         state,
         reason,
@@ -255,17 +253,12 @@ export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
 
   return async function reloadEpochMiddleware(c, next) {
     const kv = options.store ?? kvBinding(c.env, binding)
-    // One check at a time, at most every intervalMs (check() marks the time before its first
-    // await). The request that starts it waits at most waitMs; the check goes on without it
-    // (kept alive on Workers by waitUntil), and every request is served with what this instance
-    // has: a store that hangs or refuses costs no request more than waitMs.
-    if (kv && !state.running && now() - state.checkedAt >= intervalMs) {
-      const run = check(kv, c)
-        .catch(() => log({ level: 'warn', msg: 'reload epoch check failed', binding, key }))
-        .finally(() => {
-          state.running = undefined
-        })
-      state.running = run
+    // At most every intervalMs (check() marks the time before its first await). The request
+    // that starts a check waits at most waitMs; the check goes on without it (kept alive on
+    // Workers by waitUntil), and every request is served with what this instance has: a store
+    // that hangs or refuses costs no request more than waitMs.
+    if (kv && now() - state.checkedAt >= intervalMs) {
+      const run = check(kv, c).catch(() => log({ level: 'warn', msg: 'reload epoch check failed' }))
       keepAlive(c, run)
       await within(run, waitMs)
     }

@@ -1,5 +1,4 @@
 import type { Hono } from 'hono'
-import { within } from '../bounded-wait.ts'
 import type { EnvRecord } from '../env.ts'
 import { honoApp } from '../hono-app.ts'
 import { runtimeName } from '../runtime.ts'
@@ -8,12 +7,12 @@ import type { SharedStore } from '../store/shared-store.ts'
 /** The key `/readyz` reads to see that the shared store answers (it is never written). */
 export const READINESS_KEY = 'keyline:readyz'
 
-/** How long `/readyz` waits for the store, whatever deadline the store has itself. */
-const PROBE_MS = 1_000
-
-/** Whether the store answers a read within {@link PROBE_MS}. */
+/**
+ * Whether the store answers a read, within its own deadline (every store the entries and
+ * `KEYLINE_KV` give has one: `KEYLINE_STORE_TIMEOUT_MS`).
+ */
 const answers = (store: SharedStore): Promise<boolean> =>
-  within(store.get(READINESS_KEY), PROBE_MS).then(
+  store.get(READINESS_KEY).then(
     (value) => value !== undefined,
     () => false
   )
