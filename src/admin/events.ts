@@ -207,7 +207,8 @@ export class RotationEvents {
       }
       tally.count += 1
       tally.last = input.detail
-      if (tally.written === 0 || now - tally.at >= TALLY_WRITE_MS) {
+      // `at` starts at 0: the minute's first one is written at once.
+      if (now - tally.at >= TALLY_WRITE_MS) {
         due.push(this.#counted(tally, now))
       }
     }
@@ -229,21 +230,16 @@ export class RotationEvents {
     return within(run, RECORD_WAIT_MS).then(() => undefined)
   }
 
-  /** Strictly increasing in this instance, so ids sort like the order events happened in. */
-  #nextMs(at: number): number {
-    const ms = Math.max(at, this.#last + 1)
-    this.#last = ms
-    return ms
-  }
-
-  #idOf(ms: number): string {
-    return `${ms.toString(36).padStart(9, '0')}-${randomHex()}`
-  }
-
   #event(input: RotationEventInput): RotationEvent {
-    const ms = this.#nextMs(input.at ?? this.#now())
+    // Strictly increasing in this instance, so ids sort like the order events happened in.
+    const ms = Math.max(input.at ?? this.#now(), this.#last + 1)
+    this.#last = ms
     const { at: _at, ...rest } = input
-    return { id: this.#idOf(ms), at: new Date(ms).toISOString(), ...rest }
+    return {
+      id: `${ms.toString(36).padStart(9, '0')}-${randomHex()}`,
+      at: new Date(ms).toISOString(),
+      ...rest,
+    }
   }
 
   /**

@@ -213,13 +213,8 @@ export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
 
   const check = async (kv: KvLike, c: Context): Promise<void> => {
     state.checkedAt = now()
-    let text: string | null
-    try {
-      text = await kv.get(key)
-    } catch {
-      log({ level: 'warn', msg: 'reload epoch unreadable', binding, key })
-      return
-    }
+    // A store that fails or does not answer rejects here: logged by the caller.
+    const text = await kv.get(key)
     const env = readRequestEnv(c)
     const { record, forged } = await readVerified(text, await epochKeys(env))
     const first = state.known === undefined
@@ -258,7 +253,9 @@ export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
     // Workers by waitUntil), and every request is served with what this instance has: a store
     // that hangs or refuses costs no request more than waitMs.
     if (kv && now() - state.checkedAt >= intervalMs) {
-      const run = check(kv, c).catch(() => log({ level: 'warn', msg: 'reload epoch check failed' }))
+      const run = check(kv, c).catch(() =>
+        log({ level: 'warn', msg: 'reload epoch unreadable', binding, key })
+      )
       keepAlive(c, run)
       await within(run, waitMs)
     }

@@ -32,8 +32,12 @@ export const healthRoutes = (
   app.get('/readyz', async (c) => {
     const shared = store((c.env ?? {}) as EnvRecord)
     const ok = !shared || (await answers(shared))
-    const state = shared && { kind: shared.kind, state: ok ? 'ok' : 'unavailable' }
-    const body = { status: ok ? 'ready' : 'degraded', runtime, store: state ?? null }
+    const state = ok ? 'ok' : 'unavailable'
+    const body = {
+      status: ok ? 'ready' : 'degraded',
+      runtime,
+      store: shared ? { kind: shared.kind, state } : null,
+    }
     return c.json(body, ok ? 200 : 503, { 'cache-control': 'no-store' })
   })
   return app
