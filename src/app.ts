@@ -145,7 +145,9 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
     // Other instances read the vault again when they see the new epoch.
     onChange: async (bindings) => {
       const shared = storeOf(bindings)
-      if (shared) await publishEpoch(shared, epochKey, registry, { action: 'reload' }, Date.now())
+      if (shared) {
+        await publishEpoch(shared, epochKey, registry, { action: 'reload' }, Date.now(), bindings)
+      }
     },
   })
   const deps: CallDeps = {
@@ -183,7 +185,7 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
       accessLog({ logger: (c) => c.get('logger'), client: (c) => c.get('clientName') })
     )
   )
-  app.route('/', healthRoutes(runtime))
+  app.route('/', healthRoutes(runtime, storeOf))
   app.use(
     reloadEpoch({
       registry,

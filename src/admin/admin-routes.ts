@@ -27,7 +27,13 @@ import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, adminAuth } from './admin-auth.ts'
 import { type AdminEnv, audited, writeAudit } from './audit.ts'
 import { consoleRoutes } from './console/console-routes.ts'
-import { isEventId, isRotationAction, MAX_EVENTS_PAGE, RotationEvents } from './events.ts'
+import {
+  isEventId,
+  isRotationAction,
+  MAX_EVENTS_PAGE,
+  RotationEvents,
+  UNAUTHENTICATED,
+} from './events.ts'
 import { fyersAdminRoutes, fyersCallbackRoute } from './fyers-routes.ts'
 import { type KeyStatus, keyStatus } from './key-status.ts'
 
@@ -194,7 +200,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
   const publish = async (c: Context, change: EpochChange): Promise<EpochRecord | undefined> => {
     const kv = options.store ?? kvBinding(c.env, binding)
     if (!kv) return undefined
-    return publishEpoch(kv, epochKey, registry, change, now())
+    return publishEpoch(kv, epochKey, registry, change, now(), readRequestEnv(c))
   }
 
   /** The `provider` of a validate or promote body; a 400 (audited) for anything else. */
@@ -242,7 +248,18 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
         readRequestEnv(c),
         ...trail.flatMap(({ action, provider, result, token, at, detail }) =>
           isRotationAction(action)
-            ? [{ action, provider, result, who: token ?? 'sign-in link', at, detail }]
+            ? [
+                {
+                  action,
+                  provider,
+                  result,
+                  // Rejected without any admin credential (anyone can send a sign-in callback):
+                  // counted, one line a minute on its own budget, never one event each.
+                  who: token ?? (result === 'ok' ? 'sign-in link' : UNAUTHENTICATED),
+                  at,
+                  detail,
+                },
+              ]
             : []
         )
       )

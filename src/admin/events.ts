@@ -1,6 +1,7 @@
 import { within } from '../bounded-wait.ts'
 import { toHex } from '../encoding.ts'
 import type { EnvRecord } from '../env.ts'
+import { KeylineError } from '../errors/keyline-error.ts'
 import { type LockState, releaseLock, takeLock } from '../store/lock.ts'
 import { memoryStore } from '../store/memory-store.ts'
 import type { SharedStore } from '../store/shared-store.ts'
@@ -39,8 +40,10 @@ export interface RotationEvent {
   /** ISO time. */
   readonly at: string
   /**
-   * The admin token's fingerprint (`…ABCD`), `system` (failover, timer, cron, on demand), or
-   * `client:<name>` (a Fyers trading call).
+   * The admin token's fingerprint (`…ABCD`), `system` (failover, timer, cron, on demand),
+   * `sign-in link` (a completed Fyers sign-in), `client:<name>` (a Fyers trading call), or
+   * `unauthenticated`: one line a minute counting the rejected requests that carried no admin
+   * credential.
    */
   readonly who: string
   readonly action: RotationAction
@@ -73,6 +76,12 @@ export interface RotationEventsOptions {
    * @default 500
    */
   limit?: number
+  /**
+   * How many per-minute lines of unauthenticated rejections are kept, apart from `limit`: they
+   * never push an admin or system event out.
+   * @default 60
+   */
+  unauthenticatedLimit?: number
   /** Where a failure to store an event is logged (the event is then lost). @default console */
   log?: (line: Record<string, unknown>) => void
   /** Clock, for tests. @default Date.now */
@@ -87,6 +96,14 @@ export const EVENTS_LOCK = 'keyline:lock:events'
 export const DEFAULT_EVENTS_LIMIT = 500
 /** Largest page of `GET /admin/events`. */
 export const MAX_EVENTS_PAGE = 100
+/** The `who` of the per-minute line counting rejected requests without an admin credential. */
+export const UNAUTHENTICATED = 'unauthenticated'
+/** Per-minute lines of unauthenticated rejections kept by default (an hour of them). */
+export const DEFAULT_UNAUTHENTICATED_LIMIT = 60
+/** One line per this window counts the unauthenticated rejections in it. */
+const TALLY_WINDOW_MS = 60_000
+/** A line's count is written again at most this often (and whenever the log is read). */
+const TALLY_WRITE_MS = 10_000
 
 const LOCK_TTL_MS = 5_000
 const LOCK_TRIES = 10
@@ -114,6 +131,19 @@ const randomHex = (): string => {
   return toHex(bytes)
 }
 
+/** The running count of one minute's unauthenticated rejections. */
+interface Tally {
+  readonly window: number
+  /** The line without its count: id and time of the minute's first rejection. */
+  readonly event: RotationEvent
+  count: number
+  /** The detail of the latest rejection (its error type). */
+  last?: string | null
+  /** The count last written, and when. */
+  written: number
+  at: number
+}
+
 /** Whether `value` is a well-formed event id (a `before` cursor). */
 export const isEventId = (value: string): boolean => ID.test(value)
 
@@ -127,6 +157,8 @@ export const isEventId = (value: string): boolean => ID.test(value)
 export class RotationEvents {
   readonly #store: (env: EnvRecord) => SharedStore | undefined
   readonly #limit: number
+  readonly #unauthenticatedLimit: number
+  #tally: Tally | undefined
   readonly #log: (line: Record<string, unknown>) => void
   readonly #now: () => number
   readonly #memory: SharedStore
@@ -135,11 +167,13 @@ export class RotationEvents {
 
   constructor(options: RotationEventsOptions = {}) {
     const limit = options.limit ?? DEFAULT_EVENTS_LIMIT
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new TypeError('RotationEvents: limit must be a positive integer')
+    const unauthenticatedLimit = options.unauthenticatedLimit ?? DEFAULT_UNAUTHENTICATED_LIMIT
+    if (![limit, unauthenticatedLimit].every((n) => Number.isInteger(n) && n >= 1)) {
+      throw new TypeError('RotationEvents: limits must be positive integers')
     }
     this.#store = options.store ?? (() => undefined)
     this.#limit = limit
+    this.#unauthenticatedLimit = unauthenticatedLimit
     this.#log = options.log ?? ((line) => console.log(JSON.stringify(line)))
     this.#now = options.now ?? Date.now
     this.#memory = memoryStore({ now: this.#now })
@@ -152,10 +186,48 @@ export class RotationEvents {
   /**
    * Appends events (in order); resolves once they are stored, or after a second at most (the
    * append goes on): a slow store delays no answer longer. Never throws.
+   *
+   * An event whose `who` is {@link UNAUTHENTICATED} (a rejected request that carried no admin
+   * credential: a `GET /admin/fyers/callback` anyone can send, from an `<img>` on any page) is
+   * not stored one by one but counted: one line a minute, `N rejected callbacks`, written when
+   * the minute's first one comes, then at most every 10 s and whenever the log is read. Those
+   * lines have their own budget (`unauthenticatedLimit`): no admin or system event is pushed out.
    */
   record(env: EnvRecord, ...inputs: readonly RotationEventInput[]): Promise<void> {
-    if (inputs.length === 0) return Promise.resolve()
-    const events = inputs.map((input) => this.#event(input))
+    const now = this.#now()
+    const due: RotationEvent[] = []
+    for (const input of inputs) {
+      if (input.who !== UNAUTHENTICATED) {
+        due.push(this.#event(input))
+        continue
+      }
+      const window = Math.floor(now / TALLY_WINDOW_MS)
+      let tally = this.#tally
+      if (tally?.window !== window) {
+        if (tally && tally.count !== tally.written) due.push(this.#counted(tally, now))
+        tally = { window, event: this.#event({ ...input, at: now }), count: 0, written: 0, at: 0 }
+        this.#tally = tally
+      }
+      tally.count += 1
+      tally.last = input.detail
+      // `at` starts at 0: the minute's first one is written at once.
+      if (now - tally.at >= TALLY_WRITE_MS) {
+        due.push(this.#counted(tally, now))
+      }
+    }
+    return due.length === 0 ? Promise.resolve() : this.#enqueue(env, due)
+  }
+
+  /** The tally's line with its count now, marked written. */
+  #counted(tally: Tally, now: number): RotationEvent {
+    tally.written = tally.count
+    tally.at = now
+    const { count, last } = tally
+    const detail = `${count} rejected callback${count === 1 ? '' : 's'}${last ? ` (last ${last})` : ''}`
+    return { ...tally.event, detail }
+  }
+
+  #enqueue(env: EnvRecord, events: readonly RotationEvent[]): Promise<void> {
     const run = this.#queue.then(() => this.#append(env, events))
     this.#queue = run
     return within(run, RECORD_WAIT_MS).then(() => undefined)
@@ -173,6 +245,24 @@ export class RotationEvents {
     }
   }
 
+  /**
+   * Newest first, one per id (a tally line written again replaces its earlier count), within
+   * the two budgets: `limit` events, `unauthenticatedLimit` unauthenticated lines.
+   */
+  #merge(stored: readonly RotationEvent[], added: readonly RotationEvent[]): RotationEvent[] {
+    const byId = new Map<string, RotationEvent>()
+    for (const event of stored) byId.set(event.id, event)
+    for (const event of added) byId.set(event.id, event)
+    const all = [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    let events = 0
+    let unauthenticated = 0
+    return all.filter((e) =>
+      e.who === UNAUTHENTICATED
+        ? ++unauthenticated <= this.#unauthenticatedLimit
+        : ++events <= this.#limit
+    )
+  }
+
   async #append(env: EnvRecord, events: readonly RotationEvent[]): Promise<void> {
     const owner = randomHex()
     let lock: LockState = 'unavailable'
@@ -185,10 +275,8 @@ export class RotationEvents {
         pollMs: 50,
       })
       // Without the lock after a while, append anyway: a lost race beats a lost event.
-      const list = parse(await store.get(EVENTS_KEY))
-      const merged = [...events].reverse().concat(list)
-      merged.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-      await store.put(EVENTS_KEY, JSON.stringify(merged.slice(0, this.#limit)))
+      const merged = this.#merge(parse(await store.get(EVENTS_KEY)), events)
+      await store.put(EVENTS_KEY, JSON.stringify(merged))
     } catch {
       this.#log({ level: 'warn', msg: 'rotation event not stored: the shared store failed' })
     } finally {
@@ -198,15 +286,24 @@ export class RotationEvents {
 
   /**
    * One page, newest first: at most `limit` events older than the event `before` (all when
-   * absent).
+   * absent). A shared store that fails or does not answer in time is a 503 `store_unavailable`.
    */
   async list(
     env: EnvRecord,
     page: { before?: string; limit?: number } = {}
   ): Promise<RotationEventsPage> {
-    await within(this.#queue, RECORD_WAIT_MS)
+    const tally = this.#tally
+    const unwritten = tally && tally.count !== tally.written && this.#counted(tally, this.#now())
+    await within(unwritten ? this.#enqueue(env, [unwritten]) : this.#queue, RECORD_WAIT_MS)
     const limit = Math.min(Math.max(1, page.limit ?? 50), MAX_EVENTS_PAGE)
-    const all = parse(await this.#storeOf(env).get(EVENTS_KEY))
+    let all: RotationEvent[]
+    try {
+      all = parse(await this.#storeOf(env).get(EVENTS_KEY))
+    } catch {
+      throw new KeylineError(503, 'store_unavailable', 'The shared store did not answer', {
+        headers: { 'retry-after': '5' },
+      })
+    }
     const { before } = page
     const older = before === undefined ? all : all.filter((e) => e.id < before)
     const events = older.slice(0, limit)

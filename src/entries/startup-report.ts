@@ -109,6 +109,7 @@ be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or
   KEYLINE_FYERS_TRADING_CLIENTS    with it: only these client token names may trade (comma-separated)
   KEYLINE_REDIS_URL                the store replicas share (vault, refresh lock, reload epoch, quota counters)
   KEYLINE_VAULT_FILE               else a file for one instance (else memory)
+  KEYLINE_STORE_TIMEOUT_MS         deadline of each call to that store, connecting included (default 250)
   KEYLINE_VAULT_KEY                Fernet key encrypting the tokens keyline stores (KEYLINE_VAULT_KEY_OLD: earlier ones)
   AWS_REGION, AWS_ENDPOINT_URL     AWS Secrets Manager / SSM region and endpoint override
   KEYLINE_STORE_TTL_SECONDS        how long a store value is used before it is fetched again (default 3600)

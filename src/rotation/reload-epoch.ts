@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import { within } from '../bounded-wait.ts'
 import type { EnvRecord } from '../env.ts'
 import { type EnvReader, readEnv } from '../env.ts'
 import { type AdminLogger, consoleJsonLogger } from '../log/sink.ts'
@@ -9,13 +10,16 @@ import {
   DEFAULT_EPOCH_BINDING,
   DEFAULT_EPOCH_KEY,
   type EpochRecord,
+  epochKeys,
   type KvLike,
   kvBinding,
   newEpoch,
   type PromotionRecord,
   parseEpochRecord,
+  signEpoch,
+  verifyEpoch,
 } from './epoch-record.ts'
-import type { NextSecretValidator } from './next-validator.ts'
+import { NextSecretValidator } from './next-validator.ts'
 import { rotatingState } from './rotating-credential.ts'
 
 /** The epoch a registry has applied in this isolate, shared by the checker and the publisher. */
@@ -24,6 +28,8 @@ interface EpochState {
   known: string | undefined
   /** Epoch milliseconds of the last check of the store. */
   checkedAt: number
+  /** The epoch of the last record ignored for its MAC: each is logged once. */
+  ignored?: string
 }
 
 const states = new WeakMap<SecretRegistry, EpochState>()
@@ -55,19 +61,36 @@ const mergePromotions = (
   return [...byCredential.values()]
 }
 
+/** The stored record when its MAC is one of `keys`'; `undefined` for none or one unsigned. */
+const readVerified = async (
+  text: string | null,
+  keys: readonly CryptoKey[]
+): Promise<{ record?: EpochRecord; forged?: EpochRecord }> => {
+  const record = parseEpochRecord(text)
+  if (!record) return {}
+  return (await verifyEpoch(record, keys)) ? { record } : { forged: record }
+}
+
 /**
- * Writes a new reload epoch to KV so every isolate reloads at its next check, carrying the
- * promotions they must repeat (fingerprints only). This isolate marks the epoch as seen, since
- * it has already done what the epoch asks. Returns the record written.
+ * Writes a new reload epoch to KV so every isolate looks again at its next check, carrying the
+ * promotions they may repeat (fingerprints only; each validates the next secret itself) and a
+ * MAC by a key derived from `env`'s admin token (else its vault key). This isolate marks the
+ * epoch as seen, since it has already done what the epoch asks. Returns the record written;
+ * `undefined` (nothing written) when `env` has neither secret to sign with.
  */
 export const publishEpoch = async (
   kv: KvLike,
   key: string,
   registry: SecretRegistry,
   change: EpochChange,
-  now: number
-): Promise<EpochRecord> => {
-  const previous = parseEpochRecord(await kv.get(key))
+  now: number,
+  env: EnvRecord
+): Promise<EpochRecord | undefined> => {
+  const keys = await epochKeys(env)
+  const signing = keys[0]
+  if (!signing) return undefined
+  // Promotions are carried over from a record this deployment signed, never from a forged one.
+  const { record: previous } = await readVerified(await kv.get(key), keys)
   const record: EpochRecord = {
     epoch: newEpoch(now),
     at: now,
@@ -77,7 +100,7 @@ export const publishEpoch = async (
       change.action === 'promote' ? change.promotion : undefined
     ),
   }
-  await kv.put(key, JSON.stringify(record))
+  await kv.put(key, await signEpoch(record, signing))
   const state = epochStateOf(registry)
   state.known = record.epoch
   state.checkedAt = now
@@ -86,15 +109,20 @@ export const publishEpoch = async (
 
 /**
  * Promotes, in this isolate, the staged next secrets that another isolate promoted: those whose
- * fingerprint, and the fingerprint of the current secret they replace, match the record.
- * Returns how many were promoted.
+ * fingerprint, and the fingerprint of the current secret they replace, match the record, and
+ * that this isolate's own validation finds `valid` (the rule of `POST /admin/keys/promote`): a
+ * record names a promotion, it never decides one. Returns how many were promoted, and whether
+ * a next secret's validity could not be told (upstream unreachable): then look again later.
  */
 const applyPromotions = async (
   registry: SecretRegistry,
+  validator: NextSecretValidator,
   env: EnvRecord,
-  promotions: readonly PromotionRecord[]
-): Promise<number> => {
-  let applied = 0
+  promotions: readonly PromotionRecord[],
+  log: AdminLogger
+): Promise<{ promoted: number; retry: boolean }> => {
+  let promoted = 0
+  let retry = false
   for (const promotion of promotions) {
     if (promotion.next === REDACTED) continue
     const snapshot = await registry.resolveProvider(env, promotion.provider)
@@ -102,10 +130,23 @@ const applyPromotions = async (
     if (!next || next.credential !== promotion.credential) continue
     if (next.fingerprint !== promotion.next) continue
     if ((current?.fingerprint ?? null) !== promotion.replaced) continue
-    registry.promote(next, current)
-    applied += 1
+    const { state = 'unknown', reason } = (await validator.validate(snapshot)) ?? {}
+    if (state === 'valid') {
+      registry.promote(next, current)
+      promoted += 1
+    } else {
+      retry ||= state === 'unknown'
+      const { provider } = promotion
+      log({
+        level: 'warn',
+        msg: 'reload epoch promotion refused',
+        provider,
+        state,
+        reason,
+      })
+    }
   }
-  return applied
+  return { promoted, retry }
 }
 
 /** Options of {@link reloadEpoch}. */
@@ -135,6 +176,12 @@ export interface ReloadEpochOptions {
   intervalMs?: number
   /** Where applied epochs and KV read failures are logged. @default consoleJsonLogger */
   log?: AdminLogger
+  /**
+   * How long the request that starts a check waits for it, in milliseconds; the check goes on
+   * after that (off the request path) and this request is served with what the instance has.
+   * @default 250
+   */
+  waitMs?: number
   /** Clock, for tests. @default Date.now */
   now?: () => number
 }
@@ -142,13 +189,17 @@ export interface ReloadEpochOptions {
 /**
  * Makes a reload or promotion done in one Workers isolate take effect in every isolate: at most
  * every `intervalMs` it reads the epoch record from the KV binding (when bound) and, when the
- * epoch changed, reloads the registry, drops cached validity and repeats the promotions the
- * record lists. Without the binding or a `store` (Redis on Node and Deno) it does nothing. Mount
- * it before `secrets()`.
+ * epoch changed and the record's MAC is the deployment's, reloads the registry, drops cached
+ * validity and repeats the promotions the record lists whose next secret this instance itself
+ * validates. A record without a valid MAC is ignored (logged once). No request waits on the
+ * check longer than `waitMs`. Without the binding or a `store` (Redis on Node and Deno) it does
+ * nothing. Mount it before `secrets()`.
  */
 export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
-  const { registry, validator } = options
+  const { registry } = options
   if (!registry) throw new TypeError('reloadEpoch(): registry is required')
+  const validator = options.validator ?? new NextSecretValidator()
+  const waitMs = options.waitMs ?? 250
   const readRequestEnv = options.env ?? readEnv
   const binding = options.binding ?? DEFAULT_EPOCH_BINDING
   const key = options.key ?? DEFAULT_EPOCH_KEY
@@ -162,42 +213,61 @@ export const reloadEpoch = (options: ReloadEpochOptions): MiddlewareHandler => {
 
   const check = async (kv: KvLike, c: Context): Promise<void> => {
     state.checkedAt = now()
-    let text: string | null
-    try {
-      text = await kv.get(key)
-    } catch {
-      log({ level: 'warn', msg: 'reload epoch unreadable', binding, key })
-      return
-    }
-    const record = parseEpochRecord(text)
+    // A store that fails or does not answer rejects here: logged by the caller.
+    const text = await kv.get(key)
+    const env = readRequestEnv(c)
+    const { record, forged } = await readVerified(text, await epochKeys(env))
     const first = state.known === undefined
+    if (forged && forged.epoch !== state.ignored) {
+      state.ignored = forged.epoch
+      log({ level: 'warn', msg: 'reload epoch ignored: bad MAC', key })
+    }
     if (!record) {
       state.known ??= ''
       return
     }
     if (record.epoch === state.known) return
+    const previous = state.known
     state.known = record.epoch
     registry.reload()
     if (!first) recordReload('success')
-    validator?.clear()
-    const env = readRequestEnv(c)
-    const promoted = await applyPromotions(registry, env, record.promotions)
+    validator.clear()
+    const applied = await applyPromotions(registry, validator, env, record.promotions, log)
+    // A next secret whose validity is unknown yet (upstream unreachable): the next check tries again.
+    if (applied.retry) state.known = previous
     if (!first) await options.onApplied?.(env)
     log({
       level: 'info',
       msg: first ? 'reload epoch read' : 'reload epoch applied',
       epoch: record.epoch,
       action: record.action,
-      promoted,
+      promoted: applied.promoted,
       time: new Date(now()).toISOString(),
     })
   }
 
   return async function reloadEpochMiddleware(c, next) {
     const kv = options.store ?? kvBinding(c.env, binding)
-    // Only the request that starts a check waits for it (check() marks the time before its
-    // first await): a request never awaits another's I/O, which Workers would cancel with it.
-    if (kv && now() - state.checkedAt >= intervalMs) await check(kv, c)
+    // At most every intervalMs (check() marks the time before its first await). The request
+    // that starts a check waits at most waitMs; the check goes on without it (kept alive on
+    // Workers by waitUntil), and every request is served with what this instance has: a store
+    // that hangs or refuses costs no request more than waitMs.
+    if (kv && now() - state.checkedAt >= intervalMs) {
+      const run = check(kv, c).catch(() =>
+        log({ level: 'warn', msg: 'reload epoch unreadable', binding, key })
+      )
+      keepAlive(c, run)
+      await within(run, waitMs)
+    }
     await next()
+  }
+}
+
+/** Lets Workers finish `work` after the answer; elsewhere (no execution context) a no-op. */
+const keepAlive = (c: Context, work: Promise<unknown>): void => {
+  try {
+    c.executionCtx.waitUntil(work)
+  } catch {
+    // Node and Deno: the promise runs on by itself.
   }
 }

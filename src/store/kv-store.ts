@@ -1,5 +1,6 @@
 import type { PutOptions, SharedStore } from './shared-store.ts'
 import { checkLock, expiry } from './store-arguments.ts'
+import { storeTimeoutMs, withDeadline } from './store-deadline.ts'
 
 /** The binding {@link kvStoreFromEnv} reads. */
 export const KV_BINDING = 'KEYLINE_KV'
@@ -102,7 +103,10 @@ const isKvNamespace = (value: unknown): value is KvNamespaceLike => {
   )
 }
 
-/** The store on the `KEYLINE_KV` binding of a Workers env; `undefined` when it is not bound. */
+/**
+ * The store on the `KEYLINE_KV` binding of a Workers env, each call bounded by
+ * `KEYLINE_STORE_TIMEOUT_MS` (default 250 ms); `undefined` when it is not bound.
+ */
 export const kvStoreFromEnv = (
   env: Readonly<Record<string, unknown>> | undefined
 ): SharedStore | undefined => {
@@ -110,7 +114,7 @@ export const kvStoreFromEnv = (
   if (!isKvNamespace(binding)) return undefined
   let store = perBinding.get(binding)
   if (!store) {
-    store = kvStore(binding)
+    store = withDeadline(kvStore(binding), storeTimeoutMs(env))
     perBinding.set(binding, store)
   }
   return store

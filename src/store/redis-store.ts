@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis'
 import type { PutOptions, SharedStore } from './shared-store.ts'
 import { checkLock, expiry } from './store-arguments.ts'
+import { DEFAULT_STORE_TIMEOUT_MS } from './store-deadline.ts'
 
 /** Deletes KEYS[1] only when it holds ARGV[1]: the lock's owner. */
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
@@ -28,6 +29,13 @@ export interface RedisStoreOptions {
    * @default 2
    */
   readonly maxRetriesPerRequest?: number
+  /**
+   * How long connecting may take, in milliseconds; a command is dropped after twice this
+   * (`KEYLINE_STORE_TIMEOUT_MS` through `sharedStoreFromEnv`, which answers each call at this
+   * deadline itself).
+   * @default 250
+   */
+  readonly timeoutMs?: number
 }
 
 /** The URL with any password replaced, for messages. */
@@ -47,15 +55,22 @@ export const redactRedisUrl = (url: string): string => {
  * `rediss://` for TLS). Values are plain `GET`/`SET … PX`; the lock is `SET key owner NX PX ttl`
  * (atomic across every replica), released by a Lua compare-and-delete so only its owner frees it.
  * Connects on first use and reconnects by itself; a command fails after
- * {@link RedisStoreOptions.maxRetriesPerRequest} retries rather than hanging a request.
+ * {@link RedisStoreOptions.maxRetriesPerRequest} retries, or when the server does not answer
+ * within {@link RedisStoreOptions.timeoutMs}, rather than hanging a request.
  */
 export const redisStore = (url: string, options: RedisStoreOptions = {}): RedisStore => {
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
     throw new TypeError('redisStore: the URL must start with redis:// or rediss://')
   }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
   const client = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: options.maxRetriesPerRequest ?? 2,
+    // A server that accepts but never answers (stopped, overloaded) fails a command, not a
+    // request: sharedStoreFromEnv's deadline answers the caller at timeoutMs; ioredis drops the
+    // command itself a little later, so nothing piles up.
+    connectTimeout: timeoutMs,
+    commandTimeout: 2 * timeoutMs,
   })
   let warned = false
   const onError =

@@ -5,6 +5,7 @@
 import { fileStore } from './file-store.ts'
 import { memoryStore } from './memory-store.ts'
 import type { SharedStore } from './shared-store.ts'
+import { storeTimeoutMs, withDeadline } from './store-deadline.ts'
 
 /** Redis for several replicas: `redis://[user:password@]host:port[/db]` or `rediss://…`. */
 export const REDIS_URL_VARIABLE = 'KEYLINE_REDIS_URL'
@@ -21,21 +22,23 @@ const text = (value: unknown): string | undefined =>
 
 /**
  * `KEYLINE_REDIS_URL` → Redis (`ioredis` is loaded only then), else `KEYLINE_VAULT_FILE` → that
- * file, else memory (nothing survives a restart, nothing is shared). Rejects with an error
- * naming the variable (never its value) when the Redis URL is not one.
+ * file, else memory (nothing survives a restart, nothing is shared). Every Redis and file call
+ * is bounded by `KEYLINE_STORE_TIMEOUT_MS` (default 250 ms, connecting included). Rejects with
+ * an error naming the variable (never its value) when the Redis URL or the timeout is not one.
  */
 export const sharedStoreFromEnv = async (
   env: Readonly<Record<string, unknown>>
 ): Promise<ServerSharedStore> => {
+  const timeoutMs = storeTimeoutMs(env)
   const url = text(env[REDIS_URL_VARIABLE])
   if (url) {
     if (!/^rediss?:\/\/./.test(url)) {
       throw new TypeError(`${REDIS_URL_VARIABLE} must be a redis:// or rediss:// URL`)
     }
     const { redisStore } = await import('./redis-store.ts')
-    return redisStore(url)
+    return withDeadline(redisStore(url, { timeoutMs }), timeoutMs)
   }
   const file = text(env[VAULT_FILE_VARIABLE])
-  const store = file ? fileStore(file) : memoryStore()
+  const store = file ? withDeadline(fileStore(file), timeoutMs) : memoryStore()
   return { ...store, close: async (): Promise<void> => {} }
 }

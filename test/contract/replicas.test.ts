@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Fernet } from '../../src/vault/fernet.ts'
 import { startAnthropicStub } from '../stubs/anthropic.ts'
@@ -5,6 +6,7 @@ import { type StubControl, stubControl } from '../stubs/control.ts'
 import { generateStubKeys, stubOptionsFor } from '../stubs/fixtures.ts'
 import { mintAccessToken, startFyersStub, stubTokenExpiry } from '../stubs/fyers.ts'
 import type { StartedStub } from '../stubs/stub-server.ts'
+import { forgedEpochRecord } from '../support/forged-epoch.ts'
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts'
 import { type RunningServer, startServer } from './harness/server.ts'
 
@@ -118,6 +120,53 @@ describe('two Node replicas on one Redis', () => {
     expect(lastTwo[0]?.headers.authorization).not.toBe(`${keys.fyers.clientId}:${token}`)
     // Redis holds the tokens encrypted only.
     expect(output).not.toContain(token)
+  })
+
+  it('answer /readyz 200 while Redis answers', async () => {
+    for (const replica of replicas) {
+      const res = await fetch(`${replica.url}/readyz`)
+      expect(res.status).toBe(200)
+      expect(await res.json()).toMatchObject({ status: 'ready', store: { kind: 'redis' } })
+    }
+  })
+
+  // Issue 21, item 4: whoever can write Redis wrote an epoch record naming the two public
+  // fingerprints (any status shows them); every replica promoted. Now it carries no MAC of this
+  // deployment's, so each replica ignores it (and logs that once).
+  it('ignore a forged reload epoch record written straight into Redis', async () => {
+    const [a, b] = replicas as [RunningServer, RunningServer]
+    const before = await Promise.all([status(a), status(b)])
+    const raw = new Redis(redis.url)
+    try {
+      await raw.set(
+        'keyline:reload-epoch',
+        forgedEpochRecord({
+          next: `…${nextKey.slice(-4)}`,
+          replaced: before[0].providers.anthropic.current.fingerprint,
+        })
+      )
+    } finally {
+      raw.disconnect()
+    }
+    const ignored = (r: RunningServer) => r.output().split('reload epoch ignored').length - 1
+    // The epoch is checked on a request at most every 5 s: keep both busy until both saw it.
+    await expect
+      .poll(
+        async () => {
+          await Promise.all([quote(a), quote(b)]).then((r) =>
+            Promise.all(r.map((x) => x.body?.cancel()))
+          )
+          return Math.min(ignored(a), ignored(b))
+        },
+        { timeout: EPOCH_BOUND_MS + 5_000, interval: 250 }
+      )
+      .toBe(1)
+    const after = await Promise.all([status(a), status(b)])
+    for (const [i, s] of after.entries()) {
+      expect(s.providers.anthropic.current.fingerprint).toBe(
+        before[i]?.providers.anthropic.current.fingerprint
+      )
+    }
   })
 
   it(`a promotion on one replica reaches the other within ${EPOCH_BOUND_MS} ms`, async () => {

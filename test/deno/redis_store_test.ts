@@ -19,7 +19,11 @@ const freePort = (): number => {
   return port
 }
 
-const startRedis = async (): Promise<{ url: string; stop: () => Promise<void> }> => {
+const startRedis = async (): Promise<{
+  url: string
+  stop: () => Promise<void>
+  signal: (signal: Deno.Signal) => void
+}> => {
   const port = freePort()
   const child = new Deno.Command('redis-server', {
     args: [
@@ -37,8 +41,10 @@ const startRedis = async (): Promise<{ url: string; stop: () => Promise<void> }>
     stdout: 'null',
     stderr: 'null',
   }).spawn()
+  const signal = (name: Deno.Signal): void => child.kill(name)
   const stop = async (): Promise<void> => {
     try {
+      child.kill('SIGCONT')
       child.kill('SIGTERM')
     } catch {
       // already gone
@@ -53,7 +59,7 @@ const startRedis = async (): Promise<{ url: string; stop: () => Promise<void> }>
       const n = (await conn.read(buf)) ?? 0
       conn.close()
       if (new TextDecoder().decode(buf.subarray(0, n)).startsWith('+PONG')) {
-        return { url: `redis://127.0.0.1:${port}`, stop }
+        return { url: `redis://127.0.0.1:${port}`, stop, signal }
       }
     } catch {
       // not up yet
@@ -110,6 +116,39 @@ Deno.test('redisStore on Deno: values, TTL, lock across two connections, vault a
   } finally {
     await Promise.all([a.close(), b.close()])
     raw.disconnect()
+    await server.stop()
+  }
+})
+
+/**
+ * Issue 21, item 1, on Deno: a Redis stopped by SIGSTOP (it accepts connections, answers
+ * nothing) fails each store call at its deadline (`KEYLINE_STORE_TIMEOUT_MS`) instead of holding
+ * it forever; then, the server resumed, the store answers again. The bound (3 s) is 10x the
+ * deadline and far from the hang it replaces.
+ */
+Deno.test('sharedStoreFromEnv on Deno: a hung Redis fails each call at its deadline', async () => {
+  const server = await startRedis()
+  const store = await sharedStoreFromEnv({
+    KEYLINE_REDIS_URL: server.url,
+    KEYLINE_STORE_TIMEOUT_MS: '300',
+  })
+  try {
+    await store.put('k', 'v')
+    server.signal('SIGSTOP')
+    for (const call of [() => store.get('k'), () => store.lock('l', 'me', 1000)]) {
+      const started = Date.now()
+      await assert.rejects(call(), /no answer in 300 ms/)
+      assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`)
+    }
+    server.signal('SIGCONT')
+    let value: string | null = null
+    for (let i = 0; i < 100 && value === null; i++) {
+      value = await store.get('k').catch(() => null)
+      if (value === null) await sleep(100)
+    }
+    assert.equal(value, 'v')
+  } finally {
+    await store.close()
     await server.stop()
   }
 })

@@ -6,6 +6,7 @@ import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { type StubControl, stubControl } from '../stubs/control.ts'
+import { forgedEpochRecord } from '../support/forged-epoch.ts'
 import { randomValue } from '../unit/admin-harness.ts'
 
 /**
@@ -111,6 +112,27 @@ describe('reload epoch across two workerd isolates sharing KV', { timeout: 60_00
     expect(reloaded.providers.anthropic.next.validity).toBe('valid')
     const took = await until((p) => (p.next as { validity: string }).validity === 'valid')
     expect(took).toBeLessThanOrEqual(INTERVAL_MS + 1000)
+  })
+
+  // Issue 21, item 4: a record written straight into KV by anyone who can (two public
+  // fingerprints, no MAC of this deployment's) promotes nothing, although the next key is valid.
+  it('ignores a forged epoch record written straight into KV', async () => {
+    const before = (await admin(b, 'status')).providers.anthropic
+    const kv = await mf.getKVNamespace('KEYLINE_KV', 'isolate-b')
+    await kv.put(
+      'keyline:reload-epoch',
+      forgedEpochRecord({
+        next: `…${bindings.ANTHROPIC_API_KEY_NEW?.slice(-4)}`,
+        replaced: before.current.fingerprint,
+      })
+    )
+    // Three check intervals: before the fix B promoted within one.
+    const until = Date.now() + 3 * INTERVAL_MS
+    while (Date.now() < until) {
+      const now = (await admin(b, 'status')).providers.anthropic
+      expect(now.current.fingerprint).toBe(before.current.fingerprint)
+      await new Promise((r) => setTimeout(r, 200))
+    }
   })
 
   it('repeats a promotion done through A in B: new generation, next key current', async () => {

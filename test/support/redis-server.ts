@@ -5,12 +5,18 @@
 import { spawn } from 'node:child_process'
 import { createConnection } from 'node:net'
 import { freePort } from './free-port.ts'
-import { trackGroup } from './process-group.ts'
+import { killGroup, trackGroup } from './process-group.ts'
 
 export interface RedisServer {
   readonly port: number
   /** `redis://127.0.0.1:<port>` */
   readonly url: string
+  /**
+   * SIGSTOP: the server keeps its socket (the kernel still accepts connections) but answers
+   * nothing, as a hung Redis does; `resume()` (SIGCONT) lets it answer again.
+   */
+  pause(): void
+  resume(): void
   stop(): Promise<void>
 }
 
@@ -75,5 +81,16 @@ export const startRedisServer = async (timeoutMs = 10_000): Promise<RedisServer>
     }
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
-  return { port, url: `redis://127.0.0.1:${port}`, stop }
+  const pid = child.pid as number
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    pause: () => void killGroup(pid, 'SIGSTOP'),
+    resume: () => void killGroup(pid, 'SIGCONT'),
+    // A stopped process acts on SIGTERM only once it runs again.
+    stop: async () => {
+      killGroup(pid, 'SIGCONT')
+      await stop()
+    },
+  }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { forgedEpochRecord } from '../support/forged-epoch.ts'
 import { adminHarness, fakeUpstream, generatedEnv, memoryKv, randomValue } from './admin-harness.ts'
 
 /** Two isolates of one deployment: separate registries, the same bindings and KV namespace. */
@@ -83,5 +84,97 @@ describe('reload epoch across isolates', () => {
     const after = await (await b.request('/admin/keys/status', env, { token })).json()
     expect(after.providers.anthropic.next.validity).toBe('valid')
     expect(b.lines.some((l) => l.msg === 'reload epoch applied')).toBe(true)
+  })
+})
+
+/**
+ * Issue 21, item 4: whoever can write the shared store cannot promote. The red team wrote a
+ * `keyline:reload-epoch` record naming the two public fingerprints (current and next, shown by
+ * any status) of a next key that validation had found invalid: every replica made it current,
+ * through reloads and restarts. An epoch record now only says "look again".
+ */
+describe('a forged reload epoch record (issue 21 item 4)', () => {
+  const forge = (env: { ANTHROPIC_API_KEY: string; ANTHROPIC_API_KEY_NEW: string }) =>
+    forgedEpochRecord({
+      next: `…${env.ANTHROPIC_API_KEY_NEW.slice(-4)}`,
+      replaced: `…${env.ANTHROPIC_API_KEY.slice(-4)}`,
+    })
+
+  it('promotes nothing, through a reload and a restart, and is logged once', async () => {
+    const { a, b, clock } = twoIsolates()
+    const kv = memoryKv()
+    const env = { ...generatedEnv(), ANTHROPIC_API_KEY_NEW: randomValue('next'), KEYLINE_KV: kv }
+    const token = env.ADMIN_TOKEN
+    const oldFp = `…${env.ANTHROPIC_API_KEY.slice(-4)}`
+    // The next key is not accepted upstream: the admin API refuses to promote it.
+    const refused = await a.request('/admin/keys/promote', env, {
+      token,
+      method: 'POST',
+      body: { provider: 'anthropic' },
+    })
+    expect(refused.status).toBe(409)
+    kv.data.set('keyline:reload-epoch', forge(env))
+    for (const isolate of [a, b]) {
+      clock.advance(5000)
+      await isolate.request('/admin/keys/status', env, { token })
+      clock.advance(5000)
+      const body = await (await isolate.request('/admin/keys/status', env, { token })).json()
+      expect(body.providers.anthropic.current.fingerprint).toBe(oldFp)
+      expect(
+        isolate.lines.filter((l) => String(l.msg).startsWith('reload epoch ignored'))
+      ).toHaveLength(1)
+    }
+    // A reload through the admin API does not carry the forged promotion over.
+    await a.request('/admin/keys/reload', env, { token, method: 'POST' })
+    expect(JSON.parse(kv.data.get('keyline:reload-epoch') ?? '{}').promotions).toEqual([])
+    // A restart (a fresh isolate) reading the forged record again promotes nothing.
+    kv.data.set('keyline:reload-epoch', forge(env))
+    const restarted = adminHarness({ now: clock.now, upstream: fakeUpstream() })
+    const fresh = await (await restarted.request('/admin/keys/status', env, { token })).json()
+    expect(fresh.providers.anthropic.current.fingerprint).toBe(oldFp)
+  })
+
+  it('a record signed by the deployment still promotes only a next key this instance finds valid', async () => {
+    const { a, b, clock, upstream } = twoIsolates()
+    const kv = memoryKv()
+    const env = { ...generatedEnv(), ANTHROPIC_API_KEY_NEW: randomValue('next'), KEYLINE_KV: kv }
+    const token = env.ADMIN_TOKEN
+    upstream.anthropicKeys.add(env.ANTHROPIC_API_KEY_NEW)
+    await b.request('/admin/keys/status', env, { token })
+    const promoted = await a.request('/admin/keys/promote', env, {
+      token,
+      method: 'POST',
+      body: { provider: 'anthropic' },
+    })
+    expect(promoted.status).toBe(200)
+    // Before B looks, the next key is revoked upstream: B validates it itself and refuses.
+    upstream.anthropicKeys.delete(env.ANTHROPIC_API_KEY_NEW)
+    clock.advance(5000)
+    const body = await (await b.request('/admin/keys/status', env, { token })).json()
+    expect(body.providers.anthropic.current.fingerprint).toBe(`…${env.ANTHROPIC_API_KEY.slice(-4)}`)
+    expect(b.lines.some((l) => String(l.msg).startsWith('reload epoch promotion refused'))).toBe(
+      true
+    )
+  })
+
+  it('a record signed with another admin token is ignored', async () => {
+    const { a, b, clock, upstream } = twoIsolates()
+    const kv = memoryKv()
+    const env = { ...generatedEnv(), ANTHROPIC_API_KEY_NEW: randomValue('next'), KEYLINE_KV: kv }
+    upstream.anthropicKeys.add(env.ANTHROPIC_API_KEY_NEW)
+    await b.request('/admin/keys/status', env, { token: env.ADMIN_TOKEN })
+    // Another deployment (its own admin token) writing into this one's store.
+    const other = { ...env, ADMIN_TOKEN: randomValue('other-admin-', 32) }
+    const promoted = await a.request('/admin/keys/promote', other, {
+      token: other.ADMIN_TOKEN,
+      method: 'POST',
+      body: { provider: 'anthropic' },
+    })
+    expect(promoted.status).toBe(200)
+    clock.advance(5000)
+    const body = await (
+      await b.request('/admin/keys/status', env, { token: env.ADMIN_TOKEN })
+    ).json()
+    expect(body.providers.anthropic.current.fingerprint).toBe(`…${env.ANTHROPIC_API_KEY.slice(-4)}`)
   })
 })
