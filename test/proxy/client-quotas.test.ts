@@ -115,6 +115,20 @@ describe('per-client quotas', () => {
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/)
   })
 
+  it('count /fyers/* under the same quota: the SDK route is refused too, and nothing reaches Fyers', async () => {
+    const { f, ci, as } = await quotaFixture('ci:rpm=2')
+    expect((await as(ci, '/v1/quotes?symbols=NSE:SBIN-EQ')).status).toBe(200)
+    expect((await as(ci, '/fyers/data/quotes?symbols=NSE:SBIN-EQ')).status).toBe(200)
+    const before = ((await f.fyers.requests()) as unknown[]).length
+    const refused = await as(ci, '/fyers/data/quotes?symbols=NSE:SBIN-EQ')
+    expect(refused.status).toBe(429)
+    const body = (await refused.json()) as { type?: string; error: { type: string } }
+    expect(body.type).toBeUndefined()
+    expect(body.error.type).toBe('rate_limit_error')
+    expect(refused.headers.get('keyline-ratelimit-remaining')).toBe('0')
+    expect(((await f.fyers.requests()) as unknown[]).length).toBe(before)
+  })
+
   it('charge tpm from a plain answer’s usage and refuse once it is used up', async () => {
     const probe = await quotaFixture('bulk:rpm=100')
     const first = (await (await probe.message(probe.bulk)).json()) as {
