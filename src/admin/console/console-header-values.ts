@@ -2,20 +2,4 @@
 // console-style.ts and console-headers.ts: do not edit (test/node/console-assets.test.ts checks it is current).
 
 /** The security headers of the page and its assets (hono's secureHeaders, console-headers.ts). */
-export const CONSOLE_HEADERS: ReadonlyArray<readonly [string, string]> = [
-  [
-    'content-security-policy',
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-  ],
-  ['cross-origin-opener-policy', 'same-origin'],
-  ['cross-origin-resource-policy', 'same-origin'],
-  ['origin-agent-cluster', '?1'],
-  ['referrer-policy', 'no-referrer'],
-  ['strict-transport-security', 'max-age=15552000; includeSubDomains'],
-  ['x-content-type-options', 'nosniff'],
-  ['x-dns-prefetch-control', 'off'],
-  ['x-download-options', 'noopen'],
-  ['x-frame-options', 'DENY'],
-  ['x-permitted-cross-domain-policies', 'none'],
-  ['x-xss-protection', '0'],
-]
+export const CONSOLE_HEADERS: ReadonlyArray<readonly [string, string]> = [["content-security-policy","default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"],["cross-origin-opener-policy","same-origin"],["cross-origin-resource-policy","same-origin"],["origin-agent-cluster","?1"],["referrer-policy","no-referrer"],["strict-transport-security","max-age=15552000; includeSubDomains"],["x-content-type-options","nosniff"],["x-dns-prefetch-control","off"],["x-download-options","noopen"],["x-frame-options","DENY"],["x-permitted-cross-domain-policies","none"],["x-xss-protection","0"]]
