@@ -1,11 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import {
-  CONSOLE_ASSETS_PATH,
-  CONSOLE_STATIC_DIR,
-  generateConsoleAssets,
-} from '../../scripts/console/generate.ts'
+import { CONSOLE_STATIC_DIR, generateConsoleAssets } from '../../scripts/console/generate.ts'
 import { CONSOLE_SCRIPT } from '../../src/admin/console/console-script.ts'
 import { CONSOLE_STYLE } from '../../src/admin/console/console-style.ts'
 
