@@ -54,6 +54,8 @@ describe('the Worker as wrangler deploy --dry-run builds it', () => {
       expect(inputs.filter((path) => /console-(assets|script|style|page)\.ts$/.test(path))).toEqual(
         []
       )
+      // Nor @opentelemetry/api: wrangler.toml aliases it to src/entries/worker-otel-api.ts.
+      expect(inputs.filter((path) => path.includes('@opentelemetry'))).toEqual([])
       const code = await readFile(bundle.path)
       const gzipKiB = bundle.wranglerKiB?.gzip ?? gzipSync(code).length / 1024
       expect(gzipKiB, 'see bench/RESULTS.md for what the Worker carries').toBeLessThanOrEqual(
