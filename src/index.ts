@@ -2,14 +2,18 @@
  * The `keyline` package: the app, the middleware and the provider clients. Importing it makes
  * `c.var.anthropic` an `@anthropic-ai/sdk` client (see {@link useAnthropicClient}) and
  * `c.var.fyers` keyline's typed Fyers client ({@link useFyersClient}); the proxy Worker builds
- * its app from `src/app.ts` alone and loads neither.
+ * its app from `src/app.ts` alone and loads neither. It installs the admin console's files too
+ * (the generated strings; the Worker serves them from its static assets instead).
  */
+import { bundledConsoleAssets } from './admin/console/bundled-assets.ts'
+import { useConsoleAssets } from './admin/console/console-source.ts'
 import { useAnthropicClient, useFyersClient } from './middleware/secrets.ts'
 import { anthropicSdkClient } from './providers/anthropic/sdk.ts'
 import { fyersClientFor } from './providers/fyers/call.ts'
 
 useAnthropicClient(anthropicSdkClient)
 useFyersClient(fyersClientFor)
+useConsoleAssets(bundledConsoleAssets)
 
 export { type AppOptions, createApp, type KeylineApp, type KeylineEnv } from './app.ts'
 export { bindingsOnly, type EnvReader, readEnv } from './env.ts'

@@ -4,7 +4,7 @@
  * wrangler bundles with) for the bare Hono worker, and wrangler's own miniflare (so the
  * workerd wrangler runs) to load a bundle.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -47,6 +47,12 @@ export const compatibilityDate = (): string =>
 
 let bundle: Promise<WorkerBundle> | undefined
 
+/** Node 22 from node_modules (wrangler refuses older ones), else the one running this. */
+const nodeBin = (): string => {
+  const local = join(ROOT, 'node_modules', '.bin', 'node')
+  return existsSync(local) ? local : process.execPath
+}
+
 /**
  * Builds keyline's Worker once per run: `wrangler deploy --dry-run --outdir <dir>/worker
  * --metafile=<dir>/worker-meta.json`, with `WRANGLER_SEND_METRICS=false`.
@@ -57,7 +63,7 @@ export const buildKeylineWorker = (dir: string): Promise<WorkerBundle> => {
     const metafile = join(dir, 'worker-meta.json')
     const wrangler = join(dirname(wranglerPackage), 'bin', 'wrangler.js')
     const { code, output } = await runChild(
-      process.execPath,
+      nodeBin(),
       [wrangler, 'deploy', '--dry-run', `--outdir=${outdir}`, `--metafile=${metafile}`],
       {
         env: { ...baseEnv(), WRANGLER_SEND_METRICS: 'false', CI: 'true' },

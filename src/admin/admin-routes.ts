@@ -27,6 +27,7 @@ import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, adminAuth } from './admin-auth.ts'
 import { type AdminEnv, audited, writeAudit } from './audit.ts'
 import { consoleRoutes } from './console/console-routes.ts'
+import type { ConsoleAssets } from './console/console-source.ts'
 import {
   isEventId,
   isRotationAction,
@@ -84,6 +85,13 @@ export interface AdminOptions extends AdminAuthOptions {
   events?: RotationEvents
   /** The per-client quotas: their usage is part of the status. @default none shown */
   quotas?: ClientQuotas
+  /**
+   * Where the console's page, script and style come from: the entries pass the generated
+   * strings (`bundledConsoleAssets`; Node, Deno) or the Worker's static assets binding.
+   * @default the ones installed with `useConsoleAssets` (importing the `keyline` package or
+   * `keyline/admin` installs the generated strings); none: the console answers 404
+   */
+  consoleAssets?: ConsoleAssets
 }
 
 /** The Hono environment of the admin routes. */
@@ -266,7 +274,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
     }
   })
   // The console page and its assets hold no data: they load without a bearer.
-  app.route('/', consoleRoutes(readRequestEnv))
+  app.route('/', consoleRoutes(readRequestEnv, options.consoleAssets))
   const fyers = fyersTokens && { tokens: fyersTokens, env: readRequestEnv, log, now }
   // The sign-in redirect target takes no bearer: its signed state proves an admin started it.
   if (fyers) app.route('/', fyersCallbackRoute(fyers))

@@ -7,7 +7,7 @@ import type { FyersTokens } from '../providers/fyers/tokens.ts'
 import { adminTokens, noSuchRoute } from './admin-auth.ts'
 import type { AdminEnv } from './audit.ts'
 import { audited, writeAudit } from './audit.ts'
-import { CONSOLE_HEADERS } from './console/console-assets.ts'
+import { CONSOLE_HEADERS } from './console/console-header-values.ts'
 
 /** What the Fyers admin routes need from the admin API around them. */
 export interface FyersAdminOptions {

@@ -1,3 +1,9 @@
+import { bundledConsoleAssets } from './console/bundled-assets.ts'
+import { useConsoleAssets } from './console/console-source.ts'
+
+// `keyline/admin`'s adminRoutes() serve the console's generated files unless given others.
+useConsoleAssets(bundledConsoleAssets)
+
 export { type AdminLogger, consoleJsonLogger } from '../log/sink.ts'
 export { NextSecretValidator, type NextSecretValidatorOptions } from '../rotation/next-validator.ts'
 export { type ReloadEpochOptions, reloadEpoch } from '../rotation/reload-epoch.ts'
@@ -15,5 +21,11 @@ export {
   cloudflareClientAddress,
   forwardedClientAddress,
 } from './client-address.ts'
+export { bundledConsoleAssets } from './console/bundled-assets.ts'
+export {
+  type ConsoleAssets,
+  type ConsoleFile,
+  useConsoleAssets,
+} from './console/console-source.ts'
 export type { RateLimitOptions } from './failure-limiter.ts'
 export type { KeyStatus, NextSecretView, ProviderStatus, SecretView } from './key-status.ts'

@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono'
 import { clientAddressFromSocket } from '../admin/client-address.ts'
+import { bundledConsoleAssets } from '../admin/console/bundled-assets.ts'
 import { type AppOptions, createApp, type KeylineApp } from '../app.ts'
 import { within } from '../bounded-wait.ts'
 import { type EnvRecord, fixedEnv } from '../env.ts'
@@ -73,7 +74,11 @@ export const wireServer = async (
     // Read once: a variable changed after start is not seen (as `HOST` and `PORT` are not).
     env: fixedEnv(env),
     ...options,
-    admin: { clientAddress: clientAddressFromSocket(env, runtime.getConnInfo), ...options.admin },
+    admin: {
+      clientAddress: clientAddressFromSocket(env, runtime.getConnInfo),
+      consoleAssets: bundledConsoleAssets,
+      ...options.admin,
+    },
     registry,
     store,
     limits: options.limits ?? ownLimits,

@@ -2,6 +2,7 @@ import { createApp } from '../app.ts'
 import { createLogger } from '../log/logger.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
 import { flushTelemetry } from '../telemetry/export/web-exporter.ts'
+import { staticConsoleAssets } from './worker-assets.ts'
 
 /** The parts of the Workers runtime types this entry uses. */
 interface ExecutionContext {
@@ -17,7 +18,12 @@ interface ScheduledController {
 export { ClientLimitsObject as ClientLimits } from '../quota/durable-engine.ts'
 
 const registry = new SecretRegistry()
-const app = createApp({ registry, runtime: 'workerd' })
+// The console's files come from the static assets (wrangler.toml `[assets]`), not the bundle.
+const app = createApp({
+  registry,
+  runtime: 'workerd',
+  admin: { consoleAssets: staticConsoleAssets() },
+})
 
 /**
  * The Cloudflare Workers entry: `fetch` serves the app; `scheduled` (the cron triggers in

@@ -25,6 +25,13 @@ describeRuntimes(
       expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
       // Served minified (scripts/generate-console.ts): its strings and property names remain.
       expect(await script.text()).toContain('"Bearer "+')
+      expect(script.headers.get('content-security-policy')).toBe(csp)
+      // On Workers the files come from the static assets (wrangler.toml [assets]), the same bytes.
+      const style = await ctx.fetch('/admin/console.css')
+      expect(style.status).toBe(200)
+      expect(style.headers.get('content-type')).toBe('text/css; charset=utf-8')
+      expect(style.headers.get('x-frame-options')).toBe('DENY')
+      expect((await style.text()).length).toBeGreaterThan(100)
     })
 
     it('lists a reload in GET /admin/events, newest first', async () => {

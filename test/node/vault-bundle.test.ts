@@ -1,7 +1,14 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
+import { buildKeylineWorker } from '../../bench/support/workers.ts'
+
+/** Issue 18's target for the Worker, KiB of gzip (bench/worker-bundle.ts reports the figure). */
+const WORKER_GZIP_KIB = 64
 
 const bundle = async (entry: string) => {
   const result = await build({
@@ -35,4 +42,27 @@ describe('the proxy Worker bundle', () => {
     expect(inputs.filter((path) => path.includes('@anthropic-ai/sdk'))).toEqual([])
     expect(inputs.some((path) => path.endsWith('src/index.ts'))).toBe(false)
   })
+})
+
+describe('the Worker as wrangler deploy --dry-run builds it', () => {
+  it(`is at most ${WORKER_GZIP_KIB} KiB of gzip, the console's files left to the static assets`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keyline-worker-bundle-'))
+    try {
+      const bundle = await buildKeylineWorker(dir)
+      const inputs = Object.keys(bundle.metafile.inputs)
+      // The page, script and style are served from wrangler.toml's [assets], not the bundle.
+      expect(inputs.filter((path) => /console-(assets|script|style|page)\.ts$/.test(path))).toEqual(
+        []
+      )
+      // Nor @opentelemetry/api: wrangler.toml aliases it to src/entries/worker-otel-api.ts.
+      expect(inputs.filter((path) => path.includes('@opentelemetry'))).toEqual([])
+      const code = await readFile(bundle.path)
+      const gzipKiB = bundle.wranglerKiB?.gzip ?? gzipSync(code).length / 1024
+      expect(gzipKiB, 'see bench/RESULTS.md for what the Worker carries').toBeLessThanOrEqual(
+        WORKER_GZIP_KIB
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest'
+import { bundledConsoleAssets } from '../../src/admin/console/bundled-assets.ts'
+import { CONSOLE_HEADERS } from '../../src/admin/console/console-header-values.ts'
 import { CONSOLE_ASSETS } from '../../src/admin/console/console-page.ts'
+import type { ConsoleAssets } from '../../src/admin/console/console-source.ts'
 import { RotationEvents } from '../../src/admin/events.ts'
 import { createApp } from '../../src/app.ts'
+import { staticConsoleAssets } from '../../src/entries/worker-assets.ts'
 import { bindingsOnly } from '../../src/env.ts'
 import type { LogRecord } from '../../src/log/logger.ts'
 import { memoryStore } from '../../src/store/memory-store.ts'
@@ -11,14 +15,19 @@ import { fakeUpstream, generatedEnv, leaks, randomValue } from './admin-harness.
  * The admin console (`GET /admin` and its two assets) and the rotation events log
  * (`GET /admin/events`) through the whole app, with app.request: on Node and inside workerd.
  */
-const setup = (options: { events?: RotationEvents } = {}) => {
+const setup = (
+  options: { events?: RotationEvents; consoleAssets?: ConsoleAssets | undefined } = {}
+) => {
   const upstream = fakeUpstream()
   const logs: LogRecord[] = []
   const app = createApp({
     env: bindingsOnly,
     fetch: upstream.fetch,
     logSink: (record) => logs.push(record),
-    admin: options.events ? { events: options.events } : {},
+    admin: {
+      consoleAssets: 'consoleAssets' in options ? options.consoleAssets : bundledConsoleAssets,
+      ...(options.events ? { events: options.events } : {}),
+    },
   })
   const env: Record<string, string> = generatedEnv()
   const admin = (path: string, init: { method?: string; body?: unknown } = {}) =>
@@ -96,6 +105,113 @@ describe('GET /admin (the console)', () => {
     const css = await app.request(CONSOLE_ASSETS.style, {}, env)
     expect(css.status).toBe(200)
     expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8')
+  })
+})
+
+/**
+ * A stand-in for the Worker's `ASSETS` binding (a Workers static assets `Fetcher`): the
+ * generated files by name, a strong ETag, 304 to a matching If-None-Match, 404 for the rest.
+ */
+const assetsBinding = (files: Record<string, string>) => {
+  const seen: Request[] = []
+  return {
+    seen,
+    fetch: async (request: Request): Promise<Response> => {
+      seen.push(request)
+      const body = files[new URL(request.url).pathname.slice(1)]
+      if (body === undefined) return new Response('Not Found', { status: 404 })
+      const etag = `"${body.length}"`
+      if (request.headers.get('if-none-match') === etag) {
+        return new Response(null, { status: 304, headers: { etag } })
+      }
+      return new Response(body, {
+        headers: { etag, 'content-type': 'application/octet-stream', 'x-asset': 'yes' },
+      })
+    },
+  }
+}
+
+describe('GET /admin on Workers: the console from the static assets (ASSETS)', () => {
+  const FILES: Record<string, string> = {
+    'console.html': '<!doctype html><title>from assets</title>',
+    'console.js': '"use strict";console.log("from assets")',
+    'console.css': 'body{color:red}',
+  }
+
+  it('serves each file from the binding, with keyline’s content type, caching and CSP', async () => {
+    const { app, env } = setup({ consoleAssets: staticConsoleAssets() })
+    const ASSETS = assetsBinding(FILES)
+    const expected = [
+      ['/admin', 'console.html', 'text/html; charset=UTF-8', 'no-store'],
+      [CONSOLE_ASSETS.script, 'console.js', 'text/javascript; charset=utf-8', 'no-cache'],
+      [CONSOLE_ASSETS.style, 'console.css', 'text/css; charset=utf-8', 'no-cache'],
+    ] as const
+    for (const [path, file, type, cache] of expected) {
+      const res = await app.request(path, {}, { ...env, ASSETS })
+      expect(res.status, path).toBe(200)
+      expect(await res.text()).toBe(FILES[file])
+      expect(res.headers.get('content-type')).toBe(type)
+      expect(res.headers.get('cache-control')).toBe(cache)
+      expect(res.headers.get('x-asset')).toBeNull()
+      for (const [name, value] of CONSOLE_HEADERS) expect(res.headers.get(name), name).toBe(value)
+    }
+    expect(ASSETS.seen.map((r) => new URL(r.url).pathname)).toEqual([
+      '/console.html',
+      '/console.js',
+      '/console.css',
+    ])
+  })
+
+  it('passes a conditional request on: an unchanged script is a 304 with its ETag', async () => {
+    const { app, env } = setup({ consoleAssets: staticConsoleAssets() })
+    const ASSETS = assetsBinding(FILES)
+    const first = await app.request(CONSOLE_ASSETS.script, {}, { ...env, ASSETS })
+    const etag = first.headers.get('etag') ?? ''
+    expect(etag).not.toBe('')
+    const again = await app.request(
+      CONSOLE_ASSETS.script,
+      { headers: { 'if-none-match': etag } },
+      { ...env, ASSETS }
+    )
+    expect(again.status).toBe(304)
+    expect(again.headers.get('etag')).toBe(etag)
+    expect(again.headers.get('content-security-policy')).toBe(
+      first.headers.get('content-security-policy')
+    )
+  })
+
+  it('stays off (404, never asking the binding) while no admin token is configured', async () => {
+    const { app, env } = setup({ consoleAssets: staticConsoleAssets() })
+    const { ADMIN_TOKEN: _, ...off } = env
+    const ASSETS = assetsBinding(FILES)
+    for (const path of ['/admin', CONSOLE_ASSETS.script, CONSOLE_ASSETS.style]) {
+      const res = await app.request(path, {}, { ...off, ASSETS })
+      expect(res.status, path).toBe(404)
+      expect((await res.json()).error.type).toBe('not_found')
+    }
+    expect(ASSETS.seen).toEqual([])
+  })
+
+  it('answers a clear 503 when the binding or a file is missing', async () => {
+    const { app, env } = setup({ consoleAssets: staticConsoleAssets() })
+    const unbound = await app.request('/admin', {}, env)
+    expect(unbound.status).toBe(503)
+    const body = await unbound.json()
+    expect(body.error.type).toBe('console_unavailable')
+    expect(body.error.message).toContain('ASSETS')
+    const { 'console.css': _, ...partial } = FILES
+    const missing = await app.request(
+      CONSOLE_ASSETS.style,
+      {},
+      { ...env, ASSETS: assetsBinding(partial) }
+    )
+    expect(missing.status).toBe(503)
+    expect((await missing.json()).error.message).toContain('style')
+  })
+
+  it('is absent (404) when the app is given no console files', async () => {
+    const { app, env } = setup({ consoleAssets: undefined })
+    expect((await app.request('/admin', {}, env)).status).toBe(404)
   })
 })
 
