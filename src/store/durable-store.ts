@@ -10,6 +10,7 @@ import { CLIENT_LIMITS_BINDING } from '../catalog/keyline.ts'
 import type { MemoryEntry } from './memory-store.ts'
 import { memoryStore } from './memory-store.ts'
 import type { SharedStore } from './shared-store.ts'
+import { checkLock, expiry } from './store-arguments.ts'
 import { storeTimeoutMs, withDeadline } from './store-deadline.ts'
 
 /** The parts of a Durable Object namespace binding keyline uses. */
@@ -36,13 +37,30 @@ export const callObject = async (
 
 const OPS = ['get', 'put', 'delete', 'lock', 'unlock', 'appendLog'] as const
 
-/** The store in the `keyline:state` object of `namespace`: one round trip per call. */
+/**
+ * The store in the `keyline:state` object of `namespace`: one round trip per call; bad
+ * arguments are refused here, as every store refuses them.
+ */
 export const durableStore = (namespace: DurableNamespace): SharedStore => {
-  const store: Record<string, unknown> = { kind: 'durable-object' }
-  for (const op of OPS) {
-    store[op] = (...args: unknown[]) => callObject(namespace, STATE_OBJECT, [op, ...args])
+  const call =
+    (op: string) =>
+    async (...args: unknown[]): Promise<never> =>
+      callObject(namespace, STATE_OBJECT, [op, ...args])
+  return {
+    kind: 'durable-object',
+    get: call('get'),
+    async put(key, value, put = {}) {
+      expiry(0, put.ttlSeconds)
+      return call('put')(key, value, put)
+    },
+    delete: call('delete'),
+    async lock(key, owner, ttlMs) {
+      checkLock(owner, ttlMs)
+      return call('lock')(key, owner, ttlMs)
+    },
+    unlock: call('unlock'),
+    appendLog: call('appendLog'),
   }
-  return store as unknown as SharedStore
 }
 
 /**
