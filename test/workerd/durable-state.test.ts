@@ -22,7 +22,6 @@ const namespace = env.KEYLINE_LIMITS as DurableNamespace
 const kv = env.KEYLINE_KV as KvNamespaceLike & { get(key: string): Promise<string | null> }
 const onlyDurable = { KEYLINE_LIMITS: namespace }
 const onlyKv = { KEYLINE_KV: kv }
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 sharedStoreContract(
   'durable object (two stores on one binding)',
