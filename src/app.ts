@@ -25,6 +25,7 @@ import { fyersRoutes } from './routes/fyers.ts'
 import { healthRoutes } from './routes/health.ts'
 import { isWorkersRuntime } from './runtime.ts'
 import { SecretRegistry } from './secrets/registry.ts'
+import { durableStoreFromEnv, withDurableLock } from './store/durable-store.ts'
 import { kvStoreFromEnv } from './store/kv-store.ts'
 import type { SharedStore } from './store/shared-store.ts'
 import { callReporter } from './telemetry/call-reporter.ts'
@@ -62,10 +63,12 @@ export interface AppOptions extends Omit<SecretsOptions, 'registry'> {
   /** Where log lines go (access, audit, errors). @default the console, as JSON lines */
   logSink?: LoggerOptions['sink']
   /**
-   * The store every instance of the deployment shares: the token vault, the Fyers refresh lock
-   * and the reload epoch live there. The Node and Deno entries pass Redis (`KEYLINE_REDIS_URL`),
-   * a file (`KEYLINE_VAULT_FILE`) or memory.
-   * @default the `KEYLINE_KV` binding on Workers, when bound; else none (this instance only)
+   * The store every instance of the deployment shares: the token vault, the Fyers refresh lock,
+   * the rotation events log and the reload epoch live there. The Node and Deno entries pass
+   * Redis (`KEYLINE_REDIS_URL`), a file (`KEYLINE_VAULT_FILE`) or memory.
+   * @default on Workers the `KEYLINE_KV` binding, when bound, with the refresh lock and the
+   * events log in the `KEYLINE_LIMITS` Durable Object when that is bound; else none (this
+   * instance only)
    */
   store?: SharedStore
   /**
@@ -118,13 +121,17 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   const storeOf = (bindings: EnvRecord): SharedStore | undefined =>
     store ?? kvStoreFromEnv(bindings)
   const epochKey = admin.epoch?.key ?? DEFAULT_EPOCH_KEY
-  // The rotation events log lives in the shared store (KV, Redis), else in this instance.
+  // The rotation events log lives in the shared store (on Workers the KEYLINE_LIMITS Durable
+  // Object when bound, else KV; Redis), else in this instance; so does the Fyers refresh lock.
   const events =
     admin.events ??
-    new RotationEvents({ store: storeOf, log: (line) => auditLogger.warn(String(line.msg), line) })
+    new RotationEvents({
+      store: (bindings) => store ?? durableStoreFromEnv(bindings) ?? kvStoreFromEnv(bindings),
+      log: (line) => auditLogger.warn(String(line.msg), line),
+    })
   const fyersTokens = new FyersTokens({
     registry,
-    store: storeOf,
+    store: (bindings) => store ?? withDurableLock(kvStoreFromEnv(bindings), bindings),
     vault: vaultFromEnv,
     fetch: options.fetch,
     log: ({ level, msg, ...fields }) =>

@@ -2,6 +2,7 @@ import { within } from '../bounded-wait.ts'
 import { toHex } from '../encoding.ts'
 import type { EnvRecord } from '../env.ts'
 import { KeylineError } from '../errors/keyline-error.ts'
+import { type LogLimits, mergeLog, parseLog } from '../store/bounded-log.ts'
 import { type LockState, releaseLock, takeLock } from '../store/lock.ts'
 import { memoryStore } from '../store/memory-store.ts'
 import type { SharedStore } from '../store/shared-store.ts'
@@ -67,7 +68,8 @@ export interface RotationEventsPage {
 /** Options of {@link RotationEvents}. */
 export interface RotationEventsOptions {
   /**
-   * The store the instances share, per environment (KV on Workers, Redis on Node and Deno).
+   * The store the instances share, per environment (on Workers the `KEYLINE_LIMITS` Durable
+   * Object when bound, else KV; Redis on Node and Deno).
    * @default none: a store in this instance's memory
    */
   store?: (env: EnvRecord) => SharedStore | undefined
@@ -90,7 +92,10 @@ export interface RotationEventsOptions {
 
 /** The store key of the log (one JSON array, newest first). */
 export const EVENTS_KEY = 'keyline:events'
-/** The lock that serializes appends across instances (atomic on Redis, best effort on KV). */
+/**
+ * The lock that serializes appends across instances (atomic on Redis, best effort on KV); a
+ * store with `appendLog` (memory, the Durable Object) needs none.
+ */
 export const EVENTS_LOCK = 'keyline:lock:events'
 /** Events kept by default. */
 export const DEFAULT_EVENTS_LIMIT = 500
@@ -116,15 +121,7 @@ const isEvent = (value: unknown): value is RotationEvent => {
   return typeof e?.id === 'string' && typeof e.at === 'string' && typeof e.action === 'string'
 }
 
-const parse = (text: string | null): RotationEvent[] => {
-  if (!text) return []
-  try {
-    const list: unknown = JSON.parse(text)
-    return Array.isArray(list) ? list.filter(isEvent) : []
-  } catch {
-    return []
-  }
-}
+const parse = (text: string | null): RotationEvent[] => parseLog(text).filter(isEvent)
 
 const randomHex = (): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(4))
@@ -150,14 +147,15 @@ export const isEventId = (value: string): boolean => ID.test(value)
 /**
  * The bounded log of rotation events (reloads, validations, promotions, failovers, Fyers
  * refreshes and sign-ins), kept as one JSON array in the shared store so every instance sees
- * every event: KV on Workers, Redis on Node and Deno replicas, else this instance's memory.
- * Appends are serialized in the instance and, through a lock, across instances; a store that
- * fails loses the event (logged), never the action that caused it.
+ * every event: on Workers the `KEYLINE_LIMITS` Durable Object (one atomic append each) or KV,
+ * Redis on Node and Deno replicas, else this instance's memory. Appends are serialized in the
+ * instance and, through the store's `appendLog` or a lock, across instances; a store that fails
+ * loses the event (logged), never the action that caused it.
  */
 export class RotationEvents {
   readonly #store: (env: EnvRecord) => SharedStore | undefined
-  readonly #limit: number
-  readonly #unauthenticatedLimit: number
+  /** `limit` events, and apart from them `unauthenticatedLimit` unauthenticated lines. */
+  readonly #limits: LogLimits
   #tally: Tally | undefined
   readonly #log: (line: Record<string, unknown>) => void
   readonly #now: () => number
@@ -172,8 +170,7 @@ export class RotationEvents {
       throw new TypeError('RotationEvents: limits must be positive integers')
     }
     this.#store = options.store ?? (() => undefined)
-    this.#limit = limit
-    this.#unauthenticatedLimit = unauthenticatedLimit
+    this.#limits = { limit, apart: ['who', UNAUTHENTICATED, unauthenticatedLimit] }
     this.#log = options.log ?? ((line) => console.log(JSON.stringify(line)))
     this.#now = options.now ?? Date.now
     this.#memory = memoryStore({ now: this.#now })
@@ -245,37 +242,21 @@ export class RotationEvents {
     }
   }
 
-  /**
-   * Newest first, one per id (a tally line written again replaces its earlier count), within
-   * the two budgets: `limit` events, `unauthenticatedLimit` unauthenticated lines.
-   */
-  #merge(stored: readonly RotationEvent[], added: readonly RotationEvent[]): RotationEvent[] {
-    const byId = new Map<string, RotationEvent>()
-    for (const event of stored) byId.set(event.id, event)
-    for (const event of added) byId.set(event.id, event)
-    const all = [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-    let events = 0
-    let unauthenticated = 0
-    return all.filter((e) =>
-      e.who === UNAUTHENTICATED
-        ? ++unauthenticated <= this.#unauthenticatedLimit
-        : ++events <= this.#limit
-    )
-  }
-
   async #append(env: EnvRecord, events: readonly RotationEvent[]): Promise<void> {
     const owner = randomHex()
     let lock: LockState = 'unavailable'
     let store: SharedStore | undefined
     try {
       store = this.#storeOf(env)
+      // One atomic step where the store can (memory, a Durable Object): nothing to lose.
+      if (store.appendLog) return await store.appendLog(EVENTS_KEY, events, this.#limits)
       lock = await takeLock(store, EVENTS_LOCK, owner, {
         ttlMs: LOCK_TTL_MS,
         waitMs: (LOCK_TRIES - 1) * 50,
         pollMs: 50,
       })
       // Without the lock after a while, append anyway: a lost race beats a lost event.
-      const merged = this.#merge(parse(await store.get(EVENTS_KEY)), events)
+      const merged = mergeLog(parse(await store.get(EVENTS_KEY)), events, this.#limits)
       await store.put(EVENTS_KEY, JSON.stringify(merged))
     } catch {
       this.#log({ level: 'warn', msg: 'rotation event not stored: the shared store failed' })

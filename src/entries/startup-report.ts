@@ -219,6 +219,7 @@ const STORE_WORDS: Record<SharedStore['kind'], string> = {
   file: 'a file, for this one instance',
   memory: 'memory: nothing survives a restart (set KEYLINE_REDIS_URL or KEYLINE_VAULT_FILE)',
   kv: 'Workers KV',
+  'durable-object': 'a Durable Object, shared by every isolate',
 }
 
 const providerLine = (id: ProviderId, facts: ProviderFacts): string => {

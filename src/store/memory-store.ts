@@ -1,3 +1,4 @@
+import { type LogEntry, type LogLimits, mergeLog, parseLog } from './bounded-log.ts'
 import type { PutOptions, SharedStore } from './shared-store.ts'
 import { checkLock, expiry } from './store-arguments.ts'
 
@@ -8,9 +9,15 @@ export interface MemoryStoreOptions {
    * @default Date.now
    */
   readonly now?: () => number
+  /**
+   * The map the entries live in (a Durable Object keeps it and persists what changes).
+   * @default a new one
+   */
+  readonly entries?: Map<string, MemoryEntry>
 }
 
-interface Entry {
+/** One value of a {@link memoryStore}. */
+export interface MemoryEntry {
   readonly value: string
   /** Epoch milliseconds after which the entry is gone; `Infinity` for none. */
   readonly until: number
@@ -18,15 +25,15 @@ interface Entry {
 
 /**
  * A {@link SharedStore} in this process's memory: for tests and a single instance that need
- * not survive a restart. TTLs are honoured on every read; the lock is atomic (JavaScript runs
- * one operation at a time). Web APIs only.
+ * not survive a restart. TTLs are honoured on every read; the lock and `appendLog` are atomic
+ * (JavaScript runs one operation at a time). Web APIs only.
  */
 export const memoryStore = (options: MemoryStoreOptions = {}): SharedStore => {
   const now = options.now ?? Date.now
   if (typeof now !== 'function') throw new TypeError('memoryStore: now must be a function')
-  const entries = new Map<string, Entry>()
+  const entries = options.entries ?? new Map<string, MemoryEntry>()
 
-  const live = (key: string): Entry | undefined => {
+  const live = (key: string): MemoryEntry | undefined => {
     const entry = entries.get(key)
     if (entry && entry.until <= now()) {
       entries.delete(key)
@@ -55,6 +62,10 @@ export const memoryStore = (options: MemoryStoreOptions = {}): SharedStore => {
     },
     async unlock(key: string, owner: string): Promise<void> {
       if (live(key)?.value === owner) entries.delete(key)
+    },
+    async appendLog(key: string, added: readonly LogEntry[], limits: LogLimits): Promise<void> {
+      const merged = mergeLog(parseLog(live(key)?.value ?? null), added, limits)
+      entries.set(key, { value: JSON.stringify(merged), until: Number.POSITIVE_INFINITY })
     },
   }
 }

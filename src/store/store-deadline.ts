@@ -58,4 +58,4 @@ export const withDeadline = <S extends Partial<SharedStore>>(store: S, ms: numbe
 }
 
 /** The members of a {@link SharedStore} that reach it. */
-const CALLS = ['get', 'put', 'delete', 'lock', 'unlock'] as const
+const CALLS = ['get', 'put', 'delete', 'lock', 'unlock', 'appendLog'] as const

@@ -156,3 +156,52 @@ describeRuntimes(
     },
   }
 )
+
+const burstSessions = new Map<string, { control: StubControl; token: string }>()
+
+describeRuntimes(
+  'Workers with the KEYLINE_LIMITS Durable Object bound: parallel quotes on an expired token',
+  (ctx) => {
+    it('refresh it once (the lock in the object), all answer 200, and the log has the refresh', async () => {
+      const { control, token } = burstSessions.get(ctx.runtime) as {
+        control: StubControl
+        token: string
+      }
+      expect((stubTokenExpiry(token) ?? 0) * 1000).toBeLessThan(Date.now())
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          ctx.fetch('/v1/quotes?symbols=NSE:SBIN-EQ', {
+            headers: { authorization: `Bearer ${CLIENT_TOKEN}` },
+          })
+        )
+      )
+      for (const answer of answers) await answer.body?.cancel()
+      expect(
+        answers.map((a) => a.status),
+        ctx.server.output()
+      ).toEqual(answers.map(() => 200))
+      const requests = await control.requests()
+      const refreshes = requests.filter((r) => r.path === '/api/v3/validate-refresh-token')
+      expect(refreshes, ctx.server.output()).toHaveLength(1)
+      expect(ctx.server.output()).not.toContain('fyers refresh lock unavailable')
+      // The rotation events log (in the object) has the one refresh.
+      const listed = await ctx.fetch('/admin/events', {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      })
+      const { events } = (await listed.json()) as { events: { action: string; result: string }[] }
+      expect(events.filter((e) => e.action === 'fyers-refresh')).toEqual([
+        expect.objectContaining({ result: 'ok' }),
+      ])
+    })
+  },
+  {
+    runtimes: ['workerd'],
+    startTimeoutMs: 60_000,
+    bindings: async ({ runtime }) => {
+      const control = await stubControl(stub.url).session()
+      const token = await mintAccessToken(control, keys, 1)
+      burstSessions.set(runtime, { control, token })
+      return { ...refreshableBindings(control, token), KEYLINE_VAULT_KEY: Fernet.generateKey() }
+    },
+  }
+)

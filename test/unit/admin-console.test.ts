@@ -327,12 +327,11 @@ describe('RotationEvents', () => {
 
   it('loses the event, not the action, when the store fails', async () => {
     const lines: Record<string, unknown>[] = []
-    const broken = {
-      ...memoryStore(),
-      put: async () => {
-        throw new Error('store down')
-      },
+    const down = async (): Promise<never> => {
+      throw new Error('store down')
     }
+    // Whether the store appends in one step (memory, a Durable Object) or under a lock (KV).
+    const broken = { ...memoryStore(), put: down, appendLog: down }
     const events = new RotationEvents({ store: () => broken, log: (line) => lines.push(line) })
     await expect(events.record({}, event(1))).resolves.toBeUndefined()
     expect(lines[0]).toMatchObject({ level: 'warn' })
