@@ -203,6 +203,8 @@ const EXPECTED: Series = Object.fromEntries(
     ),
     s('keyline.fyers.token.refreshes', { outcome: 'success' }, 0),
     s('keyline.fyers.token.refreshes', { outcome: 'failure' }, 0),
+    // No client has limits here: the counter store was never asked, so never unavailable.
+    s('keyline.client.limits.unavailable', {}, 0),
   ].sort(([a], [b]) => String(a).localeCompare(String(b)))
 )
 
