@@ -88,29 +88,37 @@ export const guardStream = (
   }
 
   return new ReadableStream<Uint8Array>({
+    // Reads until there is something to pass on: a pull that enqueues nothing (the filter held a
+    // chunk back, an unfinished line or escape) is not pulled again by every runtime (workerd
+    // waits for a new read that never comes), so one pull never ends empty-handed.
     async pull(controller) {
-      let result: ReadResult | 'idle'
-      try {
-        result = await readWithin(reader, options.idleTimeoutMs, options.signal)
-      } catch (error) {
+      for (;;) {
+        let result: ReadResult | 'idle'
+        try {
+          result = await readWithin(reader, options.idleTimeoutMs, options.signal)
+        } catch (error) {
+          if (ended) return
+          if (error instanceof UpstreamError) return fail(controller, error)
+          end('cancelled')
+          reader.cancel(error).catch(() => {})
+          controller.error(error)
+          return
+        }
         if (ended) return
-        if (error instanceof UpstreamError) return fail(controller, error)
-        end('cancelled')
-        reader.cancel(error).catch(() => {})
-        controller.error(error)
-        return
+        if (result === 'idle') return fail(controller, new UpstreamError('timeout', 1))
+        if (result.done) {
+          const rest = options.filter?.end()
+          if (rest) controller.enqueue(rest)
+          controller.close()
+          end(undefined)
+          return
+        }
+        const out = options.filter ? options.filter.push(result.value) : result.value
+        if (out && out.byteLength > 0) {
+          controller.enqueue(out)
+          return
+        }
       }
-      if (ended) return
-      if (result === 'idle') return fail(controller, new UpstreamError('timeout', 1))
-      if (result.done) {
-        const rest = options.filter?.end()
-        if (rest) controller.enqueue(rest)
-        controller.close()
-        end(undefined)
-        return
-      }
-      const out = options.filter ? options.filter.push(result.value) : result.value
-      if (out) controller.enqueue(out)
     },
     async cancel(reason) {
       end('cancelled')

@@ -88,4 +88,31 @@ describe('relayed success answers are redacted', () => {
       expect(text).not.toContain(key.slice(-12))
     }
   })
+
+  it('an SSE stream sent a byte at a time: every chunk the redactor holds back, the stream still ends', async () => {
+    // Each byte alone is held back (an unfinished line) until its line ends: a relay whose pull
+    // passes on nothing must read on, or workerd never pulls again and the answer hangs.
+    const fetch = answering((request) => {
+      const bytes = encoder.encode(
+        `event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":1}}}\n\nevent: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"key ${keyOf(request)}"}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`
+      )
+      return new Response(
+        new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < bytes.length; i++) controller.enqueue(bytes.slice(i, i + 1))
+            controller.close()
+          },
+        }),
+        { status: 200, headers: { 'content-type': 'text/event-stream' } }
+      )
+    })
+    const f = await proxyFixture({}, { fetch })
+    const key = f.keys.anthropic.apiKey
+    const res = await f.messages({ ...MESSAGE, stream: true })
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    expect(text).toContain('event: message_stop')
+    expect(text).not.toContain(key.slice(0, 12))
+    expect(text).not.toContain(key.slice(-12))
+  })
 })
