@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { within } from '../bounded-wait.ts'
 import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import { setHint } from '../catalog/set-hint.ts'
 import { type EnvReader, readEnv } from '../env.ts'
@@ -22,6 +23,7 @@ import { type EpochChange, publishEpoch } from '../rotation/reload-epoch.ts'
 import { rotatingCredential, rotatingState } from '../rotation/rotating-credential.ts'
 import { runtimeName } from '../runtime.ts'
 import type { SecretRegistry, SecretsSnapshot } from '../secrets/registry.ts'
+import { storeTimeoutMs } from '../store/store-deadline.ts'
 import { HealthTracker } from '../telemetry/provider-health.ts'
 import { recordReload } from '../telemetry/record.ts'
 import { type AdminAuthOptions, adminAuth } from './admin-auth.ts'
@@ -115,6 +117,8 @@ const FREE_TEXT: ReadonlySet<string> = new Set(['message', 'lastError', 'reason'
 /** The body of `POST /admin/keys/reload`: the new status and what was published. */
 export interface ReloadResult extends KeyStatus {
   readonly reload: { readonly epoch: string | null; readonly propagated: boolean }
+  /** Set when the reload stands here but the shared store could not tell the other instances. */
+  readonly warning?: string
 }
 
 /** The body of `POST /admin/keys/promote`. */
@@ -126,7 +130,13 @@ export interface PromoteResult extends KeyStatus {
     readonly replaced: string | null
     readonly propagated: boolean
   }
+  /** Set when the promotion stands here but the shared store could not tell the other instances. */
+  readonly warning?: string
 }
+
+/** The `warning` of a reload or promotion that the shared store could not carry. */
+export const STORE_UNAVAILABLE_WARNING =
+  'the shared store is unavailable: other instances were not told of this change (it applies to this instance; reload again once the store is back)'
 
 const providerList = PROVIDER_IDS.join(', ')
 const isProviderId = (value: unknown): value is ProviderId =>
@@ -205,10 +215,42 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
     return walk(status, undefined) as T
   }
 
-  const publish = async (c: Context, change: EpochChange): Promise<EpochRecord | undefined> => {
+  /**
+   * Tells the other instances of a change already made here, through the shared store. A store
+   * that fails or hangs does not undo the change nor fail the answer: `failed` is set (the answer
+   * carries {@link STORE_UNAVAILABLE_WARNING}, logged once as a warning). The read and the write
+   * of the epoch record together get one store deadline beyond the first (each call has its
+   * own), so a hanging store holds the answer ~2 × `KEYLINE_STORE_TIMEOUT_MS` at most.
+   */
+  const publish = async (
+    c: Context,
+    change: EpochChange
+  ): Promise<{ record?: EpochRecord; failed?: true }> => {
     const kv = options.store ?? kvBinding(c.env, binding)
-    if (!kv) return undefined
-    return publishEpoch(kv, epochKey, registry, change, now(), readRequestEnv(c))
+    if (!kv) return {}
+    const env = readRequestEnv(c)
+    let reason: unknown
+    try {
+      const publishing = publishEpoch(kv, epochKey, registry, change, now(), env)
+      publishing.catch(() => {})
+      const answer = await within(
+        publishing.then((record) => ({ record })),
+        2 * storeTimeoutMs(env)
+      )
+      if (answer) return answer
+      reason = 'no answer in time'
+    } catch (error) {
+      reason = error
+    }
+    log({
+      level: 'warn',
+      msg: `${change.action}: applied to this instance only, the shared store is unavailable`,
+      action: change.action,
+      error: redactorOf(c, readRequestEnv).redactString(
+        reason instanceof Error ? reason.message : String(reason)
+      ),
+    })
+    return { failed: true }
   }
 
   /** The `provider` of a validate or promote body; a 400 (audited) for anything else. */
@@ -343,10 +385,11 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
         throw error
       }
       const status = await statusOf(c, snapshot)
-      const record = await publish(c, { action: 'reload' })
+      const { record, failed } = await publish(c, { action: 'reload' })
       const result: ReloadResult = {
         ...status,
         reload: { epoch: record?.epoch ?? null, propagated: propagates(c, record) },
+        ...(failed && { warning: STORE_UNAVAILABLE_WARNING }),
       }
       return { result, extra: { epoch: record?.epoch ?? null } }
     })
@@ -385,7 +428,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
         )
       }
       registry.promote(next, current)
-      const record = await publish(c, {
+      const { record, failed } = await publish(c, {
         action: 'promote',
         promotion: {
           provider,
@@ -405,6 +448,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
           replaced: current?.fingerprint ?? null,
           propagated: propagates(c, record),
         },
+        ...(failed && { warning: STORE_UNAVAILABLE_WARNING }),
       }
       return {
         result,

@@ -68,7 +68,7 @@ for (const group of ROUTES.split('|')) {
   const [method = '', prefix, ...paths] = group.split(' ')
   for (const entry of paths) {
     const [path = '', operation = path.replace(/-/g, '_')] = entry.split('=')
-    routeTable.set(`${method} ${prefix}${path}`, operation)
+    routeTable.set(`${method} ${prefix}${path}`.toLowerCase(), operation)
     if (!requestTable.has(operation)) requestTable.set(operation, [method, prefix + path])
   }
 }
@@ -77,9 +77,12 @@ for (const group of ROUTES.split('|')) {
 export const FYERS_OPERATIONS: readonly string[] = [...requestTable.keys()]
 export type FyersOperation = string
 
-/** The operation of a Fyers call (`GET /data/depth` is `depth`), or `_OTHER`. */
+/**
+ * The operation of a Fyers call (`GET /data/depth` is `depth`), or `_OTHER`. Method and path
+ * in any case: `POST /API/V3/ORDERS/SYNC` is still `place_order` (audited, allow-listed as one).
+ */
 export const fyersOperationOf = (method: string, path: string): string =>
-  routeTable.get(`${method} ${path}`) ?? '_OTHER'
+  routeTable.get(`${method} ${path}`.toLowerCase()) ?? '_OTHER'
 
 /** The method and path of an operation (`depth` is `GET /data/depth`). */
 export const fyersCallOf = (operation: string): readonly [string, string] =>
@@ -88,9 +91,9 @@ export const fyersCallOf = (operation: string): readonly [string, string] =>
 /**
  * Fyers paths keyline never forwards: the token calls (keyline holds the app secret and signs
  * in itself: `/admin/fyers/*`) and `logout`, which would end the access token every client
- * shares.
+ * shares. In any case and any API version: `/api/V3/LOGOUT` and `/api/v2/logout` too.
  */
-export const FYERS_REFUSED_PATH = /^\/api\/v3\/(?:logout|generate-authcode|validate-)/
+export const FYERS_REFUSED_PATH = /^\/api\/v\d+\/(?:logout|generate-authcode|validate-)/i
 
 /** `on` lets `/fyers/*` and `c.var.fyers` trade (every method but `GET`). */
 export const FYERS_TRADING_VARIABLE = 'KEYLINE_FYERS_TRADING'

@@ -248,7 +248,7 @@ const execute = async (argv: readonly string[], io: CliIo): Promise<number> => {
         ? JSON.stringify(result, null, 2)
         : `Promoted ${promoted.provider} ${promoted.credential}: current ${promoted.fingerprint}` +
             (promoted.replaced ? ` (was ${promoted.replaced})` : '') +
-            `.\n${reachSentence('The promotion', result.runtime, promoted.propagated)}` +
+            `.\n${result.warning ? `Warning: ${result.warning}.` : reachSentence('The promotion', result.runtime, promoted.propagated)}` +
             `\n${formatStatus(result)}`
     )
     return 0
@@ -259,7 +259,7 @@ const execute = async (argv: readonly string[], io: CliIo): Promise<number> => {
     io.out(
       command.json
         ? JSON.stringify(result, null, 2)
-        : `${reachSentence('The reload', result.runtime, propagated, epoch)}\n${formatStatus(result)}`
+        : `${result.warning ? `Warning: ${result.warning}.` : reachSentence('The reload', result.runtime, propagated, epoch)}\n${formatStatus(result)}`
     )
     return 0
   }

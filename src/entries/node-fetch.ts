@@ -140,7 +140,13 @@ export const nodeStreamingFetch = (fallback: typeof fetch = globalThis.fetch): t
             request.end()
             return
           }
-          if (!request.write(value)) {
+          // The request ended while the chunk was read (the upstream reset it): it takes no more,
+          // and 'close' has fired already, so waiting on it would hang the pump for good.
+          if (request.destroyed || request.writableEnded) {
+            await reader.cancel().catch(() => {})
+            return
+          }
+          if (!request.write(value) && !request.destroyed) {
             await new Promise<void>((drained) => {
               const go = (): void => {
                 request.off('close', go)

@@ -62,15 +62,16 @@ export interface UpstreamFetchOptions {
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason)
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        reject(signal.reason)
-      },
-      { once: true }
-    )
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    // The listener goes once the delay is over: a caller's signal outlives many attempts.
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
   })
 
 const globalFetch: typeof fetch = (input, init) => fetch(input, init)
@@ -94,17 +95,36 @@ class AttemptAbort {
   #onClient = false
   #since = Date.now()
   #timer: ReturnType<typeof setTimeout>
+  /** The caller's signal while this attempt listens to it: {@link release} lets it go. */
+  #caller: AbortSignal | undefined
 
   constructor(signal: AbortSignal | undefined, timeoutMs: number) {
     this.#timeoutMs = timeoutMs
     this.#timer = setTimeout(this.#check, timeoutMs)
     if (signal) {
       if (signal.aborted) this.#controller.abort(signal.reason)
-      else
-        signal.addEventListener('abort', () => this.#controller.abort(signal.reason), {
-          once: true,
-        })
+      else {
+        this.#caller = signal
+        signal.addEventListener('abort', this.#onCallerAbort, { once: true })
+      }
     }
+  }
+
+  readonly #onCallerAbort = (): void => {
+    const reason = this.#caller?.reason
+    this.#caller = undefined
+    this.#controller.abort(reason)
+  }
+
+  /**
+   * Stops listening to the caller's signal: the attempt is over (it failed, or its answer is
+   * dropped for a retry). The attempt whose answer is handed back keeps listening, since the
+   * caller's signal still aborts its body. Without it every attempt left a listener behind on a
+   * signal that outlives it.
+   */
+  release(): void {
+    this.#caller?.removeEventListener('abort', this.#onCallerAbort)
+    this.#caller = undefined
   }
 
   readonly #check = (): void => {
@@ -201,6 +221,7 @@ export const upstreamFetch = async (
       }
     } catch (error) {
       abort.disarm()
+      abort.release()
       if (signal?.aborted) throw signal.reason
       if (error instanceof KeylineError) throw error
       if (streamed?.failure) throw clientBodyError(streamed.failure.reason)
@@ -210,6 +231,7 @@ export const upstreamFetch = async (
           : new UpstreamError(abort.timedOut ? 'timeout' : 'network', attempt, error)
     }
     if (outcome instanceof Response && outcome.status >= 300 && outcome.status < 400) {
+      abort.release()
       await outcome.body?.cancel()
       throw new UpstreamError('redirect', attempt)
     }
@@ -226,6 +248,8 @@ export const upstreamFetch = async (
       throw outcome
     }
     const delay = asked ?? backoffMs(policy, attempt, options.random)
+    // This attempt's answer is dropped: it no longer listens to the caller's signal.
+    abort.release()
     if (outcome instanceof Response) await outcome.body?.cancel()
     options.onRetry?.(attempt, delay, outcome instanceof Response ? outcome.status : outcome)
     await sleep(delay, signal)

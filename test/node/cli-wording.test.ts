@@ -80,6 +80,35 @@ describe('the CLI says how far a reload or promotion reached', { timeout: 30_000
     expect(alone.stdout.split('\n')[0]).toContain('(bind KEYLINE_KV for that)')
   })
 
+  it('reload or promote while the shared store is down: the warning, not a failure', async () => {
+    const real = JSON.parse((await runCli(['reload', '--json'], env)).stdout)
+    const warning =
+      'the shared store is unavailable: other instances were not told of this change (it applies to this instance; reload again once the store is back)'
+    const reload = await stubAdmin(['reload'], {
+      ...real,
+      reload: { epoch: null, propagated: false },
+      warning,
+    })
+    expect(reload.code).toBe(0)
+    expect(reload.stdout.split('\n')[0]).toBe(`Warning: ${warning}.`)
+    expect(reload.stdout).not.toMatch(/every instance follows/)
+    const promote = await stubAdmin(['promote', 'anthropic'], {
+      ...real,
+      promoted: {
+        provider: 'anthropic',
+        credential: 'apiKey',
+        fingerprint: '…abcd',
+        replaced: '…wxyz',
+        propagated: false,
+      },
+      warning,
+    })
+    expect(promote.code).toBe(0)
+    const [first, second] = promote.stdout.split('\n')
+    expect(first).toBe('Promoted anthropic apiKey: current …abcd (was …wxyz).')
+    expect(second).toBe(`Warning: ${warning}.`)
+  })
+
   it('status without --json shows the secure stores and the Fyers token expiry', async () => {
     const real = JSON.parse((await runCli(['status', '--json'], env)).stdout)
     // The real deployment has neither: the lines say so.

@@ -122,6 +122,35 @@ describe('nodeStreamingFetch (the Node entry’s fetch for uploads)', () => {
     await expect(res.text()).rejects.toThrow()
   })
 
+  it('cancels the client body once the upstream resets mid-upload', async () => {
+    handler = (incoming) => {
+      incoming.once('data', () => incoming.socket.destroy())
+    }
+    let cancelled: (reason: unknown) => void = () => {}
+    const cancel = new Promise<unknown>((resolve) => {
+      cancelled = resolve
+    })
+    let pulled = 0
+    // A slow client: the reset lands while the next chunk is being read, not while writing.
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        pulled++
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        controller.enqueue(new Uint8Array(1024).fill(0x62))
+      },
+      cancel: (reason) => cancelled(reason),
+    })
+    await expect(post(stream)).rejects.toThrow('fetch failed')
+    const outcome = await Promise.race([
+      cancel.then(() => 'cancelled'),
+      new Promise((resolve) => setTimeout(() => resolve('still pumping'), 1000)),
+    ])
+    expect(outcome).toBe('cancelled')
+    const after = pulled
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(pulled).toBe(after)
+  })
+
   it('a request body that fails rejects the call; an unreachable upstream too', async () => {
     handler = (incoming) => incoming.resume()
     const failing = new ReadableStream<Uint8Array>({

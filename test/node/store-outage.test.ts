@@ -63,8 +63,10 @@ const proxyOn = async (url: string) => {
     FYERS_REFRESH_TOKEN: f.keys.fyers.refreshToken,
     FYERS_PIN: f.keys.fyers.pin,
   }
-  const admin = (path: string) =>
-    Promise.resolve(f.app.request(path, { headers: { authorization: `Bearer ${ADMIN}` } }, env))
+  const admin = (path: string, method = 'GET') =>
+    Promise.resolve(
+      f.app.request(path, { method, headers: { authorization: `Bearer ${ADMIN}` } }, env)
+    )
   return { f, env, admin, call: (path: string) => f.call(path, {}, env) }
 }
 
@@ -74,6 +76,15 @@ const everyRequestAnswers = async (p: Awaited<ReturnType<typeof proxyOn>>, f: Pr
   expect(messages.status, messages.text).toBe(200)
   const status = await bounded('GET /admin/keys/status', () => p.admin('/admin/keys/status'))
   expect(status.status, status.text).toBe(200)
+  // The reload stands here: a 200 saying the other instances were not told, within the deadlines.
+  const reload = await bounded('POST /admin/keys/reload', () =>
+    p.admin('/admin/keys/reload', 'POST')
+  )
+  expect(reload.status, reload.text).toBe(200)
+  expect(JSON.parse(reload.text)).toMatchObject({
+    reload: { epoch: null, propagated: false },
+    warning: expect.stringContaining('other instances were not told'),
+  })
   // The events live in the store: a clear 503, not a hang or a 500.
   const events = await bounded('GET /admin/events', () => p.admin('/admin/events'))
   expect(events.status, events.text).toBe(503)

@@ -166,6 +166,22 @@ describe('/fyers/*: paths that climb out never reach Fyers', () => {
     expect((await f.call('/fyers/api/v3/generate-authcode?client_id=x')).status).toBe(403)
     expect(await f.fyers.requests()).toHaveLength(0)
   })
+
+  it('never forwards them in another case or another API version either', async () => {
+    const f = await proxyFixture({ KEYLINE_FYERS_TRADING: 'on' })
+    for (const path of [
+      '/api/v3/LOGOUT',
+      '/api/v2/logout',
+      '/API/V3/Logout',
+      '/api/V3/validate-refresh-token',
+      '/api/v3/Validate-AuthCode',
+    ]) {
+      const res = await f.call(`/fyers${path}`, post({}))
+      expect(res.status, path).toBe(403)
+    }
+    expect((await f.call('/fyers/api/v2/GENERATE-AUTHCODE?client_id=x')).status).toBe(403)
+    expect(await f.fyers.requests()).toHaveLength(0)
+  })
 })
 
 describe('/fyers/*: trading', () => {
@@ -231,6 +247,31 @@ describe('/fyers/*: trading', () => {
     expect((await f.call('/fyers/api/v3/funds', as(reports, {}))).status).toBe(200)
     expect((await f.call('/fyers/api/v3/orders/sync', as(desk, post(ORDER)))).status).toBe(200)
     expect((await f.fyers.requests()).map((r) => r.method)).toEqual(['GET', 'POST'])
+  })
+
+  it('treats a trade in another case as that trade: allow-listed and audited under its name', async () => {
+    const desk = `desk-token-${crypto.randomUUID()}`
+    const reports = `reports-token-${crypto.randomUUID()}`
+    const f = await proxyFixture({
+      KEYLINE_FYERS_TRADING: 'on',
+      KEYLINE_FYERS_TRADING_CLIENTS: 'desk',
+      KEYLINE_CLIENT_TOKENS: `desk=${desk},reports=${reports}`,
+    })
+    const as = (token: string, init: RequestInit): RequestInit => ({
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
+    })
+    for (const path of ['/API/V3/ORDERS/SYNC', '/api/V3/Orders/Sync']) {
+      const refused = await f.call(`/fyers${path}`, as(reports, post(ORDER)))
+      expect(refused.status, path).toBe(403)
+      expect(((await refused.json()) as ErrorBody).error.type).toBe('trading_not_allowed')
+    }
+    expect(await f.fyers.requests()).toHaveLength(0)
+    const audit = f.logs.filter((l) => l.msg === 'fyers trade')
+    expect(audit).toMatchObject([
+      { client: 'reports', operation: 'place_order', result: 'rejected' },
+      { client: 'reports', operation: 'place_order', result: 'rejected' },
+    ])
   })
 
   it('audits every trading call and records it as a rotation event: who and what, no amounts', async () => {
