@@ -1,9 +1,11 @@
 import { adminTokens } from '../admin/admin-auth.ts'
+import { FYERS_TRADING_VARIABLE } from '../catalog/fyers.ts'
 import { CLIENT_LIMITS_VARIABLE, CLIENT_TOKENS_VARIABLE } from '../catalog/keyline.ts'
 import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import type { EnvRecord } from '../env.ts'
 import { clientTokensStatus } from '../middleware/client-auth.ts'
 import { ClientQuotas } from '../middleware/client-quotas.ts'
+import { tradingOn } from '../providers/fyers/trading.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import type { SharedStore } from '../store/shared-store.ts'
 import {
@@ -62,6 +64,15 @@ export const startupWarnings = async (
       reason: 'invalid',
     })
   }
+  const trading = laid[FYERS_TRADING_VARIABLE]
+  if (typeof trading === 'string' && trading.trim() !== '' && !tradingOn(trading)) {
+    lines.push({
+      level: 'warn',
+      msg: `${FYERS_TRADING_VARIABLE} is not "on" (the only value that switches it on): Fyers trading stays off, /fyers/* is read only`,
+      variable: FYERS_TRADING_VARIABLE,
+      reason: 'invalid',
+    })
+  }
   if (clients.problem && clients.problem !== 'missing') {
     lines.push({
       level: 'warn',
@@ -105,7 +116,7 @@ be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or
   FYERS_BASE_URL                   Fyers upstream (default https://api-t1.fyers.in)
   FYERS_APP_SECRET, FYERS_PIN      with FYERS_REFRESH_TOKEN: keyline refreshes the access token itself
   FYERS_REDIRECT_URI               https://<keyline>/admin/fyers/callback, for keyline fyers login
-  KEYLINE_FYERS_TRADING            on: /fyers/* and c.var.fyers may place, modify, cancel orders (default: read only)
+  KEYLINE_FYERS_TRADING            on (any case; nothing else): /fyers/* and c.var.fyers may place, modify, cancel orders (default: read only)
   KEYLINE_FYERS_TRADING_CLIENTS    with it: only these client token names may trade (comma-separated)
   KEYLINE_REDIS_URL                the store replicas share (vault, refresh lock, reload epoch, quota counters)
   KEYLINE_VAULT_FILE               else a file for one instance (else memory)
