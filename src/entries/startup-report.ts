@@ -9,6 +9,11 @@ import { tradingOn } from '../providers/fyers/trading.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import type { SharedStore } from '../store/shared-store.ts'
 import {
+  parseStoreTimeout,
+  STORE_TIMEOUT_VARIABLE,
+  STORE_TIMEOUT_WARNING,
+} from '../store/store-deadline.ts'
+import {
   DEFAULT_MAX_UPLOAD_BYTES,
   MAX_UPLOAD_VARIABLE,
   parseMaxUpload,
@@ -70,6 +75,14 @@ export const startupWarnings = async (
       level: 'warn',
       msg: `${FYERS_TRADING_VARIABLE} is not "on" (the only value that switches it on): Fyers trading stays off, /fyers/* is read only`,
       variable: FYERS_TRADING_VARIABLE,
+      reason: 'invalid',
+    })
+  }
+  if (parseStoreTimeout(laid[STORE_TIMEOUT_VARIABLE]) === null) {
+    lines.push({
+      level: 'warn',
+      msg: STORE_TIMEOUT_WARNING,
+      variable: STORE_TIMEOUT_VARIABLE,
       reason: 'invalid',
     })
   }
