@@ -113,8 +113,9 @@ export const startupWarnings = async (
 
 /** What `--help` on the Node and Deno entries prints: the variables, one line each. */
 export const ENTRY_HELP = `keyline: the proxy server. Usage: node src/entries/node.ts | deno run … src/entries/deno.ts
-Configuration is read from the environment (and .env with npm start); every credential may also
-be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or NAME_AWS_PARAMETER.
+Configuration is read from the environment (and .env with npm start); every credential, the client
+tokens and KEYLINE_CLIENT_LIMITS may also be NAME_FILE=/path (KEYLINE_CLIENT_LIMITS_FILE…),
+NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or NAME_AWS_PARAMETER.
 
   HOST, PORT                       where to listen (default 127.0.0.1, 8787)
   SHUTDOWN_TIMEOUT_MS              how long SIGTERM/SIGINT drains in-flight requests (default 10000)

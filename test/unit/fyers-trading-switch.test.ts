@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { startupWarnings } from '../../src/entries/startup-report.ts'
+import { ENTRY_HELP, startupWarnings } from '../../src/entries/startup-report.ts'
 import { tradingOn, tradingRefusal } from '../../src/providers/fyers/trading.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
 
@@ -39,5 +39,12 @@ describe('KEYLINE_FYERS_TRADING', () => {
         expect.objectContaining({ variable: 'KEYLINE_FYERS_TRADING' })
       )
     }
+  })
+})
+
+describe('--help', () => {
+  it('names KEYLINE_CLIENT_LIMITS_FILE beside the _FILE convention', () => {
+    expect(ENTRY_HELP).toContain('KEYLINE_CLIENT_LIMITS_FILE')
+    expect(ENTRY_HELP).toContain('NAME_FILE=/path')
   })
 })

@@ -6,6 +6,7 @@ import { kvBinding } from '../../src/rotation/epoch-record.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
 import { kvStoreFromEnv } from '../../src/store/kv-store.ts'
 import { memoryStore } from '../../src/store/memory-store.ts'
+import { sharedStoreFromEnv } from '../../src/store/server-store.ts'
 import type { SharedStore } from '../../src/store/shared-store.ts'
 import {
   DEFAULT_STORE_TIMEOUT_MS,
@@ -174,12 +175,14 @@ describe('withDeadline', () => {
 
 describe('GET /readyz', () => {
   it('200 while the shared store answers, 503 degraded while it hangs; /healthz stays 200', async () => {
-    const healthy = createApp({ env: bindingsOnly, store: memoryStore(), logSink: () => {} })
+    const answering: SharedStore = { ...memoryStore(), kind: 'redis' }
+    const healthy = createApp({ env: bindingsOnly, store: answering, logSink: () => {} })
     const ok = await healthy.request('/readyz')
     expect(ok.status).toBe(200)
-    expect(await ok.json()).toMatchObject({
+    expect(await ok.json()).toEqual({
       status: 'ready',
-      store: { kind: 'memory', state: 'ok' },
+      runtime: 'node',
+      store: { kind: 'redis', state: 'ok' },
     })
 
     const { store } = hungStore()
@@ -201,6 +204,17 @@ describe('GET /readyz', () => {
     const app = createApp({ env: bindingsOnly, logSink: () => {} })
     const res = await app.request('/readyz')
     expect(res.status).toBe(200)
-    expect(await res.json()).toMatchObject({ status: 'ready', store: null })
+    expect(await res.json()).toEqual({ status: 'ready', runtime: 'node', store: null })
+  })
+
+  it('200 with store null for a memory store (one process, not shared), as the Node server has by default', async () => {
+    // What the Node and Deno entries get without KEYLINE_REDIS_URL or KEYLINE_VAULT_FILE.
+    const store = await sharedStoreFromEnv({})
+    expect(store.kind).toBe('memory')
+    const app = createApp({ env: bindingsOnly, store, logSink: () => {} })
+    const res = await app.request('/readyz')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ status: 'ready', runtime: 'node', store: null })
+    await store.close()
   })
 })
