@@ -101,6 +101,12 @@ describe('KEYLINE_STORE_TIMEOUT_MS', () => {
     }
   })
 
+  it('a Node or Deno start with a bad value gets its store (no RangeError), on the default deadline', async () => {
+    const store = await sharedStoreFromEnv({ [STORE_TIMEOUT_VARIABLE]: 'abc' })
+    expect(store.kind).toBe('memory')
+    await store.close()
+  })
+
   it('a Worker with KV bound and a bad value answers its requests (200, not 500)', async () => {
     const kv = new Map<string, string>()
     const binding = {
