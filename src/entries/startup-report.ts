@@ -1,11 +1,18 @@
 import { adminTokens } from '../admin/admin-auth.ts'
+import { FYERS_TRADING_VARIABLE } from '../catalog/fyers.ts'
 import { CLIENT_LIMITS_VARIABLE, CLIENT_TOKENS_VARIABLE } from '../catalog/keyline.ts'
 import { PROVIDER_IDS, type ProviderId, providerDefinitions } from '../catalog/providers.ts'
 import type { EnvRecord } from '../env.ts'
 import { clientTokensStatus } from '../middleware/client-auth.ts'
 import { ClientQuotas } from '../middleware/client-quotas.ts'
+import { tradingOn } from '../providers/fyers/trading.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import type { SharedStore } from '../store/shared-store.ts'
+import {
+  parseStoreTimeout,
+  STORE_TIMEOUT_VARIABLE,
+  STORE_TIMEOUT_WARNING,
+} from '../store/store-deadline.ts'
 import {
   DEFAULT_MAX_UPLOAD_BYTES,
   MAX_UPLOAD_VARIABLE,
@@ -62,6 +69,23 @@ export const startupWarnings = async (
       reason: 'invalid',
     })
   }
+  const trading = laid[FYERS_TRADING_VARIABLE]
+  if (typeof trading === 'string' && trading.trim() !== '' && !tradingOn(trading)) {
+    lines.push({
+      level: 'warn',
+      msg: `${FYERS_TRADING_VARIABLE} is not "on" (the only value that switches it on): Fyers trading stays off, /fyers/* is read only`,
+      variable: FYERS_TRADING_VARIABLE,
+      reason: 'invalid',
+    })
+  }
+  if (parseStoreTimeout(laid[STORE_TIMEOUT_VARIABLE]) === null) {
+    lines.push({
+      level: 'warn',
+      msg: STORE_TIMEOUT_WARNING,
+      variable: STORE_TIMEOUT_VARIABLE,
+      reason: 'invalid',
+    })
+  }
   if (clients.problem && clients.problem !== 'missing') {
     lines.push({
       level: 'warn',
@@ -89,8 +113,9 @@ export const startupWarnings = async (
 
 /** What `--help` on the Node and Deno entries prints: the variables, one line each. */
 export const ENTRY_HELP = `keyline: the proxy server. Usage: node src/entries/node.ts | deno run … src/entries/deno.ts
-Configuration is read from the environment (and .env with npm start); every credential may also
-be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or NAME_AWS_PARAMETER.
+Configuration is read from the environment (and .env with npm start); every credential, the client
+tokens and KEYLINE_CLIENT_LIMITS may also be NAME_FILE=/path (KEYLINE_CLIENT_LIMITS_FILE…),
+NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or NAME_AWS_PARAMETER.
 
   HOST, PORT                       where to listen (default 127.0.0.1, 8787)
   SHUTDOWN_TIMEOUT_MS              how long SIGTERM/SIGINT drains in-flight requests (default 10000)
@@ -105,7 +130,7 @@ be NAME_FILE=/path, NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or
   FYERS_BASE_URL                   Fyers upstream (default https://api-t1.fyers.in)
   FYERS_APP_SECRET, FYERS_PIN      with FYERS_REFRESH_TOKEN: keyline refreshes the access token itself
   FYERS_REDIRECT_URI               https://<keyline>/admin/fyers/callback, for keyline fyers login
-  KEYLINE_FYERS_TRADING            on: /fyers/* and c.var.fyers may place, modify, cancel orders (default: read only)
+  KEYLINE_FYERS_TRADING            on (any case; nothing else): /fyers/* and c.var.fyers may place, modify, cancel orders (default: read only)
   KEYLINE_FYERS_TRADING_CLIENTS    with it: only these client token names may trade (comma-separated)
   KEYLINE_REDIS_URL                the store replicas share (vault, refresh lock, reload epoch, quota counters)
   KEYLINE_VAULT_FILE               else a file for one instance (else memory)

@@ -169,15 +169,15 @@ export class ClientQuotas {
    */
   check(c: Context, name: string): Promise<void> | undefined {
     const env = this.#env(c)
-    const direct = env[CLIENT_LIMITS_VARIABLE]
+    const value = env[CLIENT_LIMITS_VARIABLE]
+    // Blank is unset (as `readTokensText` and `status()` read it): an empty
+    // `KEYLINE_CLIENT_LIMITS=` must not hide the limits of the file or a store.
+    const direct = typeof value === 'string' && value.trim() !== '' ? value : undefined
     // The common case is one string compare; a file or a store is read through its cache.
-    if (
-      typeof direct !== 'string' &&
-      (env[FILE_VARIABLE] || storeReadOf(env, CLIENT_LIMITS_VARIABLE))
-    ) {
+    if (direct === undefined && (env[FILE_VARIABLE] || storeReadOf(env, CLIENT_LIMITS_VARIABLE))) {
       return this.#read(env).then(([table]) => this.#apply(c, env, name, table))
     }
-    const table = this.#table(direct as string | undefined)
+    const table = this.#table(direct)
     return table.clients.has(name) || table.closed ? this.#apply(c, env, name, table) : undefined
   }
 

@@ -92,7 +92,10 @@ export const kvBinding = (bindings: unknown, binding: string): KvLike | undefine
   if (typeof kv?.get !== 'function' || typeof kv.put !== 'function') return undefined
   let bounded = boundedKv.get(kv as KvLike)
   if (!bounded) {
-    bounded = withDeadline(kv as KvLike, storeTimeoutMs(bindings as Record<string, unknown>))
+    bounded = withDeadline(
+      kv as KvLike,
+      storeTimeoutMs(bindings as Record<string, unknown>, console.warn)
+    )
     boundedKv.set(kv as KvLike, bounded)
   }
   return bounded

@@ -21,7 +21,8 @@ const answers = (store: SharedStore): Promise<boolean> =>
  * `GET /healthz`: liveness, 200 with the runtime's name; reads no secret, calls no upstream,
  * touches no store. `GET /readyz`: readiness for a load balancer, 200 while the shared store
  * (Redis, KV, a file) answers, 503 with `"status": "degraded"` while it fails or does not answer
- * in time; 200 with `store: null` when there is none. Neither names a host or an error.
+ * in time; 200 with `store: null` when there is none (a memory store is not a shared one). Both
+ * answer `runtime`; neither names a host or an error.
  */
 export const healthRoutes = (
   runtime: string = runtimeName(),
@@ -30,7 +31,9 @@ export const healthRoutes = (
   const app = honoApp()
   app.get('/healthz', (c) => c.json({ status: 'ok', runtime }))
   app.get('/readyz', async (c) => {
-    const shared = store((c.env ?? {}) as EnvRecord)
+    // A memory store is one process's own, not a shared store: nothing to be ready for.
+    const given = store((c.env ?? {}) as EnvRecord)
+    const shared = given?.kind === 'memory' ? undefined : given
     const ok = !shared || (await answers(shared))
     const state = ok ? 'ok' : 'unavailable'
     const body = {

@@ -72,7 +72,7 @@ export const durableStoreFromEnv = (
   if (typeof binding?.idFromName !== 'function') return undefined
   let store = perBinding.get(binding)
   if (!store) {
-    store = withDeadline(durableStore(binding), storeTimeoutMs(env))
+    store = withDeadline(durableStore(binding), storeTimeoutMs(env, console.warn))
     perBinding.set(binding, store)
   }
   return store

@@ -114,7 +114,7 @@ export const kvStoreFromEnv = (
   if (!isKvNamespace(binding)) return undefined
   let store = perBinding.get(binding)
   if (!store) {
-    store = withDeadline(kvStore(binding), storeTimeoutMs(env))
+    store = withDeadline(kvStore(binding), storeTimeoutMs(env, console.warn))
     perBinding.set(binding, store)
   }
   return store

@@ -24,7 +24,8 @@ const text = (value: unknown): string | undefined =>
  * `KEYLINE_REDIS_URL` → Redis (`ioredis` is loaded only then), else `KEYLINE_VAULT_FILE` → that
  * file, else memory (nothing survives a restart, nothing is shared). Every Redis and file call
  * is bounded by `KEYLINE_STORE_TIMEOUT_MS` (default 250 ms, connecting included). Rejects with
- * an error naming the variable (never its value) when the Redis URL or the timeout is not one.
+ * an error naming the variable (never its value) when the Redis URL is not one; a timeout that
+ * is not one is the default (the entries warn at start).
  */
 export const sharedStoreFromEnv = async (
   env: Readonly<Record<string, unknown>>

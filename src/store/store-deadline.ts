@@ -13,16 +13,51 @@ export const STORE_TIMEOUT_VARIABLE = 'KEYLINE_STORE_TIMEOUT_MS'
 /** The deadline of one store call (connecting included) when the variable is not set. */
 export const DEFAULT_STORE_TIMEOUT_MS = 250
 
+/** The most a store call may be given, in milliseconds. */
+const MAX_STORE_TIMEOUT_MS = 60_000
+
 /**
- * `KEYLINE_STORE_TIMEOUT_MS` of `env`: a whole number of milliseconds from 1 to 60000; absent
- * or empty: {@link DEFAULT_STORE_TIMEOUT_MS}. Throws a `RangeError` naming the variable for
- * anything else.
+ * `KEYLINE_STORE_TIMEOUT_MS` read: a whole number of milliseconds from 1 to 60000, `undefined`
+ * when unset or empty, `null` when it is something else (then the default applies, and the
+ * entries warn at start).
  */
-export const storeTimeoutMs = (env: Readonly<Record<string, unknown>> | undefined): number => {
-  const text = String(env?.[STORE_TIMEOUT_VARIABLE] ?? '').trim()
-  const ms = text === '' ? DEFAULT_STORE_TIMEOUT_MS : Number(text)
-  if (Number.isInteger(ms) && ms >= 1 && ms <= 60_000) return ms
-  throw new RangeError(`${STORE_TIMEOUT_VARIABLE} must be 1 to 60000 (milliseconds)`)
+export const parseStoreTimeout = (raw: unknown): number | null | undefined => {
+  if (raw === undefined || raw === null) return undefined
+  const text = String(raw).trim()
+  if (text === '') return undefined
+  if (!/^\d+$/.test(text)) return null
+  const ms = Number(text)
+  return ms >= 1 && ms <= MAX_STORE_TIMEOUT_MS ? ms : null
+}
+
+/** The warning of a `KEYLINE_STORE_TIMEOUT_MS` that is not one (never its value). */
+export const STORE_TIMEOUT_WARNING = `${STORE_TIMEOUT_VARIABLE} is not a whole number of milliseconds from 1 to ${MAX_STORE_TIMEOUT_MS}: store calls use the default deadline, ${DEFAULT_STORE_TIMEOUT_MS} ms`
+
+let lastRaw: unknown
+let lastMs = DEFAULT_STORE_TIMEOUT_MS
+let warned = false
+
+/**
+ * The deadline of one store call in `env` (`KEYLINE_STORE_TIMEOUT_MS`, parsed once per value):
+ * {@link DEFAULT_STORE_TIMEOUT_MS} when it is unset, empty or not a whole number from 1 to
+ * 60000. Never throws: the request path reads it (Workers). A bad value is passed to `warn`, if
+ * given, at most once a process (the Node and Deno entries warn in their banner instead).
+ */
+export const storeTimeoutMs = (
+  env: Readonly<Record<string, unknown>> | undefined,
+  warn?: (message: string) => void
+): number => {
+  const raw = env?.[STORE_TIMEOUT_VARIABLE]
+  if (raw !== lastRaw) {
+    const ms = parseStoreTimeout(raw)
+    lastMs = ms ?? DEFAULT_STORE_TIMEOUT_MS
+    lastRaw = raw
+    if (ms === null && warn && !warned) {
+      warned = true
+      warn(`keyline: ${STORE_TIMEOUT_WARNING}`)
+    }
+  }
+  return lastMs
 }
 
 /**

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CounterEngine } from '../../src/quota/limits.ts'
+import { SecretRegistry } from '../../src/secrets/registry.ts'
 import { resetTelemetryState } from '../../src/telemetry/instruments.ts'
 import { awayFromMinuteEdge, countsOf, type StatusCount } from '../support/quota-window.ts'
 import { installTestMetrics, type TestMetrics } from '../unit/telemetry/collect.ts'
@@ -174,6 +175,37 @@ describe('per-client quotas', () => {
     expect(s.clients.ci?.blocked).toContain('rpm=ten')
     expect(countsOf(s.clients.ghost).refused?.used).toBe(0)
     expect(countsOf(s.clients.bulk).rpm).toMatchObject({ limit: 5, used: 1 })
+  })
+
+  it('treat a blank KEYLINE_CLIENT_LIMITS as unset: the limits of KEYLINE_CLIENT_LIMITS_FILE apply', async () => {
+    const registry = new SecretRegistry({
+      readFile: async (path) => {
+        if (path !== '/run/limits') throw new Error('no such file')
+        return 'ci:rpm=2\n'
+      },
+      fileCacheMs: 60_000,
+    })
+    for (const blank of ['', '  ']) {
+      await awayFromMinuteEdge()
+      const ci = token('ci')
+      const f = await proxyFixture(
+        {
+          KEYLINE_CLIENT_TOKENS: `ci=${ci}`,
+          KEYLINE_CLIENT_LIMITS: blank,
+          KEYLINE_CLIENT_LIMITS_FILE: '/run/limits',
+          ADMIN_TOKEN: ADMIN,
+        },
+        { registry }
+      )
+      const answers = []
+      for (let i = 0; i < 3; i++)
+        answers.push(
+          (await f.call('/v1/models', { headers: { authorization: `Bearer ${ci}` } })).status
+        )
+      expect(answers).toEqual([200, 200, 429])
+      expect(await upstreamCalls(f, '/v1/models')).toBe(2)
+      expect(countsOf((await status(f)).clients.ci).rpm).toMatchObject({ limit: 2 })
+    }
   })
 
   it('refuse every client when an entry names none', async () => {

@@ -1,12 +1,16 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createApp } from '../../src/app.ts'
+import { startupWarnings } from '../../src/entries/startup-report.ts'
 import { bindingsOnly } from '../../src/env.ts'
 import { kvBinding } from '../../src/rotation/epoch-record.ts'
+import { SecretRegistry } from '../../src/secrets/registry.ts'
 import { kvStoreFromEnv } from '../../src/store/kv-store.ts'
 import { memoryStore } from '../../src/store/memory-store.ts'
+import { sharedStoreFromEnv } from '../../src/store/server-store.ts'
 import type { SharedStore } from '../../src/store/shared-store.ts'
 import {
   DEFAULT_STORE_TIMEOUT_MS,
+  parseStoreTimeout,
   STORE_TIMEOUT_VARIABLE,
   storeTimeoutMs,
   withDeadline,
@@ -55,10 +59,75 @@ describe('KEYLINE_STORE_TIMEOUT_MS', () => {
     expect(storeTimeoutMs({ [STORE_TIMEOUT_VARIABLE]: ' 800 ' })).toBe(800)
   })
 
-  it.each(['0', '-5', '1.5', 'soon', '60001'])('refuses %j, naming the variable', (value) => {
-    expect(() => storeTimeoutMs({ [STORE_TIMEOUT_VARIABLE]: value })).toThrow(
-      STORE_TIMEOUT_VARIABLE
-    )
+  it.each(['0', '-5', '1.5', 'soon', '5000ms', 'abc', '60001', '1e3'])(
+    'takes %j as the default, never throwing, and warns once a process',
+    (value) => {
+      expect(parseStoreTimeout(value)).toBeNull()
+      const warned: string[] = []
+      const env = { [STORE_TIMEOUT_VARIABLE]: value }
+      expect(storeTimeoutMs(env, (message) => warned.push(message))).toBe(DEFAULT_STORE_TIMEOUT_MS)
+      expect(storeTimeoutMs(env, (message) => warned.push(message))).toBe(DEFAULT_STORE_TIMEOUT_MS)
+      expect(warned.length).toBeLessThanOrEqual(1)
+      for (const message of warned) {
+        expect(message).toContain(STORE_TIMEOUT_VARIABLE)
+      }
+    }
+  )
+
+  it('follows the value as it changes (cached by the raw string)', () => {
+    expect(parseStoreTimeout(undefined)).toBeUndefined()
+    expect(parseStoreTimeout(' ')).toBeUndefined()
+    expect(parseStoreTimeout('60000')).toBe(60_000)
+    expect(storeTimeoutMs({ [STORE_TIMEOUT_VARIABLE]: '123' })).toBe(123)
+    expect(storeTimeoutMs({ [STORE_TIMEOUT_VARIABLE]: 'abc' })).toBe(DEFAULT_STORE_TIMEOUT_MS)
+  })
+
+  it('a bad value is a start-up warning naming the variable', async () => {
+    const registry = new SecretRegistry()
+    for (const value of ['abc', '5000ms']) {
+      const lines = await startupWarnings(registry, { [STORE_TIMEOUT_VARIABLE]: value })
+      const ours = lines.filter((line) => line.variable === STORE_TIMEOUT_VARIABLE)
+      expect(ours).toEqual([expect.objectContaining({ level: 'warn', reason: 'invalid' })])
+      expect(ours[0]?.msg).toContain(String(DEFAULT_STORE_TIMEOUT_MS))
+    }
+    for (const quiet of [
+      {},
+      { [STORE_TIMEOUT_VARIABLE]: '' },
+      { [STORE_TIMEOUT_VARIABLE]: '800' },
+    ]) {
+      expect(await startupWarnings(registry, quiet)).not.toContainEqual(
+        expect.objectContaining({ variable: STORE_TIMEOUT_VARIABLE })
+      )
+    }
+  })
+
+  it('a Node or Deno start with a bad value gets its store (no RangeError), on the default deadline', async () => {
+    const store = await sharedStoreFromEnv({ [STORE_TIMEOUT_VARIABLE]: 'abc' })
+    expect(store.kind).toBe('memory')
+    await store.close()
+  })
+
+  it('a Worker with KV bound and a bad value answers its requests (200, not 500)', async () => {
+    const kv = new Map<string, string>()
+    const binding = {
+      get: async (key: string) => kv.get(key) ?? null,
+      getWithMetadata: async (key: string) => ({ value: kv.get(key) ?? null, metadata: null }),
+      put: async (key: string, value: string) => void kv.set(key, value),
+      delete: async (key: string) => void kv.delete(key),
+      list: async () => ({ keys: [], list_complete: true }),
+    }
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const app = createApp({ env: bindingsOnly, logSink: () => {} })
+      const env = { KEYLINE_KV: binding, [STORE_TIMEOUT_VARIABLE]: '5000ms' }
+      const ready = await app.request('/readyz', {}, env)
+      expect(ready.status).toBe(200)
+      expect(await ready.json()).toMatchObject({ store: { kind: 'kv', state: 'ok' } })
+      const proxied = await app.request('/v1/models', {}, env)
+      expect(proxied.status).not.toBe(500)
+    } finally {
+      warn.mockRestore()
+    }
   })
 })
 
@@ -112,12 +181,14 @@ describe('withDeadline', () => {
 
 describe('GET /readyz', () => {
   it('200 while the shared store answers, 503 degraded while it hangs; /healthz stays 200', async () => {
-    const healthy = createApp({ env: bindingsOnly, store: memoryStore(), logSink: () => {} })
+    const answering: SharedStore = { ...memoryStore(), kind: 'redis' }
+    const healthy = createApp({ env: bindingsOnly, store: answering, logSink: () => {} })
     const ok = await healthy.request('/readyz')
     expect(ok.status).toBe(200)
-    expect(await ok.json()).toMatchObject({
+    expect(await ok.json()).toEqual({
       status: 'ready',
-      store: { kind: 'memory', state: 'ok' },
+      runtime: 'node',
+      store: { kind: 'redis', state: 'ok' },
     })
 
     const { store } = hungStore()
@@ -139,6 +210,17 @@ describe('GET /readyz', () => {
     const app = createApp({ env: bindingsOnly, logSink: () => {} })
     const res = await app.request('/readyz')
     expect(res.status).toBe(200)
-    expect(await res.json()).toMatchObject({ status: 'ready', store: null })
+    expect(await res.json()).toEqual({ status: 'ready', runtime: 'node', store: null })
+  })
+
+  it('200 with store null for a memory store (one process, not shared), as the Node server has by default', async () => {
+    // What the Node and Deno entries get without KEYLINE_REDIS_URL or KEYLINE_VAULT_FILE.
+    const store = await sharedStoreFromEnv({})
+    expect(store.kind).toBe('memory')
+    const app = createApp({ env: bindingsOnly, store, logSink: () => {} })
+    const res = await app.request('/readyz')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ status: 'ready', runtime: 'node', store: null })
+    await store.close()
   })
 })

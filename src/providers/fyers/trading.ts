@@ -9,6 +9,13 @@ import type { EnvRecord } from '../../env.ts'
 import { KeylineError } from '../../errors/keyline-error.ts'
 
 /**
+ * Whether `KEYLINE_FYERS_TRADING` switches trading on: `on`, in any case, nothing else (`true`,
+ * `1`, `yes` leave it read only, and the entries warn at start).
+ */
+export const tradingOn = (raw: unknown): boolean =>
+  typeof raw === 'string' && raw.trim().toLowerCase() === 'on'
+
+/**
  * Why `client` may not make the trading call `operation` in `env`: the 403 to throw, or
  * `undefined` when it may.
  */
@@ -17,7 +24,7 @@ export const tradingRefusal = (
   client: string | undefined,
   operation: string
 ): KeylineError | undefined => {
-  if (String(env[FYERS_TRADING_VARIABLE] ?? '').trim() !== 'on') {
+  if (!tradingOn(env[FYERS_TRADING_VARIABLE])) {
     return new KeylineError(
       403,
       'trading_disabled',
