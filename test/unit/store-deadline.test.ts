@@ -3,6 +3,7 @@ import { createApp } from '../../src/app.ts'
 import { startupWarnings } from '../../src/entries/startup-report.ts'
 import { bindingsOnly } from '../../src/env.ts'
 import { kvBinding } from '../../src/rotation/epoch-record.ts'
+import { runtimeName } from '../../src/runtime.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
 import { kvStoreFromEnv } from '../../src/store/kv-store.ts'
 import { memoryStore } from '../../src/store/memory-store.ts'
@@ -187,7 +188,7 @@ describe('GET /readyz', () => {
     expect(ok.status).toBe(200)
     expect(await ok.json()).toEqual({
       status: 'ready',
-      runtime: 'node',
+      runtime: runtimeName(),
       store: { kind: 'redis', state: 'ok' },
     })
 
@@ -210,7 +211,7 @@ describe('GET /readyz', () => {
     const app = createApp({ env: bindingsOnly, logSink: () => {} })
     const res = await app.request('/readyz')
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ status: 'ready', runtime: 'node', store: null })
+    expect(await res.json()).toEqual({ status: 'ready', runtime: runtimeName(), store: null })
   })
 
   it('200 with store null for a memory store (one process, not shared), as the Node server has by default', async () => {
@@ -220,7 +221,7 @@ describe('GET /readyz', () => {
     const app = createApp({ env: bindingsOnly, store, logSink: () => {} })
     const res = await app.request('/readyz')
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ status: 'ready', runtime: 'node', store: null })
+    expect(await res.json()).toEqual({ status: 'ready', runtime: runtimeName(), store: null })
     await store.close()
   })
 })
