@@ -4,7 +4,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 /** Statuses whose response has no body, whatever the upstream sends. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
 
-/** The keep-alive agents of {@link nodeStreamingFetch}, one per scheme, shared by every call. */
+/** The keep-alive agents of {@link nodeFetch}, one per scheme, shared by every call. */
 const AGENTS = {
   'http:': new HttpAgent({ keepAlive: true }),
   'https:': new HttpsAgent({ keepAlive: true }),
@@ -63,18 +63,35 @@ const responseBody = (
     { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength }
   )
 
+/** A body sent whole, with its length: what keyline's upstream calls send but for uploads. */
+type WholeBody = string | Uint8Array | ArrayBuffer
+
+/** A whole body as `node:http` writes it. */
+const wholeBytes = (body: WholeBody): string | Uint8Array =>
+  body instanceof ArrayBuffer ? new Uint8Array(body) : body
+
+const isWholeBody = (body: unknown): body is WholeBody =>
+  typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer
+
 /**
- * `fetch` for the upstream calls of the Node entry: a request with a streamed body (an upload
- * through a passthrough route) goes over `node:http`/`node:https` with a keep-alive agent per
- * scheme, its body written as it is read, with backpressure, and never copied (Node's own
- * `fetch` keeps a copy of a streamed body for redirects, nodejs/undici#4058, so a 1.5 GB upload
- * held 1.7 GB); every other request goes to `fallback`. Redirects are never followed (the 3xx
- * is answered as `redirect: "manual"` does); `signal` aborts the request and its response body.
+ * `fetch` for the upstream calls of the Node entry, over `node:http`/`node:https` with a
+ * keep-alive agent per scheme: Node's own `fetch` (undici's WHATWG layer) costs the proxy more
+ * CPU per call than everything keyline does around it (see bench/RESULTS.md), and keeps a copy
+ * of a streamed body for redirects (nodejs/undici#4058, so a 1.5 GB upload held 1.7 GB).
+ * A body of bytes or text is sent whole with its `content-length`; a streamed one (an upload
+ * through a passthrough route) is written as it is read, with backpressure, and never copied.
+ * Redirects are never followed (the 3xx is answered as `redirect: "manual"` does); `signal`
+ * aborts the request and its response body. What it does not handle goes to `fallback`: a
+ * `Request` as input, another body type, a scheme other than http and https, and a request
+ * with an `accept-encoding` (fetch decompresses the answer; here none is asked for).
  */
-export const nodeStreamingFetch = (fallback: typeof fetch = globalThis.fetch): typeof fetch =>
+export const nodeFetch = (fallback: typeof fetch = globalThis.fetch): typeof fetch =>
   async function nodeFetch(input, init = {}) {
-    const body = init.body
-    if (!(body instanceof ReadableStream) || input instanceof Request) return fallback(input, init)
+    const body = init.body ?? undefined
+    const streamed = body instanceof ReadableStream
+    if (input instanceof Request || !(streamed || body === undefined || isWholeBody(body))) {
+      return fallback(input, init)
+    }
     const url = input instanceof URL ? input : new URL(input)
     const agent = AGENTS[url.protocol as keyof typeof AGENTS]
     if (!agent) return fallback(input, init)
@@ -82,10 +99,16 @@ export const nodeStreamingFetch = (fallback: typeof fetch = globalThis.fetch): t
     if (signal?.aborted) throw abortError(signal)
     const method = (init.method ?? 'GET').toUpperCase()
     const headers: Record<string, string | string[]> = {}
-    for (const [name, value] of new Headers(init.headers)) {
+    const given = init.headers instanceof Headers ? init.headers : new Headers(init.headers)
+    for (const [name, value] of given) {
       if (name === 'set-cookie') continue
       headers[name] = value
     }
+    // A caller asking for an encoding expects what fetch does: the body decompressed.
+    if (headers['accept-encoding'] !== undefined) return fallback(input, init)
+    const whole = streamed || body === undefined ? undefined : wholeBytes(body)
+    if (whole !== undefined) headers['content-length'] = String(Buffer.byteLength(whole))
+    else if (!streamed && method !== 'GET' && method !== 'HEAD') headers['content-length'] = '0'
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest
     return new Promise<Response>((resolve, reject) => {
       const request = send(url, { method, headers, agent })
@@ -132,7 +155,11 @@ export const nodeStreamingFetch = (fallback: typeof fetch = globalThis.fetch): t
           reject(new TypeError('fetch failed', { cause: error }))
         }
       })
-      const reader = (body as ReadableStream<Uint8Array>).getReader()
+      if (!streamed) {
+        request.end(whole)
+        return
+      }
+      const reader = body.getReader()
       const pump = async (): Promise<void> => {
         for (;;) {
           const { done, value } = await reader.read()

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { nodeStreamingFetch } from '../../src/entries/node-fetch.ts'
+import { nodeFetch as nodeFetchOver } from '../../src/entries/node-fetch.ts'
 
 type Handler = (incoming: IncomingMessage, outgoing: ServerResponse) => void
 let handler: Handler = (_incoming, outgoing) => outgoing.end()
@@ -30,10 +30,10 @@ const chunks = (count: number, size: number) => {
 
 const fallbackCalls: string[] = []
 const fallback: typeof fetch = async (input) => {
-  fallbackCalls.push(String(input))
+  fallbackCalls.push(input instanceof Request ? input.url : String(input))
   return new Response('fallback')
 }
-const nodeFetch = nodeStreamingFetch(fallback)
+const nodeFetch = nodeFetchOver(fallback)
 const post = (body: ReadableStream<Uint8Array>, init: RequestInit = {}) =>
   nodeFetch(`${base}/upload?x=1`, {
     method: 'POST',
@@ -43,7 +43,7 @@ const post = (body: ReadableStream<Uint8Array>, init: RequestInit = {}) =>
     ...init,
   } as RequestInit)
 
-describe('nodeStreamingFetch (the Node entry’s fetch for uploads)', () => {
+describe('nodeFetch (the Node entry’s fetch for upstream calls)', () => {
   it('streams the body with backpressure and answers a Web Response', async () => {
     let received = 0
     let seenHeaders: IncomingMessage['headers'] = {}
@@ -167,10 +167,66 @@ describe('nodeStreamingFetch (the Node entry’s fetch for uploads)', () => {
     await expect(closed).rejects.toThrow('fetch failed')
   })
 
-  it('hands every request without a streamed body to the fallback', async () => {
+  it('sends text, bytes and no body whole, with their content-length', async () => {
+    const seen: { method?: string; length?: string; encoding?: string; body: string }[] = []
+    handler = (incoming, outgoing) => {
+      let body = ''
+      incoming.setEncoding('utf8')
+      incoming.on('data', (chunk: string) => {
+        body += chunk
+      })
+      incoming.on('end', () => {
+        seen.push({
+          method: incoming.method,
+          length: incoming.headers['content-length'],
+          encoding: incoming.headers['transfer-encoding'],
+          body,
+        })
+        outgoing.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+      })
+    }
     fallbackCalls.length = 0
-    const res = await nodeFetch(`${base}/json`, { method: 'POST', body: '{}' })
-    expect(await res.text()).toBe('fallback')
-    expect(fallbackCalls).toEqual([`${base}/json`])
+    const bytes = new TextEncoder().encode('{"b":"é"}')
+    for (const body of ['{"a":"é"}', bytes, bytes.buffer, undefined]) {
+      const res = await nodeFetch(`${base}/whole`, { method: 'POST', body })
+      expect(await res.json()).toEqual({ ok: true })
+    }
+    const res = await nodeFetch(`${base}/whole`)
+    expect(res.status).toBe(200)
+    await res.text()
+    expect(seen).toEqual([
+      { method: 'POST', length: '10', encoding: undefined, body: '{"a":"é"}' },
+      { method: 'POST', length: '10', encoding: undefined, body: '{"b":"é"}' },
+      { method: 'POST', length: '10', encoding: undefined, body: '{"b":"é"}' },
+      { method: 'POST', length: '0', encoding: undefined, body: '' },
+      { method: 'GET', length: undefined, encoding: undefined, body: '' },
+    ])
+    expect(fallbackCalls).toEqual([])
+  })
+
+  it('times out through its signal while the upstream keeps the answer back', async () => {
+    handler = (incoming) => incoming.resume()
+    const started = Date.now()
+    const pending = nodeFetch(`${base}/slow`, {
+      method: 'POST',
+      body: '{}',
+      signal: AbortSignal.timeout(100),
+    })
+    await expect(pending).rejects.toThrow()
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('hands what it does not handle to the fallback: a Request, a form, an accept-encoding', async () => {
+    fallbackCalls.length = 0
+    const form = new FormData()
+    form.set('a', '1')
+    for (const call of [
+      () => nodeFetch(new Request(`${base}/request`)),
+      () => nodeFetch(`${base}/form`, { method: 'POST', body: form }),
+      () => nodeFetch(`${base}/gzip`, { headers: { 'accept-encoding': 'gzip' } }),
+    ]) {
+      expect(await (await call()).text()).toBe('fallback')
+    }
+    expect(fallbackCalls).toEqual([`${base}/request`, `${base}/form`, `${base}/gzip`])
   })
 })
