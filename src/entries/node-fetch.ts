@@ -99,10 +99,17 @@ export const nodeFetch = (fallback: typeof fetch = globalThis.fetch): typeof fet
     if (signal?.aborted) throw abortError(signal)
     const method = (init.method ?? 'GET').toUpperCase()
     const headers: Record<string, string | string[]> = {}
-    const given = init.headers instanceof Headers ? init.headers : new Headers(init.headers)
-    for (const [name, value] of given) {
-      if (name === 'set-cookie') continue
-      headers[name] = value
+    const given = init.headers
+    if (given && !(given instanceof Headers) && !Array.isArray(given)) {
+      // A record (what keyline's calls pass): read as it is, no `Headers` built.
+      for (const name of Object.keys(given)) {
+        const lower = name.toLowerCase()
+        if (lower !== 'set-cookie') headers[lower] = String(given[name])
+      }
+    } else {
+      for (const [name, value] of given instanceof Headers ? given : new Headers(given)) {
+        if (name !== 'set-cookie') headers[name] = value
+      }
     }
     // A caller asking for an encoding expects what fetch does: the body decompressed.
     if (headers['accept-encoding'] !== undefined) return fallback(input, init)

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type {} from 'hono/request-id'
 import { routePath } from 'hono/route'
+import { onStreamEnd, type StreamEnd } from '../upstream/stream.ts'
 import { createLogger, type Logger } from './logger.ts'
 
 /** Options of {@link accessLog}. */
@@ -48,9 +49,6 @@ const safe = <T>(read: () => T, fallback: T): T => {
 
 /** Whether the client went away: its request's signal aborted, so nobody reads the answer. */
 const clientGone = (c: Context): boolean => safe(() => c.req.raw.signal?.aborted === true, false)
-
-/** How a streamed body ended: read to its end, cancelled by its reader, or broken. */
-type StreamEnd = { how: 'done' } | { how: 'cancelled' } | { how: 'errored'; error: unknown }
 
 /** Passes `body` through chunk by chunk, and tells `onEnd` once how it ended. */
 const watchEnd = (
@@ -156,11 +154,13 @@ export const accessLog = (options: AccessLogOptions = {}): MiddlewareHandler => 
           write(c, start, 499, undefined)
         } else if (!threw && isStreamed(c.res)) {
           const res = c.res
-          const body = watchEnd(res.body as ReadableStream<Uint8Array>, (end) => {
+          const stream = res.body as ReadableStream<Uint8Array>
+          const ended = (end: StreamEnd): void => {
             if (end.how === 'cancelled') write(c, start, 499, undefined)
             else write(c, start, res.status, end.how === 'errored' ? end.error : c.error)
-          })
-          c.res = new Response(body, res)
+          }
+          // A relayed upstream stream tells its end itself; any other is watched through a layer.
+          if (!onStreamEnd(stream, ended)) c.res = new Response(watchEnd(stream, ended), res)
         } else {
           const status = threw ? 500 : safe(() => c.res.status, 500)
           write(c, start, status, c.error ?? (threw ? thrown : undefined))

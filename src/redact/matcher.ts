@@ -38,6 +38,12 @@ export interface SecretMatcher {
    */
   test(text: string, bytes?: Uint8Array): boolean
   /**
+   * {@link test} of the text whose UTF-8 is `bytes`, decided from the bytes alone where it can
+   * be (no decoding): `undefined` when it cannot (a `\u` escape in them, a secret that is not
+   * ASCII, a form too short for the block map), and the text must be tested.
+   */
+  testBytes(bytes: Uint8Array): boolean | undefined
+  /**
    * How many characters at the end of `text` could be the start (or the unfinished part) of
    * something the next chunk completes: a stream holds back that many, 0 when the tail can
    * begin nothing. Bounded by the longest secret's form.
@@ -59,6 +65,9 @@ const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xd
 const cutAt = (text: string, at: number, floor: number): number =>
   at > floor && at < text.length && isHighSurrogate(text.charCodeAt(at - 1)) ? at - 1 : at
 
+/** A form this long or longer holds a 4-character block at a position divisible by 4. */
+const SHORTEST_MAPPED_FORM = 7
+
 /** Bytes of the block bitmap: 2^20 bits. */
 const BLOCK_MAP_BYTES = 1 << 17
 
@@ -76,10 +85,6 @@ const blockSlot = (text: string, i: number): number => {
     0x20202020
   return Math.imul(block, 0x9e3779b1) >>> 12
 }
-
-/** {@link blockSlot} of the 4 bytes at `i` (ASCII: the same slot as the text's). */
-const byteBlockSlot = (view: DataView, i: number): number =>
-  Math.imul(view.getUint32(i) | 0x20202020, 0x9e3779b1) >>> 12
 
 const isBreak = (code: number): boolean => code === 10 || code === 13
 
@@ -172,11 +177,12 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   // where one of those blocks is in the map — a quarter of its positions, a typed-array look-up
   // each, instead of a regular expression of every run at every position.
   const blocks = new Uint8Array(BLOCK_MAP_BYTES)
+  const mark = (text: string, i: number): void => {
+    const slot = blockSlot(text, i)
+    blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
+  }
   for (const source of sources) {
-    for (let i = 0; i + 4 <= source.text.length; i++) {
-      const slot = blockSlot(source.text, i)
-      blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
-    }
+    for (let i = 0; i + 4 <= source.text.length; i++) mark(source.text, i)
   }
   // Every 4 characters of every source and short secret (lower-cased) and where they sit: where
   // the escape-aware scan starts growing a run. Their blocks join the bitmap.
@@ -185,11 +191,17 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     for (let i = 0; i + 4 <= source.text.length; i++) {
       const quad = source.text.slice(i, i + 4).toLowerCase()
       quads.set(quad, [...(quads.get(quad) ?? []), { source, offset: i }])
-      const slot = blockSlot(quad, 0)
-      blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
+      mark(quad, 0)
     }
   }
   const escapable = quads.size > 0
+  // Every 4 characters of every whole form join the bitmap too: a form of SHORTEST_MAPPED_FORM or
+  // more characters holds such a block at a position divisible by 4, so the regular expression
+  // of every form reads only the text around the blocks found, not every position of the text.
+  for (const form of ordered) {
+    for (let i = 0; i + 4 <= form.length; i++) mark(form, i)
+  }
+  const everyFormMapped = ordered.every((form) => form.length >= SHORTEST_MAPPED_FORM)
 
   /** Whether the escape-aware scan is the one for `text`: it holds a `\\u` escape. */
   const hasEscapes = (text: string): boolean => escapable && text.includes('\\u')
@@ -275,33 +287,74 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     }
   }
 
-  const mayHoldRun = (text: string): boolean => {
-    if (!runProbe) return false
-    for (let i = 0; i + 4 <= text.length; i += 4) {
-      const slot = blockSlot(text, i)
-      if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
-      if (runProbe.test(text.slice(Math.max(0, i - 4), i + 8))) return true
-    }
-    return false
-  }
   // Byte positions are character positions only for ASCII: secrets with other characters are
   // looked for in the text.
   const asciiSources = sources.every((source) =>
     Array.from(source.text).every((char) => char.charCodeAt(0) < 0x80)
   )
-  const mayHoldRunInBytes = (bytes: Uint8Array, text: string): boolean => {
-    if (!runProbe) return false
-    if (!asciiSources) return mayHoldRun(text)
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    for (let i = 0; i + 4 <= bytes.length; i += 4) {
-      const slot = byteBlockSlot(view, i)
+  const bytesDecide = asciiSources && everyFormMapped
+  const latin1 = (bytes: Uint8Array, from: number, to: number): string =>
+    String.fromCharCode(...bytes.subarray(Math.max(0, from), to))
+
+  /**
+   * Whether the text around the block at `i` (read by `around`) holds a whole form or a run:
+   * a form holding that block lies within `longestForm` of it, a run of 8 within 4.
+   */
+  const candidateAt = (
+    around: (from: number, to: number) => string,
+    i: number,
+    forms = everyFormMapped
+  ): boolean =>
+    (forms &&
+      formProbe !== undefined &&
+      formProbe.test(around(i - longestForm + 4, i + longestForm))) ||
+    (runProbe !== undefined && runProbe.test(around(i - 4, i + 8)))
+
+  /**
+   * Whether `text` (read as it is, escapes not decoded) may hold a run, with `forms` a whole form
+   * too: its blocks looked up in the map, the probes run only around those found.
+   */
+  const candidatesInText = (text: string, forms = everyFormMapped): boolean => {
+    const around = (from: number, to: number): string => text.slice(Math.max(0, from), to)
+    for (let i = 0; i + 4 <= text.length; i += 4) {
+      const slot = blockSlot(text, i)
       if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
-      // A candidate: the run, ASCII, is in the bytes around it as they are (a byte of another
-      // character reads as a Latin-1 one, which no run holds).
-      const around = bytes.subarray(Math.max(0, i - 4), i + 8)
-      if (runProbe.test(String.fromCharCode(...around))) return true
+      if (candidateAt(around, i, forms)) return true
     }
     return false
+  }
+
+  const testBytes = (bytes: Uint8Array): boolean | undefined => {
+    if (!bytesDecide) return undefined
+    // A `\u` escape (`\\u` inside JSON is one too): the escape-aware scan reads the text.
+    if (escapable) {
+      for (let at = bytes.indexOf(0x5c); at !== -1; at = bytes.indexOf(0x5c, at + 1)) {
+        if (bytes[at + 1] === 0x75) return undefined
+      }
+    }
+    // A candidate: a form or run, ASCII, is in the bytes around it as they are (a byte of
+    // another character reads as a Latin-1 one, which no form or run holds).
+    const around = (from: number, to: number): string => latin1(bytes, from, to)
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    for (let i = 0; i + 4 <= bytes.length; i += 4) {
+      // The first byte high, as blockSlot reads the text.
+      const slot = Math.imul(view.getUint32(i) | 0x20202020, 0x9e3779b1) >>> 12
+      if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
+      if (candidateAt(around, i)) return true
+    }
+    return false
+  }
+
+  const test = (text: string, bytes?: Uint8Array): boolean => {
+    const decided = bytes ? testBytes(bytes) : undefined
+    if (decided !== undefined) return decided
+    if (!everyFormMapped && formProbe?.test(text)) return true
+    if (hasEscapes(text)) {
+      return (
+        (everyFormMapped && candidatesInText(text)) || scanRuns(text, text.length, [], [], true)
+      )
+    }
+    return candidatesInText(text)
   }
 
   /** Every place to replace that starts before `limit`, sorted by start. */
@@ -316,7 +369,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       }
     }
     // Runs, and short secrets written in escapes: one scan, for a text that may hold one.
-    if (hasEscapes(text) || (text.length >= RUN_LENGTH && mayHoldRun(text))) {
+    if (hasEscapes(text) || candidatesInText(text, false)) {
       scanRuns(text, limit, found, [...found], false)
     }
     return found.sort((a, b) => a.start - b.start)
@@ -416,13 +469,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     size: values.length,
     exact: (text) => exact.get(text),
     replace,
-    test: (text, bytes) =>
-      (formProbe?.test(text) ?? false) ||
-      (hasEscapes(text)
-        ? scanRuns(text, text.length, [], [], true)
-        : bytes
-          ? mayHoldRunInBytes(bytes, text)
-          : mayHoldRun(text)),
+    test,
+    testBytes,
     pendingSuffix,
   }
 }

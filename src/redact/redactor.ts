@@ -79,9 +79,9 @@ const NEWLINE = 0x0a
 
 /**
  * The filter of {@link Redactor.bodyFilter}. Whole lines go out at once: the bytes themselves
- * when nothing in them is secret (an SSE event costs a decode and one scan), else their
- * redacted text; the unfinished last line is held back until the next chunk, unless it grows
- * long, when only a tail that could begin a secret's form or run is (so what is held stays
+ * when nothing in them is secret (decided from the bytes, with no decode, unless `observe`
+ * wants the text or an escape needs it), else their redacted text; the unfinished last line is
+ * held back until the next chunk, unless it grows long, when only a tail that could begin a secret's form or run is (so what is held stays
  * bounded). `observe` sees the text that goes out, as it came, before redaction.
  */
 const redactingFilter = (
@@ -92,9 +92,12 @@ const redactingFilter = (
   let held: Uint8Array | undefined
   const out = (bytes: Uint8Array): Uint8Array | undefined => {
     if (bytes.length === 0) return undefined
+    // Most chunks are decided from their bytes: nothing to decode when nobody observes them.
+    const decided = observe ? undefined : matcher.testBytes(bytes)
+    if (decided === false) return bytes
     const text = decoder.decode(bytes)
     observe?.(text)
-    if (!matcher.test(text, bytes)) return bytes
+    if (decided === undefined && !matcher.test(text, bytes)) return bytes
     return encoder.encode(matcher.replace(text, text.length).text)
   }
   /** How many bytes of `data` to send now, the rest being held. */

@@ -27,7 +27,8 @@ export const retryAfterMs = (headers: Headers, now: number = Date.now()): number
 export interface UpstreamRequest {
   url: string
   method: string
-  headers: Headers
+  /** Lower-cased names: no `Headers` object is built for a call (fetch takes a record). */
+  headers: Record<string, string>
   /**
    * The body: bytes or text sent again on every attempt, or a streamed body, which is retried
    * only while it is still {@link ReplayableBody.replayable}.

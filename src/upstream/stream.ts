@@ -2,32 +2,56 @@ import { UpstreamError } from './upstream-error.ts'
 
 type ReadResult = ReadableStreamReadResult<Uint8Array>
 
+/** How a relayed stream ended, as its reader saw it: read to its end, cancelled, or broken. */
+export type StreamEnd = { how: 'done' } | { how: 'cancelled' } | { how: 'errored'; error: unknown }
+
+/** Who hears how each stream {@link guardStream} made ends (see {@link onStreamEnd}). */
+const endListeners = new WeakMap<ReadableStream, ((end: StreamEnd) => void)[]>()
+
 /**
- * One read of `reader`, or `'idle'` when nothing arrived within `idleTimeoutMs`. A read that
- * fails rejects with an {@link UpstreamError} of kind `network`.
+ * Tells `listener` once how `stream` ends, when it is one {@link guardStream} made: `true`; else
+ * `false` (the caller wraps the stream to see its end itself). A relayed answer's stream is
+ * watched so, not wrapped once more: a stream layer costs a promise or two per chunk.
  */
-const readWithin = (
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  idleTimeoutMs: number,
-  signal: AbortSignal | undefined
-): Promise<ReadResult | 'idle'> =>
-  // One promise and one timer per read (no race of two promises): whichever settles it first
-  // wins. When the timer wins, the read is left behind: its later failure is nobody's to report.
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve('idle'), idleTimeoutMs)
-    reader.read().then(
-      (result) => {
-        clearTimeout(timer)
-        resolve(result)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        // The client went away (its signal aborts the upstream body too): no upstream failure.
-        if (signal?.aborted) reject(signal.reason ?? error)
-        else reject(new UpstreamError('network', 1, error))
-      }
-    )
-  })
+export const onStreamEnd = (
+  stream: ReadableStream,
+  listener: (end: StreamEnd) => void
+): boolean => {
+  const listeners = endListeners.get(stream)
+  if (!listeners) return false
+  listeners.push(listener)
+  return true
+}
+
+/**
+ * One timer for a whole body, not one per read (timers are not free): {@link IdleWatch.waiting}
+ * notes that a read waits on the upstream from now; when the timer fires it looks how long the
+ * upstream has been silent, and either calls `onIdle` or waits the rest.
+ */
+interface IdleWatch {
+  waiting(): void
+  stop(): void
+}
+
+const idleWatch = (idleTimeoutMs: number, onIdle: () => void): IdleWatch => {
+  let lastAt = 0
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const check = (): void => {
+    const silent = Date.now() - lastAt
+    timer = silent < idleTimeoutMs ? setTimeout(check, idleTimeoutMs - silent) : undefined
+    if (!timer) onIdle()
+  }
+  return {
+    waiting() {
+      lastAt = Date.now()
+      timer ??= setTimeout(check, idleTimeoutMs)
+    },
+    stop() {
+      clearTimeout(timer)
+      timer = undefined
+    },
+  }
+}
 
 /** Options of {@link guardStream}. */
 export interface GuardStreamOptions {
@@ -65,66 +89,90 @@ export const guardStream = (
 ): ReadableStream<Uint8Array> => {
   const reader = body.getReader()
   reader.closed.catch(() => {})
+  const { idleTimeoutMs, signal } = options
+  const listeners: ((end: StreamEnd) => void)[] = []
   let ended = false
-  const end = (why: UpstreamError | 'cancelled' | undefined): void => {
+  /** Once: `why` for `onEnd`, `result` (what the client's reader saw) for the listeners. */
+  const end = (why: UpstreamError | 'cancelled' | undefined, result: StreamEnd): void => {
     if (ended) return
     ended = true
+    idle.stop()
     options.onEnd?.(why)
+    for (const listener of listeners) listener(result)
   }
 
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: UpstreamError) => {
-    reader.cancel(error).catch(() => {})
+  // Set while a read waits on the upstream, stopped while the client has a chunk to read.
+  let timedOut = false
+  const idle = idleWatch(idleTimeoutMs, () => {
+    timedOut = true
+    reader.cancel(new UpstreamError('timeout', 1)).catch(() => {})
+  })
+
+  const fail = (
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    failure: UpstreamError
+  ) => {
+    reader.cancel(failure).catch(() => {})
     // What the filter held back (an unfinished line) still goes out, before the tail.
     const rest = options.filter?.end()
     if (rest) controller.enqueue(rest)
-    const tail = options.failureTail?.(error)
+    const tail = options.failureTail?.(failure)
     if (tail) {
       controller.enqueue(tail)
       controller.close()
+      end(failure, { how: 'done' })
     } else {
-      controller.error(error)
+      controller.error(failure)
+      end(failure, { how: 'errored', error: failure })
     }
-    end(error)
   }
 
-  return new ReadableStream<Uint8Array>({
+  const stream = new ReadableStream<Uint8Array>({
     // Reads until there is something to pass on: a pull that enqueues nothing (the filter held a
     // chunk back, an unfinished line or escape) is not pulled again by every runtime (workerd
     // waits for a new read that never comes), so one pull never ends empty-handed.
     async pull(controller) {
       for (;;) {
-        let result: ReadResult | 'idle'
+        let result: ReadResult
+        idle.waiting()
         try {
-          result = await readWithin(reader, options.idleTimeoutMs, options.signal)
-        } catch (error) {
+          result = await reader.read()
+        } catch (failure) {
           if (ended) return
-          if (error instanceof UpstreamError) return fail(controller, error)
-          end('cancelled')
-          reader.cancel(error).catch(() => {})
-          controller.error(error)
+          if (timedOut) return fail(controller, new UpstreamError('timeout', 1))
+          // The client went away (its signal aborts the upstream body too): no upstream failure.
+          if (!signal?.aborted) return fail(controller, new UpstreamError('network', 1, failure))
+          reader.cancel(failure).catch(() => {})
+          const reason = signal.reason ?? failure
+          controller.error(reason)
+          end('cancelled', { how: 'errored', error: reason })
           return
         }
         if (ended) return
-        if (result === 'idle') return fail(controller, new UpstreamError('timeout', 1))
+        if (timedOut) return fail(controller, new UpstreamError('timeout', 1))
         if (result.done) {
           const rest = options.filter?.end()
           if (rest) controller.enqueue(rest)
           controller.close()
-          end(undefined)
+          end(undefined, { how: 'done' })
           return
         }
         const out = options.filter ? options.filter.push(result.value) : result.value
         if (out && out.byteLength > 0) {
           controller.enqueue(out)
+          // The client reads at its own pace: its silence is not the upstream's.
+          idle.stop()
           return
         }
       }
     },
     async cancel(reason) {
-      end('cancelled')
+      end('cancelled', { how: 'cancelled' })
       await reader.cancel(reason).catch(() => {})
     },
   })
+  endListeners.set(stream, listeners)
+  return stream
 }
 
 const utf8 = new TextDecoder()
@@ -167,23 +215,15 @@ const readText = async (
   reader.closed.catch(() => {})
   const chunks: Uint8Array[] = []
   let size = 0
-  // One timer for the whole body, not one per read: when it fires, it looks how long the
-  // upstream has been silent, and either gives up (cancelling the read) or waits the rest.
-  let lastAt = Date.now()
   let timedOut = false
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const arm = (ms: number): void => {
-    timer = setTimeout(() => {
-      const silent = Date.now() - lastAt
-      if (silent < idleTimeoutMs) return arm(idleTimeoutMs - silent)
-      timedOut = true
-      reader.cancel().catch(() => {})
-    }, ms)
-  }
-  arm(idleTimeoutMs)
+  const idle = idleWatch(idleTimeoutMs, () => {
+    timedOut = true
+    reader.cancel().catch(() => {})
+  })
   try {
     for (;;) {
       let result: ReadResult
+      idle.waiting()
       try {
         result = await reader.read()
       } catch (error) {
@@ -196,10 +236,9 @@ const readText = async (
       if (result.done) return decodeChunks(chunks, size)
       chunks.push(result.value)
       size += result.value.byteLength
-      lastAt = Date.now()
     }
   } finally {
-    clearTimeout(timer)
+    idle.stop()
   }
 }
 

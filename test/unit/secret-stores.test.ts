@@ -96,7 +96,8 @@ const fixture = async (
   }
 }
 
-const anthropicKey = (): string => `sk-ant-test-${randomValue('anthropic key', 32)}`
+// No `test-`: with a random part starting `i`, its piece `est-i` is in every `request-id` header.
+const anthropicKey = (): string => `sk-ant-${randomValue('anthropic key', 32)}`
 
 /** Fails with the leaked piece when a value (or 5 characters of it) is in a body or a log line. */
 const expectNoLeak = (f: StoreFixture, ...texts: string[]): void => {

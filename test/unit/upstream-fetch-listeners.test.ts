@@ -33,7 +33,7 @@ const upstream = (statuses: number[]): typeof fetch => {
 
 const call = (fetch: typeof globalThis.fetch, signal: AbortSignal) =>
   upstreamFetch(
-    { url: 'http://upstream.test/v1/x', method: 'POST', headers: new Headers(), body: '{}' },
+    { url: 'http://upstream.test/v1/x', method: 'POST', headers: {}, body: '{}' },
     { policy, fetch, signal, random: () => 0.5 }
   )
 
@@ -58,7 +58,7 @@ describe("upstreamFetch and the caller's signal", () => {
     const controller = new AbortController()
     let seen: AbortSignal | undefined
     const res = await upstreamFetch(
-      { url: 'http://upstream.test/v1/x', method: 'GET', headers: new Headers() },
+      { url: 'http://upstream.test/v1/x', method: 'GET', headers: {} },
       {
         policy,
         signal: controller.signal,

@@ -39,7 +39,7 @@ const send = (body: ReadableStream<Uint8Array>, fetch: typeof globalThis.fetch) 
     {
       url: 'http://upstream.test/v1/files',
       method: 'POST',
-      headers: new Headers(),
+      headers: {},
       body: new ReplayableBody(body),
     },
     { policy, fetch }

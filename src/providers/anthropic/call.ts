@@ -23,7 +23,7 @@ import type { ProviderSnapshot } from '../../secrets/registry.ts'
 import type { Secret } from '../../secrets/secret.ts'
 import { UpstreamError, upstreamFetch } from '../../upstream/fetch.ts'
 import { REPLAY_LIMIT_BYTES, ReplayableBody } from '../../upstream/replayable-body.ts'
-import { guardStream, readBody } from '../../upstream/stream.ts'
+import { concatChunks, guardStream, readBody } from '../../upstream/stream.ts'
 import { type CallDeps, type CallScope, traced, transportFacts, withFailover } from '../call.ts'
 
 /** Whether a comma-separated header value (lower-cased) lists `token`. */
@@ -40,17 +40,17 @@ export const anthropicRequestHeaders = (
   client: Headers,
   apiKey: string,
   contentType: string | undefined
-): Headers => {
-  const headers = new Headers()
+): Record<string, string> => {
+  const headers: Record<string, string> = {}
   // Headers the client names in `Connection` are hop-by-hop: they stop at keyline.
   const hopByHop = client.get('connection')?.toLowerCase()
   for (const name of ANTHROPIC_REQUEST_HEADERS) {
     const value = client.get(name)
-    if (value && !(hopByHop && listsToken(hopByHop, name))) headers.set(name, value)
+    if (value && !(hopByHop && listsToken(hopByHop, name))) headers[name] = value
   }
-  if (!headers.has('anthropic-version')) headers.set('anthropic-version', ANTHROPIC_VERSION)
-  if (contentType) headers.set('content-type', contentType)
-  headers.set('x-api-key', apiKey)
+  headers['anthropic-version'] ??= ANTHROPIC_VERSION
+  if (contentType) headers['content-type'] = contentType
+  headers['x-api-key'] = apiKey
   return headers
 }
 
@@ -126,25 +126,44 @@ export const usageOfMessage = (body: unknown): TokenUsage | undefined => {
   return usage
 }
 
+/** The UTF-8 of `"usage"`, what a line that carries usage holds. */
+const USAGE = new TextEncoder().encode('"usage"')
+const NEWLINE = 0x0a
+const utf8 = new TextDecoder()
+
+/** Where `"usage"` starts in `bytes` at or after `from`, else -1. */
+const indexOfUsage = (bytes: Uint8Array, from: number): number => {
+  for (let at = bytes.indexOf(0x75, from + 1); at !== -1; at = bytes.indexOf(0x75, at + 1)) {
+    let k = 0
+    while (k < USAGE.length && bytes[at - 1 + k] === USAGE[k]) k++
+    if (k === USAGE.length) return at - 1
+  }
+  return -1
+}
+
 /**
  * Follows a Messages SSE stream as it passes and collects usage from `message_start` (input
- * tokens) and `message_delta` (output tokens), without changing a byte of it.
+ * tokens) and `message_delta` (output tokens), without changing a byte of it. It reads the
+ * bytes as they came: only a line that holds `"usage"` is decoded and parsed.
  */
 export class SseUsageTracker {
   readonly usage: TokenUsage = { input: 0, output: 0 }
-  #pending = ''
+  /** The unfinished last line of the chunks so far (at most 1 MB of it is kept). */
+  #pending: Uint8Array | undefined
   #seen = false
 
-  /** Feeds the text of one chunk of the stream: only lines that mention `"usage"` are parsed. */
-  push(chunk: string): void {
-    const text = this.#pending + chunk
-    const last = text.lastIndexOf('\n')
-    this.#pending = text.length - last > 1_000_000 ? '' : text.slice(last + 1)
-    for (let at = text.indexOf('"usage"'); at !== -1 && at < last; ) {
-      const end = text.indexOf('\n', at)
-      this.#line(text.slice(text.lastIndexOf('\n', at) + 1, end))
-      at = text.indexOf('"usage"', end)
+  /** Feeds one chunk of the stream. */
+  push(chunk: Uint8Array): void {
+    const pending = this.#pending
+    const data = pending ? concatChunks([pending, chunk], pending.length + chunk.length) : chunk
+    const last = data.lastIndexOf(NEWLINE)
+    for (let at = indexOfUsage(data, 0); at !== -1 && at < last; ) {
+      const end = data.indexOf(NEWLINE, at)
+      this.#line(utf8.decode(data.subarray(data.lastIndexOf(NEWLINE, at) + 1, end)))
+      at = indexOfUsage(data, end)
     }
+    this.#pending =
+      last + 1 === data.length || data.length - last > 1_000_000 ? undefined : data.slice(last + 1)
   }
 
   #line(line: string): void {
@@ -163,6 +182,18 @@ export class SseUsageTracker {
     return this.#seen ? this.usage : undefined
   }
 }
+
+/** `filter`, with every chunk that comes in read by `usage` first. */
+const trackingUsage = (
+  filter: ReturnType<Redactor['bodyFilter']>,
+  usage: SseUsageTracker
+): ReturnType<Redactor['bodyFilter']> => ({
+  push(chunk) {
+    usage.push(chunk)
+    return filter.push(chunk)
+  },
+  end: () => filter.end(),
+})
 
 const sseError = (type: string, message: string): Uint8Array =>
   new TextEncoder().encode(
@@ -335,7 +366,7 @@ export const callAnthropic = async (
       const stream = guardStream(upstream.body, {
         idleTimeoutMs: policy.idleTimeoutMs,
         signal,
-        filter: redactor.bodyFilter(usage && ((text) => usage.push(text))),
+        filter: usage ? trackingUsage(redactor.bodyFilter(), usage) : redactor.bodyFilter(),
         failureTail: sse
           ? (error) =>
               error.kind === 'timeout'

@@ -107,8 +107,10 @@ const answerFyers = async <T extends FyersEnvelope>(
     let status = 0
     let text = ''
     const attempt = async (token: Secret): Promise<Outcome<T>> => {
-      const headers = new Headers(fyersAuthorization(clientId.reveal(), token.reveal()))
-      if (body !== undefined) headers.set('content-type', request.contentType ?? 'application/json')
+      const headers: Record<string, string> = {
+        ...fyersAuthorization(clientId.reveal(), token.reveal()),
+      }
+      if (body !== undefined) headers['content-type'] = request.contentType ?? 'application/json'
       const response = await upstreamFetch(
         { url, method, headers, body },
         // Read whole there, so an answer that breaks off half-way is retried (reads only:
