@@ -25,26 +25,34 @@ export const onStreamEnd = (
 
 /**
  * One timer for a whole body, not one per read (timers are not free): {@link IdleWatch.waiting}
- * notes that a read waits on the upstream from now; when the timer fires it looks how long the
- * upstream has been silent, and either calls `onIdle` or waits the rest.
+ * notes that a read waits on the upstream from now, {@link IdleWatch.paused} that none does (the
+ * client has a chunk to read: its silence is not the upstream's). When the timer fires it looks
+ * how long the upstream has been silent, and either calls `onIdle` or waits the rest; while
+ * paused it only waits again, so a chunk costs no timer of its own.
  */
 interface IdleWatch {
   waiting(): void
+  paused(): void
   stop(): void
 }
 
 const idleWatch = (idleTimeoutMs: number, onIdle: () => void): IdleWatch => {
   let lastAt = 0
+  let reading = false
   let timer: ReturnType<typeof setTimeout> | undefined
   const check = (): void => {
-    const silent = Date.now() - lastAt
+    const silent = reading ? Date.now() - lastAt : 0
     timer = silent < idleTimeoutMs ? setTimeout(check, idleTimeoutMs - silent) : undefined
     if (!timer) onIdle()
   }
   return {
     waiting() {
       lastAt = Date.now()
+      reading = true
       timer ??= setTimeout(check, idleTimeoutMs)
+    },
+    paused() {
+      reading = false
     },
     stop() {
       clearTimeout(timer)
@@ -101,7 +109,6 @@ export const guardStream = (
     for (const listener of listeners) listener(result)
   }
 
-  // Set while a read waits on the upstream, stopped while the client has a chunk to read.
   let timedOut = false
   const idle = idleWatch(idleTimeoutMs, () => {
     timedOut = true
@@ -160,8 +167,7 @@ export const guardStream = (
         const out = options.filter ? options.filter.push(result.value) : result.value
         if (out && out.byteLength > 0) {
           controller.enqueue(out)
-          // The client reads at its own pace: its silence is not the upstream's.
-          idle.stop()
+          idle.paused()
           return
         }
       }

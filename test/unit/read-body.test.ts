@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { UpstreamError } from '../../src/upstream/fetch.ts'
-import { readBody } from '../../src/upstream/stream.ts'
+import { guardStream, onStreamEnd, readBody } from '../../src/upstream/stream.ts'
 
 const encoder = new TextEncoder()
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -55,5 +55,48 @@ describe('readBody', () => {
     const error = await readBody(broken, 1000).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(UpstreamError)
     expect((error as UpstreamError).kind).toBe('network')
+  })
+})
+
+describe('guardStream: one idle timer for the stream', () => {
+  const drain = async (stream: ReadableStream<Uint8Array>, pauseMs: number) => {
+    const reader = stream.getReader()
+    let text = ''
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return text
+      text += new TextDecoder().decode(value)
+      await sleep(pauseMs)
+    }
+  }
+
+  it('does not count a client that reads slowly as the upstream’s silence', async () => {
+    const chunks = Array.from({ length: 4 }, (_, i) => encoder.encode(`part${i};`))
+    const ends: unknown[] = []
+    // The upstream has every chunk ready; the client waits 3 idle bounds between reads.
+    const body = dripping(chunks, 0).body as ReadableStream<Uint8Array>
+    const guarded = guardStream(body, { idleTimeoutMs: 50, onEnd: (why) => ends.push(why) })
+    expect(await drain(guarded, 150)).toBe('part0;part1;part2;part3;')
+    expect(ends).toEqual([undefined])
+  })
+
+  it('still times out an upstream that falls silent while the client waits, and tells how it ended', async () => {
+    const chunks = [encoder.encode('part0;')]
+    const ends: unknown[] = []
+    const told: unknown[] = []
+    const body = dripping(chunks, 0, true).body as ReadableStream<Uint8Array>
+    const guarded = guardStream(body, {
+      idleTimeoutMs: 80,
+      onEnd: (why) => ends.push(why),
+      failureTail: () => encoder.encode('tail;'),
+    })
+    expect(onStreamEnd(guarded, (end) => told.push(end.how))).toBe(true)
+    const started = Date.now()
+    expect(await drain(guarded, 0)).toBe('part0;tail;')
+    expect(Date.now() - started).toBeLessThan(2_000)
+    expect(ends).toHaveLength(1)
+    expect((ends[0] as UpstreamError).kind).toBe('timeout')
+    expect(told).toEqual(['done'])
+    expect(onStreamEnd(new ReadableStream(), () => {})).toBe(false)
   })
 })
