@@ -1,24 +1,48 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import type { Readable } from 'node:stream'
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 
 /** Statuses whose response has no body, whatever the upstream sends. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
 
-/** The keep-alive agents of {@link nodeFetch}, one per scheme, shared by every call. */
+/**
+ * The keep-alive agents of {@link nodeFetch}, one per scheme, shared by every call. An idle
+ * connection is closed after 4 s (or the server's `Keep-Alive: timeout` hint, if shorter), as
+ * Node's `fetch` does, so one the server is about to close is seldom reused; a busy one is not.
+ */
 const AGENTS = {
-  'http:': new HttpAgent({ keepAlive: true }),
-  'https:': new HttpsAgent({ keepAlive: true }),
+  'http:': new HttpAgent({ keepAlive: true, timeout: 4_000 }),
+  'https:': new HttpsAgent({ keepAlive: true, timeout: 4_000 }),
+}
+
+/**
+ * What decodes a body an upstream compressed without being asked (no `accept-encoding` is
+ * sent): `fetch` would hand it back decoded, and so does {@link nodeFetch}.
+ */
+const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
 }
 
 const abortError = (signal: AbortSignal): unknown =>
   signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
 
-/** The response headers as Web `Headers`, repeated ones (`set-cookie`) kept apart. */
-const responseHeaders = (incoming: IncomingMessage): Headers => {
+/**
+ * The response headers as Web `Headers`, repeated ones (`set-cookie`) kept apart; without the
+ * encoding and length of a body that is decoded here.
+ */
+const responseHeaders = (incoming: IncomingMessage, decoded: boolean): Headers => {
   const headers = new Headers()
   const raw = incoming.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) {
     headers.append(raw[i] as string, raw[i + 1] as string)
+  }
+  if (decoded) {
+    headers.delete('content-encoding')
+    headers.delete('content-length')
   }
   return headers
 }
@@ -29,9 +53,12 @@ const responseHeaders = (incoming: IncomingMessage): Headers => {
  */
 const responseBody = (
   incoming: IncomingMessage,
+  decoder: NodeJS.ReadWriteStream | undefined,
   destroy: (reason: unknown) => void
-): ReadableStream<Uint8Array> =>
-  new ReadableStream<Uint8Array>(
+): ReadableStream<Uint8Array> => {
+  // What is read: the socket's bytes, or what the decoder makes of them.
+  const source = (decoder ? incoming.pipe(decoder) : incoming) as Readable
+  return new ReadableStream<Uint8Array>(
     {
       start(controller) {
         let open = true
@@ -41,20 +68,24 @@ const responseBody = (
           if (error === undefined) controller.close()
           else controller.error(error)
         }
-        incoming.on('data', (chunk: Buffer) => {
+        source.on('data', (chunk: Buffer) => {
           if (!open) return
           controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
-          if ((controller.desiredSize ?? 0) <= 0) incoming.pause()
+          if ((controller.desiredSize ?? 0) <= 0) source.pause()
         })
-        incoming.once('end', () => finish())
-        incoming.once('error', (error) => finish(new TypeError('terminated', { cause: error })))
+        source.once('end', () => finish())
+        const broken = (error: unknown): void =>
+          finish(new TypeError('terminated', { cause: error }))
+        incoming.once('error', broken)
+        // A body that does not decode (a corrupt gzip) is broken too.
+        if (decoder) decoder.once('error', broken)
         // A connection closed before the end of the body (a reset) is an error, as fetch's is.
         incoming.once('close', () => {
           if (!incoming.complete) finish(new TypeError('terminated'))
         })
       },
       pull() {
-        incoming.resume()
+        source.resume()
       },
       cancel(reason) {
         destroy(reason)
@@ -62,6 +93,7 @@ const responseBody = (
     },
     { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength }
   )
+}
 
 /** A body sent whole, with its length: what keyline's upstream calls send but for uploads. */
 type WholeBody = string | Uint8Array | ArrayBuffer
@@ -115,7 +147,8 @@ export const nodeFetch = (fallback: typeof fetch = globalThis.fetch): typeof fet
     if (headers['accept-encoding'] !== undefined) return fallback(input, init)
     const whole = streamed || body === undefined ? undefined : wholeBytes(body)
     if (whole !== undefined) headers['content-length'] = String(Buffer.byteLength(whole))
-    else if (!streamed && method !== 'GET' && method !== 'HEAD') headers['content-length'] = '0'
+    // As fetch does: a POST, PUT or PATCH without a body says its length is 0.
+    else if (!streamed && /^(?:POST|PUT|PATCH)$/.test(method)) headers['content-length'] = '0'
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest
     return new Promise<Response>((resolve, reject) => {
       const request = send(url, { method, headers, agent })
@@ -131,7 +164,8 @@ export const nodeFetch = (fallback: typeof fetch = globalThis.fetch): typeof fet
         fail(reason)
       }
       signal?.addEventListener('abort', onAbort, { once: true })
-      request.once('error', (error) => {
+      // `on`, not `once`: a second error (a reset while the body is destroyed) is no crash.
+      request.on('error', (error) => {
         signal?.removeEventListener('abort', onAbort)
         fail(new TypeError('fetch failed', { cause: error }))
       })
@@ -148,12 +182,17 @@ export const nodeFetch = (fallback: typeof fetch = globalThis.fetch): typeof fet
           request.destroy(reason instanceof Error ? reason : undefined)
         }
         incoming.once('close', () => signal?.removeEventListener('abort', onAbort))
+        const encoding = incoming.headers['content-encoding']?.trim().toLowerCase()
+        const decode = hasBody && encoding ? DECODERS[encoding] : undefined
         try {
-          const response = new Response(hasBody ? responseBody(incoming, destroy) : null, {
-            status,
-            statusText: incoming.statusMessage ?? '',
-            headers: responseHeaders(incoming),
-          })
+          const response = new Response(
+            hasBody ? responseBody(incoming, decode?.(), destroy) : null,
+            {
+              status,
+              statusText: incoming.statusMessage ?? '',
+              headers: responseHeaders(incoming, decode !== undefined),
+            }
+          )
           if (!hasBody) incoming.resume()
           resolve(response)
         } catch (error) {

@@ -32,15 +32,13 @@ export interface SecretMatcher {
    * whole), so the work is bounded.
    */
   replace(text: string, limit: number): Replaced
-  /**
-   * Whether `text` holds anything {@link replace} would replace. `bytes`, when given, are the
-   * UTF-8 of exactly `text`: runs are then looked for in them (faster than in the string).
-   */
-  test(text: string, bytes?: Uint8Array): boolean
+  /** Whether `text` holds anything {@link replace} would replace. */
+  test(text: string): boolean
   /**
    * {@link test} of the text whose UTF-8 is `bytes`, decided from the bytes alone where it can
-   * be (no decoding): `undefined` when it cannot (a `\u` escape in them, a secret that is not
-   * ASCII, a form too short for the block map), and the text must be tested.
+   * be (decoded only to read a whole form's expression once a block of a secret is found):
+   * `undefined` when it cannot (a `\u` escape in them, a secret that is not ASCII, a form too
+   * short for the block map), and the text must be tested.
    */
   testBytes(bytes: Uint8Array): boolean | undefined
   /**
@@ -85,6 +83,8 @@ const blockSlot = (text: string, i: number): number => {
     0x20202020
   return Math.imul(block, 0x9e3779b1) >>> 12
 }
+
+const utf8 = new TextDecoder()
 
 const isBreak = (code: number): boolean => code === 10 || code === 13
 
@@ -287,39 +287,21 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     }
   }
 
-  // Byte positions are character positions only for ASCII: secrets with other characters are
-  // looked for in the text.
-  const asciiSources = sources.every((source) =>
-    Array.from(source.text).every((char) => char.charCodeAt(0) < 0x80)
-  )
-  const bytesDecide = asciiSources && everyFormMapped
-  const latin1 = (bytes: Uint8Array, from: number, to: number): string =>
-    String.fromCharCode(...bytes.subarray(Math.max(0, from), to))
+  // Bytes are searched only when every secret is ASCII: byte positions are then character
+  // positions, and the map holds what the bytes hold (a secret with another character, even one
+  // that lower-cases to ASCII such as the Kelvin sign, is looked for in the text).
+  const bytesDecide = everyFormMapped && values.every((value) => /^[\x00-\x7f]*$/.test(value))
 
   /**
-   * Whether the text around the block at `i` (read by `around`) holds a whole form or a run:
-   * a form holding that block lies within `longestForm` of it, a run of 8 within 4.
+   * Whether `text` (read as it is, escapes not decoded) may hold a run: its blocks looked up in
+   * the map, the run's probe reading the 12 characters around each one found (a run of 8 holding
+   * that block lies there).
    */
-  const candidateAt = (
-    around: (from: number, to: number) => string,
-    i: number,
-    forms = everyFormMapped
-  ): boolean =>
-    (forms &&
-      formProbe !== undefined &&
-      formProbe.test(around(i - longestForm + 4, i + longestForm))) ||
-    (runProbe !== undefined && runProbe.test(around(i - 4, i + 8)))
-
-  /**
-   * Whether `text` (read as it is, escapes not decoded) may hold a run, with `forms` a whole form
-   * too: its blocks looked up in the map, the probes run only around those found.
-   */
-  const candidatesInText = (text: string, forms = everyFormMapped): boolean => {
-    const around = (from: number, to: number): string => text.slice(Math.max(0, from), to)
+  const candidatesIn = (text: string): boolean => {
     for (let i = 0; i + 4 <= text.length; i += 4) {
       const slot = blockSlot(text, i)
       if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
-      if (candidateAt(around, i, forms)) return true
+      if (runProbe?.test(text.slice(Math.max(0, i - 4), i + 8))) return true
     }
     return false
   }
@@ -332,30 +314,29 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
         if (bytes[at + 1] === 0x75) return undefined
       }
     }
-    // A candidate: a form or run, ASCII, is in the bytes around it as they are (a byte of
-    // another character reads as a Latin-1 one, which no form or run holds).
-    const around = (from: number, to: number): string => latin1(bytes, from, to)
+    // Its blocks looked up in the map: at the first one found the forms' expression reads the
+    // whole text, once; the run's probe, the 12 bytes around each one found (a byte of a
+    // character that is not ASCII reads as a Latin-1 one, which no run holds).
+    let formsRead = formProbe === undefined
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     for (let i = 0; i + 4 <= bytes.length; i += 4) {
       // The first byte high, as blockSlot reads the text.
       const slot = Math.imul(view.getUint32(i) | 0x20202020, 0x9e3779b1) >>> 12
       if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
-      if (candidateAt(around, i)) return true
+      if (!formsRead) {
+        formsRead = true
+        if (formProbe?.test(utf8.decode(bytes))) return true
+      }
+      if (runProbe?.test(String.fromCharCode(...bytes.subarray(Math.max(0, i - 4), i + 8)))) {
+        return true
+      }
     }
     return false
   }
 
-  const test = (text: string, bytes?: Uint8Array): boolean => {
-    const decided = bytes ? testBytes(bytes) : undefined
-    if (decided !== undefined) return decided
-    if (!everyFormMapped && formProbe?.test(text)) return true
-    if (hasEscapes(text)) {
-      return (
-        (everyFormMapped && candidatesInText(text)) || scanRuns(text, text.length, [], [], true)
-      )
-    }
-    return candidatesInText(text)
-  }
+  const test = (text: string): boolean =>
+    (formProbe?.test(text) ?? false) ||
+    (hasEscapes(text) ? scanRuns(text, text.length, [], [], true) : candidatesIn(text))
 
   /** Every place to replace that starts before `limit`, sorted by start. */
   const find = (text: string, limit: number): Region[] => {
@@ -369,7 +350,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       }
     }
     // Runs, and short secrets written in escapes: one scan, for a text that may hold one.
-    if (hasEscapes(text) || candidatesInText(text, false)) {
+    if (hasEscapes(text) || candidatesIn(text)) {
       scanRuns(text, limit, found, [...found], false)
     }
     return found.sort((a, b) => a.start - b.start)

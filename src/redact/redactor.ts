@@ -97,7 +97,7 @@ const redactingFilter = (
     if (decided === false) return bytes
     const text = decoder.decode(bytes)
     observe?.(text)
-    if (decided === undefined && !matcher.test(text, bytes)) return bytes
+    if (decided === undefined && !matcher.test(text)) return bytes
     return encoder.encode(matcher.replace(text, text.length).text)
   }
   /** How many bytes of `data` to send now, the rest being held. */

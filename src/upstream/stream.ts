@@ -5,8 +5,12 @@ type ReadResult = ReadableStreamReadResult<Uint8Array>
 /** How a relayed stream ended, as its reader saw it: read to its end, cancelled, or broken. */
 export type StreamEnd = { how: 'done' } | { how: 'cancelled' } | { how: 'errored'; error: unknown }
 
-/** Who hears how each stream {@link guardStream} made ends (see {@link onStreamEnd}). */
-const endListeners = new WeakMap<ReadableStream, ((end: StreamEnd) => void)[]>()
+/** Who hears how a stream {@link guardStream} made ends, and how it ended once it has. */
+interface EndWatch {
+  readonly listeners: ((end: StreamEnd) => void)[]
+  ended?: StreamEnd
+}
+const endWatches = new WeakMap<ReadableStream, EndWatch>()
 
 /**
  * Tells `listener` once how `stream` ends, when it is one {@link guardStream} made: `true`; else
@@ -17,9 +21,12 @@ export const onStreamEnd = (
   stream: ReadableStream,
   listener: (end: StreamEnd) => void
 ): boolean => {
-  const listeners = endListeners.get(stream)
-  if (!listeners) return false
-  listeners.push(listener)
+  const watch = endWatches.get(stream)
+  if (!watch) return false
+  // It may have ended before anyone asked: an empty or broken upstream body is read to its end
+  // while the answer is still on its way out through the middleware.
+  if (watch.ended) listener(watch.ended)
+  else watch.listeners.push(listener)
   return true
 }
 
@@ -98,15 +105,19 @@ export const guardStream = (
   const reader = body.getReader()
   reader.closed.catch(() => {})
   const { idleTimeoutMs, signal } = options
-  const listeners: ((end: StreamEnd) => void)[] = []
+  const watch: EndWatch = { listeners: [] }
   let ended = false
   /** Once: `why` for `onEnd`, `result` (what the client's reader saw) for the listeners. */
   const end = (why: UpstreamError | 'cancelled' | undefined, result: StreamEnd): void => {
     if (ended) return
     ended = true
     idle.stop()
-    options.onEnd?.(why)
-    for (const listener of listeners) listener(result)
+    watch.ended = result
+    try {
+      options.onEnd?.(why)
+    } finally {
+      for (const listener of watch.listeners.splice(0)) listener(result)
+    }
   }
 
   let timedOut = false
@@ -150,9 +161,9 @@ export const guardStream = (
           // The client went away (its signal aborts the upstream body too): no upstream failure.
           if (!signal?.aborted) return fail(controller, new UpstreamError('network', 1, failure))
           reader.cancel(failure).catch(() => {})
-          const reason = signal.reason ?? failure
-          controller.error(reason)
-          end('cancelled', { how: 'errored', error: reason })
+          controller.error(signal.reason ?? failure)
+          // The client went away: what its reader saw is its own cancellation.
+          end('cancelled', { how: 'cancelled' })
           return
         }
         if (ended) return
@@ -177,7 +188,7 @@ export const guardStream = (
       await reader.cancel(reason).catch(() => {})
     },
   })
-  endListeners.set(stream, listeners)
+  endWatches.set(stream, watch)
   return stream
 }
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { nodeFetch as nodeFetchOver } from '../../src/entries/node-fetch.ts'
 
@@ -228,5 +229,49 @@ describe('nodeFetch (the Node entry’s fetch for upstream calls)', () => {
       expect(await (await call()).text()).toBe('fallback')
     }
     expect(fallbackCalls).toEqual([`${base}/request`, `${base}/form`, `${base}/gzip`])
+  })
+
+  it('decodes an answer the upstream compressed unasked, as fetch would; a corrupt one breaks', async () => {
+    const json = JSON.stringify({ text: 'é'.repeat(2000) })
+    let corrupt = false
+    handler = (incoming, outgoing) => {
+      incoming.resume()
+      incoming.on('end', () => {
+        const body = corrupt ? Buffer.from('not gzip at all') : gzipSync(json)
+        outgoing.writeHead(200, {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'content-length': String(body.length),
+        })
+        outgoing.end(body)
+      })
+    }
+    const res = await nodeFetch(`${base}/gzip`, { method: 'POST', body: '{}' })
+    expect(res.headers.get('content-encoding')).toBeNull()
+    expect(res.headers.get('content-length')).toBeNull()
+    expect(await res.text()).toBe(json)
+    corrupt = true
+    const broken = await nodeFetch(`${base}/gzip`, { method: 'POST', body: '{}' })
+    await expect(broken.text()).rejects.toThrow()
+  })
+
+  it('says content-length 0 only for a POST, PUT or PATCH without a body', async () => {
+    const lengths: Record<string, string | undefined> = {}
+    handler = (incoming, outgoing) => {
+      lengths[incoming.method ?? ''] = incoming.headers['content-length']
+      incoming.resume()
+      incoming.on('end', () => outgoing.end())
+    }
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'GET']) {
+      await (await nodeFetch(`${base}/len`, { method })).text()
+    }
+    expect(lengths).toEqual({
+      POST: '0',
+      PUT: '0',
+      PATCH: '0',
+      DELETE: undefined,
+      OPTIONS: undefined,
+      GET: undefined,
+    })
   })
 })

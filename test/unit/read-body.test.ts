@@ -99,4 +99,14 @@ describe('guardStream: one idle timer for the stream', () => {
     expect(told).toEqual(['done'])
     expect(onStreamEnd(new ReadableStream(), () => {})).toBe(false)
   })
+
+  it('tells a listener that comes after the stream ended how it ended', async () => {
+    const guarded = guardStream(new ReadableStream({ start: (c) => c.close() }), {
+      idleTimeoutMs: 1_000,
+    })
+    await new Response(guarded).text()
+    const told: string[] = []
+    expect(onStreamEnd(guarded, (end) => told.push(end.how))).toBe(true)
+    expect(told).toEqual(['done'])
+  })
 })

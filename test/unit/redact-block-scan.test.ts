@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { compileMatcher } from '../../src/redact/matcher.ts'
+import { createRedactor } from '../../src/redact/redactor.ts'
 import { secretForms } from '../../src/redact/secret-forms.ts'
 import { randomSecret } from './redact-helpers.ts'
 
 const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+/** What the stream filter asks: the bytes first, the text when they cannot tell. */
+const testBytes = (matcher: ReturnType<typeof compileMatcher>, bytes: Uint8Array): boolean =>
+  matcher.testBytes(bytes) ?? matcher.test(decoder.decode(bytes))
 /** Filler that holds no secret: SSE-like JSON with token-sized words. */
 const filler = (length: number): string =>
   `data: {"type":"content_block_delta","delta":{"text":"${randomSecret(length, 'abcdefghij klmnop ')}"}}\n`
@@ -20,14 +25,13 @@ describe('matcher: the block scan before the regular expressions', () => {
       for (let pad = 0; pad < 8; pad++) {
         const text = `${filler(40).slice(0, 30 + pad)}${form}${filler(20)}`
         expect(matcher.test(text), form).toBe(true)
-        expect(matcher.test(text, encoder.encode(text)), form).toBe(true)
         // At every offset in its memory too (a view of a larger buffer, as a network chunk is).
         const bytes = encoder.encode(text)
         for (let offset = 0; offset < 4; offset++) {
           const memory = new Uint8Array(bytes.length + 4)
           memory.set(bytes, offset)
           const view = memory.subarray(offset, offset + bytes.length)
-          expect(matcher.testBytes(view), `${form} at ${offset}`).toBe(true)
+          expect(testBytes(matcher, view), `${form} at ${offset}`).toBe(true)
         }
       }
     }
@@ -36,23 +40,46 @@ describe('matcher: the block scan before the regular expressions', () => {
   it('finds a run of the secret at every alignment, and nothing in text without one', () => {
     for (let pad = 0; pad < 8; pad++) {
       const text = `${'x'.repeat(pad)}${filler(50)}${secret.slice(12, 21).toUpperCase()}${filler(30)}`
-      expect(matcher.testBytes(encoder.encode(text))).toBe(true)
+      expect(testBytes(matcher, encoder.encode(text))).toBe(true)
       expect(matcher.test(text)).toBe(true)
     }
     for (let i = 0; i < 50; i++) {
       const text = filler(4000)
       expect(matcher.test(text)).toBe(false)
-      expect(matcher.testBytes(encoder.encode(text))).toBe(false)
+      expect(testBytes(matcher, encoder.encode(text))).toBe(false)
     }
   })
 
-  it('leaves to the text what the bytes cannot decide: escapes, short forms, non-ASCII secrets', () => {
-    const escaped = `${filler(10)}\\u0073k-tst`
+  it('finds what the bytes alone cannot show: escapes, short forms, non-ASCII secrets', () => {
+    // A run of the secret, its first character escaped: only the text's escape-aware scan sees it.
+    const escaped = `${filler(10)}\\u0073${secret.slice(1, 12)}${filler(10)}`
     expect(matcher.testBytes(encoder.encode(escaped))).toBeUndefined()
-    expect(compileMatcher(['abcde'], 4).testBytes(encoder.encode('xx abcde xx'))).toBeUndefined()
+    expect(testBytes(matcher, encoder.encode(escaped))).toBe(true)
+    expect(testBytes(matcher, encoder.encode(`${filler(10)}\\u0073k-${filler(10)}`))).toBe(false)
+    expect(testBytes(compileMatcher(['abcde'], 4), encoder.encode('xx abcde xx'))).toBe(true)
     expect(compileMatcher(['abcde'], 4).test('xx abcde xx')).toBe(true)
     const wide = `é${randomSecret(20)}`
-    expect(compileMatcher([wide], 4).testBytes(encoder.encode(wide))).toBeUndefined()
+    expect(testBytes(compileMatcher([wide], 4), encoder.encode(`a ${wide} b`))).toBe(true)
     expect(compileMatcher([wide], 4).test(`a ${wide} b`)).toBe(true)
+  })
+
+  it('relays no secret the whole-body redaction would catch: non-ASCII ones too', () => {
+    const relay = (secrets: string[], text: string): string => {
+      const filter = createRedactor().withSecrets(secrets).bodyFilter()
+      const out = [filter.push(encoder.encode(text)), filter.end()]
+      return out.map((part) => (part ? decoder.decode(part) : '')).join('')
+    }
+    const other = `sk-tst-${randomSecret(30)}`
+    for (const secret of [
+      // 7 characters, one not ASCII: every form is long enough for the block map.
+      `é${randomSecret(6)}`,
+      // Lower-cased, the Kelvin sign is an ASCII k: the map holds k, the bytes hold its UTF-8.
+      Array.from({ length: 3 }, () => `\u212A${randomSecret(7)}`).join(''),
+      `${randomSecret(10)}中${randomSecret(10)}`,
+    ]) {
+      const text = `data: {"text":"hello ${secret} world"}\n\n`
+      expect(createRedactor().withSecrets([secret, other]).redactBody(text)).not.toContain(secret)
+      expect(relay([secret, other], text)).not.toContain(secret)
+    }
   })
 })
