@@ -1,19 +1,41 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import type { Socket } from 'node:net'
 import type { Readable } from 'node:stream'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 
 /** Statuses whose response has no body, whatever the upstream sends. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
 
+/** How long a kept-alive connection may sit idle before it is closed, as Node's `fetch` does. */
+const IDLE_MS = 4_000
+
 /**
- * The keep-alive agents of {@link nodeFetch}, one per scheme, shared by every call. An idle
- * connection is closed after 4 s (or the server's `Keep-Alive: timeout` hint, if shorter), as
- * Node's `fetch` does, so one the server is about to close is seldom reused; a busy one is not.
+ * `agent`, closing a connection once it has been idle {@link IDLE_MS} (or the server's shorter
+ * `Keep-Alive: timeout`), so one the server is about to close is seldom reused. The timeout is
+ * set only while the connection is idle: on a busy socket every read and write would renew it.
  */
+const closingIdle = <A extends HttpAgent>(agent: A): A => {
+  const keep = agent.keepSocketAlive.bind(agent)
+  const reuse = agent.reuseSocket.bind(agent)
+  // Node's own methods (typed `void`, the kept one says whether it kept the socket).
+  agent.keepSocketAlive = (socket) => {
+    const kept = keep(socket) as unknown as boolean
+    const net = socket as Socket
+    if (kept) net.setTimeout(Math.min(IDLE_MS, net.timeout || IDLE_MS))
+    return kept as unknown as undefined
+  }
+  agent.reuseSocket = (socket, request) => {
+    ;(socket as Socket).setTimeout(0)
+    reuse(socket, request)
+  }
+  return agent
+}
+
+/** The keep-alive agents of {@link nodeFetch}, one per scheme, shared by every call. */
 const AGENTS = {
-  'http:': new HttpAgent({ keepAlive: true, timeout: 4_000 }),
-  'https:': new HttpsAgent({ keepAlive: true, timeout: 4_000 }),
+  'http:': closingIdle(new HttpAgent({ keepAlive: true })),
+  'https:': closingIdle(new HttpsAgent({ keepAlive: true })),
 }
 
 /**

@@ -274,4 +274,36 @@ describe('nodeFetch (the Node entry’s fetch for upstream calls)', () => {
       GET: undefined,
     })
   })
+
+  it('keeps a connection alive between calls, and closes it once idle 4 s', async () => {
+    handler = (incoming, outgoing) => {
+      incoming.resume()
+      incoming.on('end', () => outgoing.end('ok'))
+    }
+    // Whatever earlier tests left idle is closed first: this test counts its own connections.
+    server.closeIdleConnections()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const opened: number[] = []
+    const closed: number[] = []
+    const started = Date.now()
+    const onConnection = (socket: import('node:net').Socket) => {
+      opened.push(Date.now() - started)
+      socket.once('close', () => closed.push(Date.now() - started))
+    }
+    server.on('connection', onConnection)
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect(await (await nodeFetch(`${base}/kept`, { method: 'POST', body: '{}' })).text()).toBe(
+          'ok'
+        )
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+      expect(opened).toHaveLength(1)
+      expect(closed).toEqual([])
+      await expect.poll(() => closed.length, { timeout: 8_000, interval: 100 }).toBe(1)
+      expect(closed[0]).toBeGreaterThanOrEqual(3_500)
+    } finally {
+      server.off('connection', onConnection)
+    }
+  }, 15_000)
 })
