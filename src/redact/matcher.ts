@@ -290,7 +290,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   // Bytes are searched only when every secret is ASCII: byte positions are then character
   // positions, and the map holds what the bytes hold (a secret with another character, even one
   // that lower-cases to ASCII such as the Kelvin sign, is looked for in the text).
-  const bytesDecide = everyFormMapped && values.every((value) => /^[\x00-\x7f]*$/.test(value))
+  const bytesDecide =
+    everyFormMapped && values.every((value) => Array.from(value).every((c) => c < '\u0080'))
 
   /**
    * Whether `text` (read as it is, escapes not decoded) may hold a run: its blocks looked up in
