@@ -31,32 +31,56 @@ export const onStreamEnd = (
 }
 
 /**
- * One timer for a whole body, not one per read (timers are not free): {@link IdleWatch.waiting}
- * notes that a read waits on the upstream from now, {@link IdleWatch.paused} that none does (the
- * client has a chunk to read: its silence is not the upstream's). When the timer fires it looks
- * how long the upstream has been silent, and either calls `onIdle` or waits the rest; while
- * paused it only waits again, so a chunk costs no timer of its own.
+ * A reader of an upstream body with one idle timer for all its reads (timers are not free):
+ * {@link WatchedReader.read} fails with an {@link UpstreamError}, `timeout` once the upstream
+ * has been silent `idleTimeoutMs` while a read waited on it and `network` when the body breaks,
+ * or with the abort reason when the client's `signal` aborted (the client went away: no
+ * upstream failure). When the timer fires it looks how long the upstream has been silent, and
+ * either gives up (cancelling the read) or waits the rest.
  */
-interface IdleWatch {
-  waiting(): void
+interface WatchedReader {
+  read(): Promise<ReadResult>
+  /** No read waits on the upstream (the client has a chunk to read: its silence is its own). */
   paused(): void
   stop(): void
+  cancel(reason?: unknown): Promise<void>
 }
 
-const idleWatch = (idleTimeoutMs: number, onIdle: () => void): IdleWatch => {
+const watchedReader = (
+  body: ReadableStream<Uint8Array>,
+  idleTimeoutMs: number,
+  signal: AbortSignal | undefined
+): WatchedReader => {
+  const reader = body.getReader()
+  // A body that breaks rejects `closed` too; the failure is reported once, by the read.
+  reader.closed.catch(() => {})
   let lastAt = 0
   let reading = false
+  let timedOut = false
   let timer: ReturnType<typeof setTimeout> | undefined
   const check = (): void => {
     const silent = reading ? Date.now() - lastAt : 0
     timer = silent < idleTimeoutMs ? setTimeout(check, idleTimeoutMs - silent) : undefined
-    if (!timer) onIdle()
+    if (timer) return
+    timedOut = true
+    reader.cancel(new UpstreamError('timeout', 1)).catch(() => {})
   }
   return {
-    waiting() {
+    async read() {
       lastAt = Date.now()
       reading = true
       timer ??= setTimeout(check, idleTimeoutMs)
+      let result: ReadResult
+      try {
+        result = await reader.read()
+      } catch (error) {
+        if (timedOut) throw new UpstreamError('timeout', 1)
+        if (signal?.aborted) throw signal.reason ?? error
+        throw new UpstreamError('network', 1, error)
+      }
+      // A cancelled read ends as if the body had.
+      if (timedOut) throw new UpstreamError('timeout', 1)
+      return result
     },
     paused() {
       reading = false
@@ -65,6 +89,7 @@ const idleWatch = (idleTimeoutMs: number, onIdle: () => void): IdleWatch => {
       clearTimeout(timer)
       timer = undefined
     },
+    cancel: (reason) => reader.cancel(reason).catch(() => {}),
   }
 }
 
@@ -102,16 +127,14 @@ export const guardStream = (
   body: ReadableStream<Uint8Array>,
   options: GuardStreamOptions
 ): ReadableStream<Uint8Array> => {
-  const reader = body.getReader()
-  reader.closed.catch(() => {})
-  const { idleTimeoutMs, signal } = options
+  const upstream = watchedReader(body, options.idleTimeoutMs, options.signal)
   const watch: EndWatch = { listeners: [] }
   let ended = false
   /** Once: `why` for `onEnd`, `result` (what the client's reader saw) for the listeners. */
   const end = (why: UpstreamError | 'cancelled' | undefined, result: StreamEnd): void => {
     if (ended) return
     ended = true
-    idle.stop()
+    upstream.stop()
     watch.ended = result
     try {
       options.onEnd?.(why)
@@ -120,17 +143,11 @@ export const guardStream = (
     }
   }
 
-  let timedOut = false
-  const idle = idleWatch(idleTimeoutMs, () => {
-    timedOut = true
-    reader.cancel(new UpstreamError('timeout', 1)).catch(() => {})
-  })
-
   const fail = (
     controller: ReadableStreamDefaultController<Uint8Array>,
     failure: UpstreamError
   ) => {
-    reader.cancel(failure).catch(() => {})
+    upstream.cancel(failure)
     // What the filter held back (an unfinished line) still goes out, before the tail.
     const rest = options.filter?.end()
     if (rest) controller.enqueue(rest)
@@ -152,22 +169,18 @@ export const guardStream = (
     async pull(controller) {
       for (;;) {
         let result: ReadResult
-        idle.waiting()
         try {
-          result = await reader.read()
+          result = await upstream.read()
         } catch (failure) {
           if (ended) return
-          if (timedOut) return fail(controller, new UpstreamError('timeout', 1))
-          // The client went away (its signal aborts the upstream body too): no upstream failure.
-          if (!signal?.aborted) return fail(controller, new UpstreamError('network', 1, failure))
-          reader.cancel(failure).catch(() => {})
-          controller.error(signal.reason ?? failure)
+          if (failure instanceof UpstreamError) return fail(controller, failure)
           // The client went away: what its reader saw is its own cancellation.
+          upstream.cancel(failure)
+          controller.error(failure)
           end('cancelled', { how: 'cancelled' })
           return
         }
         if (ended) return
-        if (timedOut) return fail(controller, new UpstreamError('timeout', 1))
         if (result.done) {
           const rest = options.filter?.end()
           if (rest) controller.enqueue(rest)
@@ -178,14 +191,14 @@ export const guardStream = (
         const out = options.filter ? options.filter.push(result.value) : result.value
         if (out && out.byteLength > 0) {
           controller.enqueue(out)
-          idle.paused()
+          upstream.paused()
           return
         }
       }
     },
     async cancel(reason) {
       end('cancelled', { how: 'cancelled' })
-      await reader.cancel(reason).catch(() => {})
+      await upstream.cancel(reason)
     },
   })
   endWatches.set(stream, watch)
@@ -227,35 +240,18 @@ const readText = async (
   idleTimeoutMs: number,
   signal: AbortSignal | undefined
 ): Promise<string> => {
-  const reader = body.getReader()
-  // A body that breaks rejects `closed` too; the failure is reported once, by the read below.
-  reader.closed.catch(() => {})
+  const upstream = watchedReader(body, idleTimeoutMs, signal)
   const chunks: Uint8Array[] = []
   let size = 0
-  let timedOut = false
-  const idle = idleWatch(idleTimeoutMs, () => {
-    timedOut = true
-    reader.cancel().catch(() => {})
-  })
   try {
     for (;;) {
-      let result: ReadResult
-      idle.waiting()
-      try {
-        result = await reader.read()
-      } catch (error) {
-        if (timedOut) throw new UpstreamError('timeout', 1)
-        // The client went away (its signal aborts the upstream body too): no upstream failure.
-        if (signal?.aborted) throw signal.reason ?? error
-        throw new UpstreamError('network', 1, error)
-      }
-      if (timedOut) throw new UpstreamError('timeout', 1)
+      const result = await upstream.read()
       if (result.done) return decodeChunks(chunks, size)
       chunks.push(result.value)
       size += result.value.byteLength
     }
   } finally {
-    idle.stop()
+    upstream.stop()
   }
 }
 
