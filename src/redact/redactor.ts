@@ -81,8 +81,9 @@ const NEWLINE = 0x0a
  * The filter of {@link Redactor.bodyFilter}. Whole lines go out at once: the bytes themselves
  * when nothing in them is secret (decided from the bytes, with no decode, unless `observe`
  * wants the text or an escape needs it), else their redacted text; the unfinished last line is
- * held back until the next chunk, unless it grows long, when only a tail that could begin a secret's form or run is (so what is held stays
- * bounded). `observe` sees the text that goes out, as it came, before redaction.
+ * held back until the next chunk, unless it grows long, when only a tail that could begin a
+ * secret's form or run is (so what is held stays bounded). `observe` sees the text that goes
+ * out, as it came, before redaction.
  */
 const redactingFilter = (
   matcher: SecretMatcher,

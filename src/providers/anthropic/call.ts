@@ -18,7 +18,7 @@ import { type ProbeVerdict, type TokenUsage, verdictOfStatus } from '../../catal
 import { KeylineError } from '../../errors/keyline-error.ts'
 import { ProviderNotConfiguredError } from '../../errors/provider-not-configured.ts'
 import { headerValue } from '../../redact/header-value.ts'
-import type { Redactor } from '../../redact/redactor.ts'
+import type { BodyFilter, Redactor } from '../../redact/redactor.ts'
 import type { ProviderSnapshot } from '../../secrets/registry.ts'
 import type { Secret } from '../../secrets/secret.ts'
 import { UpstreamError, upstreamFetch } from '../../upstream/fetch.ts'
@@ -184,10 +184,7 @@ export class SseUsageTracker {
 }
 
 /** `filter`, with every chunk that comes in read by `usage` first. */
-const trackingUsage = (
-  filter: ReturnType<Redactor['bodyFilter']>,
-  usage: SseUsageTracker
-): ReturnType<Redactor['bodyFilter']> => ({
+const trackingUsage = (filter: BodyFilter, usage: SseUsageTracker): BodyFilter => ({
   push(chunk) {
     usage.push(chunk)
     return filter.push(chunk)
