@@ -307,32 +307,46 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     return false
   }
 
+  /** Whether a `\u` escape starts at or after `from` in `bytes` (`\\u` inside JSON is one too). */
+  const escapeFrom = (bytes: Uint8Array, from: number): boolean => {
+    for (let at = bytes.indexOf(0x5c, from); at !== -1; at = bytes.indexOf(0x5c, at + 1)) {
+      if (bytes[at + 1] === 0x75) return true
+    }
+    return false
+  }
+
   const testBytes = (bytes: Uint8Array): boolean | undefined => {
     if (!bytesDecide) return undefined
-    // A `\u` escape (`\\u` inside JSON is one too): the escape-aware scan reads the text.
-    if (escapable) {
-      for (let at = bytes.indexOf(0x5c); at !== -1; at = bytes.indexOf(0x5c, at + 1)) {
-        if (bytes[at + 1] === 0x75) return undefined
-      }
-    }
     // Its blocks looked up in the map: at the first one found the forms' expression reads the
     // whole text, once; the run's probe, the 12 bytes around each one found (a byte of a
     // character that is not ASCII reads as a Latin-1 one, which no run holds).
     let formsRead = formProbe === undefined
+    // Whether a `\u` escape may lie further on: one sends the text to the escape-aware scan.
+    let escapes = escapable
+    let found = false
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    for (let i = 0; i + 4 <= bytes.length; i += 4) {
+    let i = 0
+    for (; i + 4 <= bytes.length; i += 4) {
+      const word = view.getInt32(i)
+      // At the first word with a byte 0x5c (a backslash: found without reading the word's bytes
+      // one by one), the rest of the bytes is searched for an escape, once.
+      const x = word ^ 0x5c5c5c5c
+      if (escapes && ((x - 0x01010101) & ~x & 0x80808080) !== 0) {
+        if (escapeFrom(bytes, i)) return undefined
+        escapes = false
+      }
       // The first byte high, as blockSlot reads the text.
-      const slot = Math.imul(view.getUint32(i) | 0x20202020, 0x9e3779b1) >>> 12
+      const slot = Math.imul(word | 0x20202020, 0x9e3779b1) >>> 12
       if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
       if (!formsRead) {
         formsRead = true
-        if (formProbe?.test(utf8.decode(bytes))) return true
+        found = formProbe?.test(utf8.decode(bytes)) ?? false
       }
-      if (runProbe?.test(String.fromCharCode(...bytes.subarray(Math.max(0, i - 4), i + 8)))) {
-        return true
-      }
+      found ||=
+        runProbe?.test(String.fromCharCode(...bytes.subarray(Math.max(0, i - 4), i + 8))) ?? false
+      if (found) break
     }
-    return false
+    return escapes && escapeFrom(bytes, i) ? undefined : found
   }
 
   const test = (text: string): boolean =>

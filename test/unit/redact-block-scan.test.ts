@@ -50,6 +50,64 @@ describe('matcher: the block scan before the regular expressions', () => {
     }
   })
 
+  it('sees a `\\u` escape wherever it sits: across two words, in the last bytes', () => {
+    for (let pad = 0; pad < 8; pad++) {
+      for (const escape of ['\\u0041', '\\\\u0041', '\\u']) {
+        const text = `${'x'.repeat(pad)}${escape}`
+        expect(matcher.testBytes(encoder.encode(text)), JSON.stringify(text)).toBeUndefined()
+        expect(matcher.testBytes(encoder.encode(`${text}${'y'.repeat(pad)}`))).toBeUndefined()
+      }
+      // A backslash before anything else is no escape.
+      expect(matcher.testBytes(encoder.encode(`${'x'.repeat(pad)}\\n\\"\\\\`))).toBe(false)
+    }
+  })
+
+  it('decides from the bytes what the text scan decides, whatever the bytes hold', () => {
+    const forms = secretForms(secret, 4)
+    const pieces = (): string => {
+      const form = forms[Math.floor(Math.random() * forms.length)] as string
+      const from = Math.floor(Math.random() * form.length)
+      const choices = [
+        filler(Math.floor(Math.random() * 60)),
+        form.slice(from, from + 3 + Math.floor(Math.random() * 10)),
+        secret.slice(from % 30, (from % 30) + 6 + Math.floor(Math.random() * 4)).toUpperCase(),
+        '\\',
+        '\\u00',
+        'é',
+        '\n',
+      ]
+      return choices[Math.floor(Math.random() * choices.length)] as string
+    }
+    let decided = 0
+    let found = 0
+    for (let i = 0; i < 3000; i++) {
+      const text = Array.from({ length: 1 + Math.floor(Math.random() * 12) }, pieces).join('')
+      const bytes = encoder.encode(text)
+      const offset = i % 4
+      const memory = new Uint8Array(bytes.length + 4)
+      memory.set(bytes, offset)
+      const answer = matcher.testBytes(memory.subarray(offset, offset + bytes.length))
+      if (answer === undefined) continue
+      decided++
+      if (answer) found++
+      expect(answer, JSON.stringify(text)).toBe(matcher.test(text))
+    }
+    expect(decided).toBeGreaterThan(500)
+    expect(found).toBeGreaterThan(50)
+  })
+
+  it('finds no long secret in copies that almost match it, each block of them in the map', () => {
+    const long = randomSecret(600)
+    const near = compileMatcher([long], 8)
+    // Copies of the secret, each with its last character changed: every block of it is found.
+    const text = Array.from({ length: 50 }, () => `${long.slice(0, -1)}#`).join(' ')
+    const bytes = encoder.encode(text)
+    expect(near.testBytes(bytes)).toBe(true) // its runs are there
+    const whole = compileMatcher([`${long}!`], 700)
+    expect(whole.testBytes(bytes)).toBe(false)
+    expect(whole.test(text)).toBe(false)
+  })
+
   it('finds what the bytes alone cannot show: escapes, short forms, non-ASCII secrets', () => {
     // A run of the secret, its first character escaped: only the text's escape-aware scan sees it.
     const escaped = `${filler(10)}\\u0073${secret.slice(1, 12)}${filler(10)}`
