@@ -11,7 +11,7 @@ import type { MemoryEntry } from './memory-store.ts'
 import { memoryStore } from './memory-store.ts'
 import type { SharedStore } from './shared-store.ts'
 import { checkLock, expiry } from './store-arguments.ts'
-import { storeTimeoutMs, withDeadline } from './store-deadline.ts'
+import { boundStore } from './store-deadline.ts'
 
 /** The parts of a Durable Object namespace binding keyline uses. */
 export interface DurableNamespace {
@@ -67,18 +67,11 @@ export const durableStore = (namespace: DurableNamespace): SharedStore => {
  */
 export const durableStoreFromEnv = (
   env: Readonly<Record<string, unknown>> | undefined
-): SharedStore | undefined => {
-  const binding = env?.[CLIENT_LIMITS_BINDING] as DurableNamespace | undefined
-  if (typeof binding?.idFromName !== 'function') return undefined
-  let store = perBinding.get(binding)
-  if (!store) {
-    store = withDeadline(durableStore(binding), storeTimeoutMs(env, console.warn))
-    perBinding.set(binding, store)
-  }
-  return store
-}
+): SharedStore | undefined =>
+  boundStore(env, CLIENT_LIMITS_BINDING, isDurableNamespace, durableStore)
 
-const perBinding = new WeakMap<DurableNamespace, SharedStore>()
+const isDurableNamespace = (value: unknown): value is DurableNamespace =>
+  typeof (value as Partial<DurableNamespace> | undefined)?.idFromName === 'function'
 
 /**
  * `store` (KV) with its lock in the Durable Object of `env` when one is bound: the Fyers vault

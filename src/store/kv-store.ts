@@ -1,6 +1,6 @@
 import type { PutOptions, SharedStore } from './shared-store.ts'
 import { checkLock, expiry } from './store-arguments.ts'
-import { storeTimeoutMs, withDeadline } from './store-deadline.ts'
+import { boundStore } from './store-deadline.ts'
 
 /** The binding {@link kvStoreFromEnv} reads. */
 export const KV_BINDING = 'KEYLINE_KV'
@@ -109,16 +109,4 @@ const isKvNamespace = (value: unknown): value is KvNamespaceLike => {
  */
 export const kvStoreFromEnv = (
   env: Readonly<Record<string, unknown>> | undefined
-): SharedStore | undefined => {
-  const binding = env?.[KV_BINDING]
-  if (!isKvNamespace(binding)) return undefined
-  let store = perBinding.get(binding)
-  if (!store) {
-    store = withDeadline(kvStore(binding), storeTimeoutMs(env, console.warn))
-    perBinding.set(binding, store)
-  }
-  return store
-}
-
-/** One store per binding, not one per request. */
-const perBinding = new WeakMap<KvNamespaceLike, SharedStore>()
+): SharedStore | undefined => boundStore(env, KV_BINDING, isKvNamespace, kvStore)

@@ -92,5 +92,28 @@ export const withDeadline = <S extends Partial<SharedStore>>(store: S, ms: numbe
   return bounded
 }
 
+/**
+ * The store `make` builds on the binding `name` of a Workers env, each call bounded by
+ * `KEYLINE_STORE_TIMEOUT_MS` ({@link withDeadline}), one per binding (not one per request);
+ * `undefined` when `env` holds no such binding.
+ */
+export const boundStore = <B extends object>(
+  env: Readonly<Record<string, unknown>> | undefined,
+  name: string,
+  isBinding: (value: unknown) => value is B,
+  make: (binding: B) => SharedStore
+): SharedStore | undefined => {
+  const binding = env?.[name]
+  if (!isBinding(binding)) return undefined
+  let store = perBinding.get(binding)
+  if (!store) {
+    store = withDeadline(make(binding), storeTimeoutMs(env, console.warn))
+    perBinding.set(binding, store)
+  }
+  return store
+}
+
+const perBinding = new WeakMap<object, SharedStore>()
+
 /** The members of a {@link SharedStore} that reach it. */
 const CALLS = ['get', 'put', 'delete', 'lock', 'unlock', 'appendLog'] as const
