@@ -39,8 +39,8 @@ const AGENTS = {
 }
 
 /**
- * What decodes a body an upstream compressed without being asked (no `accept-encoding` is
- * sent): `fetch` would hand it back decoded, and so does {@link nodeFetch}.
+ * What decodes a compressed body, as `fetch` hands it back decoded: one in an encoding asked for
+ * ({@link ACCEPT_ENCODING}), or one an upstream compressed without being asked.
  */
 const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
   gzip: createGunzip,
@@ -48,6 +48,9 @@ const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
   deflate: createInflate,
   br: createBrotliDecompress,
 }
+
+/** The encodings asked for, as Node's `fetch` asks for them (brotli over TLS only). */
+const ACCEPT_ENCODING = { 'http:': 'gzip, deflate', 'https:': 'br, gzip, deflate' }
 
 const abortError = (signal: AbortSignal): unknown =>
   signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
@@ -137,7 +140,7 @@ const isWholeBody = (body: unknown): body is WholeBody =>
  * Redirects are never followed (the 3xx is answered as `redirect: "manual"` does); `signal`
  * aborts the request and its response body. What it does not handle goes to `fallback`: a
  * `Request` as input, another body type, a scheme other than http and https, and a request
- * with an `accept-encoding` (fetch decompresses the answer; here none is asked for).
+ * with its own `accept-encoding`. It asks for the encodings `fetch` asks for, and decodes.
  */
 export const nodeFetch = (fallback: typeof fetch = globalThis.fetch): typeof fetch =>
   async function nodeFetch(input, init = {}) {
@@ -167,6 +170,8 @@ export const nodeFetch = (fallback: typeof fetch = globalThis.fetch): typeof fet
     }
     // A caller asking for an encoding expects what fetch does: the body decompressed.
     if (headers['accept-encoding'] !== undefined) return fallback(input, init)
+    // What fetch asks for (and, as fetch does, the answer is handed back decoded).
+    headers['accept-encoding'] = ACCEPT_ENCODING[url.protocol as keyof typeof AGENTS]
     const whole = streamed || body === undefined ? undefined : wholeBytes(body)
     if (whole !== undefined) headers['content-length'] = String(Buffer.byteLength(whole))
     // As fetch does: a POST, PUT or PATCH without a body says its length is 0.

@@ -231,6 +231,27 @@ describe('nodeFetch (the Node entry’s fetch for upstream calls)', () => {
     expect(fallbackCalls).toEqual([`${base}/request`, `${base}/form`, `${base}/gzip`])
   })
 
+  it('asks for gzip and deflate, as fetch does, and hands the answer back decoded', async () => {
+    const json = JSON.stringify({ text: 'a compressible answer '.repeat(200) })
+    const asked: (string | undefined)[] = []
+    handler = (incoming, outgoing) => {
+      asked.push(incoming.headers['accept-encoding'])
+      incoming.resume()
+      const gzip = /\bgzip\b/.test(incoming.headers['accept-encoding'] ?? '')
+      const body = gzip ? gzipSync(json) : Buffer.from(json)
+      outgoing.writeHead(200, {
+        'content-type': 'application/json',
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+        'content-length': String(body.length),
+      })
+      outgoing.end(body)
+    }
+    const res = await nodeFetch(`${base}/asked`, { method: 'POST', body: '{}' })
+    expect(asked).toEqual(['gzip, deflate'])
+    expect(res.headers.get('content-encoding')).toBeNull()
+    expect(await res.text()).toBe(json)
+  })
+
   it('decodes an answer the upstream compressed unasked, as fetch would; a corrupt one breaks', async () => {
     const json = JSON.stringify({ text: 'é'.repeat(2000) })
     let corrupt = false
