@@ -185,9 +185,12 @@ export const nodeFetch = (fallback: typeof fetch = globalThis.fetch): typeof fet
         settled = true
         reject(error)
       }
+      // The streamed body's reader: an abort cancels the body, as fetch's does.
+      const reader = streamed ? body.getReader() : undefined
       const onAbort = (): void => {
         const reason = abortError(signal as AbortSignal)
         request.destroy(reason instanceof Error ? reason : undefined)
+        reader?.cancel(reason).catch(() => {})
         fail(reason)
       }
       signal?.addEventListener('abort', onAbort, { once: true })
@@ -228,11 +231,10 @@ export const nodeFetch = (fallback: typeof fetch = globalThis.fetch): typeof fet
           reject(new TypeError('fetch failed', { cause: error }))
         }
       })
-      if (!streamed) {
+      if (!reader) {
         request.end(whole)
         return
       }
-      const reader = body.getReader()
       const pump = async (): Promise<void> => {
         for (;;) {
           const { done, value } = await reader.read()

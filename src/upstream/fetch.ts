@@ -139,6 +139,11 @@ class AttemptAbort {
     this.#controller.abort()
   }
 
+  /** Aborts the attempt: its request body failed on the client's side (it says why). */
+  readonly fail = (): void => {
+    this.#controller.abort()
+  }
+
   /** `client`: the timeout stops counting; `upstream`: it counts again, from zero. */
   readonly wait = (on: 'client' | 'upstream'): void => {
     this.#onClient = on === 'client'
@@ -197,7 +202,7 @@ export const upstreamFetch = async (
         method: request.method,
         headers: request.headers,
         body: streamed
-          ? streamed.stream(abort.wait)
+          ? streamed.stream(abort.wait, abort.fail)
           : (request.body as string | Uint8Array<ArrayBuffer>),
         redirect: 'manual',
         signal: abort.signal,

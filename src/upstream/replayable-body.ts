@@ -48,9 +48,15 @@ export class ReplayableBody {
    * is over); this one replays what was kept, then reads on. `undefined` when the body is no
    * longer replayable. `waiting` hears whom the attempt waits on: the `client` while it reads
    * the client's body, the `upstream` once it handed out a chunk (or the end) and waits for the
-   * upstream to take more (or to answer).
+   * upstream to take more (or to answer). `failed`, when given, hears that the client's body
+   * failed ({@link failure} says why) instead of the stream erroring: it aborts the call the stream feeds, so the runtime
+   * cancels the stream rather than pumping an error into a request it is sending (workerd
+   * reports that error as uncaught).
    */
-  stream(waiting?: (on: 'client' | 'upstream') => void): ReadableStream<Uint8Array> | undefined {
+  stream(
+    waiting?: (on: 'client' | 'upstream') => void,
+    failed?: () => void
+  ): ReadableStream<Uint8Array> | undefined {
     if (!this.replayable) return undefined
     const attempt = ++this.#attempt
     const tookOver = () => new Error('a newer attempt took over the request body')
@@ -72,7 +78,7 @@ export class ReplayableBody {
           read = await this.#reader.read()
         } catch (reason) {
           this.#failure ??= { reason }
-          return controller.error(reason)
+          return failed ? failed() : controller.error(reason)
         }
         if (read.done) {
           this.#done = true

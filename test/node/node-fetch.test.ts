@@ -111,6 +111,21 @@ describe('nodeFetch (the Node entry’s fetch for upstream calls)', () => {
     const pending = post(chunks(2, 10).stream, { signal: controller.signal })
     setTimeout(() => controller.abort(new Error('gone')), 50)
     await expect(pending).rejects.toThrow('gone')
+    // A body that waits on its client when the call is aborted is cancelled, as fetch's is.
+    let cancelled: unknown
+    const waiting = new ReadableStream<Uint8Array>({
+      start(source) {
+        source.enqueue(new Uint8Array(4))
+      },
+      cancel(reason) {
+        cancelled = reason
+      },
+    })
+    const stopped = new AbortController()
+    const call = post(waiting, { signal: stopped.signal })
+    setTimeout(() => stopped.abort(new Error('stopped')), 50)
+    await expect(call).rejects.toThrow('stopped')
+    expect(cancelled).toMatchObject({ message: 'stopped' })
 
     handler = (incoming, outgoing) => {
       incoming.resume()

@@ -67,3 +67,41 @@ describe('the header timeout of a streamed upload', () => {
     expect((error as UpstreamError).kind).toBe('timeout')
   })
 })
+
+describe('a streamed upload that fails on the client side', () => {
+  it('aborts the upstream call instead of pumping the error into the request it sends', async () => {
+    // The client sends one chunk, then breaks off.
+    let sent = false
+    const client = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) controller.error(new Error('the client broke off its upload'))
+        else controller.enqueue(new Uint8Array(8))
+        sent = true
+      },
+    })
+    const seen: string[] = []
+    // An upstream that reads the body as a runtime's fetch does, and gives up when aborted.
+    const fetch: typeof globalThis.fetch = (_input, init = {}) =>
+      new Promise((_, reject) => {
+        const signal = init.signal as AbortSignal
+        signal.addEventListener('abort', () => {
+          seen.push('aborted')
+          reject(signal.reason)
+        })
+        const reader = (init.body as ReadableStream<Uint8Array>).getReader()
+        const pump = (): Promise<void> =>
+          reader.read().then(
+            (read) => (read.done ? undefined : pump()),
+            (error: Error) => {
+              seen.push(`body errored: ${error.message}`)
+            }
+          )
+        void pump()
+      })
+    const error = await send(client, fetch).catch((e) => e)
+    expect(seen).toEqual(['aborted'])
+    // The client's failure is the answer: a 400, not an upstream error to retry.
+    expect(error).not.toBeInstanceOf(UpstreamError)
+    expect(error).toMatchObject({ status: 400, type: 'invalid_request_error' })
+  })
+})
