@@ -15,17 +15,18 @@ import { type BenchContext, latencyRatio, type Row, ratio, verdict } from './sup
 import { randomToken } from './support/tokens.ts'
 
 /** Size of the streamed reply: 1 MiB, or 64 KiB in quick mode. */
-const sseBytes = (quick: boolean): number => (quick ? 64 : 1024) * 1024
+export const sseBytes = (quick: boolean): number => (quick ? 64 : 1024) * 1024
 
-/** One relayed stream: milliseconds to the first body byte and to the end, and its size. */
-interface StreamTiming {
+/** One relayed stream: milliseconds to the first body byte and to the end, its size, and in how many reads it came. */
+export interface StreamTiming {
   ttfbMs: number
   totalMs: number
   bytes: number
+  reads: number
 }
 
 /** Streams one reply through `url`, checking it is a complete SSE stream. */
-const stream = (
+export const stream = (
   url: string,
   headers: Record<string, string>,
   body: string,
@@ -35,6 +36,7 @@ const stream = (
     const started = performance.now()
     let first = 0
     let bytes = 0
+    let reads = 0
     let tail = ''
     const req = request(url, { method: 'POST', headers, agent }, (res) => {
       if (res.statusCode !== 200) {
@@ -45,6 +47,7 @@ const stream = (
       res.on('data', (chunk: Buffer) => {
         if (!first) first = performance.now()
         bytes += chunk.length
+        reads++
         tail = (tail + chunk.toString('latin1')).slice(-200)
       })
       res.on('end', () => {
@@ -53,7 +56,7 @@ const stream = (
           return
         }
         const end = performance.now()
-        resolve({ ttfbMs: first - started, totalMs: end - started, bytes })
+        resolve({ ttfbMs: first - started, totalMs: end - started, bytes, reads })
       })
       res.on('error', reject)
     })

@@ -8,14 +8,14 @@
  * and prints per target: req/s, p50, p99 and server CPU µs per request (user + system from
  * `/proc/<pid>/stat`; Linux only), each beside bare Hono's from the same rounds.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateStubKeys } from '../test/stubs/index.ts'
 import { freePort } from '../test/support/free-port.ts'
 import { type LoadResult, pool, runLoad } from './support/load.ts'
-import { baseEnv, type Service, startService, stopAll } from './support/processes.ts'
+import { baseEnv, cpuMicros, type Service, startService, stopAll } from './support/processes.ts'
 import { clientHeaders, messagesBody } from './support/requests.ts'
 import { startBareProxy, startKeyline, startStubProcess } from './support/services.ts'
 import { fmt, median } from './support/stats.ts'
@@ -32,15 +32,6 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds)
 const seconds = Number(values.seconds)
 const connections = Number(values.connections)
-
-/** User + system CPU time of a process so far, in microseconds. */
-const cpuMicros = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  // Fields after the command name (which may hold spaces) start after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const ticks = Number(fields[11]) + Number(fields[12])
-  return (ticks * 1_000_000) / 100 // USER_HZ is 100 on Linux
-}
 
 interface Target {
   name: string

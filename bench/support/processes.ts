@@ -50,11 +50,16 @@ let hooked = false
 /** Process groups the benchmarks started (each child leads its own). */
 const groups = new Set<number>()
 
+/** The fields of `/proc/<pid>/stat` after the command name (which may hold spaces). */
+const statFields = (pid: number | 'self'): string[] => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
 /** This process's own process group. */
 const ownGroup = ((): number => {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8')
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])
+    return Number(statFields('self')[2])
   } catch {
     return process.pid
   }
@@ -216,4 +221,11 @@ export const runChild = async (
     throw new Error(`${command} ${args.join(' ')}: no exit after ${options.timeoutMs} ms`)
   }
   return { code: child.exitCode, output }
+}
+
+/** User + system CPU time of a process so far, in microseconds (Linux only). */
+export const cpuMicros = (pid: number): number => {
+  const fields = statFields(pid)
+  const ticks = Number(fields[11]) + Number(fields[12])
+  return (ticks * 1_000_000) / 100 // USER_HZ is 100 on Linux
 }
