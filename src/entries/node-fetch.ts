@@ -1,8 +1,14 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import type { Socket } from 'node:net'
-import type { Readable } from 'node:stream'
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
+import { type Readable, Transform } from 'node:stream'
+import {
+  createBrotliDecompress,
+  createGunzip,
+  createInflate,
+  createInflateRaw,
+  constants as zlib,
+} from 'node:zlib'
 
 /** Statuses whose response has no body, whatever the upstream sends. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
@@ -38,15 +44,66 @@ const AGENTS = {
   'https:': closingIdle(new HttpsAgent({ keepAlive: true })),
 }
 
+/** As `fetch` decodes: what arrived is handed on, and a body cut short is no error. */
+const ZLIB_FLUSH = { flush: zlib.Z_SYNC_FLUSH, finishFlush: zlib.Z_SYNC_FLUSH }
+const BROTLI_FLUSH = {
+  flush: zlib.BROTLI_OPERATION_FLUSH,
+  finishFlush: zlib.BROTLI_OPERATION_FLUSH,
+}
+
+/** `deflate` as servers send it, zlib-wrapped or raw (told apart by its first byte, as fetch). */
+const inflateAny = (): Transform => {
+  let inner: Transform | undefined
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (!inner) {
+        inner =
+          ((chunk[0] ?? 0) & 0x0f) === 0x08
+            ? createInflate(ZLIB_FLUSH)
+            : createInflateRaw(ZLIB_FLUSH)
+        inner.on('data', (data: Buffer) => this.push(data))
+        inner.on('error', (error) => this.destroy(error))
+      }
+      inner.write(chunk, () => done())
+    },
+    flush(done) {
+      if (!inner) return done()
+      inner.once('end', () => done())
+      inner.end()
+    },
+  })
+}
+
 /**
- * What decodes a compressed body, as `fetch` hands it back decoded: one in an encoding asked for
- * ({@link ACCEPT_ENCODING}), or one an upstream compressed without being asked.
+ * What decodes each content coding, as `fetch` hands a body back decoded: one asked for
+ * ({@link ACCEPT_ENCODING}), or one an upstream used without being asked.
  */
-const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-  br: createBrotliDecompress,
+const DECODERS: Record<string, () => Transform> = {
+  gzip: () => createGunzip(ZLIB_FLUSH),
+  'x-gzip': () => createGunzip(ZLIB_FLUSH),
+  deflate: inflateAny,
+  br: () => createBrotliDecompress(BROTLI_FLUSH),
+}
+
+/** The most content codings one body may have been put through, as `fetch` allows. */
+const MAX_CODINGS = 5
+
+/**
+ * The decoders of a `content-encoding`, the last coding's first (`gzip, br` is gzip, then
+ * brotli); `undefined` for a coding none decodes, or more than {@link MAX_CODINGS} of them: a
+ * body that cannot be decoded is no answer, since its compressed bytes would pass redaction
+ * unread.
+ */
+const decodersOf = (encoding: string | undefined): Transform[] | undefined => {
+  const codings = (encoding ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((coding) => coding.trim())
+    .filter((coding) => coding !== '' && coding !== 'identity')
+  if (codings.length > MAX_CODINGS || !codings.every((coding) => coding in DECODERS)) {
+    return undefined
+  }
+  return codings.reverse().map((coding) => (DECODERS[coding] as () => Transform)())
 }
 
 /** The encodings asked for, as Node's `fetch` asks for them (brotli over TLS only). */
@@ -78,11 +135,11 @@ const responseHeaders = (incoming: IncomingMessage, decoded: boolean): Headers =
  */
 const responseBody = (
   incoming: IncomingMessage,
-  decoder: NodeJS.ReadWriteStream | undefined,
+  decoders: readonly Transform[],
   destroy: (reason: unknown) => void
 ): ReadableStream<Uint8Array> => {
-  // What is read: the socket's bytes, or what the decoder makes of them.
-  const source = (decoder ? incoming.pipe(decoder) : incoming) as Readable
+  // What is read: the socket's bytes, or what the decoders make of them.
+  const source = decoders.reduce<Readable>((from, decoder) => from.pipe(decoder), incoming)
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -103,7 +160,7 @@ const responseBody = (
           finish(new TypeError('terminated', { cause: error }))
         incoming.once('error', broken)
         // A body that does not decode (a corrupt gzip) is broken too.
-        if (decoder) decoder.once('error', broken)
+        for (const decoder of decoders) decoder.once('error', broken)
         // A connection closed before the end of the body (a reset) is an error, as fetch's is.
         incoming.once('close', () => {
           if (!incoming.complete) finish(new TypeError('terminated'))
@@ -212,21 +269,26 @@ export const nodeFetch = (fallback: typeof fetch = globalThis.fetch): typeof fet
           request.destroy(reason instanceof Error ? reason : undefined)
         }
         incoming.once('close', () => signal?.removeEventListener('abort', onAbort))
-        const encoding = incoming.headers['content-encoding']?.trim().toLowerCase()
-        const decode = hasBody && encoding ? DECODERS[encoding] : undefined
+        const decoders = hasBody ? decodersOf(incoming.headers['content-encoding']) : []
         try {
+          if (!decoders) {
+            throw new TypeError(
+              `content-encoding ${incoming.headers['content-encoding']} cannot be decoded`
+            )
+          }
           const response = new Response(
-            hasBody ? responseBody(incoming, decode?.(), destroy) : null,
+            hasBody ? responseBody(incoming, decoders, destroy) : null,
             {
               status,
               statusText: incoming.statusMessage ?? '',
-              headers: responseHeaders(incoming, decode !== undefined),
+              headers: responseHeaders(incoming, decoders.length > 0),
             }
           )
           if (!hasBody) incoming.resume()
           resolve(response)
         } catch (error) {
-          // A status a Response cannot carry (below 200 or above 599): no usable answer.
+          // A status a Response cannot carry (below 200 or above 599), or a body that cannot
+          // be decoded: no usable answer.
           destroy(error)
           reject(new TypeError('fetch failed', { cause: error }))
         }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { gzipSync } from 'node:zlib'
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { nodeFetch as nodeFetchOver } from '../../src/entries/node-fetch.ts'
 
@@ -265,6 +265,37 @@ describe('nodeFetch (the Node entry’s fetch for upstream calls)', () => {
     expect(asked).toEqual(['gzip, deflate'])
     expect(res.headers.get('content-encoding')).toBeNull()
     expect(await res.text()).toBe(json)
+  })
+
+  it('decodes what fetch decodes, and refuses what it cannot decode rather than pass it on', async () => {
+    const json = JSON.stringify({ text: 'an answer '.repeat(300) })
+    const bodies: Record<string, [string, Buffer]> = {
+      stacked: ['gzip, br', brotliCompressSync(gzipSync(json))],
+      raw: ['deflate', deflateRawSync(json)],
+      wrapped: ['deflate', deflateSync(json)],
+      // A gzip cut before its trailer, as fetch takes it; an empty body with an encoding.
+      'no-trailer': ['gzip', gzipSync(json).subarray(0, -8)],
+      empty: ['gzip', Buffer.alloc(0)],
+      unknown: ['zstd', Buffer.from(json)],
+      'too-many': ['gzip, gzip, gzip, gzip, gzip, gzip', Buffer.from(json)],
+    }
+    handler = (incoming, outgoing) => {
+      incoming.resume()
+      const [encoding, body] = bodies[(incoming.url ?? '').slice(1)] as [string, Buffer]
+      outgoing.writeHead(200, {
+        'content-encoding': encoding,
+        'content-length': String(body.length),
+      })
+      outgoing.end(body)
+    }
+    for (const name of ['stacked', 'raw', 'wrapped', 'no-trailer']) {
+      expect(await (await nodeFetch(`${base}/${name}`)).text(), name).toBe(json)
+    }
+    expect(await (await nodeFetch(`${base}/empty`)).text()).toBe('')
+    // Its compressed bytes would pass the redaction unread: no answer at all.
+    for (const name of ['unknown', 'too-many']) {
+      await expect(nodeFetch(`${base}/${name}`), name).rejects.toThrow('fetch failed')
+    }
   })
 
   it('decodes an answer the upstream compressed unasked, as fetch would; a corrupt one breaks', async () => {
