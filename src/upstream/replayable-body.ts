@@ -68,7 +68,13 @@ export class ReplayableBody {
         if (attempt !== this.#attempt) return controller.error(tookOver())
         if (sent < this.#chunks) {
           const kept = this.#kept?.[sent]
-          if (!kept) return controller.error(new Error('the request body is no longer kept'))
+          // Not the client's failure, but this attempt cannot send the whole body either: it is
+          // aborted, as a failed one is, so that no runtime ends the body as if it were whole.
+          if (!kept) {
+            return failed
+              ? failed()
+              : controller.error(new Error('the request body is no longer kept'))
+          }
           sent++
           return controller.enqueue(kept)
         }

@@ -56,6 +56,34 @@ describe('ReplayableBody', () => {
     expect(await readAll(second)).toEqual([7, 8])
   })
 
+  it('aborts an attempt (never errors its body) that cannot send the whole body any more', async () => {
+    const client = clientBody()
+    const body = new ReplayableBody(client.stream, 4)
+    const first = body.stream()?.getReader()
+    client.send(bytes(1, 2))
+    expect((await first?.read())?.value).toEqual(bytes(1, 2))
+    const pending = first?.read()
+    // The older attempt is reading the client's next chunk when the new one begins.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    let aborted = 0
+    const second = body.stream(undefined, () => aborted++)?.getReader()
+    expect((await second?.read())?.value).toEqual(bytes(1, 2))
+    // The older attempt's read takes the next chunk, past the bound: it is no longer kept.
+    client.send(bytes(3, 4, 5))
+    await expect(pending).rejects.toThrow('a newer attempt')
+    // The newer attempt, reading on, finds the chunk it has not sent gone.
+    let settled = false
+    void second?.read().then(
+      () => (settled = true),
+      () => (settled = true)
+    )
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    // The runtime is told to abort the call; the body it sends never ends, nor errors.
+    expect(aborted).toBeGreaterThan(0)
+    expect(settled).toBe(false)
+    expect(body.failure).toBeUndefined()
+  })
+
   it('is sent once only past its bound', async () => {
     const client = clientBody()
     const body = new ReplayableBody(client.stream, 4)
