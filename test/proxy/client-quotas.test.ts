@@ -2,7 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CounterEngine } from '../../src/quota/limits.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
 import { resetTelemetryState } from '../../src/telemetry/instruments.ts'
-import { awayFromMinuteEdge, countsOf, type StatusCount } from '../support/quota-window.ts'
+import {
+  awayFromMinuteEdge,
+  countsOf,
+  QUOTA_TEST_TIMEOUT_MS,
+  type StatusCount,
+} from '../support/quota-window.ts'
 import { installTestMetrics, type TestMetrics } from '../unit/telemetry/collect.ts'
 import { MESSAGE, type ProxyFixture, proxyFixture } from './fixture.ts'
 
@@ -61,7 +66,7 @@ const status = async (f: ProxyFixture) => {
   }
 }
 
-describe('per-client quotas', () => {
+describe('per-client quotas', { timeout: QUOTA_TEST_TIMEOUT_MS }, () => {
   it('pass exactly rpm requests, refuse the next with a 429 in Anthropic shape, and send it nowhere', async () => {
     const { f, ci, as } = await quotaFixture('ci:rpm=3')
     const answers = []

@@ -52,8 +52,8 @@ describe('matcher: the block scan before the regular expressions', () => {
 
   it('sees a `\\u` escape wherever it sits: across two words, in the last bytes', () => {
     for (let pad = 0; pad < 8; pad++) {
-      for (const escape of ['\\u0041', '\\\\u0041', '\\u']) {
-        const text = `${'x'.repeat(pad)}${escape}`
+      for (const written of ['\\u0041', '\\\\u0041', '\\u']) {
+        const text = `${'x'.repeat(pad)}${written}`
         expect(matcher.testBytes(encoder.encode(text)), JSON.stringify(text)).toBeUndefined()
         expect(matcher.testBytes(encoder.encode(`${text}${'y'.repeat(pad)}`))).toBeUndefined()
       }

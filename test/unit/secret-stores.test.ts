@@ -11,7 +11,7 @@ import { SecretRegistry } from '../../src/secrets/registry.ts'
 import type { StoreSourcesOptions } from '../../src/secrets/stores/store-sources.ts'
 import { type AwsStubControl, awsStubControl } from '../stubs/aws-control.ts'
 import { type StubControl, stubControl } from '../stubs/control.ts'
-import { awayFromMinuteEdge } from '../support/quota-window.ts'
+import { awayFromMinuteEdge, QUOTA_TEST_TIMEOUT_MS } from '../support/quota-window.ts'
 import { leaks, randomValue } from './admin-harness.ts'
 
 const FAST_RETRY = { maxRetries: 0, baseDelayMs: 5, maxDelayMs: 50 }
@@ -147,7 +147,9 @@ const status = async (f: StoreFixture): Promise<{ body: StatusBody; text: string
   return { body: JSON.parse(text) as StatusBody, text }
 }
 
-describe('secrets from AWS Secrets Manager and SSM Parameter Store', () => {
+describe('secrets from AWS Secrets Manager and SSM Parameter Store', {
+  timeout: QUOTA_TEST_TIMEOUT_MS,
+}, () => {
   it('ANTHROPIC_API_KEY_AWS_SECRET configures Anthropic: the key reaches upstream, the status names the source', async () => {
     const id = `keyline/${crypto.randomUUID()}`
     const f = await fixture({ ANTHROPIC_API_KEY_AWS_SECRET: id, KEYLINE_STORE_TTL_SECONDS: '600' })

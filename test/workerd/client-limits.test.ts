@@ -10,11 +10,11 @@ import { bindingsOnly } from '../../src/env.ts'
 import { durableEngine, type LimitsNamespace } from '../../src/quota/durable-engine.ts'
 import { parseClientLimits } from '../../src/quota/limits.ts'
 import { FAST_RETRY, proxyFixture } from '../proxy/fixture.ts'
-import { awayFromMinuteEdge } from '../support/quota-window.ts'
+import { awayFromMinuteEdge, QUOTA_TEST_TIMEOUT_MS } from '../support/quota-window.ts'
 
 const namespace = env.KEYLINE_LIMITS as LimitsNamespace
 
-describe('client quotas in a Durable Object', () => {
+describe('client quotas in a Durable Object', { timeout: QUOTA_TEST_TIMEOUT_MS }, () => {
   it('count exactly across two isolates under 40 parallel requests', async () => {
     const name = `ci${crypto.randomUUID().slice(0, 8)}`
     const ci = `ci-token-${crypto.randomUUID()}`
