@@ -179,22 +179,31 @@ export const FYERS_PROFILE_PATH = '/api/v3/profile'
 const expiries = new Map<string, number | undefined>()
 
 /**
- * The `exp` claim of a JWT (Fyers access and refresh tokens are JWTs), in epoch milliseconds;
- * `undefined` for anything that is not a JWT with a numeric `exp`. Remembered per token, since
- * the registry asks on every fresh read.
+ * The claims of a JWT-shaped `token` (Fyers access and refresh tokens are JWTs): its payload,
+ * base64url JSON, when that is an object; `undefined` otherwise.
+ */
+export const jwtClaims = (token: string): Record<string, unknown> | undefined => {
+  try {
+    const value: unknown = JSON.parse(
+      atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))
+    )
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The `exp` claim of a JWT, in epoch milliseconds; `undefined` for anything that is not a JWT
+ * with a numeric `exp`. Remembered per token, since the registry asks on every fresh read.
  */
 export const jwtExpiry = (token: string): number | undefined => {
   if (expiries.has(token)) return expiries.get(token)
   const parts = token.split('.')
   let exp: number | undefined
   if (parts.length === 3 && /^[A-Za-z0-9_-]+$/.test(parts[1] ?? '')) {
-    try {
-      const json = atob((parts[1] as string).replace(/-/g, '+').replace(/_/g, '/'))
-      const claim = (JSON.parse(json) as { exp?: unknown } | null)?.exp
-      if (typeof claim === 'number' && Number.isFinite(claim)) exp = claim * 1000
-    } catch {
-      exp = undefined
-    }
+    const claim = jwtClaims(token)?.exp
+    if (typeof claim === 'number' && Number.isFinite(claim)) exp = claim * 1000
   }
   if (expiries.size >= 64) expiries.clear()
   expiries.set(token, exp)

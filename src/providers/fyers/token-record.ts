@@ -4,7 +4,7 @@
  * provider snapshot (the binding it replaces, the refresh token's expiry, what is missing).
  */
 
-import { jwtExpiry } from '../../catalog/fyers.ts'
+import { jwtClaims, jwtExpiry } from '../../catalog/fyers.ts'
 import { sha256Hex } from '../../digest.ts'
 import type { ProviderSnapshot } from '../../secrets/registry.ts'
 
@@ -55,18 +55,6 @@ const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/
 /** A Fyers app id: `<app>-<app type>`, e.g. `XB12345678-100`. */
 const APP_ID_SHAPE = /^[A-Z0-9]+-(\d+)$/i
 
-/** The claims of a JWT-shaped `token`, or `undefined` when its payload is not a JSON object. */
-const claimsOf = (token: string): Record<string, unknown> | undefined => {
-  try {
-    const value: unknown = JSON.parse(
-      atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))
-    )
-    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /** What a token check is given: the configured app id and, for a grant, the time. */
 export interface TokenCheck {
   /** `FYERS_CLIENT_ID`: a token naming another app is refused. */
@@ -91,7 +79,7 @@ export const tokenProblem = (
   if (token.length < TOKEN_LENGTH.min || token.length > TOKEN_LENGTH.max) {
     return `is ${token.length} characters long`
   }
-  const claims = JWT_SHAPE.test(token) ? claimsOf(token) : undefined
+  const claims = JWT_SHAPE.test(token) ? jwtClaims(token) : undefined
   if (!claims) return 'is not a JWT with a JSON payload'
   const { exp, appType, sub } = claims
   const ms = Number(exp) * 1000
