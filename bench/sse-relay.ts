@@ -17,7 +17,10 @@ import { randomToken } from './support/tokens.ts'
 /** Size of the streamed reply: 1 MiB, or 64 KiB in quick mode. */
 export const sseBytes = (quick: boolean): number => (quick ? 64 : 1024) * 1024
 
-/** One relayed stream: milliseconds to the first body byte and to the end, its size, and in how many reads it came. */
+/**
+ * One relayed stream: milliseconds to the first body byte and to the end, its size, and in how
+ * many reads the client took it.
+ */
 export interface StreamTiming {
   ttfbMs: number
   totalMs: number

@@ -49,9 +49,10 @@ export class ReplayableBody {
    * longer replayable. `waiting` hears whom the attempt waits on: the `client` while it reads
    * the client's body, the `upstream` once it handed out a chunk (or the end) and waits for the
    * upstream to take more (or to answer). `failed`, when given, hears that the client's body
-   * failed ({@link failure} says why) instead of the stream erroring: it aborts the call the stream feeds, so the runtime
-   * cancels the stream rather than pumping an error into a request it is sending (workerd
-   * reports that error as uncaught).
+   * failed ({@link failure} says why), or that this attempt can no longer send all of it,
+   * instead of the stream erroring: it aborts the call the stream feeds, so the runtime cancels
+   * the stream rather than pumping an error into a request it is sending (workerd reports that
+   * error as uncaught, and may end the upload as if it were complete).
    */
   stream(
     waiting?: (on: 'client' | 'upstream') => void,
