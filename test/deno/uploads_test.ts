@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { createApp } from '../../src/app.ts'
 import { bindingsOnly } from '../../src/env.ts'
-import { startUpstream } from './support/upstream.ts'
+import { type DenoUpstream, startUpstream } from './support/upstream.ts'
 
 /**
  * Uploads on Deno (issue 21, items 2 and 3): an upload slower than the header timeout is
@@ -25,7 +25,10 @@ const dribble = (count: number, size: number, everyMs: number): ReadableStream<U
 
 const withProxy = async (
   extra: Record<string, string>,
-  run: (upload: (body: ReadableStream<Uint8Array>) => Promise<Response>) => Promise<void>
+  run: (
+    upload: (body: ReadableStream<Uint8Array>) => Promise<Response>,
+    upstream: DenoUpstream
+  ) => Promise<void>
 ): Promise<void> => {
   const upstream = startUpstream({ key: KEY })
   const app = createApp({
@@ -54,7 +57,8 @@ const withProxy = async (
             duplex: 'half',
           } as RequestInit,
           bindings
-        )
+        ),
+      upstream
     )
   } finally {
     await upstream.close()
@@ -71,11 +75,14 @@ Deno.test('an upload slower than the header timeout is answered', async () => {
 })
 
 Deno.test('a body past KEYLINE_MAX_UPLOAD_BYTES is a 413 request_too_large', async () => {
-  await withProxy({ KEYLINE_MAX_UPLOAD_BYTES: '4000' }, async (upload) => {
+  await withProxy({ KEYLINE_MAX_UPLOAD_BYTES: '4000' }, async (upload, upstream) => {
     const res = await upload(dribble(8, 1000, 1))
     assert.equal(res.status, 413)
     const body = (await res.json()) as { type: string; error: { type: string } }
     assert.equal(body.type, 'error')
     assert.equal(body.error.type, 'request_too_large')
+    // The upstream saw the upload break off, never a truncated one ended as if whole.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.ok(upstream.uploads.every((seen) => !seen.whole))
   })
 })

@@ -293,13 +293,9 @@ describe('uploads: the header timeout, the upload cap, a client that breaks off'
       },
     })
     expect(await failures()).toBe(0)
-    // The upstream never got more than the cap (on Node it saw the request break off and
-    // recorded none; workerd ends a failed request body as if complete, so its stub may record
-    // the truncated multipart, which has no closing boundary and was refused).
-    for (const seen of await f.anthropic.requests()) {
-      expect(seen.body.length).toBeLessThanOrEqual(6000)
-      expect(seen.status).toBe(400)
-    }
+    // The upstream saw the request break off (the call is aborted, not its body errored, so no
+    // runtime ends it as if it were complete): it recorded none.
+    expect(await f.anthropic.requests()).toEqual([])
     // A body within the cap passes.
     const under = uploadChunks(5000, 4)
     const ok = await send(f, under.type, dribble(under.chunks, 1))

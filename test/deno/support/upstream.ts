@@ -3,11 +3,13 @@
  * A minimal Anthropic + Fyers upstream for the Deno tests, on `Deno.serve` (the Node stubs in
  * test/stubs run under vitest): `POST /v1/messages` accepts `key` as `x-api-key`,
  * `GET /data/quotes` accepts `Authorization: <clientId>:<token>`, `POST /v1/files` drains an
- * upload and answers its size; `seen` lists the paths asked.
+ * upload and answers its size; `seen` lists the paths asked, `uploads` how each upload ended.
  */
 export interface DenoUpstream {
   readonly url: string
   readonly seen: string[]
+  /** Each upload's bytes, and whether it ended whole (not broken off). */
+  readonly uploads: { size: number; whole: boolean }[]
   close(): Promise<void>
 }
 
@@ -17,6 +19,7 @@ export const startUpstream = (credentials: {
   token?: string
 }): DenoUpstream => {
   const seen: string[] = []
+  const uploads: { size: number; whole: boolean }[] = []
   const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: () => {} }, (request) => {
     const url = new URL(request.url)
     seen.push(url.pathname)
@@ -44,8 +47,10 @@ export const startUpstream = (credentials: {
           for await (const chunk of request.body ?? []) size += chunk.byteLength
         } catch {
           // The upload broke off: nothing to answer (the client's proxy has gone on).
+          uploads.push({ size, whole: false })
           return new Response(null, { status: 400 })
         }
+        uploads.push({ size, whole: true })
         return Response.json({ type: 'file', id: 'file_01', size_bytes: size })
       })()
     }
@@ -58,5 +63,5 @@ export const startUpstream = (credentials: {
     return new Response('not found', { status: 404 })
   })
   const { port } = server.addr as Deno.NetAddr
-  return { url: `http://127.0.0.1:${port}`, seen, close: () => server.shutdown() }
+  return { url: `http://127.0.0.1:${port}`, seen, uploads, close: () => server.shutdown() }
 }
