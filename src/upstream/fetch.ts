@@ -139,7 +139,7 @@ class AttemptAbort {
     this.#controller.abort()
   }
 
-  /** Aborts the attempt: its request body failed on the client's side (it says why). */
+  /** Aborts the attempt: its streamed body failed, or cannot be sent whole (the body says why). */
   readonly fail = (): void => {
     this.#controller.abort()
   }
