@@ -9,12 +9,14 @@
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 
 interface Counts {
   passed: number
   failed: number
   skipped: number
+  /** The failed tests' names, `file > describe > test`, repeated at the end of the run. */
+  failures: string[]
 }
 
 const work = mkdtempSync(join(tmpdir(), 'keyline-test-'))
@@ -37,11 +39,21 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
       `--outputFile.json=${vitestJson}`,
     ],
     counts: () => {
-      const report = JSON.parse(readFileSync(vitestJson, 'utf8'))
+      const report = JSON.parse(readFileSync(vitestJson, 'utf8')) as VitestReport
+      const failures: string[] = []
+      for (const file of report.testResults) {
+        const name = relative(process.cwd(), file.name)
+        for (const test of file.assertionResults)
+          if (test.status === 'failed') failures.push(`${name} > ${test.fullName}`)
+        // A file that fails before its tests run (an import error) has no failed test to name.
+        if (file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed'))
+          failures.push(`${name}: ${firstLine(file.message)}`)
+      }
       return {
         passed: report.numPassedTests,
         failed: report.numFailedTests,
         skipped: report.numPendingTests + report.numTodoTests,
+        failures,
       }
     },
   },
@@ -65,7 +77,16 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
       const total = Number(/<testsuites[^>]*tests="(\d+)"/.exec(xml)?.[1] ?? 0)
       const failed = Number(/<testsuites[^>]*failures="(\d+)"/.exec(xml)?.[1] ?? 0)
       const skipped = (xml.match(/<skipped/g) ?? []).length
-      return { passed: total - failed - skipped, failed, skipped }
+      const failures: string[] = []
+      for (const [, attributes = '', body = ''] of xml.matchAll(
+        /<testcase([^>]*)>([\s\S]*?)<\/testcase>/g
+      )) {
+        if (!body.includes('<failure')) continue
+        const name = /name="([^"]*)"/.exec(attributes)?.[1] ?? '?'
+        const file = /classname="([^"]*)"/.exec(attributes)?.[1] ?? 'test/deno'
+        failures.push(`${file} > ${name}`)
+      }
+      return { passed: total - failed - skipped, failed, skipped, failures }
     },
   },
   // The package publishes (issue 22 item 5): npm's tarball and JSR's (Hono's ContextVariableMap
@@ -79,7 +100,22 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
   { name: 'bench:quick', command: ['node', 'bench/index.ts', '--quick'] },
 ]
 
-const total: Counts = { passed: 0, failed: 0, skipped: 0 }
+interface VitestReport {
+  numPassedTests: number
+  numFailedTests: number
+  numPendingTests: number
+  numTodoTests: number
+  testResults: {
+    name: string
+    status: string
+    message?: string
+    assertionResults: { fullName: string; status: string }[]
+  }[]
+}
+
+const firstLine = (text = ''): string => text.split('\n', 1)[0] ?? ''
+
+const total: Counts = { passed: 0, failed: 0, skipped: 0, failures: [] }
 const failedStages: string[] = []
 for (const stage of stages) {
   if (only.length && !only.includes(stage.name)) continue
@@ -93,6 +129,7 @@ for (const stage of stages) {
       total.passed += counts.passed
       total.failed += counts.failed
       total.skipped += counts.skipped
+      total.failures.push(...counts.failures)
     } catch {
       if (result.status === 0) failedStages.push(`${stage.name} (no report)`)
     }
@@ -100,6 +137,9 @@ for (const stage of stages) {
 }
 rmSync(work, { recursive: true, force: true })
 
+// Named again here, at the end, where a log cut to its last lines still shows them.
+if (total.failures.length)
+  console.log(`\n✖ failed tests:\n${total.failures.map((name) => `  - ${name}`).join('\n')}`)
 if (failedStages.length) console.log(`\n✖ failed stages: ${failedStages.join(', ')}`)
 console.log(`\ntests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`)
 process.exit(failedStages.length ? 1 : 0)
