@@ -63,8 +63,14 @@ const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xd
 const cutAt = (text: string, at: number, floor: number): number =>
   at > floor && at < text.length && isHighSurrogate(text.charCodeAt(at - 1)) ? at - 1 : at
 
-/** A form this long or longer holds a 4-character block at a position divisible by 4. */
-const SHORTEST_MAPPED_FORM = 7
+/**
+ * Every how many characters a text's 4-character block is looked up in the map: a run of
+ * {@link RUN_LENGTH} holds a block at a position divisible by it (one of its first 5 positions).
+ */
+const STRIDE = RUN_LENGTH - 3
+
+/** A form this long or longer holds a 4-character block at a position divisible by STRIDE. */
+const SHORTEST_MAPPED_FORM = STRIDE + 3
 
 /** Bytes of the block bitmap: 2^20 bits. */
 const BLOCK_MAP_BYTES = 1 << 17
@@ -173,9 +179,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   const formProbe = pattern && new RegExp(pattern.source)
 
   // A bitmap of the hashes of every 4 characters of every source (lower-cased): any run of 8
-  // holds such a block at a text position divisible by 4, so a text is searched for runs only
-  // where one of those blocks is in the map — a quarter of its positions, a typed-array look-up
-  // each, instead of a regular expression of every run at every position.
+  // holds such a block at a text position divisible by STRIDE, so a text is searched for runs
+  // only where one of those blocks is in the map — a fifth of its positions, a typed-array
+  // look-up each, instead of a regular expression of every run at every position.
   const blocks = new Uint8Array(BLOCK_MAP_BYTES)
   const mark = (text: string, i: number): void => {
     const slot = blockSlot(text, i)
@@ -196,8 +202,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   }
   const escapable = quads.size > 0
   // Every 4 characters of every whole form join the bitmap too: a form of SHORTEST_MAPPED_FORM or
-  // more characters holds such a block at a position divisible by 4, so the regular expression
-  // of every form reads only the text around the blocks found, not every position of the text.
+  // more characters holds such a block at a position divisible by STRIDE, so the regular
+  // expression of every form reads only the text around the blocks found, not all of the text.
   for (const form of ordered) {
     for (let i = 0; i + 4 <= form.length; i++) mark(form, i)
   }
@@ -296,10 +302,10 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   /**
    * Whether `text` (read as it is, escapes not decoded) may hold a run: its blocks looked up in
    * the map, the run's probe reading the 12 characters around each one found (a run of 8 holding
-   * that block lies there).
+   * that block lies there: it starts at most STRIDE - 1 before it).
    */
   const candidatesIn = (text: string): boolean => {
-    for (let i = 0; i + 4 <= text.length; i += 4) {
+    for (let i = 0; i + 4 <= text.length; i += STRIDE) {
       const slot = blockSlot(text, i)
       if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
       if (runProbe?.test(text.slice(Math.max(0, i - 4), i + 8))) return true
@@ -325,13 +331,18 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     let escapes = escapable
     let found = false
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const last = bytes.length - 4
     let i = 0
-    for (; i + 4 <= bytes.length; i += 4) {
+    for (; i <= last; i += STRIDE) {
       const word = view.getInt32(i)
-      // At the first word with a byte 0x5c (a backslash: found without reading the word's bytes
-      // one by one), the rest of the bytes is searched for an escape, once.
+      // At the first backslash (0x5c) in the word, found without reading its bytes one by one, or
+      // in the byte after it (which no block reads), the rest of the bytes is searched for an
+      // escape, once.
       const x = word ^ 0x5c5c5c5c
-      if (escapes && ((x - 0x01010101) & ~x & 0x80808080) !== 0) {
+      if (
+        escapes &&
+        (((x - 0x01010101) & ~x & 0x80808080) !== 0 || (i < last && bytes[i + 4] === 0x5c))
+      ) {
         if (escapeFrom(bytes, i)) return undefined
         escapes = false
       }

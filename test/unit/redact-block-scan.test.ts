@@ -38,10 +38,17 @@ describe('matcher: the block scan before the regular expressions', () => {
   })
 
   it('finds a run of the secret at every alignment, and nothing in text without one', () => {
-    for (let pad = 0; pad < 8; pad++) {
-      const text = `${'x'.repeat(pad)}${filler(50)}${secret.slice(12, 21).toUpperCase()}${filler(30)}`
-      expect(testBytes(matcher, encoder.encode(text))).toBe(true)
-      expect(matcher.test(text)).toBe(true)
+    // A run of exactly 8 characters (the shortest replaced), at each of the scan's alignments.
+    for (let pad = 0; pad < 12; pad++) {
+      const text = `${'x'.repeat(pad)}${filler(50)}${secret.slice(12, 20).toUpperCase()}${filler(30)}`
+      expect(matcher.testBytes(encoder.encode(text)), `pad ${pad}`).toBe(true)
+      expect(matcher.test(text), `pad ${pad}`).toBe(true)
+      // Ending the chunk, and starting it.
+      const tail = `${'x'.repeat(pad)}${filler(50)}${secret.slice(12, 20)}`
+      expect(matcher.testBytes(encoder.encode(tail)), `end, pad ${pad}`).toBe(true)
+      expect(matcher.testBytes(encoder.encode(`${secret.slice(pad, pad + 8)}${filler(9)}`))).toBe(
+        true
+      )
     }
     for (let i = 0; i < 50; i++) {
       const text = filler(4000)
@@ -106,6 +113,21 @@ describe('matcher: the block scan before the regular expressions', () => {
     const whole = compileMatcher([`${long}!`], 700)
     expect(whole.testBytes(bytes)).toBe(false)
     expect(whole.test(text)).toBe(false)
+  })
+
+  it('decides from the bytes a secret of 8 characters at every alignment, not one of 7', () => {
+    const eightValue = randomSecret(8)
+    const sevenValue = randomSecret(7)
+    const bytes8 = compileMatcher([eightValue], 4)
+    const bytes7 = compileMatcher([sevenValue], 4)
+    for (let pad = 0; pad < 12; pad++) {
+      const text = (value: string): string => `${'x'.repeat(pad)}${filler(20)}${value}${filler(9)}`
+      expect(bytes8.testBytes(encoder.encode(text(eightValue))), `pad ${pad}`).toBe(true)
+      expect(bytes8.testBytes(encoder.encode(text(''))), `pad ${pad}`).toBe(false)
+      // Too short for a block at every fifth position: the text decides, and finds it.
+      expect(bytes7.testBytes(encoder.encode(text(sevenValue)))).toBeUndefined()
+      expect(bytes7.test(text(sevenValue))).toBe(true)
+    }
   })
 
   it('finds what the bytes alone cannot show: escapes, short forms, non-ASCII secrets', () => {
