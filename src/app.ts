@@ -39,7 +39,7 @@ import { vaultFromEnv } from './vault/token-vault.ts'
 export interface AppOptions extends Omit<SecretsOptions, 'registry'> {
   /**
    * Runtime name reported by `/healthz`.
-   * @default hono/adapter's getRuntimeKey()
+   * @default runtimeName() (src/runtime.ts), hono/adapter's names
    */
   runtime?: string
   /** A registry to share with code outside the app. @default a new one built from `readFile` */

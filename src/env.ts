@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { env as adapterEnv } from 'hono/adapter'
+import { runtimeEnv } from './runtime.ts'
 
 /** The environment a request sees: Workers bindings, `process.env` or `Deno.env`. */
 export type EnvRecord = Readonly<Record<string, unknown>>
@@ -8,7 +8,7 @@ export type EnvRecord = Readonly<Record<string, unknown>>
 export type EnvReader = (c: Context) => EnvRecord
 
 /**
- * The environment as `hono/adapter`'s `env(c)` reads it (Workers bindings on workerd,
+ * The environment as the runtime keeps it (`runtimeEnv`: Workers bindings on workerd,
  * `process.env` on Node, `Deno.env` on Deno), with the string bindings of `c.env` laid over it
  * elsewhere, so bindings passed to `app.request(path, init, env)` count on every runtime.
  */
@@ -24,10 +24,7 @@ export const readEnv: EnvReader = (c) => {
 /** One read per request: on Deno `Deno.env.toObject()` copies the whole environment. */
 const perRequest = new WeakMap<Context, EnvRecord>()
 
-const overlayBindings = (
-  c: Context,
-  base: EnvRecord = (adapterEnv(c) ?? {}) as EnvRecord
-): EnvRecord => {
+const overlayBindings = (c: Context, base: EnvRecord = runtimeEnv(c.env) ?? {}): EnvRecord => {
   const bindings = c.env as EnvRecord | undefined
   if (!bindings || base === bindings || typeof bindings !== 'object') return base
   const overlay: Record<string, unknown> = {}

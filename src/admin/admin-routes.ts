@@ -63,7 +63,7 @@ export interface AdminOptions extends AdminAuthOptions {
   fetch?: typeof fetch
   /** How the request's environment is read. @default readEnv */
   env?: EnvReader
-  /** Runtime name shown in the status. @default hono/adapter's runtimeName() */
+  /** Runtime name shown in the status. @default runtimeName(): `node`, `deno`, `workerd`, … as hono/adapter names them */
   runtime?: string
   /** Where audit lines and failed attempts go. @default consoleJsonLogger */
   log?: AdminLogger

@@ -28,7 +28,7 @@ export interface SecretsOptions {
   readFile?: FileReader | null
   /**
    * How the request's environment is read.
-   * @default readEnv — `hono/adapter`'s `env(c)` with `c.env` string bindings laid over it
+   * @default readEnv — the runtime's environment (`runtimeEnv`, as `hono/adapter`'s `env(c)`) with `c.env` string bindings laid over it
    */
   env?: EnvReader
   /** The fetch of every upstream call (the clients' included). @default globalThis.fetch */
