@@ -45,9 +45,11 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
         const name = relative(process.cwd(), file.name)
         for (const test of file.assertionResults)
           if (test.status === 'failed') failures.push(`${name} > ${test.fullName}`)
-        // A file that fails before its tests run (an import error) has no failed test to name.
+        // A file that fails outside its tests (an import error, a hook) has no failed test to name.
         if (file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed'))
-          failures.push(`${name}: ${firstLine(file.message)}`)
+          failures.push(
+            `${name}: ${firstLine(file.message) || 'failed outside its tests (a hook?)'}`
+          )
       }
       return {
         passed: report.numPassedTests,
@@ -75,15 +77,18 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
     counts: () => {
       const xml = readFileSync(denoJunit, 'utf8')
       const total = Number(/<testsuites[^>]*tests="(\d+)"/.exec(xml)?.[1] ?? 0)
-      const failed = Number(/<testsuites[^>]*failures="(\d+)"/.exec(xml)?.[1] ?? 0)
+      // Deno writes some failures (an error thrown after its test ended) as `<error>`.
+      const failed =
+        Number(/<testsuites[^>]*failures="(\d+)"/.exec(xml)?.[1] ?? 0) +
+        Number(/<testsuites[^>]*errors="(\d+)"/.exec(xml)?.[1] ?? 0)
       const skipped = (xml.match(/<skipped/g) ?? []).length
       const failures: string[] = []
       for (const [, attributes = '', body = ''] of xml.matchAll(
         /<testcase([^>]*)>([\s\S]*?)<\/testcase>/g
       )) {
-        if (!body.includes('<failure')) continue
-        const name = /name="([^"]*)"/.exec(attributes)?.[1] ?? '?'
-        const file = /classname="([^"]*)"/.exec(attributes)?.[1] ?? 'test/deno'
+        if (!/<(?:failure|error)\b/.test(body)) continue
+        const name = unescapeXml(/name="([^"]*)"/.exec(attributes)?.[1] ?? '?')
+        const file = unescapeXml(/classname="([^"]*)"/.exec(attributes)?.[1] ?? 'test/deno')
         failures.push(`${file} > ${name}`)
       }
       return { passed: total - failed - skipped, failed, skipped, failures }
@@ -115,6 +120,10 @@ interface VitestReport {
 
 const firstLine = (text = ''): string => text.split('\n', 1)[0] ?? ''
 
+const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }
+const unescapeXml = (text: string): string =>
+  text.replace(/&(lt|gt|amp|quot|apos);/g, (_, name: string) => XML_ENTITIES[name] ?? '')
+
 const total: Counts = { passed: 0, failed: 0, skipped: 0, failures: [] }
 const failedStages: string[] = []
 for (const stage of stages) {
@@ -123,6 +132,7 @@ for (const stage of stages) {
   const [bin, ...args] = stage.command as [string, ...string[]]
   const result = spawnSync(bin, args, { stdio: 'inherit', env: process.env })
   if (result.status !== 0) failedStages.push(stage.name)
+  let named = false
   if (stage.counts) {
     try {
       const counts = stage.counts()
@@ -130,8 +140,13 @@ for (const stage of stages) {
       total.failed += counts.failed
       total.skipped += counts.skipped
       total.failures.push(...counts.failures)
+      named = counts.failures.length > 0
     } catch {
       if (result.status === 0) failedStages.push(`${stage.name} (no report)`)
+    }
+    // A failure its report does not name (a file that threw before its tests, a type error).
+    if (result.status !== 0 && !named) {
+      total.failures.push(`${stage.name}: failed where its report names no test; see its output`)
     }
   }
 }
