@@ -5,10 +5,9 @@
  * two to the same answers).
  */
 
-/** The runtimes told apart by `navigator.userAgent`, as `hono/adapter` names them. */
+/** The runtimes keyline runs on, told apart by `navigator.userAgent` as `hono/adapter` does. */
 const USER_AGENTS = [
   ['deno', 'Deno'],
-  ['bun', 'Bun'],
   ['workerd', 'Cloudflare-Workers'],
   ['node', 'Node.js'],
 ] as const
@@ -36,7 +35,7 @@ const detect = (): string => {
 
 /**
  * The runtime's name as `/healthz` and the status report it, as `hono/adapter` names it: `node`,
- * `deno`, `workerd`, `bun`, else `other`. Looked up once: the runtime does not change.
+ * `deno`, `workerd`, else `other`. Looked up once: the runtime does not change.
  */
 export const runtimeName = (): string => {
   detected ??= detect()

@@ -1,4 +1,5 @@
 import { KeylineError } from '../errors/keyline-error.ts'
+import { runtimeName } from '../runtime.ts'
 import type { ReplayableBody } from './replayable-body.ts'
 import { backoffMs, isRetryableStatus, type RetryPolicy } from './retry-policy.ts'
 import { readWhole } from './stream.ts'
@@ -76,6 +77,26 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   })
 
 const globalFetch: typeof fetch = (input, init) => fetch(input, init)
+
+/**
+ * A `content-encoding` the runtime's `fetch` hands back decoded: `gzip` and `br` everywhere,
+ * `deflate` on Node only (workerd and Deno neither ask for it nor decode it). Built once.
+ */
+let decodedCodings: RegExp | undefined
+
+/**
+ * Whether an answer's body may reach keyline still encoded: its `content-encoding` names a
+ * coding the runtime's `fetch` does not decode (`zstd`, an unknown name, `deflate` off Node;
+ * `identity`, which no answer may name). Such bytes would pass the redaction unread.
+ */
+export const undecodedCoding = (headers: Headers): boolean => {
+  const value = headers.get('content-encoding')
+  decodedCodings ??= RegExp(
+    `^(\\s*(x-gzip|gzip|br${runtimeName() === 'node' ? '|deflate' : ''})\\s*(,|$))+$`,
+    'i'
+  )
+  return !!value && !decodedCodings.test(value)
+}
 
 /**
  * One attempt's signal: aborted by the header timeout or by the caller's signal, which keeps

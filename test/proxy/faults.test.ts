@@ -113,6 +113,36 @@ describe('upstream faults', () => {
     })
   })
 
+  it('relays no stream in a content coding no runtime decodes: a 502, and its bytes unsent', async () => {
+    const f = await proxyFixture()
+    const key = f.keys.anthropic.apiKey
+    // zstd: compressed bytes the redaction could not read; an unknown name (or `identity`, which
+    // no answer may name), bytes it could, but which no client could read as their label says.
+    for (const coding of ['zstd', 'gzip, zstd', 'x-custom', 'identity']) {
+      await f.anthropic.fault({ kind: 'encoding', coding })
+      const res = await f.messages({ ...MESSAGE, stream: true })
+      expect(res.status, coding).toBe(502)
+      const text = await res.text()
+      expect(JSON.parse(text).error).toMatchObject({
+        type: 'api_error',
+        keyline_type: 'upstream_malformed',
+      })
+      expect(text).not.toContain(key.slice(-12))
+    }
+    // A coding the runtime's fetch decoded (its name left on the answer) is relayed, redacted:
+    // `deflate` only on Node (workerd hands it back compressed).
+    const workerd = globalThis.navigator?.userAgent === 'Cloudflare-Workers'
+    for (const coding of ['gzip', 'deflate']) {
+      await f.anthropic.fault({ kind: 'encoding', coding })
+      const res = await f.messages({ ...MESSAGE, stream: true })
+      const stream = await res.text()
+      expect(res.status, coding).toBe(coding === 'deflate' && workerd ? 502 : 200)
+      if (res.status === 200) expect(stream).toContain('message_stop')
+      expect(stream).not.toContain(key.slice(-12))
+    }
+    expect(JSON.stringify(f.logs)).not.toContain(key.slice(-12))
+  })
+
   it('never follows a redirect, to another path or another host', async () => {
     const f = await proxyFixture()
     for (const target of ['path', 'host'] as const) {

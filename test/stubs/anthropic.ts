@@ -219,7 +219,8 @@ export const startAnthropicStub = (options: AnthropicStubOptions = {}): Promise<
         if (invalid) return invalid
         const spec = {
           model: body.model as string,
-          text: reply,
+          // An encoded stream carries the key: what keyline must not relay unread.
+          text: c.get('fault')?.kind === 'encoding' ? `${reply} ${receivedCredential(c)}` : reply,
           inputTokens: estimateTokens(JSON.stringify(body.messages)),
         }
         if (!streaming) return c.json(buildMessage(spec))

@@ -1,3 +1,4 @@
+import { deflateSync, gzipSync, zstdCompressSync } from 'node:zlib'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { type StubContext, sleep } from './stub-server.ts'
 
@@ -12,8 +13,9 @@ const MALFORMED_DATA = '{"type":"content_block_delta","index":0,"delta":{"type":
 
 /**
  * Writes `events` straight to the Node response, applying the request's fault: `drip`
- * (interval, gate before `message_stop`), `reset` (socket destroyed after N events) and
- * `malformed` (the first `content_block_delta` carries broken JSON). Returns once the stream
+ * (interval, gate before `message_stop`), `reset` (socket destroyed after N events),
+ * `malformed` (the first `content_block_delta` carries broken JSON) and `encoding` (the stream
+ * sent whole in that content coding). Returns once the stream
  * ended or the client went away.
  */
 export const writeSse = async (
@@ -41,6 +43,27 @@ export const writeSse = async (
   let corrupt = fault?.kind === 'malformed'
 
   c.set('status', 200)
+  if (fault?.kind === 'encoding') {
+    const text = events
+      .map((e) => `event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`)
+      .join('')
+    const body =
+      fault.coding === 'zstd'
+        ? zstdCompressSync(text)
+        : fault.coding === 'deflate'
+          ? deflateSync(text)
+          : fault.coding === 'gzip'
+            ? gzipSync(text)
+            : Buffer.from(text)
+    out.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'content-encoding': fault.coding,
+      'content-length': String(body.length),
+      ...headers,
+    })
+    out.end(body)
+    return RESPONSE_ALREADY_SENT
+  }
   state.activeStreams++
   try {
     out.writeHead(200, {

@@ -57,6 +57,17 @@ export interface MalformedFault extends FaultBase {
 }
 
 /**
+ * Anthropic only: a streamed reply sent whole in one content coding, with its
+ * `content-encoding`: `gzip`, `deflate` or `zstd` (compressed: every runtime's `fetch` decodes
+ * the first, only Node's the second, none the third) or any other name (the bytes as they are,
+ * labelled with it). The reply's text holds the received key.
+ */
+export interface EncodingFault extends FaultBase {
+  kind: 'encoding'
+  coding: string
+}
+
+/**
  * Stream slowly: `intervalMs` between SSE events. With `gate: true` the stream stops before
  * `message_stop` until `POST /__stub/release`; `GET /__stub/state` shows `gate.waiting`.
  */
@@ -116,6 +127,7 @@ export type Fault =
   | DripFault
   | RedirectFault
   | EchoFault
+  | EncodingFault
 
 /**
  * Body of `POST /__stub/faults`: a fault or a list of faults to enqueue (each consumed by one

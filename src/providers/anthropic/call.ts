@@ -21,7 +21,7 @@ import { headerValue } from '../../redact/header-value.ts'
 import type { BodyFilter, Redactor } from '../../redact/redactor.ts'
 import type { ProviderSnapshot } from '../../secrets/registry.ts'
 import type { Secret } from '../../secrets/secret.ts'
-import { UpstreamError, upstreamFetch } from '../../upstream/fetch.ts'
+import { UpstreamError, undecodedCoding, upstreamFetch } from '../../upstream/fetch.ts'
 import { REPLAY_LIMIT_BYTES, ReplayableBody } from '../../upstream/replayable-body.ts'
 import { concatChunks, guardStream, readBody } from '../../upstream/stream.ts'
 import { type CallDeps, type CallScope, traced, transportFacts, withFailover } from '../call.ts'
@@ -269,7 +269,8 @@ const isJson = (contentType: string | undefined): boolean =>
  * models answer JSON or SSE; errors are read whole.
  */
 const relayedAsStream = (operation: string, path: string, upstream: Response): boolean => {
-  if (!upstream.ok) return false
+  // A body still encoded is read whole, as no stream: unreadable, it becomes a 502.
+  if (!upstream.ok || undecodedCoding(upstream.headers)) return false
   const type = upstream.headers.get('content-type') ?? undefined
   const sse = type?.startsWith('text/event-stream') === true
   const streams =

@@ -28,6 +28,25 @@ export const startUpstream = (credentials: {
         const error = { type: 'authentication_error', message: 'invalid x-api-key' }
         return Response.json({ type: 'error', error, request_id: 'req_1' }, { status: 401 })
       }
+      // `anthropic-beta: coding-<name>`: a stream in that content coding, its text carrying
+      // the key.
+      const coding = request.headers.get('anthropic-beta')?.match(/^coding-(.+)$/)?.[1]
+      if (coding) {
+        const data = {
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'text_delta', text: credentials.key },
+        }
+        const text = `event: content_block_delta\ndata: ${JSON.stringify(data)}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`
+        // gzip compressed (which Deno's fetch decodes), any other name as it is.
+        const body =
+          coding === 'gzip'
+            ? new Response(text).body?.pipeThrough(new CompressionStream('gzip'))
+            : text
+        return new Response(body, {
+          headers: { 'content-type': 'text/event-stream', 'content-encoding': coding },
+        })
+      }
       return Response.json({
         id: 'msg_01',
         type: 'message',
