@@ -79,22 +79,28 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 const globalFetch: typeof fetch = (input, init) => fetch(input, init)
 
 /**
- * A `content-encoding` the runtime's `fetch` hands back decoded: `gzip` and `br` everywhere,
- * `deflate` on Node only (workerd and Deno neither ask for it nor decode it). Built once.
+ * A `content-encoding` the runtime's `fetch` hands back decoded, exactly: on workerd one
+ * `gzip` or `br` as written (it leaves `GZIP`, `x-gzip`, `gzip, br` undecoded), on Deno one of
+ * them in any case (it leaves stacks and `x-gzip`), on Node (undici, and `nodeFetch`, which
+ * drops the header of what it decoded) a list of `gzip`, `br` and `deflate`, no empty item
+ * (undici leaves `gzip,` undecoded). Built once.
  */
 let decodedCodings: RegExp | undefined
 
 /**
- * Whether an answer's body may reach keyline still encoded: its `content-encoding` names a
- * coding the runtime's `fetch` does not decode (`zstd`, an unknown name, `deflate` off Node;
- * `identity`, which no answer may name). Such bytes would pass the redaction unread.
+ * Whether an answer's body may reach keyline still encoded: its `content-encoding` is not one
+ * the runtime's `fetch` decodes (`zstd`, an unknown name, `identity`, which no answer may name,
+ * `deflate` off Node). Such bytes would pass the redaction unread.
  */
 export const undecodedCoding = (headers: Headers): boolean => {
   const value = headers.get('content-encoding')
-  decodedCodings ??= RegExp(
-    `^(\\s*(x-gzip|gzip|br${runtimeName() === 'node' ? '|deflate' : ''})\\s*(,|$))+$`,
-    'i'
-  )
+  const runtime = runtimeName()
+  decodedCodings ??=
+    runtime === 'node'
+      ? /^\s*(gzip|br|deflate)\s*(,\s*(gzip|br|deflate)\s*)*$/i
+      : runtime === 'deno'
+        ? /^\s*(gzip|br)\s*$/i
+        : /^\s*(gzip|br)\s*$/
   return !!value && !decodedCodings.test(value)
 }
 

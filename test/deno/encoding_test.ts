@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { createApp } from '../../src/app.ts'
 import { bindingsOnly } from '../../src/env.ts'
+import { undecodedCoding } from '../../src/upstream/fetch.ts'
 import { startUpstream } from './support/upstream.ts'
 
 /**
@@ -55,5 +56,15 @@ Deno.test('a stream in a coding fetch does not decode is a 502, its bytes unsent
     assert.ok(!text.includes(KEY.slice(-12)))
   } finally {
     await upstream.close()
+  }
+})
+
+// Deno's fetch decodes one `gzip` or `br`, in any case; it leaves stacks, `x-gzip` and `deflate`.
+Deno.test('undecodedCoding on Deno: one gzip or br passes, everything else is refused', () => {
+  const undecoded = (value: string): boolean =>
+    undecodedCoding(new Headers({ 'content-encoding': value }))
+  for (const value of ['gzip', 'GZIP', 'br']) assert.equal(undecoded(value), false, value)
+  for (const value of ['gzip, br', 'x-gzip', 'deflate', 'zstd', 'identity', 'gzip,']) {
+    assert.equal(undecoded(value), true, value)
   }
 })
