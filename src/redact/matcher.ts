@@ -202,8 +202,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   }
   const escapable = quads.size > 0
   // Every 4 characters of every whole form join the bitmap too: a form of SHORTEST_MAPPED_FORM or
-  // more characters holds such a block at a position divisible by STRIDE, so the regular
-  // expression of every form reads only the text around the blocks found, not all of the text.
+  // more characters holds such a block at a position divisible by STRIDE, so a chunk's bytes
+  // go to the regular expression of every form only once a block of one is found in them.
   for (const form of ordered) {
     for (let i = 0; i + 4 <= form.length; i++) mark(form, i)
   }

@@ -79,13 +79,17 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 const globalFetch: typeof fetch = (input, init) => fetch(input, init)
 
 /**
- * A `content-encoding` the runtime's `fetch` hands back decoded, exactly: on workerd one
- * `gzip` or `br` as written (it leaves `GZIP`, `x-gzip`, `gzip, br` undecoded), on Deno one of
- * them in any case (it leaves stacks and `x-gzip`), on Node (undici, and `nodeFetch`, which
- * drops the header of what it decoded) a list of `gzip`, `br` and `deflate`, no empty item
- * (undici leaves `gzip,` undecoded). Built once.
+ * A `content-encoding` the runtime's `fetch` hands back decoded, exactly, by runtime: on Node
+ * (undici, and `nodeFetch`, which drops the header of what it decoded) a list of `gzip`, `br`
+ * and `deflate`, no empty item (undici leaves `gzip,` undecoded); on Deno one `gzip` or `br` in
+ * any case (it leaves stacks and `x-gzip`); elsewhere (workerd) one of them as written (it
+ * leaves `GZIP`, `x-gzip`, `gzip, br` undecoded).
  */
-let decodedCodings: RegExp | undefined
+const DECODED_CODINGS: Readonly<Record<string, RegExp>> = {
+  node: /^\s*(gzip|br|deflate)\s*(,\s*(gzip|br|deflate)\s*)*$/i,
+  deno: /^\s*(gzip|br)\s*$/i,
+}
+const DECODED_ELSEWHERE = /^\s*(gzip|br)\s*$/
 
 /**
  * Whether an answer's body may reach keyline still encoded: its `content-encoding` is not one
@@ -94,14 +98,7 @@ let decodedCodings: RegExp | undefined
  */
 export const undecodedCoding = (headers: Headers): boolean => {
   const value = headers.get('content-encoding')
-  const runtime = runtimeName()
-  decodedCodings ??=
-    runtime === 'node'
-      ? /^\s*(gzip|br|deflate)\s*(,\s*(gzip|br|deflate)\s*)*$/i
-      : runtime === 'deno'
-        ? /^\s*(gzip|br)\s*$/i
-        : /^\s*(gzip|br)\s*$/
-  return !!value && !decodedCodings.test(value)
+  return !!value && !(DECODED_CODINGS[runtimeName()] ?? DECODED_ELSEWHERE).test(value)
 }
 
 /**
