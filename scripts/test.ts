@@ -44,7 +44,8 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
       for (const file of report.testResults) {
         const name = relative(process.cwd(), file.name)
         for (const test of file.assertionResults)
-          if (test.status === 'failed') failures.push(`${name} > ${test.fullName}`)
+          if (test.status === 'failed')
+            failures.push(`${name} > ${test.fullName}${why(test.failureMessages?.[0])}`)
         // A file that fails outside its tests (an import error, a hook) has no failed test to name.
         if (file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed'))
           failures.push(
@@ -86,10 +87,12 @@ const stages: { name: string; command: string[]; counts?: () => Counts }[] = [
       for (const [, attributes = '', body = ''] of xml.matchAll(
         /<testcase([^>]*)>([\s\S]*?)<\/testcase>/g
       )) {
-        if (!/<(?:failure|error)\b/.test(body)) continue
+        const failure = /<(?:failure|error)\b([^>]*)/.exec(body)
+        if (!failure) continue
+        const message = unescapeXml(/message="([^"]*)"/.exec(failure[1] ?? '')?.[1] ?? '')
         const name = unescapeXml(/name="([^"]*)"/.exec(attributes)?.[1] ?? '?')
         const file = unescapeXml(/classname="([^"]*)"/.exec(attributes)?.[1] ?? 'test/deno')
-        failures.push(`${file} > ${name}`)
+        failures.push(`${file} > ${name}${why(message)}`)
       }
       return { passed: total - failed - skipped, failed, skipped, failures }
     },
@@ -114,11 +117,28 @@ interface VitestReport {
     name: string
     status: string
     message?: string
-    assertionResults: { fullName: string; status: string }[]
+    assertionResults: { fullName: string; status: string; failureMessages?: string[] }[]
   }[]
 }
 
 const firstLine = (text = ''): string => text.split('\n', 1)[0] ?? ''
+
+/**
+ * Why a test failed, for the list at the end: the message's first line and, when a custom
+ * message (e.g. a server's output) pushed the assertion down, the line before the stack
+ * (`…: expected …`); each cut short.
+ */
+const why = (message = ''): string => {
+  const cut = (line: string) => (line.length > 240 ? `${line.slice(0, 240)}…` : line)
+  const lines = message.split('\n')
+  const stack = lines.findIndex((line) => /^\s+at /.test(line))
+  const first = lines[0]?.trim() ?? ''
+  const last = stack > 1 ? lines[stack - 1]?.trim() : undefined
+  return [first, last]
+    .filter(Boolean)
+    .map((line) => `\n      ${cut(line as string)}`)
+    .join('')
+}
 
 const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }
 const unescapeXml = (text: string): string =>

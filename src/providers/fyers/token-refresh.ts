@@ -387,6 +387,16 @@ export class FyersTokenRefresh {
   }
 
   /**
+   * The timer's refresh, unless the access token it was set for (`planned`) is no longer the
+   * current one: another instance refreshed meanwhile and this one took its token (a reload
+   * epoch, the vault), so the timer only plans again, from the new token's `exp`.
+   */
+  async #timerRefresh(env: EnvRecord, planned: string | undefined): Promise<void> {
+    if ((await this.#vault.currentToken(env))?.reveal() !== planned) return
+    await this.refresh(env, 'timer')
+  }
+
+  /**
    * Keeps the access token fresh from an in-process timer (Node, Deno): it fires shortly before
    * the token's `exp` (five minutes, or a tenth of what is left), refreshes, and sets itself
    * again; after a failure it retries with backoff. Returns a function that stops it.
@@ -402,12 +412,16 @@ export class FyersTokenRefresh {
       const token = snapshot.credentials.accessToken.current?.reveal()
       const exp = token === undefined ? undefined : jwtExpiry(token)
       const now = this.#context.now()
+      const untilDue =
+        exp === undefined ? 0 : Math.max(0, exp - now - Math.min(TIMER_LEAD_MS, (exp - now) / 10))
       let delay: number
       if (!possible) delay = 3600_000
-      else if (this.#failures > 0) delay = Math.min(30 * 60_000, 30_000 * 2 ** (this.#failures - 1))
-      else if (token === undefined) delay = 0
+      // After failures, a backoff, unless the token (one another instance obtained) is due later.
+      else if (this.#failures > 0) {
+        delay = Math.max(untilDue, Math.min(30 * 60_000, 30_000 * 2 ** (this.#failures - 1)))
+      } else if (token === undefined) delay = 0
       else if (exp === undefined) delay = 3600_000
-      else delay = Math.max(0, exp - now - Math.min(TIMER_LEAD_MS, (exp - now) / 10))
+      else delay = untilDue
       // Never back to back: a refresh that brought no later `exp` (a clock ahead) waits a minute.
       const sinceLast = this.#last ? now - this.#last.at : Number.POSITIVE_INFINITY
       if (sinceLast < MIN_TIMER_GAP_MS) delay = Math.max(delay, MIN_TIMER_GAP_MS - sinceLast)
@@ -416,7 +430,7 @@ export class FyersTokenRefresh {
       this.#nextAt = due ? now + delay : undefined
       if (this.#timer !== undefined) clearTimeout(this.#timer)
       this.#timer = setTimeout(() => {
-        const run = due ? this.refresh(readEnv(), 'timer').then(() => undefined) : Promise.resolve()
+        const run = due ? this.#timerRefresh(readEnv(), token) : Promise.resolve()
         run.then(plan, plan)
       }, delay)
       unrefTimer(this.#timer)
