@@ -79,6 +79,29 @@ const storeLines = (stores: readonly StoreSourceStatus[]): string[] => {
   return lines
 }
 
+/**
+ * The per-client quotas of a status: where they come from, then a line per client with each
+ * limit's use in its current window and today's refusals, and each issue.
+ */
+const quotaLines = (limits: NonNullable<KeyStatus['limits']>): string[] => {
+  if (limits.closed) return [`quotas: every client refused: ${limits.closed}`]
+  if (limits.source === null) return ['quotas: none (every client is unlimited)']
+  const lines = [
+    `quotas: from ${limits.source}, counted in ${limits.engine}, fail ${limits.fail} when it is down`,
+  ]
+  for (const [name, client] of Object.entries(limits.clients)) {
+    const counts = client.counts.map((count) =>
+      count.kind === 'refused'
+        ? `refused today ${count.used}`
+        : `${count.kind} ${count.used}/${count.limit} until ${new Date(count.resetAt).toISOString()}`
+    )
+    const why = client.blocked ? `refused: ${client.blocked}` : client.error
+    lines.push(`  ${name}: ${[...counts, ...(why ? [why] : [])].join(', ') || 'no limits'}`)
+  }
+  for (const issue of limits.issues) lines.push(`  note: ${issue}`)
+  return lines
+}
+
 /** A short human summary of a status: one block per provider, fingerprints only. */
 const formatStatus = (status: KeyStatus): string => {
   const lines = [`runtime ${status.runtime} at ${status.time}`]
@@ -113,6 +136,7 @@ const formatStatus = (status: KeyStatus): string => {
         : `clients: none accepted (${clients.problem}): the proxy is closed`
     )
   }
+  if (status.limits) lines.push(...quotaLines(status.limits))
   return lines.join('\n')
 }
 

@@ -114,6 +114,7 @@ describe('the CLI says how far a reload or promotion reached', { timeout: 30_000
     // The real deployment has neither: the lines say so.
     const plain = await runCli(['status'], env)
     expect(plain.stdout).toContain('stores: none (no secret comes from a secure store)')
+    expect(plain.stdout).toContain('quotas: none (every client is unlimited)')
     const run = await stubAdmin(['status'], {
       ...real,
       providers: {
@@ -181,6 +182,60 @@ describe('the CLI says how far a reload or promotion reached', { timeout: 30_000
     )
     expect(run.stdout).not.toMatch(/every (instance|isolate)/)
     expect(run.stdout).not.toContain(next)
+  })
+})
+
+describe('keyline status shows the per-client quotas', { timeout: 30_000 }, () => {
+  const token = randomValue('admin', 32)
+  const alice = randomValue('client', 32)
+  let deployment: NodeDeployment
+  let env: Record<string, string>
+
+  beforeAll(async () => {
+    const upstream = await stubControl(inject('stubs').anthropic).session()
+    const key = randomValue('key', 40)
+    await upstream.keys({ replace: [key] })
+    deployment = await startNodeDeployment({
+      ADMIN_TOKEN: token,
+      KEYLINE_CLIENT_TOKENS: `alice=${alice},bob=${randomValue('client', 32)}`,
+      KEYLINE_CLIENT_LIMITS: 'alice:rpm=5:tpd=100000,carol:rpm=1',
+      ANTHROPIC_API_KEY: key,
+      ANTHROPIC_BASE_URL: upstream.url,
+    })
+    env = { PATH: process.env.PATH ?? '', KEYLINE_ADMIN_TOKEN: token, KEYLINE_URL: deployment.url }
+  })
+  afterAll(async () => {
+    await deployment?.stop()
+  })
+
+  it("each client's use of each limit in its window, today's refusals, and each issue", async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${deployment.url}/v1/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'claude-sonnet-4-5',
+          max_tokens: 16,
+          messages: [{ role: 'user', content: 'Hello' }],
+        }),
+      })
+      expect(res.status, await res.text()).toBe(200)
+    }
+    const run = await runCli(['status'], env)
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    const lines = run.stdout.split('\n')
+    expect(lines, run.stdout).toContain(
+      'quotas: from env:KEYLINE_CLIENT_LIMITS, counted in memory, fail open when it is down'
+    )
+    const line = lines.find((l) => l.startsWith('  alice: '))
+    expect(line).toMatch(
+      /^ {2}alice: rpm 2\/5 until \S+Z, tpd [1-9]\d*\/100000 until \S+Z, refused today 0$/
+    )
+    // A client without limits has no line.
+    expect(lines.some((l) => l.startsWith('  bob: '))).toBe(false)
+    expect(lines.some((l) => l.startsWith('  note: ') && l.includes('carol'))).toBe(true)
+    expect(run.stdout).not.toContain(alice)
   })
 })
 
