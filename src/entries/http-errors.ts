@@ -73,10 +73,6 @@ export const badTarget = (problem: 'missing_host' | 'bad_target'): HttpLayerErro
       : 'The Host header or the request target is not valid: the target must be a path or an absolute http(s) URL'
   )
 
-/** What a request whose headers or body did not arrive in time is told. */
-export const requestTimedOut = (): HttpLayerError =>
-  httpLayerError(408, 'The request was not received in time')
-
 /** What a header block over {@link MAX_HEADER_BYTES} is told. */
 export const headersTooLarge = (limit = MAX_HEADER_BYTES): HttpLayerError =>
   httpLayerError(431, `The request's header block is larger than ${limit} bytes`)

@@ -1,12 +1,10 @@
 import type { EnvRecord } from '../env.ts'
 
-/** Where a Node or Deno server listens, how long it drains on shutdown, how long an upload may stall. */
+/** Where a Node or Deno server listens and how long it drains on shutdown. */
 export interface ListenOptions {
   hostname: string
   port: number
   shutdownTimeoutMs: number
-  /** The longest silence inside a request body before Node closes the connection (0: none). */
-  uploadIdleTimeoutMs: number
 }
 
 const integer = (env: EnvRecord, name: string, fallback: number, max: number): number => {
@@ -21,12 +19,10 @@ const integer = (env: EnvRecord, name: string, fallback: number, max: number): n
 
 /**
  * Reads `HOST` (default `127.0.0.1`: safe, loopback only), `PORT` (default `8787`, like
- * `wrangler dev`), `SHUTDOWN_TIMEOUT_MS` (default `10000`) and `KEYLINE_UPLOAD_IDLE_TIMEOUT_MS`
- * (default `60000`).
+ * `wrangler dev`) and `SHUTDOWN_TIMEOUT_MS` (default `10000`).
  */
 export const listenOptions = (env: EnvRecord): ListenOptions => ({
   hostname: typeof env.HOST === 'string' && env.HOST.trim() ? env.HOST.trim() : '127.0.0.1',
   port: integer(env, 'PORT', 8787, 65_535),
   shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 600_000),
-  uploadIdleTimeoutMs: integer(env, 'KEYLINE_UPLOAD_IDLE_TIMEOUT_MS', 60_000, 3_600_000),
 })

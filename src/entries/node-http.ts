@@ -14,7 +14,6 @@ import {
   httpLayerBytes,
   httpLayerError,
   httpLayerResponse,
-  requestTimedOut,
 } from './http-errors.ts'
 
 type FetchCallback = Parameters<typeof getRequestListener>[0]
@@ -69,7 +68,7 @@ export const clientErrorOf = (error: Error & { code?: string }): HttpLayerError 
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return httpLayerError(413, 'The chunk extensions of the request body are too large')
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return requestTimedOut()
+      return httpLayerError(408, 'The request was not received in time')
     default:
       return httpLayerError(
         400,
@@ -98,77 +97,22 @@ const onConnect = (_request: IncomingMessage, socket: Duplex): void => {
 }
 
 /**
- * Bounds the silence inside a request body, not its length: while the body comes in, the
- * socket may be silent `idleMs` at most; then keyline's JSON 408 is written when no response
- * has started, and the connection is closed (the app sees the body break off). Once the body
- * ended (or the response finished, which hands the socket to Node's keep-alive timeout), the
- * socket has no timeout again. A request with no body is not watched.
- */
-const boundUploadSilence = (
-  incoming: IncomingMessage,
-  outgoing: ServerResponse,
-  idleMs: number
-): void => {
-  const { headers, socket } = incoming
-  if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) return
-  if (headers['content-length'] === '0' || incoming.complete) return
-  socket.setTimeout(idleMs)
-  // On the response, not the request: Node emits a request's `timeout` only while its body is
-  // incomplete, and destroys the socket when nobody listened.
-  outgoing.once('timeout', () => {
-    // The whole body is here, unread yet: the app is slow, the client is not.
-    if (incoming.complete) socket.setTimeout(0)
-    else if (outgoing.headersSent) socket.destroy()
-    else socket.end(httpLayerBytes(requestTimedOut()), () => socket.destroy())
-  })
-  incoming.once('end', () => {
-    if (!outgoing.writableFinished) socket.setTimeout(0)
-  })
-}
-
-/** How long the request line and headers may take: Node's default, which `requestTimeout: 0` turns off. */
-const HEADERS_TIMEOUT_MS = 60_000
-
-/** Options of {@link createNodeServer}. */
-export interface NodeServerOptions {
-  /** The host the server listens on, for the request URL. @default the `Host` header's */
-  readonly hostname?: string
-  /**
-   * The longest silence inside a request body, in ms (`KEYLINE_UPLOAD_IDLE_TIMEOUT_MS`); 0 for
-   * none. An upload that keeps sending is never cut, however long it takes (Node's own
-   * `requestTimeout`, five minutes for the whole request, is off).
-   * @default 60000
-   */
-  readonly uploadIdleTimeoutMs?: number
-}
-
-/**
  * The Node HTTP server of keyline: `@hono/node-server`'s request listener around `fetch`, with
  * every HTTP-layer rejection answered as keyline's JSON error (a malformed request or header,
  * a header block over Node's 16 KiB, a missing or bad `Host`, a `*` target, an unknown
- * `Expect`, `CONNECT`, an upload silent for `uploadIdleTimeoutMs`) and an unread request body
- * discarded after its response, so a 413 keeps the connection usable.
+ * `Expect`, `CONNECT`) and an unread request body discarded after its response, so a 413
+ * keeps the connection usable.
  */
-export const createNodeServer = (fetch: FetchCallback, options: NodeServerOptions = {}): Server => {
-  const { hostname, uploadIdleTimeoutMs = 60_000 } = options
-  if (!Number.isInteger(uploadIdleTimeoutMs) || uploadIdleTimeoutMs < 0) {
-    throw new RangeError('createNodeServer: uploadIdleTimeoutMs must be a whole number of ms')
-  }
+export const createNodeServer = (fetch: FetchCallback, hostname?: string): Server => {
   const listener = getRequestListener(fetch, { hostname, errorHandler })
-  // Node would answer an HTTP/1.1 request without Host itself, with an empty 400. Its
-  // `requestTimeout` would cut a large upload on a slow link: the silence is bounded instead;
-  // the headers keep their own bound.
-  const server = createServer(
-    { requireHostHeader: false, requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS },
-    (incoming, outgoing) => {
-      if (incoming.headers.host === undefined && incoming.httpVersion !== '1.0') {
-        return answer(outgoing, badTarget('missing_host'))
-      }
-      if (uploadIdleTimeoutMs > 0) boundUploadSilence(incoming, outgoing, uploadIdleTimeoutMs)
-      discardUnreadBody(incoming, outgoing)
-      return listener(incoming, outgoing)
+  // Node would answer an HTTP/1.1 request without Host itself, with an empty 400.
+  const server = createServer({ requireHostHeader: false }, (incoming, outgoing) => {
+    if (incoming.headers.host === undefined && incoming.httpVersion !== '1.0') {
+      return answer(outgoing, badTarget('missing_host'))
     }
-  )
+    discardUnreadBody(incoming, outgoing)
+    return listener(incoming, outgoing)
+  })
   server.on('clientError', onClientError)
   server.on('connect', onConnect)
   // An `Expect` other than `100-continue`: Node would answer an empty 417 itself.

@@ -43,10 +43,7 @@ export const serveNode = async (options: AppOptions = {}): Promise<NodeServer> =
     options.fetch ? options : { ...options, fetch: nodeFetch() }
   )
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = createNodeServer(app.fetch, {
-      hostname: listen.hostname,
-      uploadIdleTimeoutMs: listen.uploadIdleTimeoutMs,
-    })
+    const s = createNodeServer(app.fetch, listen.hostname)
     s.once('error', (error) => {
       release().finally(() => reject(error))
     })

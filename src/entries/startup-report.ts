@@ -119,7 +119,6 @@ NAME_AWS_SECRET=<id> (with NAME_AWS_SECRET_FIELD=<field>) or NAME_AWS_PARAMETER.
 
   HOST, PORT                       where to listen (default 127.0.0.1, 8787)
   SHUTDOWN_TIMEOUT_MS              how long SIGTERM/SIGINT drains in-flight requests (default 10000)
-  KEYLINE_UPLOAD_IDLE_TIMEOUT_MS   Node: longest silence inside a request body, then 408 (default 60000; 0: none)
   KEYLINE_CLIENT_TOKENS            client bearer tokens, comma-separated (name=token, sha256:<hex>); unset: proxy closed
   KEYLINE_CLIENT_LIMITS            per-client quotas, comma-separated name:rpm=N[:tpm=N][:rpd=N][:tpd=N]; unset: unlimited
   KEYLINE_CLIENT_LIMITS_FAIL       open (default: served while the counter store is down) or closed (503)
