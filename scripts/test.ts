@@ -131,7 +131,11 @@ const firstLine = (text = ''): string => text.split('\n', 1)[0] ?? ''
 const why = (message = ''): string => {
   const cut = (line: string) => (line.length > 240 ? `${line.slice(0, 240)}…` : line)
   const lines = message.split('\n')
-  const stack = lines.findIndex((line) => /^\s+at /.test(line))
+  // The stack is the last block of `at` lines (a custom message may hold some of its own).
+  let stack = lines.length
+  while (stack > 0 && !/^\s+at /.test(lines[stack - 1] ?? '')) stack -= 1
+  while (stack > 1 && /^\s+at /.test(lines[stack - 2] ?? '')) stack -= 1
+  stack -= 1
   const first = lines[0]?.trim() ?? ''
   const last = stack > 1 ? lines[stack - 1]?.trim() : undefined
   return [first, last]

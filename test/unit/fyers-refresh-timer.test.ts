@@ -137,4 +137,19 @@ describe('the Fyers refresh timer of two replicas on one store', () => {
     expect(refreshes).toHaveLength(2)
     stop()
   })
+
+  it('retries a refresh that failed with backoff, several times before the token ends', async () => {
+    const exp = T0 + DAY
+    const env = envWith(accessToken(exp))
+    const tries: number[] = []
+    const failing = replica(memoryStore(), env, [], () => {
+      tries.push(Date.now() - exp)
+      return Response.json({ s: 'error', code: -16, message: 'Invalid pin' }, { status: 401 })
+    })
+    const stop = failing.tokens.startTimer(() => env)
+    await vi.advanceTimersByTimeAsync(DAY - 1_000)
+    // Five minutes before the end, then after 1, 1, 2 minutes (a minute at least between two).
+    expect(tries).toEqual([-300_000, -240_000, -180_000, -60_000])
+    stop()
+  })
 })

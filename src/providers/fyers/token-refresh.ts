@@ -403,6 +403,7 @@ export class FyersTokenRefresh {
    */
   startTimer(readEnv: () => EnvRecord): () => void {
     let stopped = false
+    let planned: string | undefined
     const plan = async (): Promise<void> => {
       if (stopped) return
       const env = readEnv()
@@ -412,21 +413,23 @@ export class FyersTokenRefresh {
       const token = snapshot.credentials.accessToken.current?.reveal()
       const exp = token === undefined ? undefined : jwtExpiry(token)
       const now = this.#context.now()
-      const untilDue =
-        exp === undefined ? 0 : Math.max(0, exp - now - Math.min(TIMER_LEAD_MS, (exp - now) / 10))
+      // A token other than the one planned for last: obtained elsewhere (another instance, a
+      // reload), so earlier failures say nothing of when it is due.
+      const replaced = token !== planned
+      planned = token
       let delay: number
       if (!possible) delay = 3600_000
-      // After failures, a backoff, unless the token (one another instance obtained) is due later.
-      else if (this.#failures > 0) {
-        delay = Math.max(untilDue, Math.min(30 * 60_000, 30_000 * 2 ** (this.#failures - 1)))
+      else if (this.#failures > 0 && !replaced) {
+        delay = Math.min(30 * 60_000, 30_000 * 2 ** (this.#failures - 1))
       } else if (token === undefined) delay = 0
       else if (exp === undefined) delay = 3600_000
-      else delay = untilDue
+      else delay = Math.max(0, exp - now - Math.min(TIMER_LEAD_MS, (exp - now) / 10))
       // Never back to back: a refresh that brought no later `exp` (a clock ahead) waits a minute.
       const sinceLast = this.#last ? now - this.#last.at : Number.POSITIVE_INFINITY
       if (sinceLast < MIN_TIMER_GAP_MS) delay = Math.max(delay, MIN_TIMER_GAP_MS - sinceLast)
       delay = Math.min(delay, DAY_MS)
-      const due = possible && (token === undefined || exp !== undefined || this.#failures > 0)
+      const due =
+        possible && (token === undefined || exp !== undefined || (this.#failures > 0 && !replaced))
       this.#nextAt = due ? now + delay : undefined
       if (this.#timer !== undefined) clearTimeout(this.#timer)
       this.#timer = setTimeout(() => {
