@@ -10,6 +10,7 @@ import { bundledConsoleAssets } from '../admin/console/bundled-assets.ts'
 import { type AppOptions, createApp, type KeylineApp } from '../app.ts'
 import { within } from '../bounded-wait.ts'
 import { type EnvRecord, fixedEnv } from '../env.ts'
+import { startRefreshTimer } from '../providers/fyers/token-timer.ts'
 import type { FileReader } from '../secrets/read-value.ts'
 import { SecretRegistry } from '../secrets/registry.ts'
 import { REDIS_URL_VARIABLE, sharedStoreFromEnv } from '../store/server-store.ts'
@@ -83,7 +84,7 @@ export const wireServer = async (
     store,
     limits: options.limits ?? ownLimits,
   })
-  const stopRefreshTimer = app.fyersTokens.startTimer(runtime.env)
+  const stopRefreshTimer = app.fyersTokens.startTimer(runtime.env, startRefreshTimer)
   return {
     app,
     registry,

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { jwtExpiry } from '../../src/catalog/fyers.ts'
+import { startRefreshTimer } from '../../src/providers/fyers/token-timer.ts'
 import { FyersTokens } from '../../src/providers/fyers/tokens.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
 import { memoryStore } from '../../src/store/memory-store.ts'
@@ -81,10 +82,10 @@ describe('the Fyers refresh timer of two replicas on one store', () => {
     const refreshes: string[] = []
     const a = replica(store, env, refreshes)
     const b = replica(store, env, refreshes)
-    const stops = [a.tokens.startTimer(() => env)]
+    const stops = [a.tokens.startTimer(() => env, startRefreshTimer)]
     await vi.advanceTimersByTimeAsync(2_000)
     // b starts 2 s later: its timer fires at 2 + 0.9 × 98 = 90.2 s.
-    stops.push(b.tokens.startTimer(() => env))
+    stops.push(b.tokens.startTimer(() => env, startRefreshTimer))
     await vi.advanceTimersByTimeAsync(88_100)
     expect(refreshes).toEqual(['https://fyers.test/api/v3/validate-refresh-token'])
     const refreshed = await a.current()
@@ -106,7 +107,7 @@ describe('the Fyers refresh timer of two replicas on one store', () => {
     const env = envWith(accessToken(T0 + 100_000))
     const refreshes: string[] = []
     const a = replica(memoryStore(), env, refreshes)
-    const stop = a.tokens.startTimer(() => env)
+    const stop = a.tokens.startTimer(() => env, startRefreshTimer)
     await vi.advanceTimersByTimeAsync(89_000)
     expect(refreshes).toHaveLength(0)
     await vi.advanceTimersByTimeAsync(2_000)
@@ -122,7 +123,7 @@ describe('the Fyers refresh timer of two replicas on one store', () => {
     const failing = replica(store, env, refreshes, () =>
       Response.json({ s: 'error', code: -16, message: 'Invalid pin' }, { status: 401 })
     )
-    const stop = failing.tokens.startTimer(() => env)
+    const stop = failing.tokens.startTimer(() => env, startRefreshTimer)
     await vi.advanceTimersByTimeAsync(91_000)
     expect(refreshes).toHaveLength(1)
     // The first retry: a backoff of 30 s, but never sooner than a minute after the last try.
@@ -146,7 +147,7 @@ describe('the Fyers refresh timer of two replicas on one store', () => {
       tries.push(Date.now() - exp)
       return Response.json({ s: 'error', code: -16, message: 'Invalid pin' }, { status: 401 })
     })
-    const stop = failing.tokens.startTimer(() => env)
+    const stop = failing.tokens.startTimer(() => env, startRefreshTimer)
     await vi.advanceTimersByTimeAsync(DAY - 1_000)
     // Five minutes before the end, then after 1, 1, 2 minutes (a minute at least between two).
     expect(tries).toEqual([-300_000, -240_000, -180_000, -60_000])

@@ -9,7 +9,6 @@ import { within } from '../../bounded-wait.ts'
 import { fyersDefinition, jwtExpiry } from '../../catalog/fyers.ts'
 import { toHex } from '../../encoding.ts'
 import type { EnvRecord } from '../../env.ts'
-import { unrefTimer } from '../../runtime.ts'
 import type { Secret } from '../../secrets/secret.ts'
 import { type LockState, releaseLock, takeLock } from '../../store/lock.ts'
 import type { SharedStore } from '../../store/shared-store.ts'
@@ -21,7 +20,6 @@ import {
   fyersRefreshAccessToken,
 } from './client.ts'
 import {
-  DAY_MS,
   type FyersSnapshot,
   type FyersTokenRecord,
   grantProblem,
@@ -64,9 +62,6 @@ const LOCK_TTL_MS = 30_000
 const WAIT_FOR_OTHER_MS = 15_000
 /** After a failed on-demand refresh, rejections do not start another for this long. */
 const ON_DEMAND_BACKOFF_MS = 60_000
-/** The timer refreshes this long before expiry at most (a tenth of what is left, for short tokens). */
-const TIMER_LEAD_MS = 5 * 60 * 1000
-const MIN_TIMER_GAP_MS = 60_000
 
 const V = fyersDefinition.credentials
 const REFRESH_NEEDS = [
@@ -109,8 +104,8 @@ export class FyersTokenRefresh {
   #last: RefreshRecord | undefined
   #onDemandAfter = 0
   #failures = 0
-  #timer: ReturnType<typeof setTimeout> | undefined
-  #nextAt: number | undefined
+  /** When the in-process timer (`token-timer.ts`) refreshes next (epoch ms), if it runs and one is due. */
+  nextAt: number | undefined
 
   constructor(context: FyersTokenContext, vault: FyersTokenVault, onRefresh?: OnRefresh) {
     this.#context = context
@@ -123,9 +118,9 @@ export class FyersTokenRefresh {
     return this.#last
   }
 
-  /** When this instance's timer refreshes next (epoch ms), if it runs and a refresh is due. */
-  get nextAt(): number | undefined {
-    return this.#nextAt
+  /** Failed refreshes since the last success (the timer backs off by them). */
+  get failures(): number {
+    return this.#failures
   }
 
   /**
@@ -384,67 +379,5 @@ export class FyersTokenRefresh {
       return undefined
     }
     return this.refresh(env, trigger)
-  }
-
-  /**
-   * The timer's refresh, unless the access token it was set for (`planned`) is no longer the
-   * current one: another instance refreshed meanwhile and this one took its token (a reload
-   * epoch, the vault), so the timer only plans again, from the new token's `exp`.
-   */
-  async #timerRefresh(env: EnvRecord, planned: string | undefined): Promise<void> {
-    if ((await this.#vault.currentToken(env))?.reveal() !== planned) return
-    await this.refresh(env, 'timer')
-  }
-
-  /**
-   * Keeps the access token fresh from an in-process timer (Node, Deno): it fires shortly before
-   * the token's `exp` (five minutes, or a tenth of what is left), refreshes, and sets itself
-   * again; after a failure it retries with backoff. Returns a function that stops it.
-   */
-  startTimer(readEnv: () => EnvRecord): () => void {
-    let stopped = false
-    let planned: string | undefined
-    const plan = async (): Promise<void> => {
-      if (stopped) return
-      const env = readEnv()
-      await this.#vault.ensureLoaded(env)
-      const snapshot = await this.#context.registry.resolveProvider(env, 'fyers')
-      const possible = refreshMissing(snapshot).length === 0 && !this.refreshTokenExpired(snapshot)
-      const token = snapshot.credentials.accessToken.current?.reveal()
-      const exp = token === undefined ? undefined : jwtExpiry(token)
-      const now = this.#context.now()
-      // A token other than the one planned for last: obtained elsewhere (another instance, a
-      // reload), so earlier failures say nothing of when it is due.
-      const replaced = token !== planned
-      planned = token
-      let delay: number
-      if (!possible) delay = 3600_000
-      else if (this.#failures > 0 && !replaced) {
-        delay = Math.min(30 * 60_000, 30_000 * 2 ** (this.#failures - 1))
-      } else if (token === undefined) delay = 0
-      else if (exp === undefined) delay = 3600_000
-      else delay = Math.max(0, exp - now - Math.min(TIMER_LEAD_MS, (exp - now) / 10))
-      // Never back to back: a refresh that brought no later `exp` (a clock ahead) waits a minute.
-      const sinceLast = this.#last ? now - this.#last.at : Number.POSITIVE_INFINITY
-      if (sinceLast < MIN_TIMER_GAP_MS) delay = Math.max(delay, MIN_TIMER_GAP_MS - sinceLast)
-      delay = Math.min(delay, DAY_MS)
-      const due =
-        possible && (token === undefined || exp !== undefined || (this.#failures > 0 && !replaced))
-      this.#nextAt = due ? now + delay : undefined
-      if (this.#timer !== undefined) clearTimeout(this.#timer)
-      this.#timer = setTimeout(() => {
-        const run = due ? this.#timerRefresh(readEnv(), token) : Promise.resolve()
-        run.then(plan, plan)
-      }, delay)
-      unrefTimer(this.#timer)
-    }
-    plan().catch(() => {
-      this.#context.log({ level: 'warn', msg: 'fyers refresh timer could not start' })
-    })
-    return () => {
-      stopped = true
-      if (this.#timer !== undefined) clearTimeout(this.#timer)
-      this.#nextAt = undefined
-    }
   }
 }

@@ -17,6 +17,7 @@ import {
   type FyersTokenStatusSources,
   fyersTokenStatus,
 } from './token-status.ts'
+import type { RefreshTimerParts, StartRefreshTimer } from './token-timer.ts'
 import { type FyersTokenContext, FyersTokenVault, type VaultChoice } from './token-vault.ts'
 
 export { SIGN_IN_STATE_TTL_MS } from './sign-in.ts'
@@ -68,6 +69,7 @@ export class FyersTokens {
   readonly #refresh: FyersTokenRefresh
   readonly #signIn: FyersSignIn
   readonly #status: FyersTokenStatusSources
+  readonly #timerParts: RefreshTimerParts
 
   constructor(options: FyersTokensOptions) {
     if (!options?.registry) throw new TypeError('FyersTokens: registry is required')
@@ -90,6 +92,7 @@ export class FyersTokens {
     this.#refresh = new FyersTokenRefresh(context, this.#vault, options.onRefresh)
     this.#signIn = new FyersSignIn(context, this.#vault, this.#refresh)
     this.#status = { vault: this.#vault, refresh: this.#refresh, now: context.now }
+    this.#timerParts = { context, vault: this.#vault, refresh: this.#refresh }
   }
 
   // ── The vault ──────────────────────────────────────────────────────────────────────────────
@@ -141,12 +144,12 @@ export class FyersTokens {
   }
 
   /**
-   * Keeps the access token fresh from an in-process timer (Node, Deno): it fires shortly before
-   * the token's `exp` (five minutes, or a tenth of what is left), refreshes, and sets itself
-   * again; after a failure it retries with backoff. Returns a function that stops it.
+   * Keeps the access token fresh from an in-process timer (Node, Deno): `start` is
+   * `startRefreshTimer` (`token-timer.ts`), passed in so that only the servers carry it.
+   * Returns a function that stops it.
    */
-  startTimer(readEnv: () => EnvRecord): () => void {
-    return this.#refresh.startTimer(readEnv)
+  startTimer(readEnv: () => EnvRecord, start: StartRefreshTimer): () => void {
+    return start(this.#timerParts, readEnv)
   }
 
   // ── Sign-in ────────────────────────────────────────────────────────────────────────────────
