@@ -139,6 +139,28 @@ describe('the Fyers refresh timer of two replicas on one store', () => {
     stop()
   })
 
+  it('after a token another replica stored, counts its failures from none again', async () => {
+    const env = envWith(accessToken(T0 + 100_000))
+    const store = memoryStore()
+    const tries: number[] = []
+    const failing = replica(store, env, [], () => {
+      tries.push(Date.now())
+      return Response.json({ s: 'error', code: -16, message: 'Invalid pin' }, { status: 401 })
+    })
+    const stop = failing.tokens.startTimer(() => env, startRefreshTimer)
+    // Two failures: at 90 s and a minute later.
+    await vi.advanceTimersByTimeAsync(151_000)
+    expect(tries).toHaveLength(2)
+    await replica(store, env, []).tokens.refresh(env, 'admin')
+    await failing.tokens.reload(env)
+    const exp = jwtExpiry((await failing.current()) ?? '') ?? 0
+    await vi.advanceTimersByTimeAsync(exp - Date.now() - 1_000)
+    // Its refresh of the new token fails too: the first failure of it, retried after a minute
+    // (the third in a row would wait two).
+    expect(tries.slice(2).map((at) => at - exp)).toEqual([-300_000, -240_000, -180_000, -60_000])
+    stop()
+  })
+
   it('retries a refresh that failed with backoff, several times before the token ends', async () => {
     const exp = T0 + DAY
     const env = envWith(accessToken(exp))

@@ -154,6 +154,14 @@ export class FyersTokenRefresh {
     return exp !== undefined && exp <= this.#context.now()
   }
 
+  /**
+   * A token obtained elsewhere became current (a reload read another instance's from the vault):
+   * that was a success, so the failures before it count no more.
+   */
+  tokenObtainedElsewhere(): void {
+    this.#failures = 0
+  }
+
   /** After a completed sign-in: rejections may start an on-demand refresh again at once. */
   clearBackoff(): void {
     this.#onDemandAfter = 0

@@ -112,9 +112,14 @@ export class FyersTokens {
     return this.#vault.loader(readEnv)
   }
 
-  /** Reads the vault again, e.g. after another instance published a reload epoch. */
-  reload(env: EnvRecord): Promise<void> {
-    return this.#vault.reload(env)
+  /**
+   * Reads the vault again, e.g. after another instance published a reload epoch. A record it
+   * makes current was a refresh that succeeded elsewhere: the failures before it count no more.
+   */
+  async reload(env: EnvRecord): Promise<void> {
+    const before = this.#vault.record
+    await this.#vault.reload(env)
+    if (this.#vault.record !== before) this.#refresh.tokenObtainedElsewhere()
   }
 
   // ── Refresh ────────────────────────────────────────────────────────────────────────────────
