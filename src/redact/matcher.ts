@@ -72,23 +72,20 @@ const STRIDE = RUN_LENGTH - 3
 /** A form this long or longer holds a 4-character block at a position divisible by STRIDE. */
 const SHORTEST_MAPPED_FORM = STRIDE + 3
 
-/** Bytes of the block bitmap: 2^20 bits. */
-const BLOCK_MAP_BYTES = 1 << 17
-
 /**
- * The bitmap slot (20 bits) of the 4 characters of `text` at `i`, case folded the cheap way
- * (`| 0x20`: A–Z become a–z, and a few punctuation characters share a slot with others, which
- * only costs a closer look).
+ * The 4 characters of `text` at `i` as one 32-bit block, each its low byte, case folded the
+ * cheap way (`| 0x20`: A–Z become a–z, and a few punctuation characters share a block with
+ * others, which only costs a closer look). Never 0.
  */
-const blockSlot = (text: string, i: number): number => {
-  const block =
-    ((text.charCodeAt(i) & 0xff) << 24) |
-    ((text.charCodeAt(i + 1) & 0xff) << 16) |
-    ((text.charCodeAt(i + 2) & 0xff) << 8) |
-    (text.charCodeAt(i + 3) & 0xff) |
-    0x20202020
-  return Math.imul(block, 0x9e3779b1) >>> 12
-}
+const blockAt = (text: string, i: number): number =>
+  ((text.charCodeAt(i) & 0xff) << 24) |
+  ((text.charCodeAt(i + 1) & 0xff) << 16) |
+  ((text.charCodeAt(i + 2) & 0xff) << 8) |
+  (text.charCodeAt(i + 3) & 0xff) |
+  0x20202020
+
+/** A block's 32-bit hash: its top bits index the block map and the block table. */
+const hashOf = (block: number): number => Math.imul(block, 0x9e3779b1)
 
 const utf8 = new TextDecoder()
 
@@ -114,12 +111,9 @@ const lowerUnit = (unit: number): number =>
       : unit
     : String.fromCharCode(unit).toLowerCase().charCodeAt(0)
 
-/** {@link blockSlot} of 4 units. */
-const unitSlot = (a: number, b: number, c: number, d: number): number =>
-  Math.imul(
-    ((a & 0xff) << 24) | ((b & 0xff) << 16) | ((c & 0xff) << 8) | (d & 0xff) | 0x20202020,
-    0x9e3779b1
-  ) >>> 12
+/** {@link blockAt} of 4 units. */
+const unitBlock = (a: number, b: number, c: number, d: number): number =>
+  ((a & 0xff) << 24) | ((b & 0xff) << 16) | ((c & 0xff) << 8) | (d & 0xff) | 0x20202020
 
 /** One place found to replace: `[start, end)` of the text, and the fingerprint it stands for. */
 interface Region {
@@ -178,14 +172,13 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   const longestRun = sources.reduce((max, source) => Math.max(max, source.text.length), 0)
   const formProbe = pattern && new RegExp(pattern.source)
 
-  // A bitmap of the hashes of every 4 characters of every source (lower-cased): any run of 8
-  // holds such a block at a text position divisible by STRIDE, so a text is searched for runs
-  // only where one of those blocks is in the map — a fifth of its positions, a typed-array
-  // look-up each, instead of a regular expression of every run at every position.
-  const blocks = new Uint8Array(BLOCK_MAP_BYTES)
+  // Every 4 characters of every source (lower-cased) as a block: any run of 8 holds one at a
+  // text position divisible by STRIDE, so a text is searched for runs only where one of those
+  // blocks is — a fifth of its positions, a typed-array look-up each, instead of a regular
+  // expression of every run at every position.
+  const marked = new Set<number>()
   const mark = (text: string, i: number): void => {
-    const slot = blockSlot(text, i)
-    blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
+    marked.add(blockAt(text, i))
   }
   for (const source of sources) {
     for (let i = 0; i + 4 <= source.text.length; i++) mark(source.text, i)
@@ -208,6 +201,36 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     for (let i = 0; i + 4 <= form.length; i++) mark(form, i)
   }
   const everyFormMapped = ordered.every((form) => form.length >= SHORTEST_MAPPED_FORM)
+
+  // The blocks, looked up in two steps: a bitmap of their hashes, 64 bits a block (so it stays
+  // in the CPU's cache: 8 KiB for two API keys), that most positions end at; then a table of
+  // the blocks themselves (open addressing, at most a quarter full), so a block that only shares
+  // a bit with one costs one more look-up, not a regular expression.
+  const mapBits = Math.min(20, Math.max(10, Math.ceil(Math.log2(marked.size * 64))))
+  const mapShift = 32 - mapBits
+  const blocks = new Uint8Array(1 << (mapBits - 3))
+  const tableBits = Math.max(4, Math.ceil(Math.log2(marked.size * 4)))
+  const tableShift = 32 - tableBits
+  const tableMask = (1 << tableBits) - 1
+  const table = new Int32Array(1 << tableBits)
+  for (const block of marked) {
+    const hash = hashOf(block)
+    const slot = hash >>> mapShift
+    blocks[slot >>> 3] = (blocks[slot >>> 3] as number) | (1 << (slot & 7))
+    let at = hash >>> tableShift
+    while (table[at] !== 0) at = (at + 1) & tableMask
+    table[at] = block
+  }
+  /** Whether `block` (its hash `hash`) is one of the marked: the bitmap first, then the table. */
+  const isMarked = (block: number, hash: number): boolean => {
+    const slot = hash >>> mapShift
+    if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) return false
+    for (let at = hash >>> tableShift; ; at = (at + 1) & tableMask) {
+      const entry = table[at] as number
+      if (entry === block) return true
+      if (entry === 0) return false
+    }
+  }
 
   /** Whether the escape-aware scan is the one for `text`: it holds a `\\u` escape. */
   const hasEscapes = (text: string): boolean => escapable && text.includes('\\u')
@@ -259,8 +282,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       const b = lowered[g + 1] as number
       const c = lowered[g + 2] as number
       const d = lowered[g + 3] as number
-      const slot = unitSlot(a, b, c, d)
-      if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
+      const block = unitBlock(a, b, c, d)
+      if (!isMarked(block, hashOf(block))) continue
       for (const { source, offset } of quads.get(String.fromCharCode(a, b, c, d)) ?? []) {
         // Forward from the 4 found (reading on as needed), then back.
         let hi = offset
@@ -306,8 +329,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
    */
   const candidatesIn = (text: string): boolean => {
     for (let i = 0; i + 4 <= text.length; i += STRIDE) {
-      const slot = blockSlot(text, i)
-      if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
+      const block = blockAt(text, i)
+      if (!isMarked(block, hashOf(block))) continue
       if (runProbe?.test(text.slice(Math.max(0, i - 4), i + 8))) return true
     }
     return false
@@ -346,9 +369,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
         if (escapeFrom(bytes, i)) return undefined
         escapes = false
       }
-      // The first byte high, as blockSlot reads the text.
-      const slot = Math.imul(word | 0x20202020, 0x9e3779b1) >>> 12
-      if (((blocks[slot >>> 3] as number) & (1 << (slot & 7))) === 0) continue
+      // The first byte high, as blockAt reads the text.
+      const block = word | 0x20202020
+      if (!isMarked(block, hashOf(block))) continue
       if (!formsRead) {
         formsRead = true
         found = formProbe?.test(utf8.decode(bytes)) ?? false
