@@ -161,6 +161,33 @@ describe('the Fyers refresh timer of two replicas on one store', () => {
     stop()
   })
 
+  it('keeps counting its failures when a reload finds the token it already holds', async () => {
+    const env = envWith(accessToken(T0 + 100_000))
+    const store = memoryStore()
+    // Another replica stored a token that ends as soon; this one takes it, then fails to refresh.
+    const ending = accessToken(T0 + 100_000)
+    await replica(store, env, [], () =>
+      Response.json({ s: 'ok', code: 200, message: '', access_token: ending })
+    ).tokens.refresh(env, 'admin')
+    const tries: number[] = []
+    const failing = replica(store, env, [], () => {
+      tries.push(Date.now() - T0)
+      return Response.json({ s: 'error', code: -16, message: 'Invalid pin' }, { status: 401 })
+    })
+    await failing.tokens.reload(env)
+    expect(await failing.current()).toBe(ending)
+    const stop = failing.tokens.startTimer(() => env, startRefreshTimer)
+    await vi.advanceTimersByTimeAsync(151_000)
+    expect(tries).toEqual([90_000, 150_000])
+    // A reload epoch for another reason: the vault holds the same record, read afresh.
+    await failing.tokens.reload(env)
+    expect(await failing.current()).toBe(ending)
+    await vi.advanceTimersByTimeAsync(200_000)
+    // The third failure in a row waits two minutes, as without the reload.
+    expect(tries).toEqual([90_000, 150_000, 210_000, 330_000])
+    stop()
+  })
+
   it('retries a refresh that failed with backoff, several times before the token ends', async () => {
     const exp = T0 + DAY
     const env = envWith(accessToken(exp))

@@ -114,12 +114,14 @@ export class FyersTokens {
 
   /**
    * Reads the vault again, e.g. after another instance published a reload epoch. A record it
-   * makes current was a refresh that succeeded elsewhere: the failures before it count no more.
+   * makes current with a token this instance did not hold was a refresh that succeeded
+   * elsewhere: the failures before it count no more. The same token read afresh changes nothing.
    */
   async reload(env: EnvRecord): Promise<void> {
-    const before = this.#vault.record
+    const before = this.#vault.record?.accessToken
     await this.#vault.reload(env)
-    if (this.#vault.record !== before) this.#refresh.tokenObtainedElsewhere()
+    const after = this.#vault.record?.accessToken
+    if (after !== undefined && after !== before) this.#refresh.tokenObtainedElsewhere()
   }
 
   // ── Refresh ────────────────────────────────────────────────────────────────────────────────
