@@ -14,7 +14,7 @@ import { errorResponse, onError, useAnthropicErrorShape } from './middleware/on-
 import { type RedactionVariables, redaction } from './middleware/redaction.ts'
 import { type SecretsOptions, type SecretsVariables, secrets } from './middleware/secrets.ts'
 import { storeAwareEnv, storeEnvironment } from './middleware/store-environment.ts'
-import type { CallDeps } from './providers/call.ts'
+import { type CallDeps, callPolicies } from './providers/call.ts'
 import { FyersTokens } from './providers/fyers/tokens.ts'
 import type { CounterEngine } from './quota/limits.ts'
 import { DEFAULT_EPOCH_KEY } from './rotation/epoch-record.ts'
@@ -32,7 +32,6 @@ import { callReporter } from './telemetry/call-reporter.ts'
 import { otelFlush } from './telemetry/export/otel-flush.ts'
 import { HealthTracker } from './telemetry/provider-health.ts'
 import { recordStoreFetch } from './telemetry/record.ts'
-import { retryPolicy } from './upstream/retry-policy.ts'
 import { vaultFromEnv } from './vault/token-vault.ts'
 
 /** Options of {@link createApp}. */
@@ -160,7 +159,7 @@ export const createApp = (options: AppOptions = {}): KeylineApp => {
   const deps: CallDeps = {
     registry,
     reporter: callReporter(health),
-    policy: retryPolicy(options.retry),
+    policies: callPolicies(options.retry),
     fetch: options.fetch,
     fyersTokens,
     onFailover: (bindings, failover) =>

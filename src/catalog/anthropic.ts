@@ -25,6 +25,14 @@ export const anthropicDefinition = {
   },
 } as const satisfies ProviderDefinition<'apiKey', 'baseUrl'>
 
+/**
+ * How long an Anthropic answer's headers may take, per attempt: a Messages answer that is not
+ * streamed comes whole, once the model has written all of it, which takes minutes for a long
+ * one; Anthropic's own SDK waits 10 minutes. A `retry.headersTimeoutMs` given to keyline
+ * replaces it.
+ */
+export const ANTHROPIC_HEADERS_TIMEOUT_MS = 600_000
+
 /** The Anthropic API version sent when the client names none (and by the validity probe). */
 export const ANTHROPIC_VERSION = '2023-06-01'
 

@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { type EnvReader, readEnv } from '../env.ts'
 import { ProviderNotConfiguredError } from '../errors/provider-not-configured.ts'
 import type { AnthropicClientFactory, AnthropicClientOptions } from '../providers/anthropic/sdk.ts'
-import type { CallDeps, CallScope } from '../providers/call.ts'
+import { type CallDeps, type CallScope, callPolicies } from '../providers/call.ts'
 import type { FyersClient } from '../providers/fyers/client.ts'
 import type { FyersTokens } from '../providers/fyers/tokens.ts'
 import type { FileReader } from '../secrets/read-value.ts'
@@ -11,7 +11,7 @@ import { type ProviderSnapshot, SecretRegistry, type SecretsSnapshot } from '../
 import { callReporter } from '../telemetry/call-reporter.ts'
 import { HealthTracker } from '../telemetry/provider-health.ts'
 import { recordStoreFetch } from '../telemetry/record.ts'
-import { type RetryPolicy, retryPolicy } from '../upstream/retry-policy.ts'
+import type { RetryPolicy } from '../upstream/retry-policy.ts'
 import { redactorOf } from './redaction.ts'
 
 /** Options of {@link secrets}. */
@@ -42,7 +42,10 @@ export interface SecretsOptions {
    * (its bundle holds no SDK), so there touching `c.var.anthropic` throws
    */
   anthropicClient?: AnthropicClientFactory
-  /** Timeouts and retries of every upstream call. @default DEFAULT_RETRY_POLICY */
+  /**
+   * Timeouts and retries of every upstream call.
+   * @default DEFAULT_RETRY_POLICY, but Anthropic's answers may take 10 minutes to begin
+   */
   retry?: Partial<RetryPolicy>
   /** Where calls made through the clients are reported (and the admin status reads). @default a new tracker */
   health?: HealthTracker
@@ -168,7 +171,7 @@ export const secrets = (
   const deps: CallDeps = {
     registry,
     reporter: callReporter(options.health ?? new HealthTracker()),
-    policy: retryPolicy(options.retry),
+    policies: callPolicies(options.retry),
     fetch: options.fetch,
     fyersTokens: options.fyersTokens,
   }

@@ -1,22 +1,38 @@
+import { ANTHROPIC_HEADERS_TIMEOUT_MS } from '../catalog/anthropic.ts'
 import type { CallEnd, FailureFacts, TokenUsage } from '../catalog/outcomes.ts'
+import type { ProviderId } from '../catalog/providers.ts'
 import type { EnvRecord } from '../env.ts'
 import type { Redactor } from '../redact/redactor.ts'
 import type { SecretRegistry } from '../secrets/registry.ts'
 import type { Secret } from '../secrets/secret.ts'
 import type { CallReport, CallReporter } from '../telemetry/call-reporter.ts'
 import { UpstreamError } from '../upstream/fetch.ts'
-import type { RetryPolicy } from '../upstream/retry-policy.ts'
+import { type RetryPolicy, retryPolicy } from '../upstream/retry-policy.ts'
 
 /** The failure facts of a call that got no usable answer. */
 export const transportFacts = (error: UpstreamError): FailureFacts =>
   error.kind === 'redirect' ? {} : { transport: error.kind }
+
+/** The retry policy of each provider's calls. */
+export type CallPolicies = { readonly [P in ProviderId]: RetryPolicy }
+
+/**
+ * Each provider's retry policy: `given` over the defaults ({@link DEFAULT_RETRY_POLICY}), where
+ * Anthropic's answers may take {@link ANTHROPIC_HEADERS_TIMEOUT_MS} (10 minutes) to begin
+ * unless `given` names a `headersTimeoutMs`. Throws a `RangeError` naming a bad field.
+ */
+export const callPolicies = (given: Partial<RetryPolicy> = {}): CallPolicies => ({
+  anthropic: retryPolicy({ headersTimeoutMs: ANTHROPIC_HEADERS_TIMEOUT_MS, ...given }),
+  fyers: retryPolicy(given),
+})
 
 /** What a provider call needs from the app around it, the same for every request. */
 export interface CallDeps {
   readonly registry: SecretRegistry
   /** Where every upstream call is reported, exactly once. */
   readonly reporter: CallReporter
-  readonly policy: RetryPolicy
+  /** Timeouts and retries, by provider. */
+  readonly policies: CallPolicies
   /** The fetch used for every upstream call. @default globalThis.fetch */
   readonly fetch?: typeof fetch
   /**

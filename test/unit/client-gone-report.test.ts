@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { callAnthropic } from '../../src/providers/anthropic/call.ts'
-import type { CallDeps } from '../../src/providers/call.ts'
+import { type CallDeps, callPolicies } from '../../src/providers/call.ts'
 import { createRedactor } from '../../src/redact/redactor.ts'
 import { SecretRegistry } from '../../src/secrets/registry.ts'
 import type { CallReport } from '../../src/telemetry/call-reporter.ts'
-import { retryPolicy } from '../../src/upstream/retry-policy.ts'
 
 /**
  * A client that goes away while the upstream's body is still coming is not an upstream
@@ -33,7 +32,7 @@ const setup = async (fetch: typeof globalThis.fetch) => {
   const deps: CallDeps = {
     registry,
     reporter: { call: (r) => reports.push(r), failover: () => {} },
-    policy: retryPolicy({ maxRetries: 0 }),
+    policies: callPolicies({ maxRetries: 0 }),
     fetch,
   }
   const env = { ANTHROPIC_API_KEY: KEY }

@@ -309,7 +309,7 @@ export const callAnthropic = async (
   if (!snapshot.configured || !current) {
     throw new ProviderNotConfiguredError('anthropic', snapshot.issues)
   }
-  const { policy } = deps
+  const policy = deps.policies.anthropic
   const { signal } = scope
   const operation = aiOperationOf(request.path)
   const reported = {

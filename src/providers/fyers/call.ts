@@ -94,7 +94,7 @@ const answerFyers = async <T extends FyersEnvelope>(
     throw new ProviderNotConfiguredError('fyers', snapshot.issues)
   }
   const { method, body } = request
-  const policy = method === 'GET' ? deps.policy : { ...deps.policy, maxRetries: 0 }
+  const policy = method === 'GET' ? deps.policies.fyers : { ...deps.policies.fyers, maxRetries: 0 }
   const { signal } = scope
   const url = `${snapshot.settings.baseUrl}${request.path}`
   const reported = {
