@@ -6,6 +6,7 @@ import { fingerprint } from '../../src/secrets/fingerprint.ts'
 import { unusableReason } from '../../src/secrets/placeholder.ts'
 import {
   asciiSecretArb,
+  breathe,
   build,
   decodeEscaped,
   ESCAPED_FORMS,
@@ -150,6 +151,7 @@ describe('no secret leaks through real requests', () => {
               return value instanceof Error ? value : new Error(text, { cause: value })
             }
             f.logs.length = 0
+            await breathe()
             const res = await f.call('/__fuzz/throw', {}, env)
             expect([400, 500]).toContain(res.status)
             // The route's own name is in the access line; it is no secret, whatever a secret holds.
@@ -212,6 +214,7 @@ describe('no secret leaks through real requests', () => {
           const [anthropic, fyers] = secrets
           cause = build(s, secrets)
           f.logs.length = 0
+          await breathe()
           const env = { ...f.env, ANTHROPIC_API_KEY: anthropic, FYERS_ACCESS_TOKEN: fyers }
           const res = await f.call('/v1/models', {}, env)
           expect(res.status).toBe(502)

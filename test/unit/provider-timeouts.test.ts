@@ -51,15 +51,17 @@ const answeringAfter =
 const appWith = (fetch: typeof globalThis.fetch, retry: Partial<RetryPolicy> = {}) =>
   createApp({ env: bindingsOnly, fetch, logSink: () => {}, retry: { maxRetries: 0, ...retry } })
 
-const call = (app: ReturnType<typeof createApp>, path: string, body?: unknown) =>
-  app.request(
-    path,
-    {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${CLIENT_TOKEN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    },
-    bindings
+const call = (app: ReturnType<typeof createApp>, path: string, body?: unknown): Promise<Response> =>
+  Promise.resolve(
+    app.request(
+      path,
+      {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { authorization: `Bearer ${CLIENT_TOKEN}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      },
+      bindings
+    )
   )
 
 const MESSAGE = {
