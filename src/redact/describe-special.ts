@@ -20,10 +20,7 @@ const mapRecord = (map: Map<unknown, unknown>, depth: number, walk: Walk): Redac
       depth
     )
   }
-  return walk.child(
-    [...map].map(([key, value]) => [key, value]),
-    depth - 1
-  )
+  return walk.child([...map], depth - 1)
 }
 
 /** Name/value pairs (headers, search parameters, form data), repeated names as arrays. */

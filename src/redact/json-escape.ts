@@ -49,6 +49,30 @@ export const unitAt = (text: string, i: number): number => {
   return escaped < 0 ? text.charCodeAt(i) * 8 + 1 : escaped
 }
 
+/**
+ * `[start, end)` of `text` widened to whole escapes of a JSON string: a place to replace that
+ * begins or ends inside one (a run of a secret's characters that begins at the `n` of `\\n`)
+ * takes all of it, so that the replacement never leaves half an escape behind (`\\[REDACTED]`,
+ * which no JSON parser reads). An escape starts at a backslash preceded by an even number of
+ * backslashes (one preceded by an odd number is itself escaped, `\\\\`).
+ */
+export const widenToEscapes = (text: string, region: { start: number; end: number }): void => {
+  for (const side of ['start', 'end'] as const) {
+    const at = region[side]
+    // Before the text's start `escapeAt` finds no backslash.
+    for (let start = at - 1; start > at - LONGEST_ESCAPE; start--) {
+      const escaped = escapeAt(text, start)
+      const end = start + (escaped & 7)
+      let before = start
+      while (text.charCodeAt(before - 1) === 0x5c) before--
+      if (escaped >= 0 && end > at && (start - before) % 2 === 0) {
+        region[side] = side === 'start' ? start : end
+        break
+      }
+    }
+  }
+}
+
 /** The longest escape {@link escapeAt} reads: a character may take this many in a text. */
 export const LONGEST_ESCAPE = 7
 

@@ -1,6 +1,6 @@
 import { toHex } from '../encoding.ts'
 import { fingerprint } from '../secrets/fingerprint.ts'
-import { LONGEST_ESCAPE, unfinishedEscape, unitAt } from './json-escape.ts'
+import { LONGEST_ESCAPE, unfinishedEscape, unitAt, widenToEscapes } from './json-escape.ts'
 import { secretForms } from './secret-forms.ts'
 
 /** What {@link SecretMatcher.replace} returns. */
@@ -57,11 +57,9 @@ export const RUN_LENGTH = 8
 
 const escapeRegExp = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
 
-const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff
-
-/** Where to cut `text` at or before `at` without splitting a surrogate pair. */
+/** Where to cut `text` at or before `at` without splitting a surrogate pair (after a high one). */
 const cutAt = (text: string, at: number, floor: number): number =>
-  at > floor && at < text.length && isHighSurrogate(text.charCodeAt(at - 1)) ? at - 1 : at
+  at > floor && at < text.length && (text.charCodeAt(at - 1) & 0xfc00) === 0xd800 ? at - 1 : at
 
 /**
  * Every how many characters a text's 4-character block is looked up in the map: a run of
@@ -88,10 +86,6 @@ const blockAt = (text: string, i: number): number =>
 const hashOf = (block: number): number => Math.imul(block, 0x9e3779b1)
 
 const utf8 = new TextDecoder()
-
-const isBreak = (code: number): boolean => code === 10 || code === 13
-
-const lowerHexOf = (text: string): string => toHex(new TextEncoder().encode(text))
 
 /** A text a run is searched in: a secret's value, or its hex form; lower-cased. */
 interface RunSource {
@@ -143,7 +137,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     if (secret.length >= RUN_LENGTH) {
       sources.push({ text: secret.toLowerCase(), print, min: RUN_LENGTH })
       // Hex digits are common: a run of hex counts from 8 bytes (16 digits) on.
-      sources.push({ text: lowerHexOf(secret), print, min: 2 * RUN_LENGTH })
+      sources.push({ text: toHex(new TextEncoder().encode(secret)), print, min: 2 * RUN_LENGTH })
     } else if (secret.length >= 4) {
       shorts.push({ text: secret, print, min: secret.length, exact: true })
     }
@@ -177,11 +171,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   // blocks is — a fifth of its positions, a typed-array look-up each, instead of a regular
   // expression of every run at every position.
   const marked = new Set<number>()
-  const mark = (text: string, i: number): void => {
-    marked.add(blockAt(text, i))
-  }
   for (const source of sources) {
-    for (let i = 0; i + 4 <= source.text.length; i++) mark(source.text, i)
+    for (let i = 0; i + 4 <= source.text.length; i++) marked.add(blockAt(source.text, i))
   }
   // Every 4 characters of every source and short secret (lower-cased) and where they sit: where
   // the escape-aware scan starts growing a run. Their blocks join the bitmap.
@@ -190,7 +181,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     for (let i = 0; i + 4 <= source.text.length; i++) {
       const quad = source.text.slice(i, i + 4).toLowerCase()
       quads.set(quad, [...(quads.get(quad) ?? []), { source, offset: i }])
-      mark(quad, 0)
+      marked.add(blockAt(quad, 0))
     }
   }
   const escapable = quads.size > 0
@@ -198,7 +189,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   // more characters holds such a block at a position divisible by STRIDE, so a chunk's bytes
   // go to the regular expression of every form only once a block of one is found in them.
   for (const form of ordered) {
-    for (let i = 0; i + 4 <= form.length; i++) mark(form, i)
+    for (let i = 0; i + 4 <= form.length; i++) marked.add(blockAt(form, i))
   }
   const everyFormMapped = ordered.every((form) => form.length >= SHORTEST_MAPPED_FORM)
 
@@ -264,8 +255,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       const unit = packed >>> 3
       starts[count] = read
       units[count] = unit
-      lowered[count++] =
-        unit < 0x80 ? (unit >= 0x41 && unit <= 0x5a ? unit + 0x20 : unit) : lowerUnit(unit)
+      lowered[count++] = lowerUnit(unit)
       read += packed & 7
       return true
     }
@@ -411,6 +401,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     for (const region of found) {
       const last = merged[merged.length - 1]
       if (last && region.start < last.end) {
+        // One widened to a whole escape may begin a few characters before the one it joins.
+        last.start = Math.min(last.start, region.start)
         // Only a region that reaches further adds its fingerprint: one inside says nothing new.
         if (region.end > last.end) {
           last.end = region.end
@@ -432,7 +424,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     const window = truncated ? text.slice(0, limit + reach) : text
     let out = ''
     let cursor = 0
-    for (const region of merge(find(window, limit))) {
+    const found = find(window, limit)
+    if (text.includes('\\')) for (const region of found) widenToEscapes(text, region)
+    for (const region of merge(found)) {
       out += text.slice(cursor, region.start) + region.prints.join('')
       cursor = region.end
     }
@@ -445,7 +439,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     let hold = 0
     // The start of an encoded form.
     for (let length = Math.min(longestForm - 1, text.length); length > 0; length--) {
-      if (needlePrefix(text.slice(text.length - length))) {
+      if (prefixes.has(text.slice(text.length - length))) {
         hold = length
         break
       }
@@ -479,7 +473,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     let piece = ''
     for (let k = units.length - 1, taken = 0; k >= 0 && taken < RUN_LENGTH - 1; k--) {
       const unit = units[k] as number
-      if (isBreak(unit)) continue
+      // Line breaks are skipped.
+      if (unit === 10 || unit === 13) continue
       piece = String.fromCharCode(unit) + piece
       taken++
       if (pieces.has(piece)) hold = Math.max(hold, text.length - (starts[k] as number))
@@ -493,8 +488,6 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   for (const needle of ordered) {
     for (let length = 1; length < needle.length; length++) prefixes.add(needle.slice(0, length))
   }
-  const needlePrefix = (suffix: string): boolean => prefixes.has(suffix)
-
   return {
     size: values.length,
     exact: (text) => exact.get(text),

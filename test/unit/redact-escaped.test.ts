@@ -140,6 +140,28 @@ describe('secrets written with \\u escapes', () => {
   })
 })
 
+describe('a replacement next to an escape', () => {
+  // A run of a secret's characters may begin or end at the letter or digits of an escape that
+  // stands for another character; the replacement takes the whole escape, never half of one.
+  it.each([
+    ['begins at the n of \\n', 'n!!!!!!!!', '{"text":"\\n!!!!!!!!\\n"}'],
+    ['begins at the r of \\r', 'r12345678', '{"text":"a\\r12345678"}'],
+    ['begins at the digits of \\u00e9', '00e9abcdefgh', '{"text":"x\\u00e9abcdefgh"}'],
+    ['ends at a backslash', 'abcdefgh\\', '{"text":"abcdefgh\\"z"}'],
+    ['ends inside \\u0041', 'zyxwvut\\u00', '{"text":"zyxwvut\\u0041!"}'],
+  ])('%s: the body stays JSON, the run is gone', (_name, secret, body) => {
+    const out = createRedactor().withSecrets([secret]).redactBody(body)
+    const text = readText(out)
+    expect(text).toContain('[REDACTED]')
+    expect(out).not.toMatch(/\\\[REDACTED\]/)
+  })
+
+  it('an escaped backslash before a run is no escape of it', () => {
+    const out = createRedactor().withSecrets(['n!!!!!!!!']).redactBody('{"text":"\\\\n!!!!!!!!"}')
+    expect(readText(out)).toBe('\\[REDACTED]')
+  })
+})
+
 describe('the JSON escape decoder', () => {
   it('reads \\uXXXX in either case, \\\\uXXXX, the short escapes, and nothing else', () => {
     const at = (text: string): [number, number] | undefined => {
