@@ -32,6 +32,10 @@ const SHOTS = join(REPO_ROOT, 'test-results', 'admin-console')
 
 const ADMIN_TOKEN = `kl-e2e-admin-${crypto.randomUUID()}`
 const CLIENT_TOKEN = `kl-e2e-client-${crypto.randomUUID()}`
+/** The client token's name, and its quotas (`KEYLINE_CLIENT_LIMITS`). */
+const CLIENT_NAME = 'e2e'
+const CLIENT_RPM = 50
+const CLIENT_TPD = 100_000
 const generated = generateStubKeys()
 /** A refresh token that says when it expires (15 days), as Fyers' do. */
 const keys = {
@@ -222,6 +226,43 @@ describeRuntimes(
       await page.setViewportSize({ width: 1200, height: 900 })
     })
 
+    it.skipIf(!found)('shows each client’s quota and what it used, refreshing itself', async () => {
+      const quotas = page.locator('#quotas')
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${ctx.url}/v1/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${CLIENT_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'claude-sonnet-4-5',
+            max_tokens: 16,
+            messages: [{ role: 'user', content: 'Hello' }],
+          }),
+        })
+        await res.arrayBuffer()
+        expect(res.status).toBe(200)
+      }
+      const rows = () =>
+        quotas
+          .locator('tr')
+          .evaluateAll((trs) =>
+            trs.map((tr) => [...tr.children].map((td) => (td.textContent ?? '').trim()))
+          )
+      // The page shows the two requests at its next refresh, without a reload.
+      await expect
+        .poll(rows, { timeout: 12_000 })
+        .toContainEqual([CLIENT_NAME, `rpm=${CLIENT_RPM}`, '2', ''])
+      expect(await quotas.locator('h3').textContent()).toBe(
+        `Client quotas (${ctx.runtime === 'node' ? 'memory' : 'durable-object'})`
+      )
+      const meter = quotas.locator('tr', { hasText: `rpm=${CLIENT_RPM}` }).locator('meter')
+      expect(await meter.getAttribute('value')).toBe('2')
+      expect(await meter.getAttribute('max')).toBe(String(CLIENT_RPM))
+      // The day's tokens: the stub's usage of the two answers, counted once each.
+      const tokens = (await rows()).find((row) => row[1] === `tpd=${CLIENT_TPD}`)
+      expect(Number(tokens?.[2])).toBeGreaterThan(0)
+      await shot('3b-quotas')
+    })
+
     it.skipIf(!found)('Reload asks first, then shows its result and its event', async () => {
       const generation = await cardField(page, 'anthropic', 'Generation')
       if (ctx.runtime === 'node') {
@@ -393,7 +434,8 @@ describeRuntimes(
       }
       return {
         ADMIN_TOKEN,
-        KEYLINE_CLIENT_TOKENS: CLIENT_TOKEN,
+        KEYLINE_CLIENT_TOKENS: `${CLIENT_NAME}=${CLIENT_TOKEN}`,
+        KEYLINE_CLIENT_LIMITS: `${CLIENT_NAME}:rpm=${CLIENT_RPM}:tpd=${CLIENT_TPD}`,
         ...key,
         ANTHROPIC_API_KEY_NEW: NEXT_KEY,
         ANTHROPIC_BASE_URL: anthropic.url,
