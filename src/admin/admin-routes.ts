@@ -136,7 +136,7 @@ export interface PromoteResult extends KeyStatus {
 
 /** The `warning` of a reload or promotion that the shared store could not carry. */
 export const STORE_UNAVAILABLE_WARNING =
-  'the shared store is unavailable: other instances were not told of this change (it applies to this instance; reload again once the store is back)'
+  'the shared store is unavailable: other instances were not told of this change (it applies here; reload again once the store is back)'
 
 const providerList = PROVIDER_IDS.join(', ')
 const isProviderId = (value: unknown): value is ProviderId =>
@@ -244,7 +244,7 @@ export const adminRoutes = (options: AdminOptions): Hono<AdminEnv> => {
     }
     log({
       level: 'warn',
-      msg: `${change.action}: applied to this instance only, the shared store is unavailable`,
+      msg: `${change.action}: ${STORE_UNAVAILABLE_WARNING}`,
       action: change.action,
       error: redactorOf(c, readRequestEnv).redactString(
         reason instanceof Error ? reason.message : String(reason)

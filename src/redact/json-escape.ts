@@ -57,19 +57,19 @@ export const unitAt = (text: string, i: number): number => {
  * backslashes (one preceded by an odd number is itself escaped, `\\\\`).
  */
 export const widenToEscapes = (text: string, region: { start: number; end: number }): void => {
-  for (const side of ['start', 'end'] as const) {
-    const at = region[side]
-    // Before the text's start `escapeAt` finds no backslash.
-    for (let start = at - 1; start > at - LONGEST_ESCAPE; start--) {
-      const escaped = escapeAt(text, start)
-      const end = start + (escaped & 7)
-      let before = start
-      while (text.charCodeAt(before - 1) === 0x5c) before--
-      if (escaped >= 0 && end > at && (start - before) % 2 === 0) {
-        region[side] = side === 'start' ? start : end
-        break
-      }
-    }
+  region.start = covering(text, region.start)?.[0] ?? region.start
+  region.end = covering(text, region.end)?.[1] ?? region.end
+}
+
+/** `[start, end)` of the escape `at` lies inside (after its first character), if any. */
+const covering = (text: string, at: number): [number, number] | undefined => {
+  // Before the text's start `escapeAt` finds no backslash.
+  for (let start = at - 1; start > at - LONGEST_ESCAPE; start--) {
+    const escaped = escapeAt(text, start)
+    const end = start + (escaped & 7)
+    let before = start
+    while (text.charCodeAt(before - 1) === 0x5c) before--
+    if (escaped >= 0 && end > at && (start - before) % 2 === 0) return [start, end]
   }
 }
 

@@ -156,28 +156,22 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       grams.add(source.text.slice(i, i + RUN_LENGTH))
     }
   }
+  const runProbe = grams.size ? new RegExp([...grams].map(escapeRegExp).join('|'), 'i') : undefined
+  const longestRun = sources.reduce((max, source) => Math.max(max, source.text.length), 0)
+  const formProbe = pattern && new RegExp(pattern.source)
+
+  // Every 4 characters of every source and short secret (lower-cased) as a block: any run of 8
+  // holds one at a text position divisible by STRIDE, so a text is searched for runs only where
+  // one of those blocks is (a fifth of its positions, a typed-array look-up each, instead of a
+  // regular expression of every run at every position). And where each sits: where the
+  // escape-aware scan starts growing a run.
+  const marked = new Set<number>()
+  const quads = new Map<string, { source: RunSource; offset: number }[]>()
   for (const source of [...sources, ...shorts]) {
     const text = source.text.toLowerCase()
     for (let i = 0; i < text.length; i++) {
       for (let n = 1; n < RUN_LENGTH && i + n <= text.length; n++) pieces.add(text.slice(i, i + n))
     }
-  }
-  const runProbe = grams.size ? new RegExp([...grams].map(escapeRegExp).join('|'), 'i') : undefined
-  const longestRun = sources.reduce((max, source) => Math.max(max, source.text.length), 0)
-  const formProbe = pattern && new RegExp(pattern.source)
-
-  // Every 4 characters of every source (lower-cased) as a block: any run of 8 holds one at a
-  // text position divisible by STRIDE, so a text is searched for runs only where one of those
-  // blocks is — a fifth of its positions, a typed-array look-up each, instead of a regular
-  // expression of every run at every position.
-  const marked = new Set<number>()
-  for (const source of sources) {
-    for (let i = 0; i + 4 <= source.text.length; i++) marked.add(blockAt(source.text, i))
-  }
-  // Every 4 characters of every source and short secret (lower-cased) and where they sit: where
-  // the escape-aware scan starts growing a run. Their blocks join the bitmap.
-  const quads = new Map<string, { source: RunSource; offset: number }[]>()
-  for (const source of [...sources, ...shorts]) {
     for (let i = 0; i + 4 <= source.text.length; i++) {
       const quad = source.text.slice(i, i + 4).toLowerCase()
       quads.set(quad, [...(quads.get(quad) ?? []), { source, offset: i }])
@@ -425,7 +419,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     let out = ''
     let cursor = 0
     const found = find(window, limit)
-    if (text.includes('\\')) for (const region of found) widenToEscapes(text, region)
+    for (const region of found) widenToEscapes(text, region)
     for (const region of merge(found)) {
       out += text.slice(cursor, region.start) + region.prints.join('')
       cursor = region.end
@@ -435,7 +429,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     return { text: out + text.slice(cursor, end), consumed: end }
   }
 
-  const pendingSuffix = (text: string): number => {
+  /** What could begin, or is the unfinished part of, something the next chunk completes. */
+  const heldBack = (text: string): number => {
     let hold = 0
     // The start of an encoded form.
     for (let length = Math.min(longestForm - 1, text.length); length > 0; length--) {
@@ -481,6 +476,15 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       else break
     }
     return hold
+  }
+
+  /**
+   * What {@link heldBack} holds, and the unfinished escape before it: what goes out never ends
+   * inside an escape that the held tail finishes (`\\` sent, `n!!!!!!!!` replaced later).
+   */
+  const pendingSuffix = (text: string): number => {
+    const hold = heldBack(text)
+    return hold + unfinishedEscape(text.slice(0, text.length - hold))
   }
 
   // Every proper prefix of every form: what a chunk may end with when a form spans two chunks.
