@@ -251,6 +251,16 @@ describeRuntimes(
       await expect
         .poll(rows, { timeout: 12_000 })
         .toContainEqual([CLIENT_NAME, `rpm=${CLIENT_RPM}`, '2', ''])
+      // A table a screen reader can read: its columns named, and what it holds.
+      expect(await quotas.locator('thead th[scope=col]').allTextContents()).toEqual([
+        'Client',
+        'Limit',
+        'Used',
+        'Usage',
+      ])
+      expect(await quotas.locator('caption').textContent()).toBe(
+        'Each client’s quotas and what it used of them'
+      )
       expect(await quotas.locator('h3').textContent()).toBe(
         `Client quotas (${ctx.runtime === 'node' ? 'memory' : 'durable-object'})`
       )

@@ -177,9 +177,14 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     box.hidden = !rows.length;
     box.textContent = '';
     box.appendChild(el('h3', { text: 'Client quotas' + (limits ? ' (' + limits.engine + ')' : '') }));
-    box.appendChild(el('table', {}, [el('tbody', {}, rows.map(function (r) {
-      return el('tr', {}, r.map(function (v, i) { return el('td', { 'data-label': ['Client', 'Limit', 'Used', 'Usage'][i], text: v.nodeType ? null : String(v) }, [v.nodeType && v]); }));
-    }))]));
+    var columns = ['Client', 'Limit', 'Used', 'Usage'];
+    box.appendChild(el('table', {}, [
+      el('caption', { className: 'visually-hidden', text: 'Each client’s quotas and what it used of them' }),
+      el('thead', {}, [el('tr', {}, columns.map(function (name) { return el('th', { scope: 'col', text: name }); }))]),
+      el('tbody', {}, rows.map(function (r) {
+        return el('tr', {}, r.map(function (v, i) { return el('td', { 'data-label': columns[i], text: v.nodeType ? null : String(v) }, [v.nodeType && v]); }));
+      }))
+    ]));
     (limits ? limits.issues : []).forEach(function (text) { box.appendChild(el('p', { className: 'warn', text: text })); });
   }
 
