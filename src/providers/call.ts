@@ -17,7 +17,7 @@ export const transportFacts = (error: UpstreamError): FailureFacts =>
 export type CallPolicies = { readonly [P in ProviderId]: RetryPolicy }
 
 /**
- * Each provider's retry policy: `given` over the defaults ({@link DEFAULT_RETRY_POLICY}), where
+ * Each provider's retry policy: `given` over `retryPolicy`'s defaults, where
  * Anthropic's answers may take {@link ANTHROPIC_HEADERS_TIMEOUT_MS} (10 minutes) to begin
  * unless `given` names a `headersTimeoutMs`. Throws a `RangeError` naming a bad field.
  */

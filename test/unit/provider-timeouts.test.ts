@@ -22,9 +22,10 @@ const bindings = {
 
 /** An upstream that answers a Message after `ms` (never, without it), or aborts with the call. */
 const answeringAfter =
-  (ms?: number): typeof fetch =>
+  (ms?: number, attempts: number[] = []): typeof fetch =>
   (_input, init) =>
     new Promise<Response>((resolve, reject) => {
+      attempts.push(Date.now())
       const signal = init?.signal
       const timer =
         ms === undefined
@@ -109,6 +110,23 @@ describe('the header timeout, by provider', () => {
     expect(await settled(answer)).toBe('pending')
     await vi.advanceTimersByTimeAsync(1_000)
     expect((await answer).status).toBe(504)
+  })
+
+  it('retries an Anthropic header timeout as a network error: three attempts of 10 minutes', async () => {
+    const attempts: number[] = []
+    const app = createApp({
+      env: bindingsOnly,
+      fetch: answeringAfter(undefined, attempts),
+      logSink: () => {},
+    })
+    const started = Date.now()
+    const answer = call(app, '/v1/messages', MESSAGE)
+    // Two retries of the default policy, each after a backoff of at most 8 s.
+    await vi.advanceTimersByTimeAsync(1_799_000)
+    expect(await settled(answer)).toBe('pending')
+    await vi.advanceTimersByTimeAsync(20_000)
+    expect((await answer).status).toBe(504)
+    expect(attempts.map((at) => Math.floor((at - started) / 600_000))).toEqual([0, 1, 2])
   })
 
   it('a headersTimeoutMs given to keyline is every provider’s', async () => {
