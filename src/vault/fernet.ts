@@ -1,22 +1,21 @@
 /**
  * Fernet (https://github.com/fernet/spec) on WebCrypto, shaped like Python's
- * `cryptography.fernet`: a token is url-safe base64 of
- * `0x80 ‖ timestamp (64-bit big-endian seconds) ‖ IV (16) ‖ AES-128-CBC/PKCS7 ciphertext ‖
- * HMAC-SHA256 (32)`, the HMAC taken over everything before it with the key's first 16 bytes,
- * the cipher keyed with its last 16. Tokens interoperate with Python in both directions.
+ * `cryptography.fernet` (the token itself is `fernet-token.ts`). Tokens interoperate with
+ * Python in both directions.
  */
-import { decodeBase64Url, encodeBase64Url } from '../encoding.ts'
+import { encodeBase64Url } from '../encoding.ts'
+import {
+  type Bytes,
+  FernetKey,
+  InvalidToken,
+  nowSeconds,
+  openWithAny,
+  type ParsedToken,
+  parseToken,
+  randomIv,
+} from './fernet-token.ts'
 
-/**
- * Every reason a token is refused — not base64, wrong version, too short, a bad HMAC, bad
- * padding, expired, or stamped too far in the future — is this one error, as in Python.
- */
-export class InvalidToken extends Error {
-  override readonly name = 'InvalidToken'
-  constructor() {
-    super('invalid Fernet token')
-  }
-}
+export { InvalidToken }
 
 /** Options of {@link Fernet.decrypt}. */
 export interface DecryptOptions {
@@ -33,18 +32,9 @@ export interface DecryptOptions {
   readonly now?: number
 }
 
-const VERSION = 0x80
 /** Python's `_MAX_CLOCK_SKEW`: a token may be stamped up to this many seconds in the future. */
 const MAX_CLOCK_SKEW = 60
-const HEADER = 1 + 8 + 16
-const MAC = 32
-const BLOCK = 16
-const KEY_ERROR = 'Fernet key must be 32 url-safe base64-encoded bytes.'
 const encoder = new TextEncoder()
-
-const nowSeconds = (): number => Math.floor(Date.now() / 1000)
-
-type Bytes = Uint8Array<ArrayBuffer>
 
 const toBytes = (data: string | Uint8Array): Bytes => {
   if (typeof data === 'string') return encoder.encode(data)
@@ -59,20 +49,6 @@ const checkTime = (time: number): number => {
   return time
 }
 
-/** The decoded token and its timestamp, before any check that needs the key. */
-interface Parsed {
-  readonly data: Bytes
-  readonly timestamp: number
-}
-
-const parse = (token: string): Parsed => {
-  if (typeof token !== 'string') throw new TypeError('token must be a string')
-  const data = decodeBase64Url(token)
-  if (!data || data.length < 9 || data[0] !== VERSION) throw new InvalidToken()
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-  return { data, timestamp: Number(view.getBigUint64(1)) }
-}
-
 /** Python's `_decrypt_data` time rules; `undefined` time info means no TTL. */
 const checkAge = (timestamp: number, ttl: number | undefined, now: number | undefined): void => {
   if (ttl === undefined) return
@@ -82,26 +58,22 @@ const checkAge = (timestamp: number, ttl: number | undefined, now: number | unde
   if (current + MAX_CLOCK_SKEW < timestamp) throw new InvalidToken()
 }
 
-interface Keys {
-  readonly signing: CryptoKey
-  readonly encryption: CryptoKey
+/** A token parsed and its age checked, as `decrypt` takes it. */
+const parseAged = (token: string, options: DecryptOptions): ParsedToken => {
+  const parsed = parseToken(token)
+  checkAge(parsed.timestamp, options.ttl, options.now)
+  return parsed
 }
 
-let encryptFromPartsOf: (fernet: Fernet, data: Bytes, time: number, iv: Bytes) => Promise<string>
-let decryptParsedOf: (fernet: Fernet, parsed: Parsed) => Promise<Bytes>
+let keyOf: (fernet: Fernet) => FernetKey
 
 /** One Fernet key. The CryptoKeys are imported once, on first use, and reused. */
 export class Fernet {
-  #raw: Bytes | undefined
-  #keys: Promise<Keys> | undefined
+  readonly #key: FernetKey
 
   /** `key`: 32 bytes in url-safe base64, as {@link Fernet.generateKey} and Python make them. */
   constructor(key: string) {
-    if (typeof key !== 'string') throw new TypeError(KEY_ERROR)
-    const raw = decodeBase64Url(key)
-    if (!raw) throw new TypeError(KEY_ERROR)
-    if (raw.length !== 32) throw new RangeError(KEY_ERROR)
-    this.#raw = raw
+    this.#key = new FernetKey(key)
   }
 
   /** A fresh random key, url-safe base64 with padding (44 characters). */
@@ -118,14 +90,12 @@ export class Fernet {
   encryptAtTime(data: string | Uint8Array, time: number): Promise<string> {
     const bytes = toBytes(data)
     checkTime(time)
-    return this.#encrypt(bytes, time, crypto.getRandomValues(new Uint8Array(16)))
+    return this.#key.seal(bytes, time, randomIv())
   }
 
   /** The plaintext of `token`; rejects with {@link InvalidToken} for any bad token. */
   async decrypt(token: string, options: DecryptOptions = {}): Promise<Uint8Array> {
-    const parsed = parse(token)
-    checkAge(parsed.timestamp, options.ttl, options.now)
-    return this.#decrypt(parsed)
+    return this.#key.open(parseAged(token, options))
   }
 
   /** Python's `decrypt_at_time`: {@link decrypt} with `ttl` at `currentTime`. */
@@ -135,75 +105,13 @@ export class Fernet {
 
   /** The timestamp of `token` (seconds), once its HMAC is verified. */
   async extractTimestamp(token: string): Promise<number> {
-    const parsed = parse(token)
-    await this.#verify(parsed.data)
+    const parsed = parseToken(token)
+    await this.#key.verify(parsed.data)
     return parsed.timestamp
   }
 
-  #importKeys(): Promise<Keys> {
-    if (!this.#keys) {
-      const raw = this.#raw as Bytes
-      this.#raw = undefined
-      this.#keys = Promise.all([
-        crypto.subtle.importKey('raw', raw.slice(0, 16), { name: 'HMAC', hash: 'SHA-256' }, false, [
-          'sign',
-          'verify',
-        ]),
-        crypto.subtle.importKey('raw', raw.slice(16), { name: 'AES-CBC' }, false, [
-          'encrypt',
-          'decrypt',
-        ]),
-      ]).then(([signing, encryption]) => ({ signing, encryption }))
-    }
-    return this.#keys
-  }
-
-  async #encrypt(data: Bytes, time: number, iv: Bytes): Promise<string> {
-    const { signing, encryption } = await this.#importKeys()
-    const ciphertext = new Uint8Array(
-      await crypto.subtle.encrypt({ name: 'AES-CBC', iv }, encryption, data)
-    )
-    const token = new Uint8Array(HEADER + ciphertext.length + MAC)
-    token[0] = VERSION
-    new DataView(token.buffer).setBigUint64(1, BigInt(time))
-    token.set(iv, 9)
-    token.set(ciphertext, HEADER)
-    const signed = token.subarray(0, HEADER + ciphertext.length)
-    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', signing, signed))
-    token.set(mac, HEADER + ciphertext.length)
-    return encodeBase64Url(token)
-  }
-
-  /** Checks the HMAC in constant time (WebCrypto's verify); throws {@link InvalidToken}. */
-  async #verify(data: Bytes): Promise<Keys> {
-    const keys = await this.#importKeys()
-    if (data.length < MAC) throw new InvalidToken()
-    const signed = data.subarray(0, data.length - MAC)
-    const mac = data.subarray(data.length - MAC)
-    if (!(await crypto.subtle.verify('HMAC', keys.signing, mac, signed))) throw new InvalidToken()
-    return keys
-  }
-
-  async #decrypt({ data }: Parsed): Promise<Bytes> {
-    const { encryption } = await this.#verify(data)
-    const ciphertext = data.subarray(HEADER, data.length - MAC)
-    if (data.length < HEADER + MAC || ciphertext.length === 0 || ciphertext.length % BLOCK !== 0) {
-      throw new InvalidToken()
-    }
-    const iv = data.subarray(9, HEADER)
-    try {
-      // WebCrypto's AES-CBC removes and checks the PKCS7 padding.
-      return new Uint8Array(
-        await crypto.subtle.decrypt({ name: 'AES-CBC', iv }, encryption, ciphertext)
-      )
-    } catch {
-      throw new InvalidToken()
-    }
-  }
-
   static {
-    encryptFromPartsOf = (fernet, data, time, iv) => fernet.#encrypt(data, time, iv)
-    decryptParsedOf = (fernet, parsed) => fernet.#decrypt(parsed)
+    keyOf = (fernet) => fernet.#key
   }
 }
 
@@ -213,6 +121,7 @@ export class Fernet {
  */
 export class MultiFernet {
   readonly #fernets: readonly Fernet[]
+  readonly #keys: readonly FernetKey[]
 
   constructor(fernets: Iterable<Fernet>) {
     const list = [...fernets]
@@ -221,6 +130,7 @@ export class MultiFernet {
       if (!(f instanceof Fernet)) throw new TypeError('MultiFernet takes Fernet instances')
     }
     this.#fernets = list
+    this.#keys = list.map(keyOf)
   }
 
   /** A token of `data` under the first key. */
@@ -235,9 +145,7 @@ export class MultiFernet {
 
   /** The plaintext of `token` under the first key that accepts it; else {@link InvalidToken}. */
   async decrypt(token: string, options: DecryptOptions = {}): Promise<Uint8Array> {
-    const parsed = parse(token)
-    checkAge(parsed.timestamp, options.ttl, options.now)
-    return this.#decryptParsed(parsed)
+    return openWithAny(this.#keys, parseAged(token, options))
   }
 
   /** Python's `decrypt_at_time`. */
@@ -250,10 +158,9 @@ export class MultiFernet {
    * Python does: rotation does not extend its age); no TTL is checked.
    */
   async rotate(token: string): Promise<string> {
-    const parsed = parse(token)
-    const plain = await this.#decryptParsed(parsed)
-    const iv = crypto.getRandomValues(new Uint8Array(16))
-    return encryptFromPartsOf(this.#fernets[0] as Fernet, plain, parsed.timestamp, iv)
+    const parsed = parseToken(token)
+    const plain = await openWithAny(this.#keys, parsed)
+    return (this.#keys[0] as FernetKey).seal(plain, parsed.timestamp, randomIv())
   }
 
   /** Python's `extract_timestamp`: the timestamp once some key verifies the HMAC. */
@@ -261,17 +168,6 @@ export class MultiFernet {
     for (const f of this.#fernets) {
       try {
         return await f.extractTimestamp(token)
-      } catch (error) {
-        if (!(error instanceof InvalidToken)) throw error
-      }
-    }
-    throw new InvalidToken()
-  }
-
-  async #decryptParsed(parsed: Parsed): Promise<Bytes> {
-    for (const f of this.#fernets) {
-      try {
-        return await decryptParsedOf(f, parsed)
       } catch (error) {
         if (!(error instanceof InvalidToken)) throw error
       }
@@ -292,5 +188,5 @@ export const encryptFromParts = (
   iv: Uint8Array
 ): Promise<string> => {
   if (!(iv instanceof Uint8Array) || iv.length !== 16) throw new RangeError('iv must be 16 bytes')
-  return encryptFromPartsOf(fernet, toBytes(data), checkTime(time), new Uint8Array(iv))
+  return keyOf(fernet).seal(toBytes(data), checkTime(time), new Uint8Array(iv))
 }

@@ -1,5 +1,12 @@
 import type { SharedStore } from '../store/shared-store.ts'
-import { Fernet, MultiFernet } from './fernet.ts'
+import {
+  FernetKey,
+  nowSeconds,
+  openWithAny,
+  type ParsedToken,
+  parseToken,
+  randomIv,
+} from './fernet-token.ts'
 
 /** The variable whose Fernet key encrypts the vault. */
 export const VAULT_KEY_VARIABLE = 'KEYLINE_VAULT_KEY'
@@ -49,6 +56,7 @@ export interface TokenVaultOptions {
 
 const DEFAULT_PREFIX = 'keyline:vault:'
 const decoder = new TextDecoder()
+const encoder = new TextEncoder()
 
 const consoleWarning = (warning: VaultWarning): void => {
   console.warn(
@@ -77,8 +85,8 @@ const checkName = (name: string): void => {
 export class TokenVault {
   readonly store: SharedStore
   readonly #prefix: string
-  readonly #current: Fernet
-  readonly #old: MultiFernet | undefined
+  readonly #current: FernetKey
+  readonly #old: readonly FernetKey[]
   readonly #warn: (warning: VaultWarning) => void
 
   /** Throws a TypeError/RangeError when a key is not a Fernet key. */
@@ -92,9 +100,8 @@ export class TokenVault {
     this.store = store
     this.#prefix = options.prefix ?? DEFAULT_PREFIX
     if (typeof this.#prefix !== 'string') throw new TypeError('TokenVault: prefix must be a string')
-    this.#current = new Fernet(keys.current)
-    const old = (keys.old ?? []).map((key) => new Fernet(key))
-    this.#old = old.length > 0 ? new MultiFernet(old) : undefined
+    this.#current = new FernetKey(keys.current)
+    this.#old = (keys.old ?? []).map((key) => new FernetKey(key))
     this.#warn = options.onWarning ?? consoleWarning
   }
 
@@ -110,9 +117,16 @@ export class TokenVault {
       return undefined
     }
     if (token === null) return undefined
-    const current = await this.#current.decrypt(token).catch(() => undefined)
+    let parsed: ParsedToken
+    try {
+      parsed = parseToken(token)
+    } catch {
+      this.#warn({ name, reason: 'undecryptable' })
+      return undefined
+    }
+    const current = await this.#current.open(parsed).catch(() => undefined)
     if (current) return decoder.decode(current)
-    const old = await this.#old?.decrypt(token).catch(() => undefined)
+    const old = await openWithAny(this.#old, parsed).catch(() => undefined)
     if (old) {
       const value = decoder.decode(old)
       await this.#rewrite(name, key, value)
@@ -126,7 +140,7 @@ export class TokenVault {
   async set(name: string, value: string): Promise<void> {
     checkName(name)
     if (typeof value !== 'string') throw new TypeError('vault value must be a string')
-    await this.store.put(this.#prefix + name, await this.#current.encrypt(value))
+    await this.store.put(this.#prefix + name, await this.#seal(value))
   }
 
   /** Removes `name`. */
@@ -135,9 +149,13 @@ export class TokenVault {
     await this.store.delete(this.#prefix + name)
   }
 
+  #seal(value: string): Promise<string> {
+    return this.#current.seal(encoder.encode(value), nowSeconds(), randomIv())
+  }
+
   async #rewrite(name: string, key: string, value: string): Promise<void> {
     try {
-      await this.store.put(key, await this.#current.encrypt(value))
+      await this.store.put(key, await this.#seal(value))
     } catch (error) {
       this.#warn({ name, reason: 'rewrite-failed', error: message(error) })
     }
@@ -186,7 +204,7 @@ const buildVault = (store: SharedStore, current: string, oldText: string): Vault
     .map((key) => key.trim())
     .filter((key) => key !== '')
   try {
-    new Fernet(current)
+    new FernetKey(current)
   } catch {
     return {
       reason: `${VAULT_KEY_VARIABLE} is not a Fernet key (32 url-safe base64-encoded bytes): tokens are not persisted`,
@@ -194,7 +212,7 @@ const buildVault = (store: SharedStore, current: string, oldText: string): Vault
   }
   for (const [index, key] of old.entries()) {
     try {
-      new Fernet(key)
+      new FernetKey(key)
     } catch {
       return {
         reason: `${VAULT_KEY_OLD_VARIABLE} entry ${index + 1} is not a Fernet key (32 url-safe base64-encoded bytes): tokens are not persisted`,
