@@ -36,6 +36,12 @@ export interface Redactor {
    */
   redactBody(text: string): string
   /**
+   * {@link redactBody} of a body read whole as `bytes`, whose UTF-8 text is `text`: the bytes
+   * themselves when nothing in them is secret (decided from the bytes where it can, as
+   * {@link bodyFilter} decides a chunk), else the redacted text.
+   */
+  redactBodyBytes(bytes: Uint8Array<ArrayBuffer>, text: string): Uint8Array<ArrayBuffer> | string
+  /**
    * A stream transform doing {@link redactBody} on a relayed byte stream (UTF-8), chunk by
    * chunk: a form split across chunks is still found, by holding back only a chunk's tail that
    * could begin one (bounded by the longest form), so the stream stays a stream.
@@ -78,6 +84,20 @@ const unfinishedTail = (bytes: Uint8Array): number => {
 const NEWLINE = 0x0a
 
 /**
+ * `bytes` as they are when nothing in them is secret, else their text (`text`) redacted;
+ * `decided` is what {@link SecretMatcher.testBytes} made of them, if it was asked.
+ */
+const redactRead = <B extends Uint8Array>(
+  matcher: SecretMatcher,
+  bytes: B,
+  text: string,
+  decided: boolean | undefined
+): B | string =>
+  decided === false || (decided === undefined && !matcher.test(text))
+    ? bytes
+    : matcher.replace(text, text.length).text
+
+/**
  * The filter of {@link Redactor.bodyFilter}. Whole lines go out at once: the bytes themselves
  * when nothing in them is secret (decided from the bytes, with no decode, unless `observe`
  * wants the text or an escape needs it), else their redacted text; the unfinished last line is
@@ -98,8 +118,8 @@ const redactingFilter = (
     if (decided === false) return bytes
     const text = decoder.decode(bytes)
     observe?.(text)
-    if (decided === undefined && !matcher.test(text)) return bytes
-    return encoder.encode(matcher.replace(text, text.length).text)
+    const safe = redactRead(matcher, bytes, text, decided)
+    return typeof safe === 'string' ? encoder.encode(safe) : safe
   }
   /** How many bytes of `data` to send now, the rest being held. */
   const cutOf = (data: Uint8Array): number => {
@@ -206,6 +226,8 @@ export const createRedactor = (options: RedactorOptions = {}): Redactor => {
       },
       redactBody: (text) =>
         matcher.size && matcher.test(text) ? matcher.replace(text, text.length).text : text,
+      redactBodyBytes: (bytes, text) =>
+        matcher.size ? redactRead(matcher, bytes, text, matcher.testBytes(bytes)) : bytes,
       bodyFilter: (observe) =>
         matcher.size || observe ? redactingFilter(matcher, observe) : PASS_THROUGH,
       bodyStream: () =>

@@ -5,7 +5,7 @@ import { honoApp } from '../hono-app.ts'
 import { callScope, type SecretsVariables } from '../middleware/secrets.ts'
 import { type AnthropicRequest, callAnthropic } from '../providers/anthropic/call.ts'
 import type { CallDeps } from '../providers/call.ts'
-import { concatChunks, decodeChunks } from '../upstream/stream.ts'
+import { concatChunks, decodeUtf8 } from '../upstream/stream.ts'
 import { limitedBody, maxUploadBytes, uploadTooLarge } from '../upstream/upload-limit.ts'
 
 /** Options of {@link anthropicRoutes}. */
@@ -154,7 +154,7 @@ export const readLimited = async (
     }
     chunks.push(value)
   }
-  return chunks.length === 1 ? (chunks[0] as Uint8Array<ArrayBuffer>) : concatChunks(chunks, size)
+  return concatChunks(chunks, size)
 }
 
 /**
@@ -173,7 +173,7 @@ const readJsonBody = async <T>(
   const bytes = await readLimited(request, maxBytes)
   let value: unknown
   try {
-    value = JSON.parse(decodeChunks([bytes], bytes.byteLength))
+    value = JSON.parse(decodeUtf8(bytes))
   } catch {
     throw invalid('Malformed JSON in request body')
   }

@@ -207,20 +207,15 @@ export const guardStream = (
 
 const utf8 = new TextDecoder()
 
-/**
- * The UTF-8 text of `chunks` (`size` bytes in all), decoded in one pass: a streaming decode
- * per chunk costs several times more on Node, and gives the same text.
- */
-export const decodeChunks = (chunks: readonly Uint8Array[], size: number): string =>
-  chunks.length === 0
-    ? ''
-    : utf8.decode(chunks.length === 1 ? chunks[0] : concatChunks(chunks, size))
+/** The UTF-8 text of `bytes` (one shared decoder: no state is kept between calls). */
+export const decodeUtf8 = (bytes: Uint8Array): string => utf8.decode(bytes)
 
-/** `chunks` (`size` bytes in all) as one array. */
+/** `chunks` (`size` bytes in all) as one array: the chunk itself when there is one. */
 export const concatChunks = (
   chunks: readonly Uint8Array[],
   size: number
 ): Uint8Array<ArrayBuffer> => {
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>
   const all = new Uint8Array(size)
   let at = 0
   for (const chunk of chunks) {
@@ -230,23 +225,32 @@ export const concatChunks = (
   return all
 }
 
+/** A body read whole: its bytes, and their UTF-8 text (decoded once, at the end). */
+export interface WholeBody {
+  readonly bytes: Uint8Array<ArrayBuffer>
+  readonly text: string
+}
+
 /**
- * Reads a whole body as text, decoded once at the end, failing with an {@link UpstreamError}
- * when the upstream falls silent for `idleTimeoutMs` (`timeout`) or breaks before the end
- * (`network`), and with the abort reason when the client's `signal` aborted.
+ * Reads a whole body, decoded once at the end, failing with an {@link UpstreamError} when the
+ * upstream falls silent for `idleTimeoutMs` (`timeout`) or breaks before the end (`network`),
+ * and with the abort reason when the client's `signal` aborted.
  */
-const readText = async (
+const readAll = async (
   body: ReadableStream<Uint8Array>,
   idleTimeoutMs: number,
   signal: AbortSignal | undefined
-): Promise<string> => {
+): Promise<WholeBody> => {
   const upstream = watchedReader(body, idleTimeoutMs, signal)
   const chunks: Uint8Array[] = []
   let size = 0
   try {
     for (;;) {
       const result = await upstream.read()
-      if (result.done) return decodeChunks(chunks, size)
+      if (result.done) {
+        const bytes = concatChunks(chunks, size)
+        return { bytes, text: utf8.decode(bytes) }
+      }
       chunks.push(result.value)
       size += result.value.byteLength
     }
@@ -255,30 +259,30 @@ const readText = async (
   }
 }
 
-/** The text of answers {@link readWhole} read, for {@link readBody}. */
-const readAlready = new WeakMap<Response, string>()
+/** What {@link readWhole} read of answers, for {@link readBody}. */
+const readAlready = new WeakMap<Response, WholeBody>()
 
 /**
- * Reads a whole (non-streamed) upstream body as text, failing with an {@link UpstreamError}
- * when the upstream falls silent for `idleTimeoutMs` or breaks before the end, and with the
- * abort reason when the client's `signal` aborted. An answer {@link readWhole} read already
- * gives that text.
+ * Reads a whole (non-streamed) upstream body, failing with an {@link UpstreamError} when the
+ * upstream falls silent for `idleTimeoutMs` or breaks before the end, and with the abort reason
+ * when the client's `signal` aborted. An answer {@link readWhole} read already gives what it read.
  */
 export const readBody = async (
   response: Response,
   idleTimeoutMs: number,
   signal?: AbortSignal
-): Promise<string> => {
+): Promise<WholeBody> => {
   const kept = readAlready.get(response)
   if (kept !== undefined) return kept
-  if (!response.body) return ''
-  return readText(response.body, idleTimeoutMs, signal)
+  // A new empty array each time: a runtime may detach a body's buffer as it sends it.
+  if (!response.body) return { bytes: new Uint8Array(0), text: '' }
+  return readAll(response.body, idleTimeoutMs, signal)
 }
 
 /**
  * Reads an answer's body whole now (see {@link readBody} for how a read fails), for an answer
  * that is relayed in one piece: a body that breaks half-way is then a failed attempt that can
- * be made again, nothing of it having reached the client. {@link readBody} then gives its text.
+ * be made again, nothing of it having reached the client. {@link readBody} then gives it.
  */
 export const readWhole = (
   response: Response,
@@ -286,7 +290,7 @@ export const readWhole = (
   signal?: AbortSignal
 ): Promise<void> | undefined =>
   response.body
-    ? readBody(response, idleTimeoutMs, signal).then((text) => {
-        readAlready.set(response, text)
+    ? readBody(response, idleTimeoutMs, signal).then((body) => {
+        readAlready.set(response, body)
       })
     : undefined

@@ -23,7 +23,7 @@ describe('readBody', () => {
   it('reads a body whose chunks keep coming within the idle bound, however long it takes in all', async () => {
     const chunks = Array.from({ length: 6 }, (_, i) => encoder.encode(`part${i};`))
     // 6 gaps of 60 ms: 360 ms in all, each gap well within the 200 ms idle bound.
-    const text = await readBody(dripping(chunks, 60), 200)
+    const { text } = await readBody(dripping(chunks, 60), 200)
     expect(text).toBe('part0;part1;part2;part3;part4;part5;')
   })
 
@@ -31,7 +31,9 @@ describe('readBody', () => {
     const bytes = encoder.encode('{"text":"€ and 😀"}')
     const cuts = [0, 10, 11, 12, 17, 19, bytes.length]
     const chunks = cuts.slice(1).map((end, i) => bytes.slice(cuts[i], end))
-    expect(await readBody(dripping(chunks, 0), 1000)).toBe('{"text":"€ and 😀"}')
+    const body = await readBody(dripping(chunks, 0), 1000)
+    expect(body.text).toBe('{"text":"€ and 😀"}')
+    expect(body.bytes).toEqual(bytes)
   })
 
   it('fails with a timeout once the upstream falls silent longer than the bound', async () => {

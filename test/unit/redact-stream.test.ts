@@ -73,3 +73,43 @@ describe('Redactor.bodyStream', () => {
     expect(text).toBe(events.map((e) => decoder.decode(e)).join(''))
   })
 })
+
+describe('Redactor.redactBodyBytes', () => {
+  it('gives the text redactBody gives, and the very bytes read when nothing in them is secret', () => {
+    const secret = `sk-ant-api03-${crypto.randomUUID()}`
+    const unicode = `clé-${crypto.randomUUID()}`
+    const redactor = createRedactor().withSecrets([secret, unicode])
+    const forms = [
+      secret,
+      encodeURIComponent(secret),
+      btoa(secret),
+      JSON.stringify(secret),
+      // Written in JSON escapes: the bytes cannot decide, the text is read.
+      `\\u${secret.charCodeAt(0).toString(16).padStart(4, '0')}${secret.slice(1)}`,
+      unicode,
+    ]
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.string(), fc.constantFrom(...forms), fc.constant('é✓ 𝄞')), {
+          maxLength: 12,
+        }),
+        (parts) => {
+          const text = parts.join('')
+          const bytes = encoder.encode(text)
+          const out = redactor.redactBodyBytes(bytes, text)
+          const expected = redactor.redactBody(text)
+          if (expected === text) expect(out).toBe(bytes)
+          else expect(out).toBe(expected)
+        }
+      ),
+      { numRuns: 1000 }
+    )
+  })
+
+  it('passes the bytes of a body with no secret untouched, even bytes that are not UTF-8', () => {
+    const redactor = createRedactor().withSecrets([`sk-ant-${crypto.randomUUID()}`])
+    const bytes = new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])
+    expect(redactor.redactBodyBytes(bytes, decoder.decode(bytes))).toBe(bytes)
+    expect(createRedactor().redactBodyBytes(bytes, decoder.decode(bytes))).toBe(bytes)
+  })
+})

@@ -23,7 +23,7 @@ import type { ProviderSnapshot } from '../../secrets/registry.ts'
 import type { Secret } from '../../secrets/secret.ts'
 import { UpstreamError, undecodedCoding, upstreamFetch } from '../../upstream/fetch.ts'
 import { REPLAY_LIMIT_BYTES, ReplayableBody } from '../../upstream/replayable-body.ts'
-import { concatChunks, guardStream, readBody } from '../../upstream/stream.ts'
+import { concatChunks, decodeUtf8, guardStream, readBody } from '../../upstream/stream.ts'
 import { type CallDeps, type CallScope, traced, transportFacts, withFailover } from '../call.ts'
 
 /** Whether a comma-separated header value (lower-cased) lists `token`. */
@@ -129,7 +129,6 @@ export const usageOfMessage = (body: unknown): TokenUsage | undefined => {
 /** The UTF-8 of `"usage"`, what a line that carries usage holds. */
 const USAGE = new TextEncoder().encode('"usage"')
 const NEWLINE = 0x0a
-const utf8 = new TextDecoder()
 
 /** Where `"usage"` starts in `bytes` at or after `from`, else -1. */
 const indexOfUsage = (bytes: Uint8Array, from: number): number => {
@@ -159,7 +158,7 @@ export class SseUsageTracker {
     const last = data.lastIndexOf(NEWLINE)
     for (let at = indexOfUsage(data, 0); at !== -1 && at < last; ) {
       const end = data.indexOf(NEWLINE, at)
-      this.#line(utf8.decode(data.subarray(data.lastIndexOf(NEWLINE, at) + 1, end)))
+      this.#line(decodeUtf8(data.subarray(data.lastIndexOf(NEWLINE, at) + 1, end)))
       at = indexOfUsage(data, end)
     }
     this.#pending =
@@ -251,7 +250,7 @@ type Snapshot = ProviderSnapshot<'anthropic'>
 
 /** What keyline answers the client with: a body (streamed or whole), its status and headers. */
 export interface Answer {
-  readonly body: ReadableStream<Uint8Array> | string
+  readonly body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | string
   readonly status: number
   readonly headers: Record<string, string>
 }
@@ -380,7 +379,7 @@ export const callAnthropic = async (
       })
       return { body: stream, status, headers }
     }
-    const text = await readBody(upstream, policy.idleTimeoutMs, signal)
+    const { bytes, text } = await readBody(upstream, policy.idleTimeoutMs, signal)
     if (upstream.ok) {
       const parsed = text === '' ? null : parseJson(text)
       if (parsed === undefined) {
@@ -390,10 +389,12 @@ export const callAnthropic = async (
       const used = usageOfMessage(parsed)
       if (used) scope.onUsage?.(used)
       trace.end = { ok: true, usage: used }
-      const safe = redactor.redactBody(text)
       return {
+        // The bytes as they came when they hold no secret: no encode of the text again.
         body:
-          operation === 'batches' ? rewriteUpstreamUrls(safe, baseUrl, request.publicOrigin) : safe,
+          operation === 'batches'
+            ? rewriteUpstreamUrls(redactor.redactBody(text), baseUrl, request.publicOrigin)
+            : redactor.redactBodyBytes(bytes, text),
         status,
         headers,
       }

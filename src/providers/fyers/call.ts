@@ -118,7 +118,7 @@ const answerFyers = async <T extends FyersEnvelope>(
         { policy, signal, fetch: deps.fetch, whole: everyAnswer }
       )
       status = response.status
-      text = await readBody(response, policy.idleTimeoutMs, signal)
+      text = (await readBody(response, policy.idleTimeoutMs, signal)).text
       return check(readEnvelope(response, text))
     }
     const rejected = (outcome: Outcome<T>): boolean =>
