@@ -108,24 +108,29 @@ export const undecodedCoding = (headers: Headers): boolean => {
  * on the client ({@link AttemptAbort.wait}: a slow upload is the client's time, not the
  * upstream's), counts again, from zero, whenever the body waits on the upstream to take more (so
  * an upstream that stops reading still times out) and once the body is sent whole, and ends with
- * {@link AttemptAbort.disarm} when the headers arrive. One timer for the attempt, not one per
- * chunk of a streamed body (timers are not free, on Deno least of all): a chunk only notes
- * whom the attempt waits on, and since when.
+ * {@link AttemptAbort.disarm} when the headers arrive. With `clientIdleMs`, a client that
+ * sends nothing of its body for that long aborts the attempt with a 408 (its reason), as an
+ * upstream silent that long fails its answer. One timer for the attempt, not one per chunk of
+ * a streamed body (timers are not free, on Deno least of all): a chunk only notes whom the
+ * attempt waits on, and since when.
  */
 class AttemptAbort {
   readonly #controller = new AbortController()
   readonly signal: AbortSignal = this.#controller.signal
   readonly #timeoutMs: number
+  readonly #clientIdleMs: number | undefined
   #state: 'running' | 'done' | 'fired' = 'running'
   #onClient = false
+  /** Since when the attempt waits on the upstream (or, while {@link #onClient}, the client). */
   #since = Date.now()
   #timer: ReturnType<typeof setTimeout>
   /** The caller's signal while this attempt listens to it: {@link release} lets it go. */
   #caller: AbortSignal | undefined
 
-  constructor(signal: AbortSignal | undefined, timeoutMs: number) {
+  constructor(signal: AbortSignal | undefined, timeoutMs: number, clientIdleMs?: number) {
     this.#timeoutMs = timeoutMs
-    this.#timer = setTimeout(this.#check, timeoutMs)
+    this.#clientIdleMs = clientIdleMs
+    this.#timer = setTimeout(this.#check, Math.min(timeoutMs, clientIdleMs ?? timeoutMs))
     if (signal) {
       if (signal.aborted) this.#controller.abort(signal.reason)
       else {
@@ -154,13 +159,24 @@ class AttemptAbort {
 
   readonly #check = (): void => {
     if (this.#state !== 'running') return
-    const left = this.#onClient ? this.#timeoutMs : this.#since + this.#timeoutMs - Date.now()
+    const idle = this.#clientIdleMs
+    const bound = this.#onClient ? (idle ?? Number.POSITIVE_INFINITY) : this.#timeoutMs
+    const left = this.#since + bound - Date.now()
     if (left > 0) {
-      this.#timer = setTimeout(this.#check, left)
+      // Looked at again when the bound passes, and within `idle` of a wait on the client.
+      this.#timer = setTimeout(this.#check, Math.min(left, this.#timeoutMs, idle ?? left))
       return
     }
     this.#state = 'fired'
-    this.#controller.abort()
+    this.#controller.abort(
+      this.#onClient
+        ? new KeylineError(
+            408,
+            'invalid_request_error',
+            `The request body stalled: nothing of it arrived for ${(idle ?? 0) / 1000} s`
+          )
+        : undefined
+    )
   }
 
   /** Aborts the attempt: its streamed body failed, or cannot be sent whole (the body says why). */
@@ -168,10 +184,13 @@ class AttemptAbort {
     this.#controller.abort()
   }
 
-  /** `client`: the timeout stops counting; `upstream`: it counts again, from zero. */
+  /**
+   * `client`: the timeout stops counting (the client's silence bound counts instead, if any);
+   * `upstream`: it counts again, from zero.
+   */
   readonly wait = (on: 'client' | 'upstream'): void => {
     this.#onClient = on === 'client'
-    if (!this.#onClient) this.#since = Date.now()
+    this.#since = Date.now()
   }
 
   disarm(): void {
@@ -219,7 +238,12 @@ export const upstreamFetch = async (
   const doFetch = options.fetch ?? globalFetch
   const streamed = isStreamed(request.body) ? request.body : undefined
   for (let attempt = 1; ; attempt++) {
-    const abort = new AttemptAbort(signal, policy.headersTimeoutMs)
+    // A streamed body may fall silent no longer than an upstream's answer may.
+    const abort = new AttemptAbort(
+      signal,
+      policy.headersTimeoutMs,
+      streamed ? policy.idleTimeoutMs : undefined
+    )
     let outcome: Response | UpstreamError
     try {
       const init: RequestInit & { duplex?: 'half' } = {
@@ -253,6 +277,8 @@ export const upstreamFetch = async (
       abort.disarm()
       abort.release()
       if (signal?.aborted) throw signal.reason
+      // The client's body stalled: its 408, not an upstream failure, and no retry.
+      if (abort.signal.reason instanceof KeylineError) throw abort.signal.reason
       if (error instanceof KeylineError) throw error
       if (streamed?.failure) throw clientBodyError(streamed.failure.reason)
       outcome =

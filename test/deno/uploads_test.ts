@@ -7,7 +7,7 @@ import { type DenoUpstream, startUpstream } from './support/upstream.ts'
 /**
  * Uploads on Deno (issue 21, items 2 and 3): an upload slower than the header timeout is
  * answered (the timeout counts from when the body was sent whole), and a body past
- * `KEYLINE_MAX_UPLOAD_BYTES` is a 413 in Anthropic's error shape.
+ * `KEYLINE_MAX_UPLOAD_BYTES` is a 413 in Anthropic's error shape; an upload that stalls is a 408.
  */
 const KEY = `sk-ant-test-${crypto.randomUUID()}`
 const CLIENT_TOKEN = `client-token-${crypto.randomUUID()}`
@@ -28,12 +28,13 @@ const withProxy = async (
   run: (
     upload: (body: ReadableStream<Uint8Array>) => Promise<Response>,
     upstream: DenoUpstream
-  ) => Promise<void>
+  ) => Promise<void>,
+  idleTimeoutMs = 2000
 ): Promise<void> => {
   const upstream = startUpstream({ key: KEY })
   const app = createApp({
     env: bindingsOnly,
-    retry: { maxRetries: 0, headersTimeoutMs: 150, idleTimeoutMs: 2000 },
+    retry: { maxRetries: 0, headersTimeoutMs: 150, idleTimeoutMs },
     logSink: () => {},
   })
   const bindings = {
@@ -85,4 +86,26 @@ Deno.test('a body past KEYLINE_MAX_UPLOAD_BYTES is a 413 request_too_large', asy
     await new Promise((resolve) => setTimeout(resolve, 50))
     assert.ok(upstream.uploads.every((seen) => !seen.whole))
   })
+})
+
+Deno.test('an upload that stalls is a 408 once the idle timeout passes with nothing of it', async () => {
+  await withProxy(
+    {},
+    async (upload) => {
+      let sent = 0
+      // Two chunks, then silence: the client neither sends more nor goes away.
+      const stalled = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 2) controller.enqueue(new Uint8Array(1000).fill(0x61))
+          else return new Promise(() => {})
+        },
+      })
+      const res = await upload(stalled)
+      assert.equal(res.status, 408)
+      const body = (await res.json()) as { error: { type: string; message: string } }
+      assert.equal(body.error.type, 'invalid_request_error')
+      assert.equal(body.error.message, 'The request body stalled: nothing of it arrived for 0.3 s')
+    },
+    300
+  )
 })

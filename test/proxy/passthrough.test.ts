@@ -280,6 +280,30 @@ describe('uploads: the header timeout, the upload cap, a client that breaks off'
     expect(await failures()).toBe(0)
   })
 
+  it('a client whose upload stalls gets a 408 after the idle timeout, and no upstream failure is counted', async () => {
+    const f = await proxyFixture({}, { retry: { ...FAST_RETRY, idleTimeoutMs: 150 } })
+    const { type, chunks } = uploadChunks(4000, 4)
+    let sent = 0
+    // Two chunks, then silence: the client neither sends more nor goes away.
+    const stalled = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks[sent++]
+        if (next && sent <= 2) controller.enqueue(next)
+        else return new Promise(() => {})
+      },
+    })
+    const res = await send(f, type, stalled)
+    expect(res.status).toBe(408)
+    expect(await res.json()).toMatchObject({
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: 'The request body stalled: nothing of it arrived for 0.15 s',
+      },
+    })
+    expect(await failures()).toBe(0)
+  })
+
   it("KEYLINE_MAX_UPLOAD_BYTES caps a streamed body: 413 request_too_large past it, in Anthropic's shape", async () => {
     const f = await proxyFixture({ KEYLINE_MAX_UPLOAD_BYTES: '6000' })
     const over = uploadChunks(8000, 8)

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { KeylineError } from '../../src/errors/keyline-error.ts'
 import { UpstreamError, upstreamFetch } from '../../src/upstream/fetch.ts'
 import { ReplayableBody } from '../../src/upstream/replayable-body.ts'
 import { retryPolicy } from '../../src/upstream/retry-policy.ts'
@@ -103,5 +104,105 @@ describe('a streamed upload that fails on the client side', () => {
     // The client's failure is the answer: a 400, not an upstream error to retry.
     expect(error).not.toBeInstanceOf(UpstreamError)
     expect(error).toMatchObject({ status: 400, type: 'invalid_request_error' })
+  })
+})
+
+/** A client body that sends `count` chunks, then nothing more, ever. */
+const stalledClient = (count: number): ReadableStream<Uint8Array> => {
+  let sent = 0
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent++ < count) controller.enqueue(new Uint8Array(16))
+      else return new Promise(() => {})
+    },
+  })
+}
+
+/** An upstream that reads the body as a runtime's fetch does, counts its calls, and gives up when aborted. */
+const readingUpstream = () => {
+  let calls = 0
+  const fetch: typeof globalThis.fetch = (_input, init = {}) => {
+    calls++
+    return new Promise((_, reject) => {
+      const signal = init.signal as AbortSignal
+      signal.addEventListener('abort', () => reject(signal.reason))
+      const reader = (init.body as ReadableStream<Uint8Array>).getReader()
+      const pump = (): Promise<void> =>
+        reader.read().then(
+          (read) => (read.done ? undefined : pump()),
+          () => {}
+        )
+      void pump()
+    })
+  }
+  return { fetch, calls: () => calls }
+}
+
+describe('the silence bound of a streamed upload', () => {
+  const idlePolicy = retryPolicy({
+    maxRetries: 2,
+    baseDelayMs: 1,
+    headersTimeoutMs: 10_000,
+    idleTimeoutMs: 150,
+  })
+  const upload = (body: ReadableStream<Uint8Array>, fetch: typeof globalThis.fetch) =>
+    upstreamFetch(
+      {
+        url: 'http://upstream.test/v1/files',
+        method: 'POST',
+        headers: {},
+        body: new ReplayableBody(body),
+      },
+      { policy: idlePolicy, fetch }
+    )
+
+  it('answers 408 once the client sends nothing for the idle timeout, in one attempt', async () => {
+    const upstream = readingUpstream()
+    const error = await upload(stalledClient(2), upstream.fetch).catch((e) => e)
+    expect(error).toBeInstanceOf(KeylineError)
+    expect(error).toMatchObject({ status: 408, type: 'invalid_request_error' })
+    expect((error as Error).message).toBe(
+      'The request body stalled: nothing of it arrived for 0.15 s'
+    )
+    // Not the 10 s header timeout's 504; and the client's silence is not retried.
+    expect(upstream.calls()).toBe(1)
+  })
+
+  it('never cuts an upload that keeps coming, however long it takes in all', async () => {
+    // 10 chunks 50 ms apart: 500 ms in all, more than three times the 150 ms bound.
+    const res = await upload(slowClient(10, 50), upstream(undefined, true))
+    expect(res.status).toBe(200)
+  })
+
+  it('leaves the header timeout on time after an upload longer than it (fake clock)', async () => {
+    vi.useFakeTimers()
+    try {
+      const policy = retryPolicy({ maxRetries: 0, headersTimeoutMs: 200, idleTimeoutMs: 100 })
+      let settled: unknown
+      void upstreamFetch(
+        {
+          url: 'http://upstream.test/v1/files',
+          method: 'POST',
+          headers: {},
+          body: new ReplayableBody(slowClient(7, 40)),
+        },
+        { policy, fetch: upstream(undefined, false) }
+      ).then(
+        (res) => {
+          settled = res
+        },
+        (error: unknown) => {
+          settled = error
+        }
+      )
+      // The client: 7 chunks and the end, 40 ms apart (320 ms); then the upstream says nothing.
+      await vi.advanceTimersByTimeAsync(320 + 190)
+      expect(settled).toBeUndefined()
+      await vi.advanceTimersByTimeAsync(20)
+      expect(settled).toBeInstanceOf(UpstreamError)
+      expect((settled as UpstreamError).kind).toBe('timeout')
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
