@@ -97,14 +97,6 @@ const onConnect = (_request: IncomingMessage, socket: Duplex): void => {
 }
 
 /**
- * How long Node gives a client to send a whole request (Node's `requestTimeout`; its default,
- * 5 minutes, cuts a large upload on a slow link mid-way). A streamed upload that stalls is
- * answered 408 after the upstream idle timeout without a byte of it (library code, on every
- * runtime); this bounds the rest.
- */
-export const NODE_REQUEST_TIMEOUT_MS = 60 * 60_000
-
-/**
  * The Node HTTP server of keyline: `@hono/node-server`'s request listener around `fetch`, with
  * every HTTP-layer rejection answered as keyline's JSON error (a malformed request or header,
  * a header block over Node's 16 KiB, a missing or bad `Host`, a `*` target, an unknown
@@ -114,16 +106,13 @@ export const NODE_REQUEST_TIMEOUT_MS = 60 * 60_000
 export const createNodeServer = (fetch: FetchCallback, hostname?: string): Server => {
   const listener = getRequestListener(fetch, { hostname, errorHandler })
   // Node would answer an HTTP/1.1 request without Host itself, with an empty 400.
-  const server = createServer(
-    { requireHostHeader: false, requestTimeout: NODE_REQUEST_TIMEOUT_MS },
-    (incoming, outgoing) => {
-      if (incoming.headers.host === undefined && incoming.httpVersion !== '1.0') {
-        return answer(outgoing, badTarget('missing_host'))
-      }
-      discardUnreadBody(incoming, outgoing)
-      return listener(incoming, outgoing)
+  const server = createServer({ requireHostHeader: false }, (incoming, outgoing) => {
+    if (incoming.headers.host === undefined && incoming.httpVersion !== '1.0') {
+      return answer(outgoing, badTarget('missing_host'))
     }
-  )
+    discardUnreadBody(incoming, outgoing)
+    return listener(incoming, outgoing)
+  })
   server.on('clientError', onClientError)
   server.on('connect', onConnect)
   // An `Expect` other than `100-continue`: Node would answer an empty 417 itself.
