@@ -9,6 +9,7 @@ import { type StubControl, stubControl } from '../stubs/control.ts'
 import { generateStubKeys, stubOptionsFor } from '../stubs/fixtures.ts'
 import { issueStubToken, startFyersStub } from '../stubs/fyers.ts'
 import type { StartedStub } from '../stubs/stub-server.ts'
+import { awayFromMinuteEdge } from '../support/quota-window.ts'
 import { CHROMIUM_PATH, chromiumAvailable } from './support/chromium.ts'
 
 /**
@@ -36,6 +37,8 @@ const CLIENT_TOKEN = `kl-e2e-client-${crypto.randomUUID()}`
 const CLIENT_NAME = 'e2e'
 const CLIENT_RPM = 50
 const CLIENT_TPD = 100_000
+/** How long the quota test waits for the page to show its two requests. */
+const QUOTA_POLL_MS = 12_000
 const generated = generateStubKeys()
 /** A refresh token that says when it expires (15 days), as Fyers' do. */
 const keys = {
@@ -228,6 +231,9 @@ describeRuntimes(
 
     it.skipIf(!found)('shows each client’s quota and what it used, refreshing itself', async () => {
       const quotas = page.locator('#quotas')
+      // The two requests and the page's refresh that shows them fall in one UTC minute, the
+      // rpm window: a minute ending within the poll's time is waited out first.
+      await awayFromMinuteEdge(QUOTA_POLL_MS + 8_000)
       for (let i = 0; i < 2; i++) {
         const res = await fetch(`${ctx.url}/v1/messages`, {
           method: 'POST',
@@ -249,7 +255,7 @@ describeRuntimes(
           )
       // The page shows the two requests at its next refresh, without a reload.
       await expect
-        .poll(rows, { timeout: 12_000 })
+        .poll(rows, { timeout: QUOTA_POLL_MS })
         .toContainEqual([CLIENT_NAME, `rpm=${CLIENT_RPM}`, '2', ''])
       // A table a screen reader can read: its columns named, and what it holds.
       expect(await quotas.locator('thead th[scope=col]').allTextContents()).toEqual([
