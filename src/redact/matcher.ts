@@ -42,6 +42,13 @@ export interface SecretMatcher {
    */
   testBytes(bytes: Uint8Array): boolean | undefined
   /**
+   * How many of the bytes before `end` of `bytes` (UTF-8; `end` after a line break) a stream
+   * holds back: the end of a line that a run of a secret's characters may go on from, across the
+   * breaks, in the next chunk. {@link pendingSuffix} of their text, in bytes, read from the
+   * bytes where it can be; 0 at once when the line ends in a character no secret holds.
+   */
+  lineEndHold(bytes: Uint8Array, end: number): number
+  /**
    * How many characters at the end of `text` could be the start (or the unfinished part) of
    * something the next chunk completes: a stream holds back that many, 0 when the tail can
    * begin nothing. Bounded by the longest secret's form.
@@ -108,6 +115,46 @@ const lowerUnit = (unit: number): number =>
 /** {@link blockAt} of 4 units. */
 const unitBlock = (a: number, b: number, c: number, d: number): number =>
   ((a & 0xff) << 24) | ((b & 0xff) << 16) | ((c & 0xff) << 8) | (d & 0xff) | 0x20202020
+
+/** Two units as one 16-bit pair, each its low byte folded as {@link blockAt} folds it. */
+const pairOf = (a: number, b: number): number => (((a & 0xff) | 0x20) << 8) | ((b & 0xff) | 0x20)
+
+/** How many units either side of a line break a run across it may take: RUN_LENGTH - 1. */
+const SIDE = RUN_LENGTH - 1
+
+/**
+ * At most how many line breaks in a row a stream holds back after a line a run may go on from:
+ * a run across more breaks than this, cut between two chunks there, is not joined (so that a
+ * stream of empty lines is never held).
+ */
+const HELD_BREAKS = 8
+
+/** Whether `unit` is a raw line break (`\n`, `\r`). */
+const isLineBreak = (unit: number): boolean => unit === 0x0a || unit === 0x0d
+
+/** A text's UTF-16 units, or UTF-8 bytes read each as the character of its value. */
+type Units = Uint8Array | Uint16Array
+
+/** The length of the line break that starts at `i` (raw, or a JSON escape: `\n`, `\r`), or 0. */
+const breakStartsAt = (units: Units, i: number): number => {
+  if (i >= units.length) return 0
+  const unit = units[i] as number
+  if (unit === 0x0a || unit === 0x0d) return 1
+  if (unit !== 0x5c || i + 1 === units.length) return 0
+  const next = units[i + 1] as number
+  return next === 0x6e || next === 0x72 ? 2 : 0
+}
+
+/** The length of the line break that ends at `i` (its last unit), or 0. */
+const breakEndsAt = (units: Units, i: number): number => {
+  if (i < 0) return 0
+  const unit = units[i] as number
+  if (unit === 0x0a || unit === 0x0d) return 1
+  return (unit === 0x6e || unit === 0x72) && i > 0 && units[i - 1] === 0x5c ? 2 : 0
+}
+
+/** A line break, raw or escaped. */
+const BREAK = /[\n\r]|\\[nr]/
 
 /** One place found to replace: `[start, end)` of the text, and the fingerprint it stands for. */
 interface Region {
@@ -187,6 +234,16 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   }
   const everyFormMapped = ordered.every((form) => form.length >= SHORTEST_MAPPED_FORM)
 
+  // Every two consecutive characters of a source, folded as blocks are, a bit each: a run that
+  // line breaks cut into pieces shorter than RUN_LENGTH has such a pair either side of a break.
+  const pairs = new Uint8Array(8192)
+  for (const source of sources) {
+    for (let i = 0; i + 1 < source.text.length; i++) {
+      const pair = pairOf(source.text.charCodeAt(i), source.text.charCodeAt(i + 1))
+      pairs[pair >>> 3] = (pairs[pair >>> 3] as number) | (1 << (pair & 7))
+    }
+  }
+
   // The blocks, looked up in two steps: a bitmap of their hashes, 64 bits a block (so it stays
   // in the CPU's cache: 8 KiB for two API keys), that most positions end at; then a table of
   // the blocks themselves (open addressing, at most a quarter full), so a block that only shares
@@ -215,6 +272,76 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       if (entry === block) return true
       if (entry === 0) return false
     }
+  }
+
+  // Whether any source is long enough for runs (only their runs are searched across breaks).
+  const runs = sources.length > 0
+  // The units either side of a line break, breaks skipped: SIDE on each side.
+  const around = new Uint16Array(2 * SIDE)
+
+  /**
+   * Whether a run of a source may lie across the line break that starts at `at` of `units`,
+   * breaks skipped: the units either side of it are a pair of a source's; one of the 3 blocks
+   * that hold both is marked; the run's probe finds a run in the SIDE units on each side (where
+   * any run of RUN_LENGTH across this break lies, each of them holding one of those blocks).
+   */
+  const acrossBreak = (units: Units, at: number): boolean => {
+    const length = units.length
+    let back = at - 1
+    for (let k = breakEndsAt(units, back); k > 0; k = breakEndsAt(units, back)) back -= k
+    let ahead = at
+    for (let k = breakStartsAt(units, ahead); k > 0; k = breakStartsAt(units, ahead)) ahead += k
+    if (back < 0 || ahead >= length) return false
+    const pair = pairOf(units[back] as number, units[ahead] as number)
+    if (((pairs[pair >>> 3] as number) & (1 << (pair & 7))) === 0) return false
+    let first = SIDE
+    for (let i = back; i >= 0 && first > 0; ) {
+      const k = breakEndsAt(units, i)
+      if (k > 0) i -= k
+      else around[--first] = units[i--] as number
+    }
+    let end = SIDE
+    for (let i = ahead; i < length && end < around.length; ) {
+      const k = breakStartsAt(units, i)
+      if (k > 0) i += k
+      else around[end++] = units[i++] as number
+    }
+    let marked = false
+    for (let i = Math.max(first, SIDE - 3); i < SIDE && i + 4 <= end && !marked; i++) {
+      const block = unitBlock(
+        around[i] as number,
+        around[i + 1] as number,
+        around[i + 2] as number,
+        around[i + 3] as number
+      )
+      marked = isMarked(block, hashOf(block))
+    }
+    if (!marked) return false
+    return runProbe?.test(String.fromCharCode(...around.subarray(first, end))) ?? false
+  }
+
+  /**
+   * Whether a run may lie across a line break (raw, or a `\n` or `\r` escape) that starts in
+   * `[from, to)` of `units`: what the blocks, read as they come, miss when the pieces between
+   * breaks are shorter than a run. Of breaks in a row, the first is looked at (the others have
+   * the same units either side).
+   */
+  const brokenRun = (units: Units, from: number, to: number): boolean => {
+    for (let at = from, end = Math.min(to, units.length); at < end; at++) {
+      const unit = units[at] as number
+      if ((unit > 0x0d && unit !== 0x5c) || breakStartsAt(units, at) === 0) continue
+      if (breakEndsAt(units, at - 1) > 0) continue
+      if (acrossBreak(units, at)) return true
+    }
+    return false
+  }
+
+  /** {@link brokenRun} of a text, read only when it holds a line break. */
+  const brokenRunIn = (text: string): boolean => {
+    if (!runs || !BREAK.test(text)) return false
+    const units = new Uint16Array(text.length)
+    for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i)
+    return brokenRun(units, 0, units.length)
   }
 
   /** Whether the escape-aware scan is the one for `text`: it holds a `\\u` escape. */
@@ -255,17 +382,36 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     }
     const matches = (k: number, source: RunSource, at: number): boolean =>
       (source.exact ? units : lowered)[k] === source.text.charCodeAt(at)
-    const skippable = (k: number, source: RunSource): boolean =>
-      !source.exact && (units[k] === 10 || units[k] === 13)
+    const skippable = (k: number, source: RunSource): boolean => !source.exact && isBreak(k)
+    const isBreak = (k: number): boolean => isLineBreak(units[k] as number)
+    /** The first unit at or after `from` that is no line break, read on as needed; -1 at the end. */
+    const kept = (from: number): number => {
+      for (let k = from; ; k++) {
+        while (count <= k) if (!next()) return -1
+        if (!isBreak(k)) return k
+      }
+    }
     let any = false
     let skip = 0
     for (let g = 0; ; g++) {
       while (count < g + 4) if (!next()) return any
       if (g < skip || (starts[g] as number) >= limit) continue
       const a = lowered[g] as number
-      const b = lowered[g + 1] as number
-      const c = lowered[g + 2] as number
-      const d = lowered[g + 3] as number
+      if (isLineBreak(a)) continue
+      let b = lowered[g + 1] as number
+      let c = lowered[g + 2] as number
+      let d = lowered[g + 3] as number
+      // The block of the unit at g and the next 3 that are no line break: a run the breaks cut
+      // into short pieces is found too.
+      if (isLineBreak(b) || isLineBreak(c) || isLineBreak(d)) {
+        const k1 = kept(g + 1)
+        const k2 = k1 < 0 ? -1 : kept(k1 + 1)
+        const k3 = k2 < 0 ? -1 : kept(k2 + 1)
+        if (k3 < 0) return any
+        b = lowered[k1] as number
+        c = lowered[k2] as number
+        d = lowered[k3] as number
+      }
       const block = unitBlock(a, b, c, d)
       if (!isMarked(block, hashOf(block))) continue
       for (const { source, offset } of quads.get(String.fromCharCode(a, b, c, d)) ?? []) {
@@ -349,16 +495,27 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     let i = 0
     for (; i <= last; i += STRIDE) {
       const word = view.getInt32(i)
-      // At the first backslash (0x5c) in the word, found without reading its bytes one by one, or
-      // in the byte after it (which no block reads), the rest of the bytes is searched for an
-      // escape, once.
+      // A backslash (0x5c) or a byte below 0x0e (line breaks are) in the word, found without
+      // reading its bytes one by one, or in the byte after it (which no block reads): at the
+      // first backslash the rest of the bytes is searched for an escape, once; at a line break,
+      // whether a run lies across it.
       const x = word ^ 0x5c5c5c5c
+      const slash = (x - 0x01010101) & ~x & 0x80808080
+      const fifth = i < last ? (bytes[i + 4] as number) : 0x20
       if (
-        escapes &&
-        (((x - 0x01010101) & ~x & 0x80808080) !== 0 || (i < last && bytes[i + 4] === 0x5c))
+        slash !== 0 ||
+        fifth === 0x5c ||
+        ((word - 0x0e0e0e0e) & ~word & 0x80808080) !== 0 ||
+        fifth < 0x0e
       ) {
-        if (escapeFrom(bytes, i)) return undefined
-        escapes = false
+        if (escapes && (slash !== 0 || fifth === 0x5c)) {
+          if (escapeFrom(bytes, i)) return undefined
+          escapes = false
+        }
+        if (runs && brokenRun(bytes, i, i + STRIDE)) {
+          found = true
+          break
+        }
       }
       // The first byte high, as blockAt reads the text.
       const block = word | 0x20202020
@@ -371,7 +528,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
         runProbe?.test(String.fromCharCode(...bytes.subarray(Math.max(0, i - 4), i + 8))) ?? false
       if (found) break
     }
-    return escapes && escapeFrom(bytes, i) ? undefined : found
+    if (escapes && escapeFrom(bytes, i)) return undefined
+    return found || (runs && brokenRun(bytes, i, bytes.length))
   }
 
   // A text without escapes, every form mapped: its blocks decide, the forms' expression read only
@@ -379,9 +537,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   const test = (text: string): boolean =>
     hasEscapes(text)
       ? (formProbe?.test(text) ?? false) || scanRuns(text, text.length, [], [], true)
-      : everyFormMapped
-        ? candidatesIn(text, true)
-        : (formProbe?.test(text) ?? false) || candidatesIn(text)
+      : (everyFormMapped
+          ? candidatesIn(text, true)
+          : (formProbe?.test(text) ?? false) || candidatesIn(text)) || brokenRunIn(text)
 
   /** Every place to replace that starts before `limit`, sorted by start. */
   const find = (text: string, limit: number): Region[] => {
@@ -395,7 +553,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       }
     }
     // Runs, and short secrets written in escapes: one scan, for a text that may hold one.
-    if (hasEscapes(text) || candidatesIn(text)) {
+    if (hasEscapes(text) || candidatesIn(text) || brokenRunIn(text)) {
       scanRuns(text, limit, found, [...found], false)
     }
     return found.sort((a, b) => a.start - b.start)
@@ -460,8 +618,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     const span = 2 * longestRun + RUN_LENGTH
     const near = text.slice(Math.max(0, text.length - span * LONGEST_ESCAPE))
     const tail = hasEscapes(near) ? near : text.slice(Math.max(0, text.length - span))
-    // A run reaches the end also when only an unfinished escape follows it.
-    const reached = tail.length - open
+    // A run reaches the end also when only an unfinished escape, or line breaks, follow it.
+    let reached = tail.length - open
+    while (reached > 0 && isLineBreak(tail.charCodeAt(reached - 1))) reached--
     for (const region of merge(find(tail, tail.length))) {
       if (region.end >= reached) hold = Math.max(hold, tail.length - region.start)
     }
@@ -483,7 +642,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     for (let k = units.length - 1, taken = 0; k >= 0 && taken < RUN_LENGTH - 1; k--) {
       const unit = units[k] as number
       // Line breaks are skipped.
-      if (unit === 10 || unit === 13) continue
+      if (isLineBreak(unit)) continue
       piece = String.fromCharCode(unit) + piece
       taken++
       if (pieces.has(piece)) hold = Math.max(hold, text.length - (starts[k] as number))
@@ -501,6 +660,44 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     return hold + unfinishedEscape(text.slice(0, text.length - hold))
   }
 
+  /**
+   * The bytes walk of {@link heldBack}'s pieces, for bytes with no escape near their end (and
+   * ASCII secrets): back from `end`, line breaks skipped, while the characters are a piece of a
+   * source; -1 when the text must decide (an escape, a character that is not ASCII, a piece as
+   * long as a run, which a run reaching the end may be).
+   */
+  const piecesHeld = (bytes: Uint8Array, end: number): number => {
+    if (!bytesDecide) return -1
+    const from = Math.max(0, end - RUN_LENGTH * LONGEST_ESCAPE)
+    for (let i = Math.max(0, from - LONGEST_ESCAPE); i < end; i++) if (bytes[i] === 0x5c) return -1
+    let hold = 0
+    let piece = ''
+    for (let i = end - 1; i >= from && piece.length < RUN_LENGTH - 1; i--) {
+      const unit = bytes[i] as number
+      if (isLineBreak(unit)) continue
+      if (unit >= 0x80) return -1
+      piece = String.fromCharCode(lowerUnit(unit)) + piece
+      if (!pieces.has(piece)) return hold
+      hold = end - i
+    }
+    return piece.length < RUN_LENGTH - 1 ? hold : -1
+  }
+
+  const lineEndHold = (bytes: Uint8Array, end: number): number => {
+    let last = end - 1
+    while (last >= 0 && end - last <= HELD_BREAKS && isLineBreak(bytes[last] as number)) last--
+    const unit = bytes[last]
+    if (unit === undefined || isLineBreak(unit)) return 0
+    // A line that ends in a character no source holds (a byte of one that is not ASCII may be
+    // one's when a secret is not ASCII): nothing to hold.
+    if (unit < 0x80 ? !pieces.has(String.fromCharCode(lowerUnit(unit))) : bytesDecide) return 0
+    const held = piecesHeld(bytes, end)
+    if (held >= 0) return held
+    const text = utf8.decode(bytes.subarray(0, end))
+    const keep = pendingSuffix(text)
+    return keep ? new TextEncoder().encode(text.slice(text.length - keep)).length : 0
+  }
+
   // Every proper prefix of every form: what a chunk may end with when a form spans two chunks.
   const prefixes = new Set<string>()
   for (const needle of ordered) {
@@ -512,6 +709,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     replace,
     test,
     testBytes,
+    lineEndHold,
     pendingSuffix,
   }
 }

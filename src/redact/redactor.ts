@@ -124,7 +124,8 @@ const redactingFilter = (
   /** How many bytes of `data` to send now, the rest being held. */
   const cutOf = (data: Uint8Array): number => {
     const lines = data.lastIndexOf(NEWLINE) + 1
-    if (data.length - lines <= HELD_LINE_LIMIT) return lines
+    if (data.length - lines <= HELD_LINE_LIMIT)
+      return lines && lines - matcher.lineEndHold(data, lines)
     // A long unfinished line: hold what could begin a form or a run, and an unfinished character.
     const whole = data.length - unfinishedTail(data)
     const text = decoder.decode(data.subarray(lines, whole))

@@ -80,7 +80,7 @@ export const asciiSecretArb = fc
 export const LONG_FORMS = ['upper', 'hex', 'HEX', 'wrapped', 'truncated'] as const
 export type LongForm = (typeof LONG_FORMS)[number]
 
-/** `secret` in a {@link LongForm}; `width` (8 or more) is where a wrapped form breaks. */
+/** `secret` in a {@link LongForm}; `width` (1 or more) is where a wrapped form breaks. */
 export const embedLong = (secret: string, form: LongForm, width: number): string => {
   switch (form) {
     case 'upper':
@@ -91,7 +91,7 @@ export const embedLong = (secret: string, form: LongForm, width: number): string
     case 'HEX':
       return hexOf(secret).toUpperCase()
     case 'wrapped': {
-      // Wrapped at a width from 8 to 67 columns, as a PEM block or a terminal would.
+      // Wrapped at any width, as a PEM block or a terminal would, or into pieces shorter than a run.
       const lines = Array.from(secret).reduce<string[]>((acc, char, i) => {
         if (i % width === 0) acc.push('')
         acc[acc.length - 1] += char
