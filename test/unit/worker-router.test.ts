@@ -7,8 +7,8 @@ import { RegExpRouter as WorkerRouter } from '../../src/entries/worker-router.ts
 /**
  * The Worker's router (wrangler.toml `[alias]`: Hono's PatternRouter in place of RegExpRouter)
  * routes every one of keyline's routes as Node and Deno's does: each route's path, with its
- * parameters filled in, and paths no route has, under every method, give the same handlers in
- * the same order with the same parameters from both.
+ * parameters filled in, with a path segment more or a trailing slash, and paths no route has,
+ * under every method, give the same handlers in the same order with the same parameters.
  */
 type Router = RegExpRouter<number> | InstanceType<typeof WorkerRouter<number>>
 
@@ -39,11 +39,13 @@ describe('the Worker’s router', () => {
 
   it('matches each of keyline’s routes, and paths none has, as RegExpRouter does', () => {
     expect(routes.length).toBeGreaterThan(20)
-    const paths = new Set<string>(['/', '/nope', '/v1', '/v1/nope/deeper', '/admin/nope/x'])
+    const paths = new Set<string>(['/', '//', '/nope', '/v1', '/v1/', '/v1/nope/deeper', '/admin/'])
     for (const { path } of routes) {
       const filled = concrete(path)
       paths.add(filled)
       paths.add(`${filled}/extra`)
+      // What Hono routes for a request path that ends in two slashes (`strict: false` strips one).
+      paths.add(`${filled}/`)
     }
     const methods = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])
     let routed = 0
