@@ -122,12 +122,8 @@ const pairOf = (a: number, b: number): number => (((a & 0xff) | 0x20) << 8) | ((
 /** How many units either side of a line break a run across it may take: RUN_LENGTH - 1. */
 const SIDE = RUN_LENGTH - 1
 
-/**
- * At most how many line breaks in a row a stream holds back after a line a run may go on from:
- * a run across more breaks than this, cut between two chunks there, is not joined (so that a
- * stream of empty lines is never held).
- */
-const HELD_BREAKS = 8
+/** Hex digits, lower-cased: what a piece of a secret's hex form longer than a run's is made of. */
+const HEX_DIGITS = /^[0-9a-f]+$/
 
 /** Whether `unit` is a raw line break (`\n`, `\r`). */
 const isLineBreak = (unit: number): boolean => unit === 0x0a || unit === 0x0d
@@ -274,6 +270,18 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     }
   }
 
+  // The ASCII characters of the sources, either case, and the letters of `\n` and `\r` (a break
+  // before a break is one looked at already): what the unit before a break must be for a run to
+  // lie across it.
+  const sourceUnits = new Uint8Array(128)
+  for (const source of sources) {
+    for (const char of source.text) {
+      for (const unit of [char.charCodeAt(0), char.toUpperCase().charCodeAt(0)]) {
+        if (unit < 0x80) sourceUnits[unit] = 1
+      }
+    }
+  }
+  sourceUnits[0x0a] = sourceUnits[0x0d] = sourceUnits[0x6e] = sourceUnits[0x72] = 1
   // Whether any source is long enough for runs (only their runs are searched across breaks).
   const runs = sources.length > 0
   // The units either side of a line break, breaks skipped: SIDE on each side.
@@ -294,29 +302,33 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     if (back < 0 || ahead >= length) return false
     const pair = pairOf(units[back] as number, units[ahead] as number)
     if (((pairs[pair >>> 3] as number) & (1 << (pair & 7))) === 0) return false
+    // The 3 units either side first, for the blocks across the break; then SIDE, for the probe.
     let first = SIDE
-    for (let i = back; i >= 0 && first > 0; ) {
-      const k = breakEndsAt(units, i)
-      if (k > 0) i -= k
-      else around[--first] = units[i--] as number
-    }
     let end = SIDE
-    for (let i = ahead; i < length && end < around.length; ) {
-      const k = breakStartsAt(units, i)
-      if (k > 0) i += k
-      else around[end++] = units[i++] as number
+    for (let want = 3; ; want = SIDE) {
+      while (first > SIDE - want && back >= 0) {
+        const k = breakEndsAt(units, back)
+        if (k > 0) back -= k
+        else around[--first] = units[back--] as number
+      }
+      while (end < SIDE + want && ahead < length) {
+        const k = breakStartsAt(units, ahead)
+        if (k > 0) ahead += k
+        else around[end++] = units[ahead++] as number
+      }
+      if (want === SIDE) break
+      let marked = false
+      for (let i = Math.max(first, SIDE - 3); i < SIDE && i + 4 <= end && !marked; i++) {
+        const block = unitBlock(
+          around[i] as number,
+          around[i + 1] as number,
+          around[i + 2] as number,
+          around[i + 3] as number
+        )
+        marked = isMarked(block, hashOf(block))
+      }
+      if (!marked) return false
     }
-    let marked = false
-    for (let i = Math.max(first, SIDE - 3); i < SIDE && i + 4 <= end && !marked; i++) {
-      const block = unitBlock(
-        around[i] as number,
-        around[i + 1] as number,
-        around[i + 2] as number,
-        around[i + 3] as number
-      )
-      marked = isMarked(block, hashOf(block))
-    }
-    if (!marked) return false
     return runProbe?.test(String.fromCharCode(...around.subarray(first, end))) ?? false
   }
 
@@ -329,8 +341,11 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   const brokenRun = (units: Units, from: number, to: number): boolean => {
     for (let at = from, end = Math.min(to, units.length); at < end; at++) {
       const unit = units[at] as number
-      if ((unit > 0x0d && unit !== 0x5c) || breakStartsAt(units, at) === 0) continue
-      if (breakEndsAt(units, at - 1) > 0) continue
+      if (unit > 0x0d && unit !== 0x5c) continue
+      // Most breaks follow a character no source holds (SSE's `}`): nothing more to read.
+      const before = at > 0 ? (units[at - 1] as number) : 0
+      if (before < 0x80 && sourceUnits[before] === 0) continue
+      if (breakStartsAt(units, at) === 0 || breakEndsAt(units, at - 1) > 0) continue
       if (acrossBreak(units, at)) return true
     }
     return false
@@ -397,23 +412,25 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       while (count < g + 4) if (!next()) return any
       if (g < skip || (starts[g] as number) >= limit) continue
       const a = lowered[g] as number
-      if (isLineBreak(a)) continue
       let b = lowered[g + 1] as number
       let c = lowered[g + 2] as number
       let d = lowered[g + 3] as number
-      // The block of the unit at g and the next 3 that are no line break: a run the breaks cut
-      // into short pieces is found too.
-      if (isLineBreak(b) || isLineBreak(c) || isLineBreak(d)) {
+      let block = unitBlock(a, b, c, d)
+      if (!isMarked(block, hashOf(block))) {
+        // Else the block of the unit at g and the next 3 that are no line break: a run that
+        // breaks cut into short pieces is found too (a secret that holds a line break is found
+        // by the blocks as they are).
+        if (isLineBreak(a) || !(isLineBreak(b) || isLineBreak(c) || isLineBreak(d))) continue
         const k1 = kept(g + 1)
         const k2 = k1 < 0 ? -1 : kept(k1 + 1)
         const k3 = k2 < 0 ? -1 : kept(k2 + 1)
-        if (k3 < 0) return any
+        if (k3 < 0) continue
         b = lowered[k1] as number
         c = lowered[k2] as number
         d = lowered[k3] as number
+        block = unitBlock(a, b, c, d)
+        if (!isMarked(block, hashOf(block))) continue
       }
-      const block = unitBlock(a, b, c, d)
-      if (!isMarked(block, hashOf(block))) continue
       for (const { source, offset } of quads.get(String.fromCharCode(a, b, c, d)) ?? []) {
         // Forward from the 4 found (reading on as needed), then back.
         let hi = offset
@@ -615,12 +632,19 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     const open = unfinishedEscape(text)
     // A run that reaches the end may go on in the next chunk: hold it back whole. Written in
     // escapes, each of its characters may take up to LONGEST_ESCAPE.
+    // Line breaks between them (up to LONGEST_ESCAPE - 1 units a character) count the same.
     const span = 2 * longestRun + RUN_LENGTH
-    const near = text.slice(Math.max(0, text.length - span * LONGEST_ESCAPE))
-    const tail = hasEscapes(near) ? near : text.slice(Math.max(0, text.length - span))
-    // A run reaches the end also when only an unfinished escape, or line breaks, follow it.
+    const tail = text.slice(Math.max(0, text.length - span * LONGEST_ESCAPE))
+    // A run reaches the end also when only an unfinished escape, or line breaks (raw or escaped),
+    // follow it.
     let reached = tail.length - open
-    while (reached > 0 && isLineBreak(tail.charCodeAt(reached - 1))) reached--
+    for (;;) {
+      const unit = tail.charCodeAt(reached - 1)
+      if (isLineBreak(unit)) reached--
+      else if ((unit === 0x6e || unit === 0x72) && tail.charCodeAt(reached - 2) === 0x5c)
+        reached -= 2
+      else break
+    }
     for (const region of merge(find(tail, tail.length))) {
       if (region.end >= reached) hold = Math.max(hold, tail.length - region.start)
     }
@@ -629,7 +653,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     const starts: number[] = []
     const units: number[] = []
     for (
-      let i = Math.max(0, text.length - open - RUN_LENGTH * LONGEST_ESCAPE);
+      let i = Math.max(0, text.length - open - 2 * RUN_LENGTH * LONGEST_ESCAPE);
       i < text.length - open;
     ) {
       const packed = unitAt(text, i)
@@ -638,15 +662,17 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       i += packed & 7
     }
     hold = Math.max(hold, open)
+    // A run of hex digits counts from 2 * RUN_LENGTH: a piece of one may be 15 digits long.
     let piece = ''
-    for (let k = units.length - 1, taken = 0; k >= 0 && taken < RUN_LENGTH - 1; k--) {
+    for (let k = units.length - 1, taken = 0; k >= 0 && taken < 2 * RUN_LENGTH - 1; k--) {
       const unit = units[k] as number
       // Line breaks are skipped.
       if (isLineBreak(unit)) continue
       piece = String.fromCharCode(unit) + piece
       taken++
-      if (pieces.has(piece)) hold = Math.max(hold, text.length - (starts[k] as number))
-      else break
+      if (taken < RUN_LENGTH ? pieces.has(piece) : HEX_DIGITS.test(piece)) {
+        hold = Math.max(hold, text.length - (starts[k] as number))
+      } else break
     }
     return hold
   }
@@ -684,8 +710,11 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
   }
 
   const lineEndHold = (bytes: Uint8Array, end: number): number => {
-    let last = end - 1
-    while (last >= 0 && end - last <= HELD_BREAKS && isLineBreak(bytes[last] as number)) last--
+    // One line break (`\n`, `\r\n`) before `end`: after a blank line nothing is held, so that
+    // an SSE event, which a blank line ends, always goes out whole.
+    let last = end - (bytes[end - 2] === 0x0d ? 3 : 2)
+    // Escaped line breaks before it are looked past.
+    while ((bytes[last] === 0x6e || bytes[last] === 0x72) && bytes[last - 1] === 0x5c) last -= 2
     const unit = bytes[last]
     if (unit === undefined || isLineBreak(unit)) return 0
     // A line that ends in a character no source holds (a byte of one that is not ASCII may be

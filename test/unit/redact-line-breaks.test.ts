@@ -13,6 +13,11 @@ import { randomSecret } from './redact-helpers.ts'
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const BREAKS = ['\n', '\r\n', '\\n', '\\r\\n', '\n\n'] as const
+/**
+ * Line breaks a stream joins a run across, wherever it is cut: any but a blank line (after one,
+ * what came goes out at once, so that an SSE event is never held).
+ */
+const STREAM_BREAKS = ['\n', '\r\n', '\\n', '\\r\\n', '\\n\n', '\\r\n', '\\n\\n'] as const
 
 /** `secret` cut every `width` characters, joined by `separator`. */
 const wrap = (secret: string, width: number, separator: string): string =>
@@ -62,6 +67,21 @@ describe('redaction across line breaks', () => {
     }
   })
 
+  it('still replaces a secret that itself holds line breaks, however short its lines', () => {
+    for (const width of [2, 3, 16]) {
+      const secret = wrap(randomSecret(30), width, '\n')
+      const multiline = createRedactor().withSecrets([secret])
+      const json = JSON.stringify(secret).slice(1, -1)
+      // As it is, JSON-escaped, and with a character as a `\u` escape (the escape-aware scan).
+      const unicode = `\\u${secret.charCodeAt(0).toString(16).padStart(4, '0')}${json.slice(1)}`
+      for (const text of [`x ${secret} y`, `{"text":"${json}"}`, `{"text":"${unicode}"}`]) {
+        const out = multiline.redactBody(text)
+        expect(out, `${width} ${text}`).not.toBe(text)
+        expect(longLeaks(out, [secret])).toEqual([])
+      }
+    }
+  })
+
   it('leaves 7 characters either side of a break, and text that only shares pairs with the key', () => {
     const seven = `${'x '.repeat(10)}${key.slice(20, 27)}\n${' y'.repeat(10)}`
     expect(redactor.redactBody(seven)).toBe(seven)
@@ -69,14 +89,16 @@ describe('redaction across line breaks', () => {
     expect(redactor.redactBody(prose)).toBe(prose)
   })
 
-  it('replaces a wrapped key in a stream, wherever its chunks are cut', () => {
+  it('replaces a wrapped key, or its hex form, in a stream, wherever its chunks are cut', () => {
+    const hex = Array.from(encoder.encode(key), (b) => b.toString(16).padStart(2, '0')).join('')
     fc.assert(
       fc.property(
+        fc.constantFrom(key, key.toUpperCase(), hex.slice(10, 60)),
         fc.integer({ min: 1, max: 12 }),
-        fc.constantFrom(...BREAKS),
+        fc.constantFrom(...STREAM_BREAKS),
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 }),
-        (width, separator, cuts) => {
-          const text = `data: {"text":"${wrap(key, width, separator)}"}\n\n`
+        (value, width, separator, cuts) => {
+          const text = `data: {"text":"${wrap(value, width, separator)}"}\n\n`
           const bytes = encoder.encode(text)
           const points = [...new Set(cuts.map((c) => Math.floor(c * bytes.length)))].sort(
             (a, b) => a - b
@@ -91,5 +113,17 @@ describe('redaction across line breaks', () => {
       ),
       { numRuns: 2000 }
     )
+  })
+
+  it('holds back a line that ends in a key’s character until the next chunk, never after a blank line', () => {
+    const filter = redactor.bodyFilter()
+    const sent = (text: string): string => decoder.decode(filter.push(encoder.encode(text)))
+    const last = key.at(-1) as string
+    // An SSE event ends with a blank line: it goes out whole, whatever it ends in.
+    expect(sent(`data: ${last}\n\n`)).toBe(`data: ${last}\n\n`)
+    expect(sent(': ping\r\n\r\n')).toBe(': ping\r\n\r\n')
+    // One line break: the character a run may go on from waits for the next chunk.
+    expect(sent(`text ${last}\n`)).toBe('text ')
+    expect(sent('}\n')).toBe(`${last}\n}\n`)
   })
 })
