@@ -724,7 +724,8 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     if (held >= 0) return held
     const text = utf8.decode(bytes.subarray(0, end))
     const keep = pendingSuffix(text)
-    return keep ? new TextEncoder().encode(text.slice(text.length - keep)).length : 0
+    // Never more than the bytes there are (an invalid byte decodes to U+FFFD, 3 of them).
+    return keep ? Math.min(end, new TextEncoder().encode(text.slice(text.length - keep)).length) : 0
   }
 
   // Every proper prefix of every form: what a chunk may end with when a form spans two chunks.

@@ -130,7 +130,11 @@ const redactingFilter = (
     const whole = data.length - unfinishedTail(data)
     const text = decoder.decode(data.subarray(lines, whole))
     const keep = matcher.pendingSuffix(text)
-    return whole - (keep ? encoder.encode(text.slice(text.length - keep)).length : 0)
+    // Never before the line's start (an invalid byte decodes to U+FFFD, 3 of them).
+    return Math.max(
+      lines,
+      whole - (keep ? encoder.encode(text.slice(text.length - keep)).length : 0)
+    )
   }
   return {
     push(chunk) {
