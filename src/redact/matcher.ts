@@ -149,8 +149,15 @@ const breakEndsAt = (units: Units, i: number): number => {
   return (unit === 0x6e || unit === 0x72) && i > 0 && units[i - 1] === 0x5c ? 2 : 0
 }
 
-/** A line break, raw or escaped. */
-const BREAK = /[\n\r]|\\[nr]/
+/** The UTF-16 units of `text`. */
+const unitsOf = (text: string): Uint16Array => {
+  const units = new Uint16Array(text.length)
+  for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i)
+  return units
+}
+
+/** What a line break begins with: raw, or the backslash of an escaped one. */
+const BREAK_MARKS = ['\n', '\r', '\\'] as const
 
 /** One place found to replace: `[start, end)` of the text, and the fingerprint it stands for. */
 interface Region {
@@ -351,12 +358,35 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     return false
   }
 
-  /** {@link brokenRun} of a text, read only when it holds a line break. */
+  /**
+   * {@link brokenRun} of a text: its units are copied out only once a break follows a character
+   * a source holds (a stack trace's lines end in `)`: none is).
+   */
   const brokenRunIn = (text: string): boolean => {
-    if (!runs || !BREAK.test(text)) return false
-    const units = new Uint16Array(text.length)
-    for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i)
-    return brokenRun(units, 0, units.length)
+    if (!runs) return false
+    let units: Uint16Array | undefined
+    for (const mark of BREAK_MARKS) {
+      for (let at = text.indexOf(mark); at !== -1; at = text.indexOf(mark, at + 1)) {
+        // The units either side of it must be a source's (a stack trace's lines end in `)` or
+        // begin with spaces): only then are the text's units copied out, once.
+        const before = text.charCodeAt(at - 1)
+        if (before < 0x80 && sourceUnits[before] === 0) continue
+        let ahead = at
+        for (;;) {
+          const c = text.charCodeAt(ahead)
+          if (c === 0x0a || c === 0x0d) ahead++
+          else if (c === 0x5c && /[nr]/.test(text.charAt(ahead + 1))) ahead += 2
+          else break
+        }
+        const after = text.charCodeAt(ahead)
+        if (after < 0x80 && sourceUnits[after] === 0) continue
+        units ??= unitsOf(text)
+        if (breakStartsAt(units, at) > 0 && breakEndsAt(units, at - 1) === 0) {
+          if (acrossBreak(units, at)) return true
+        }
+      }
+    }
+    return false
   }
 
   /** Whether the escape-aware scan is the one for `text`: it holds a `\\u` escape. */
