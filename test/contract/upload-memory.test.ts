@@ -13,8 +13,13 @@ const API_KEY = `sk-ant-test-${crypto.randomUUID()}`
  */
 const UPLOAD_BYTES = { node: 2 * 1024 ** 3, deno: 256 * 1024 ** 2, workerd: 0 }
 const CHUNK = new Uint8Array(256 * 1024).fill(0x61)
-/** What the server may hold (resident) while it passes the upload on: 200 MB. */
-const RSS_LIMIT_BYTES = 200_000_000
+/**
+ * How much the server's resident memory may grow while it passes the upload on: 160 MiB, well
+ * under either upload (a body held whole grows it by at least its size). Measured as growth: the
+ * server's resident memory before the upload moves between runs (118–122 MiB on Node), and an
+ * absolute limit of 200 MB failed a run whose growth was 75 MiB.
+ */
+const RSS_GROWTH_LIMIT_BYTES = 160 * 1024 ** 2
 
 /**
  * A stub upstream that drains every request body, counting its bytes, and answers as the Files
@@ -93,8 +98,8 @@ const upload = (
   })
 
 /**
- * Uploads are passed on as they come, never held: a 2 GiB upload through the Node server keeps
- * its resident memory under 200 MB (Node's own fetch held a copy of the whole body:
+ * Uploads are passed on as they come, never held: a 2 GiB upload through the Node server grows
+ * its resident memory by less than 160 MiB (Node's own fetch held a copy of the whole body:
  * nodejs/undici#4058), and `KEYLINE_MAX_UPLOAD_BYTES` refuses a larger `content-length` before a
  * byte of it is read.
  */
@@ -102,7 +107,7 @@ describeRuntimes(
   'uploads are streamed, not held in memory',
   (ctx) => {
     const size = UPLOAD_BYTES[ctx.runtime]
-    it(`a ${size / 1024 ** 2} MiB upload passes whole while the server stays under 200 MB of memory`, async () => {
+    it(`a ${size / 1024 ** 2} MiB upload passes whole while the server grows by less than 160 MiB`, async () => {
       const pid = ctx.server.pid
       const before = rssOf(pid)
       let peak = before
@@ -120,7 +125,7 @@ describeRuntimes(
       console.info(
         `[upload-memory] ${ctx.runtime}: peak RSS ${(peak / 1024 ** 2).toFixed(0)} MiB (${(before / 1024 ** 2).toFixed(0)} MiB before)`
       )
-      expect(peak).toBeLessThan(RSS_LIMIT_BYTES)
+      expect(peak - before).toBeLessThan(RSS_GROWTH_LIMIT_BYTES)
     }, 180_000)
 
     it('a content-length past KEYLINE_MAX_UPLOAD_BYTES gets 413 before the body is sent', async () => {
