@@ -1,7 +1,8 @@
 /**
  * The SSE relay in process, for a profiler and for per-chunk cost without the wire's noise:
- * `node [--cpu-prof] bench/profile-sse.ts [--streams 100]` relays a ~1 MiB Messages stream
- * (the stub's wire format, in ~4 KiB chunks, as `servers/sse-upstream.ts` writes it) from a
+ * `node [--cpu-prof] bench/profile-sse.ts [--streams 100] [--chunk KiB] [--fixed]` relays a ~1 MiB
+ * Messages stream (the stub's wire format, in ~4 KiB chunks cut at events, as
+ * `servers/sse-upstream.ts` writes it, or in `--chunk` KiB cut anywhere) from a
  * canned upstream `fetch` through `createApp()` and through the bare Hono app, reads each answer
  * to its end, and prints ms per stream and MiB/s for both, from the same run.
  */
@@ -12,10 +13,18 @@ import { buildStreamEvents } from '../test/stubs/anthropic-wire.ts'
 import { generateStubKeys } from '../test/stubs/index.ts'
 import { bareProxyApp } from './support/bare-proxy-app.ts'
 import { clientHeaders, messagesBody } from './support/requests.ts'
-import { randomToken } from './support/tokens.ts'
+import { fixedToken, randomToken } from './support/tokens.ts'
 
-const { values } = parseArgs({ options: { streams: { type: 'string', default: '100' } } })
+const { values } = parseArgs({
+  options: {
+    streams: { type: 'string', default: '100' },
+    chunk: { type: 'string', default: '0' },
+    fixed: { type: 'boolean', default: false },
+  },
+})
 const streams = Number(values.streams)
+/** KiB per chunk, cut anywhere (as a socket read cuts), or 0: ~4 KiB cut at event boundaries. */
+const chunkKiB = Number(values.chunk)
 const UPSTREAM = 'http://127.0.0.1:9'
 
 // Token-sized deltas, cut at event boundaries into ~4 KiB chunks.
@@ -36,6 +45,13 @@ for (const e of buildStreamEvents({
   }
 }
 if (pending) chunks.push(encoder.encode(pending))
+if (chunkKiB > 0) {
+  const whole = encoder.encode(chunks.map((chunk) => new TextDecoder().decode(chunk)).join(''))
+  chunks.length = 0
+  // A prime step off the KiB, so the cuts fall anywhere in a line.
+  const step = chunkKiB * 1024 - 7
+  for (let at = 0; at < whole.length; at += step) chunks.push(whole.slice(at, at + step))
+}
 const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
 
 /** A `fetch` standing in for Anthropic: reads the request body, answers the stream. */
@@ -54,8 +70,10 @@ const fetch: typeof globalThis.fetch = async (_input, init) => {
   })
 }
 
-const apiKey = generateStubKeys().anthropic.apiKey
-const clientToken = randomToken('bench-client')
+// Fixed keys of the stubs' shape compare two runs (or two commits) on equal terms: how many of
+// the stream's line breaks the scan looks across depends on the characters the keys hold.
+const apiKey = values.fixed ? fixedToken('sk-ant', 1) : generateStubKeys().anthropic.apiKey
+const clientToken = values.fixed ? fixedToken('bench-client', 2) : randomToken('bench-client')
 const keyline = createApp({ env: bindingsOnly, fetch, logSink: (record) => JSON.stringify(record) })
 const bare = bareProxyApp({ upstream: UPSTREAM, apiKey, fetch })
 const bindings = {
@@ -87,5 +105,5 @@ const b = await msPerStream(() => relay(bare))
 const line = (name: string, ms: number): string =>
   `${name}: ${ms.toFixed(2)} ms/stream, ${(mib / (ms / 1000)).toFixed(1)} MiB/s`
 console.log(
-  `${line('keyline', k)}; ${line('bare', b)}; ${(b / k).toFixed(2)}× (${chunks.length} chunks of ~4 KiB, ${streams} streams)`
+  `${line('keyline', k)}; ${line('bare', b)}; ${(b / k).toFixed(2)}× (${chunks.length} chunks of ~${chunkKiB || 4} KiB, ${streams} streams)`
 )

@@ -125,6 +125,9 @@ const SIDE = RUN_LENGTH - 1
 /** Hex digits, lower-cased: what a piece of a secret's hex form longer than a run's is made of. */
 const HEX_DIGITS = /^[0-9a-f]+$/
 
+/** Whether `unit` is neither a line break's nor a backslash (which may begin an escaped one). */
+const isPlain = (unit: number): boolean => unit > 0x0d && unit !== 0x5c
+
 /** Whether `unit` is a raw line break (`\n`, `\r`). */
 const isLineBreak = (unit: number): boolean => unit === 0x0a || unit === 0x0d
 
@@ -302,6 +305,20 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
    */
   const acrossBreak = (units: Units, at: number): boolean => {
     const length = units.length
+    // Most often one raw break (`\n`, `\r\n`) with 3 plain units either side (no break, no
+    // backslash, no `n` of an escaped break): the 3 blocks across it, read as they stand.
+    const raw = units[at] as number
+    const next = raw === 0x0d && units[at + 1] === 0x0a ? at + 2 : at + 1
+    if (isLineBreak(raw) && at > 2 && next + 2 < length && units[at - 4] !== 0x5c) {
+      let block = 0
+      let closer = false
+      for (let n = 0; n < 6 && !closer; n++) {
+        const unit = units[n < 3 ? at - 3 + n : next + n - 3] as number
+        block = (block << 8) | (unit & 0xff) | 0x20202020
+        closer = !isPlain(unit) || (n > 2 && isMarked(block, hashOf(block)))
+      }
+      if (!closer) return false
+    }
     let back = at - 1
     for (let k = breakEndsAt(units, back); k > 0; k = breakEndsAt(units, back)) back -= k
     let ahead = at
@@ -530,10 +547,12 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
 
   const testBytes = (bytes: Uint8Array): boolean | undefined => {
     if (!bytesDecide) return undefined
-    // Its blocks looked up in the map: at the first one found the forms' expression reads the
-    // whole text, once; the run's probe, the 12 bytes around each one found (a byte of a
-    // character that is not ASCII reads as a Latin-1 one, which no run holds).
-    let formsRead = formProbe === undefined
+    // Its blocks looked up in the map: at each one found, the forms' expression reads the bytes
+    // a form holding it may lie in (every form holds a block at a position divisible by STRIDE,
+    // and is at most longestForm long), not read already; the run's probe, the 12 bytes around
+    // it (a byte of a character that is not ASCII reads as a Latin-1 one, which no run holds).
+    // The end of what the forms' expression has read.
+    let formsTo = 0
     // Whether a `\u` escape may lie further on: one sends the text to the escape-aware scan.
     let escapes = escapable
     let found = false
@@ -567,9 +586,12 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       // The first byte high, as blockAt reads the text.
       const block = word | 0x20202020
       if (!isMarked(block, hashOf(block))) continue
-      if (!formsRead) {
-        formsRead = true
-        found = formProbe?.test(utf8.decode(bytes)) ?? false
+      const formsEnd = Math.min(bytes.length, i + longestForm)
+      if (formProbe && formsEnd > formsTo) {
+        // A form that starts before `formsTo - longestForm + 1` ends by `formsTo`: read already.
+        const from = Math.max(0, i + 4 - longestForm, formsTo - longestForm + 1)
+        formsTo = formsEnd
+        found = formProbe.test(utf8.decode(bytes.subarray(from, formsTo)))
       }
       found ||=
         runProbe?.test(String.fromCharCode(...bytes.subarray(Math.max(0, i - 4), i + 8))) ?? false

@@ -37,6 +37,26 @@ describe('matcher: the block scan before the regular expressions', () => {
     }
   })
 
+  it('finds a form however far it lies from the first block of the secret the scan meets', () => {
+    // The bytes' scan reads the forms' expression around each block of a secret it finds, not
+    // the whole chunk at the first: a form past that first block, or across the edge of what
+    // was read around it, is still found.
+    const forms = secretForms(secret, 4)
+    const longest = Math.max(...forms.map((form) => form.length))
+    const block = secret.slice(20, 24) // one block of the secret: no run, no form
+    for (const form of forms) {
+      for (const gap of [0, 1, longest - 5, longest - 4, longest - 1, longest, 2 * longest, 5000]) {
+        for (let pad = 0; pad < 5; pad++) {
+          const before = `${'x'.repeat(pad)}${block}${' '.repeat(gap)}`
+          const text = `${before}${form} ${block}`
+          expect(testBytes(matcher, encoder.encode(text)), `${form}, gap ${gap}`).toBe(true)
+          expect(matcher.test(text), `${form}, gap ${gap}`).toBe(true)
+          expect(testBytes(matcher, encoder.encode(`${before}${block}`))).toBe(false)
+        }
+      }
+    }
+  })
+
   it('finds a run of the secret at every alignment, and nothing in text without one', () => {
     // A run of exactly 8 characters (the shortest replaced), at each of the scan's alignments.
     for (let pad = 0; pad < 12; pad++) {

@@ -129,6 +129,8 @@ export const usageOfMessage = (body: unknown): TokenUsage | undefined => {
 /** The UTF-8 of `"usage"`, what a line that carries usage holds. */
 const USAGE = new TextEncoder().encode('"usage"')
 const NEWLINE = 0x0a
+/** The most of one unfinished line the usage tracker keeps (a longer one carries no usage). */
+const HELD_LINE_BYTES = 1_000_000
 
 /** Where `"usage"` starts in `bytes` at or after `from`, else -1. */
 const indexOfUsage = (bytes: Uint8Array, from: number): number => {
@@ -147,22 +149,37 @@ const indexOfUsage = (bytes: Uint8Array, from: number): number => {
  */
 export class SseUsageTracker {
   readonly usage: TokenUsage = { input: 0, output: 0 }
-  /** The unfinished last line of the chunks so far (at most 1 MB of it is kept). */
+  /** The unfinished last line of the chunks so far (at most {@link HELD_LINE_BYTES} of it). */
   #pending: Uint8Array | undefined
   #seen = false
 
   /** Feeds one chunk of the stream. */
   push(chunk: Uint8Array): void {
+    let from = 0
     const pending = this.#pending
-    const data = pending ? concatChunks([pending, chunk], pending.length + chunk.length) : chunk
-    const last = data.lastIndexOf(NEWLINE)
-    for (let at = indexOfUsage(data, 0); at !== -1 && at < last; ) {
-      const end = data.indexOf(NEWLINE, at)
-      this.#line(decodeUtf8(data.subarray(data.lastIndexOf(NEWLINE, at) + 1, end)))
-      at = indexOfUsage(data, end)
+    if (pending) {
+      // The unfinished line goes on in this chunk: only it is joined, not the whole chunk.
+      const end = chunk.indexOf(NEWLINE)
+      const rest = end === -1 ? chunk : chunk.subarray(0, end)
+      const size = pending.length + rest.length
+      const line = size > HELD_LINE_BYTES ? undefined : concatChunks([pending, rest], size)
+      if (end === -1) {
+        this.#pending = line
+        return
+      }
+      if (line && indexOfUsage(line, 0) !== -1) this.#line(decodeUtf8(line))
+      from = end + 1
+    }
+    const last = chunk.lastIndexOf(NEWLINE)
+    for (let at = indexOfUsage(chunk, from); at !== -1 && at < last; ) {
+      const end = chunk.indexOf(NEWLINE, at)
+      this.#line(decodeUtf8(chunk.subarray(chunk.lastIndexOf(NEWLINE, at) + 1, end)))
+      at = indexOfUsage(chunk, end)
     }
     this.#pending =
-      last + 1 === data.length || data.length - last > 1_000_000 ? undefined : data.slice(last + 1)
+      last + 1 === chunk.length || chunk.length - last > HELD_LINE_BYTES
+        ? undefined
+        : chunk.slice(Math.max(last + 1, from))
   }
 
   #line(line: string): void {
