@@ -125,9 +125,6 @@ const SIDE = RUN_LENGTH - 1
 /** Hex digits, lower-cased: what a piece of a secret's hex form longer than a run's is made of. */
 const HEX_DIGITS = /^[0-9a-f]+$/
 
-/** Whether `unit` is neither a line break's nor a backslash (which may begin an escaped one). */
-const isPlain = (unit: number): boolean => unit > 0x0d && unit !== 0x5c
-
 /** Whether `unit` is a raw line break (`\n`, `\r`). */
 const isLineBreak = (unit: number): boolean => unit === 0x0a || unit === 0x0d
 
@@ -280,9 +277,9 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
     }
   }
 
-  // The ASCII characters of the sources, either case, and the letters of `\n` and `\r` (a break
-  // before a break is one looked at already): what the unit before a break must be for a run to
-  // lie across it.
+  // The ASCII characters of the sources, either case: what the unit before a break must be for a
+  // run to lie across it (of breaks in a row only the first is looked at, whatever is before the
+  // others).
   const sourceUnits = new Uint8Array(128)
   for (const source of sources) {
     for (const char of source.text) {
@@ -291,7 +288,6 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       }
     }
   }
-  sourceUnits[0x0a] = sourceUnits[0x0d] = sourceUnits[0x6e] = sourceUnits[0x72] = 1
   // Whether any source is long enough for runs (only their runs are searched across breaks).
   const runs = sources.length > 0
   // The units either side of a line break, breaks skipped: SIDE on each side.
@@ -315,7 +311,7 @@ export const compileMatcher = (secrets: readonly string[], minLength: number): S
       for (let n = 0; n < 6 && !closer; n++) {
         const unit = units[n < 3 ? at - 3 + n : next + n - 3] as number
         block = (block << 8) | (unit & 0xff) | 0x20202020
-        closer = !isPlain(unit) || (n > 2 && isMarked(block, hashOf(block)))
+        closer = unit <= 0x0d || unit === 0x5c || (n > 2 && isMarked(block, hashOf(block)))
       }
       if (!closer) return false
     }

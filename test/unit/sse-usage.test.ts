@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SseUsageTracker } from '../../src/providers/anthropic/call.ts'
+import { HELD_LINE_BYTES, SseUsageTracker } from '../../src/providers/anthropic/call.ts'
 import { buildStreamEvents } from '../stubs/anthropic-wire.ts'
 
 const sse = (text: string, inputTokens: number): Uint8Array =>
@@ -48,6 +48,28 @@ describe('SseUsageTracker: usage read from the bytes of a Messages stream', () =
       expect(track(cut(bytes, cuts))).toEqual(whole)
     }
     expect(track([...bytes].map((b) => new Uint8Array([b])))).toEqual(whole)
+  })
+
+  it('reads a line up to the longest it reads, and never a longer one, however it is cut', () => {
+    const encoder = new TextEncoder()
+    /** A `message_delta` line of exactly `length` bytes (its newline not counted). */
+    const line = (length: number): Uint8Array => {
+      const head = 'data: {"type":"message_delta","usage":{"output_tokens":7},"pad":"'
+      return encoder.encode(`${head}${'x'.repeat(length - head.length - 2)}"}\n`)
+    }
+    for (const [length, expected] of [
+      [HELD_LINE_BYTES, { input: 0, output: 7 }],
+      [HELD_LINE_BYTES + 1, undefined],
+    ] as const) {
+      const bytes = line(length)
+      expect(bytes.length).toBe(length + 1)
+      for (const cuts of [[], [100], [length / 2], [length], [50, length - 50], [length - 1]]) {
+        expect(track(cut(bytes, cuts)), `${length} cut at ${cuts}`).toEqual(expected)
+        // Another line after it is read as its own.
+        const after = track([...cut(bytes, cuts), sse('next', 3)])
+        expect(after?.input, `${length} then a stream, cut at ${cuts}`).toBe(3)
+      }
+    }
   })
 
   it('says nothing for a stream without usage', () => {

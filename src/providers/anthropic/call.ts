@@ -129,8 +129,8 @@ export const usageOfMessage = (body: unknown): TokenUsage | undefined => {
 /** The UTF-8 of `"usage"`, what a line that carries usage holds. */
 const USAGE = new TextEncoder().encode('"usage"')
 const NEWLINE = 0x0a
-/** The most of one unfinished line the usage tracker keeps (a longer one carries no usage). */
-const HELD_LINE_BYTES = 1_000_000
+/** The longest line the usage tracker reads (a longer one carries no usage). */
+export const HELD_LINE_BYTES = 1_000_000
 
 /** Where `"usage"` starts in `bytes` at or after `from`, else -1. */
 const indexOfUsage = (bytes: Uint8Array, from: number): number => {
@@ -149,37 +149,53 @@ const indexOfUsage = (bytes: Uint8Array, from: number): number => {
  */
 export class SseUsageTracker {
   readonly usage: TokenUsage = { input: 0, output: 0 }
-  /** The unfinished last line of the chunks so far (at most {@link HELD_LINE_BYTES} of it). */
+  /** The unfinished last line of the chunks so far. */
   #pending: Uint8Array | undefined
+  /** Whether the unfinished last line is longer than {@link HELD_LINE_BYTES}: it is skipped. */
+  #skipping = false
   #seen = false
 
-  /** Feeds one chunk of the stream. */
+  /**
+   * Feeds one chunk of the stream. A line longer than {@link HELD_LINE_BYTES} is read for no
+   * usage, wherever the chunks are cut; the unfinished line is joined only with the next chunk's
+   * first line, not with the whole chunk.
+   */
   push(chunk: Uint8Array): void {
     let from = 0
     const pending = this.#pending
-    if (pending) {
-      // The unfinished line goes on in this chunk: only it is joined, not the whole chunk.
+    if (pending || this.#skipping) {
       const end = chunk.indexOf(NEWLINE)
-      const rest = end === -1 ? chunk : chunk.subarray(0, end)
-      const size = pending.length + rest.length
-      const line = size > HELD_LINE_BYTES ? undefined : concatChunks([pending, rest], size)
+      const size = (pending?.length ?? 0) + (end === -1 ? chunk.length : end + 1)
+      this.#skipping ||= size > HELD_LINE_BYTES + 1
+      const line = this.#skipping
+        ? undefined
+        : concatChunks(
+            [pending as Uint8Array, end === -1 ? chunk : chunk.subarray(0, end + 1)],
+            size
+          )
       if (end === -1) {
         this.#pending = line
         return
       }
-      if (line && indexOfUsage(line, 0) !== -1) this.#line(decodeUtf8(line))
+      // The line it finishes, newline and all, read as a chunk of its own.
+      this.#lines(line ?? chunk.subarray(0, 0), 0)
       from = end + 1
     }
-    const last = chunk.lastIndexOf(NEWLINE)
-    for (let at = indexOfUsage(chunk, from); at !== -1 && at < last; ) {
-      const end = chunk.indexOf(NEWLINE, at)
-      this.#line(decodeUtf8(chunk.subarray(chunk.lastIndexOf(NEWLINE, at) + 1, end)))
-      at = indexOfUsage(chunk, end)
+    this.#lines(chunk, from)
+  }
+
+  /** Reads the lines of `bytes` from `from` on, and holds its unfinished last line. */
+  #lines(bytes: Uint8Array, from: number): void {
+    const last = bytes.lastIndexOf(NEWLINE)
+    for (let at = indexOfUsage(bytes, from); at !== -1 && at < last; ) {
+      const start = Math.max(from, bytes.lastIndexOf(NEWLINE, at) + 1)
+      const end = bytes.indexOf(NEWLINE, at)
+      if (end - start <= HELD_LINE_BYTES) this.#line(decodeUtf8(bytes.subarray(start, end)))
+      at = indexOfUsage(bytes, end)
     }
-    this.#pending =
-      last + 1 === chunk.length || chunk.length - last > HELD_LINE_BYTES
-        ? undefined
-        : chunk.slice(Math.max(last + 1, from))
+    const tail = Math.max(last + 1, from)
+    this.#skipping = bytes.length - tail > HELD_LINE_BYTES
+    this.#pending = tail === bytes.length || this.#skipping ? undefined : bytes.slice(tail)
   }
 
   #line(line: string): void {
