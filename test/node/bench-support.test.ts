@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { heavyError, plainError } from '../../bench/redaction.ts'
 import { quantile, summarize } from '../../bench/support/stats.ts'
 import { formatTable, latencyRatio, ratio } from '../../bench/support/table.ts'
+import { fixedToken, randomToken } from '../../bench/support/tokens.ts'
 import { type Metafile, packageOf, packageSizes } from '../../bench/support/workers.ts'
 
 describe('bench support', () => {
@@ -64,5 +65,15 @@ describe('bench support', () => {
     let depth = 0
     for (let c: unknown = plain.cause; c; c = (c as { cause?: unknown }).cause) depth++
     expect(depth).toBe(10)
+  })
+
+  it('makes fixed tokens shaped as the random ones, the same for a seed in every run', () => {
+    const shape = /^sk-ant-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+    expect(randomToken('sk-ant')).toMatch(shape)
+    expect(fixedToken('sk-ant', 1)).toMatch(shape)
+    expect(fixedToken('sk-ant', 1)).toBe(fixedToken('sk-ant', 1))
+    expect(fixedToken('sk-ant', 2)).not.toBe(fixedToken('sk-ant', 1))
+    // Its digits spread: no run of one digit, most of the 16 used.
+    expect(new Set(fixedToken('sk-ant', 1).slice(7).replaceAll('-', '')).size).toBeGreaterThan(8)
   })
 })
