@@ -13,7 +13,7 @@ import { buildStreamEvents } from '../test/stubs/anthropic-wire.ts'
 import { generateStubKeys } from '../test/stubs/index.ts'
 import { bareProxyApp } from './support/bare-proxy-app.ts'
 import { clientHeaders, messagesBody } from './support/requests.ts'
-import { fixedToken, randomToken } from './support/tokens.ts'
+import { fixedKeys, randomToken } from './support/tokens.ts'
 
 const { values } = parseArgs({
   options: {
@@ -70,10 +70,9 @@ const fetch: typeof globalThis.fetch = async (_input, init) => {
   })
 }
 
-// Fixed keys of the stubs' shape compare two runs (or two commits) on equal terms: how many of
-// the stream's line breaks the scan looks across depends on the characters the keys hold.
-const apiKey = values.fixed ? fixedToken('sk-ant', 1) : generateStubKeys().anthropic.apiKey
-const clientToken = values.fixed ? fixedToken('bench-client', 2) : randomToken('bench-client')
+const { apiKey, clientToken } = values.fixed
+  ? fixedKeys()
+  : { apiKey: generateStubKeys().anthropic.apiKey, clientToken: randomToken('bench-client') }
 const keyline = createApp({ env: bindingsOnly, fetch, logSink: (record) => JSON.stringify(record) })
 const bare = bareProxyApp({ upstream: UPSTREAM, apiKey, fetch })
 const bindings = {

@@ -1,7 +1,7 @@
 /**
  * Benchmark 4, redaction: `JSON.stringify(redactor.redactError(error))` with a redactor that
  * knows two secrets (`createRedactor().withSecrets([...])`, the same in every run:
- * `fixedToken`), for a clean error (the fast path:
+ * `fixedKeys`), for a clean error (the fast path:
  * no secret, no headers, no cause) and for a heavy one (50 headers, three of them sensitive,
  * and a 10-deep cause chain whose messages carry a secret and a token in a URL). The
  * comparator is `JSON.stringify` of the same error turned into plain data (name, message,
@@ -12,7 +12,7 @@ import { Bench } from 'tinybench'
 import { createRedactor } from '../src/redact/index.ts'
 import { fmt, median } from './support/stats.ts'
 import { type BenchContext, type Row, ratio } from './support/table.ts'
-import { fixedToken } from './support/tokens.ts'
+import { fixedKeys } from './support/tokens.ts'
 
 /** An error like the upstream client throws: 50 headers and a cause chain `depth` deep. */
 export const heavyError = (secret: string, token: string, depth = 10): Error => {
@@ -69,10 +69,7 @@ export const sseChunks = (events: number, escaped: boolean): Uint8Array[] => {
 
 /** Runs benchmark 4. */
 export const redaction = async (ctx: BenchContext): Promise<Row[]> => {
-  // The same stub-shaped keys in every run (made up at run time): how much of a stream the scan
-  // looks at closely depends on the characters the keys hold, so random ones move the figures.
-  const secret = fixedToken('sk-ant', 1)
-  const token = fixedToken('bench-client', 2)
+  const { apiKey: secret, clientToken: token } = fixedKeys()
   const redactor = createRedactor().withSecrets([secret, token])
   const cases = {
     'clean error (fast path)': new Error('upstream timed out after 30000 ms'),

@@ -18,7 +18,7 @@ import { cpuMicros, type Service, stopAll } from './support/processes.ts'
 import { clientHeaders, messagesBody } from './support/requests.ts'
 import { startBareProxy, startKeyline, startSseUpstream } from './support/services.ts'
 import { fmt, median } from './support/stats.ts'
-import { fixedToken } from './support/tokens.ts'
+import { fixedKeys } from './support/tokens.ts'
 
 const { values } = parseArgs({ options: { streams: { type: 'string', default: '40' } } })
 const streams = Number(values.streams)
@@ -31,10 +31,7 @@ interface Target {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'keyline-sse-cpu-'))
-// The same stub-shaped keys in every run (made up at run time): how much of the stream the
-// redaction scan looks at closely depends on the characters the keys hold.
-const apiKey = fixedToken('sk-ant', 1)
-const clientToken = fixedToken('bench-client', 2)
+const { apiKey, clientToken } = fixedKeys()
 const headers = clientHeaders(clientToken)
 const body = messagesBody(true)
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })

@@ -11,7 +11,7 @@ import { clientHeaders, messagesBody } from './support/requests.ts'
 import { startBareProxy, startKeyline, startSseUpstream } from './support/services.ts'
 import { fmt, median } from './support/stats.ts'
 import { type BenchContext, latencyRatio, type Row, ratio, verdict } from './support/table.ts'
-import { fixedToken } from './support/tokens.ts'
+import { fixedKeys } from './support/tokens.ts'
 
 /** Size of the streamed reply: 1 MiB, or 64 KiB in quick mode. */
 export const sseBytes = (quick: boolean): number => (quick ? 64 : 1024) * 1024
@@ -69,10 +69,7 @@ export const stream = (
 
 /** Runs benchmark 2. */
 export const sseRelay = async (ctx: BenchContext): Promise<Row[]> => {
-  // The same stub-shaped keys in every run (made up at run time): how much of the stream the
-  // redaction scan looks at closely depends on the characters the keys hold.
-  const apiKey = fixedToken('sk-ant', 1)
-  const clientToken = fixedToken('bench-client', 2)
+  const { apiKey, clientToken } = fixedKeys()
   const services: Service[] = []
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   try {

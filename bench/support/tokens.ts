@@ -19,3 +19,22 @@ export const fixedToken = (prefix: string, seed: number): string => {
   }).join('')
   return `${prefix}-${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
+
+/** The keys a benchmark that redacts a stream relays with: see {@link fixedKeys}. */
+export interface BenchKeys {
+  /** The Anthropic API key, of the stubs' shape (`sk-ant-<uuid>`). */
+  readonly apiKey: string
+  /** The client token keyline is called with. */
+  readonly clientToken: string
+}
+
+/**
+ * The same stub-shaped API key and client token in every run, made up at run time: how much of
+ * a stream the redaction scan looks at closely depends on the characters the keys hold, so the
+ * streaming and redaction benchmarks (2, 4, `sse-cpu.ts`, `profile-sse.ts --fixed`) use these
+ * and compare across runs and commits on equal terms.
+ */
+export const fixedKeys = (): BenchKeys => ({
+  apiKey: fixedToken('sk-ant', 1),
+  clientToken: fixedToken('bench-client', 2),
+})

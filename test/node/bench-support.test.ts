@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { heavyError, plainError } from '../../bench/redaction.ts'
 import { quantile, summarize } from '../../bench/support/stats.ts'
 import { formatTable, latencyRatio, ratio } from '../../bench/support/table.ts'
-import { fixedToken, randomToken } from '../../bench/support/tokens.ts'
+import { fixedKeys, fixedToken, randomToken } from '../../bench/support/tokens.ts'
 import { type Metafile, packageOf, packageSizes } from '../../bench/support/workers.ts'
 
 describe('bench support', () => {
@@ -75,5 +75,9 @@ describe('bench support', () => {
     expect(fixedToken('sk-ant', 2)).not.toBe(fixedToken('sk-ant', 1))
     // Its digits spread: no run of one digit, most of the 16 used.
     expect(new Set(fixedToken('sk-ant', 1).slice(7).replaceAll('-', '')).size).toBeGreaterThan(8)
+    // The benchmarks' fixed keys: the stubs' key shape, a client token, the same in every call.
+    expect(fixedKeys().apiKey).toMatch(shape)
+    expect(fixedKeys().clientToken).toMatch(/^bench-client-/)
+    expect(fixedKeys()).toEqual(fixedKeys())
   })
 })
