@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util'
 import { createApp } from '../src/app.ts'
 import { bindingsOnly } from '../src/env.ts'
+import { concatChunks } from '../src/upstream/stream.ts'
 import { buildStreamEvents } from '../test/stubs/anthropic-wire.ts'
 import { generateStubKeys } from '../test/stubs/index.ts'
 import { bareProxyApp } from './support/bare-proxy-app.ts'
@@ -46,9 +47,12 @@ for (const e of buildStreamEvents({
 }
 if (pending) chunks.push(encoder.encode(pending))
 if (chunkKiB > 0) {
-  const whole = encoder.encode(chunks.map((chunk) => new TextDecoder().decode(chunk)).join(''))
+  const whole = concatChunks(
+    chunks,
+    chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
+  )
   chunks.length = 0
-  // A prime step off the KiB, so the cuts fall anywhere in a line.
+  // 7 bytes short of the KiB, so the cuts fall anywhere in a line.
   const step = chunkKiB * 1024 - 7
   for (let at = 0; at < whole.length; at += step) chunks.push(whole.slice(at, at + step))
 }
